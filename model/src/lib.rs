@@ -1,0 +1,28 @@
+//! # pingan-model
+//!
+//! The pure core of Ping'an Map (平安地图), shared by the browser app, the
+//! server and the data generator. No web-sys, leptos or tokio: everything here
+//! compiles for `wasm32-unknown-unknown` and native, and is tested natively.
+//!
+//! - [`domain`]: code sets (case categories, departments, statuses, hazard
+//!   types, park tiers, risk domains) with Chinese/English labels; masking.
+//! - [`geojson_io`]: validating GeoJSON reader, RFC 7946 writer.
+//! - [`projection`]: Web Mercator world coordinates, GCJ-02 ⇄ WGS84.
+//! - [`index`]: R-tree point and area indexes.
+//! - [`aggregate`]: screen-space binning of points for low zooms.
+//! - [`cases`]: the case record and its compact binary file format.
+//! - [`layers`]: the layer catalogue and the manifest served to the app.
+//! - [`analysis`]: choropleth classes, green coverage, the 300 m/500 m standard.
+//! - [`labels`]: readable labels for property keys.
+//! - [`time`]: China Standard Time formatting.
+
+pub mod aggregate;
+pub mod analysis;
+pub mod cases;
+pub mod domain;
+pub mod geojson_io;
+pub mod index;
+pub mod labels;
+pub mod layers;
+pub mod projection;
+pub mod time;
