@@ -15,6 +15,7 @@
 //! - [`analysis`]: choropleth classes, green coverage, the 300 m/500 m standard.
 //! - [`labels`]: readable labels for property keys.
 //! - [`time`]: China Standard Time formatting.
+//! - [`viewport`]: the camera (pan/zoom/fit maths), scale bar, URL view state.
 
 pub mod aggregate;
 pub mod analysis;
@@ -26,3 +27,4 @@ pub mod labels;
 pub mod layers;
 pub mod projection;
 pub mod time;
+pub mod viewport;
