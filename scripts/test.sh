@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# Ping'an Map's whole test suite, from a clean checkout:
+#   1. installs what is missing (scripts/setup.sh: Rust tools, Chromium, fonts, e2e/node_modules),
+#   2. `cargo test` (model, server, datagen),
+#   3. the app's wasm tests, when it has any,
+#   4. generates data/, builds the server and the front end,
+#   5. starts two servers on free ports: one on the real data, one on a copy with a
+#      deliberately broken layer, and runs the browser tests (node --test e2e/tests/),
+#   6. stops the servers and prints `N passed, N failed` as its last line.
+# Exits non-zero on any failure. Logs go to target/test-logs/, screenshots to target/screenshots/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+pingan_path
+
+LOGS="$PINGAN_ROOT/target/test-logs"
+mkdir -p "$LOGS"
+T0=$(date +%s)
+elapsed() { local s=$(($(date +%s) - T0)); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
+phase() { log "[$(elapsed)] $*"; }
+
+CARGO_PASSED=0 CARGO_FAILED=0 E2E_PASSED=0 E2E_FAILED=0 PHASE_FAILED=0
+FAILURES=()
+fail_phase() { FAILURES+=("$1"); PHASE_FAILED=$((PHASE_FAILED + 1)); warn "FAILED: $1"; }
+
+# --- cleanup: always stop what we started --------------------------------------------------
+SERVER_PIDS=()
+SUMMARY_DONE=""
+DEPS_PID=""
+BROKEN_DIR=""
+cleanup() {
+  local pid
+  for pid in "${SERVER_PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${SERVER_PIDS[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  if [[ -n "$DEPS_PID" ]] && kill -0 "$DEPS_PID" 2>/dev/null; then
+    kill "$DEPS_PID" 2>/dev/null || true
+  fi
+  [[ -n "$BROKEN_DIR" ]] && rm -rf "$BROKEN_DIR"
+  if [[ -z "$SUMMARY_DONE" ]]; then
+    fail_phase "aborted (see the error above)"
+    summary || true
+  fi
+  return 0
+}
+trap cleanup EXIT
+trap 'warn "interrupted"; exit 130' INT TERM
+
+summary() {
+  SUMMARY_DONE=1
+  local passed=$((CARGO_PASSED + E2E_PASSED)) failed=$((CARGO_FAILED + E2E_FAILED + PHASE_FAILED))
+  echo
+  echo "cargo test: $CARGO_PASSED passed, $CARGO_FAILED failed"
+  echo "browser e2e: $E2E_PASSED passed, $E2E_FAILED failed"
+  if ((${#FAILURES[@]})); then
+    printf 'failed step: %s\n' "${FAILURES[@]}"
+  fi
+  echo "total time: $(elapsed)"
+  echo "$passed passed, $failed failed"
+  ((failed == 0))
+}
+
+# --- 1. test dependencies (network/disk bound: overlaps the CPU-bound cargo builds) --------
+phase "installing test dependencies in the background (log: target/test-logs/test-deps.log)"
+( pingan_test_deps ) >"$LOGS/test-deps.log" 2>&1 &
+DEPS_PID=$!
+
+phase "checking build tools"
+pingan_tools
+
+# --- 2. native tests ---------------------------------------------------------------------------
+phase "cargo test (model, server, datagen)"
+set +e
+cargo test --color never 2>&1 | tee "$LOGS/cargo-test.log"
+rc=${PIPESTATUS[0]}
+set -e
+read -r CARGO_PASSED CARGO_FAILED < <(awk '/^test result:/ {
+    for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i }
+  } END { print p + 0, f + 0 }' "$LOGS/cargo-test.log")
+echo "cargo test: $CARGO_PASSED passed, $CARGO_FAILED failed (exit $rc)"
+if ((rc != 0 && CARGO_FAILED == 0)); then
+  fail_phase "cargo test exited $rc (build error?)"
+fi
+
+# --- 3. the app's wasm tests (hook: runs once the app has wasm_bindgen_test tests) ------------
+if grep -rqs 'wasm_bindgen_test' src tests 2>/dev/null; then
+  phase "cargo test -p pingan-map (wasm32, wasm-bindgen-test-runner)"
+  set +e
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+    cargo test -p pingan-map --target wasm32-unknown-unknown --color never 2>&1 | tee "$LOGS/wasm-test.log"
+  rc=${PIPESTATUS[0]}
+  set -e
+  read -r p f < <(awk '/^test result:/ {
+      for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i }
+    } END { print p + 0, f + 0 }' "$LOGS/wasm-test.log")
+  CARGO_PASSED=$((CARGO_PASSED + p)) CARGO_FAILED=$((CARGO_FAILED + f))
+  if ((rc != 0 && f == 0)); then fail_phase "wasm tests exited $rc"; fi
+fi
+
+# --- 4. data, server, front end ------------------------------------------------------------------
+phase "generating data/ if needed"
+pingan_data
+phase "building pingan-server (release)"
+cargo build --release -p pingan-server || die "cargo build --release -p pingan-server failed"
+SERVER_BIN="$PINGAN_ROOT/target/release/pingan-server"
+[[ -x "$SERVER_BIN" ]] || die "server binary not found at $SERVER_BIN"
+phase "building the front end"
+pingan_frontend
+
+phase "waiting for the test dependencies"
+if ! wait "$DEPS_PID"; then
+  DEPS_PID=""
+  tail -n 40 "$LOGS/test-deps.log" >&2
+  die "installing the test dependencies failed (see above / target/test-logs/test-deps.log)"
+fi
+DEPS_PID=""
+
+# --- 5. servers ------------------------------------------------------------------------------------
+# start_server NAME DATA_DIR: starts pingan-server on a free port, sets SERVER_URL.
+start_server() {
+  local name="$1" data_dir="$2" logf="$LOGS/server-$1.log" addr="" i
+  "$SERVER_BIN" --host 127.0.0.1 --port 0 --data-dir "$data_dir" --dist-dir "$PINGAN_ROOT/dist" \
+    >"$logf" 2>&1 </dev/null &
+  SERVER_PIDS+=("$!")
+  local pid=$!
+  for ((i = 0; i < 300; i++)); do
+    addr="$(sed 's/\x1b\[[0-9;]*m//g' "$logf" | grep -oE 'listening on http://[^ ,"]+' | head -n1 | sed 's/^listening on //')" || true
+    [[ -n "$addr" ]] && break
+    if ! kill -0 "$pid" 2>/dev/null; then
+      cat "$logf" >&2
+      die "the $name server exited before listening (log above)"
+    fi
+    sleep 0.2
+  done
+  [[ -n "$addr" ]] || { cat "$logf" >&2; die "the $name server printed no 'listening on http://…' line within 60 s"; }
+  SERVER_URL="${addr%/}"
+  log "$name server: $SERVER_URL (pid $pid, log target/test-logs/server-$name.log)"
+}
+
+# A data dir in which one layer is broken: links to every real file, except a truncated one.
+BROKEN_LAYER="sentinels"
+BROKEN_FILE="sentinels.geojson"
+BROKEN_DIR="$(mktemp -d "${TMPDIR:-/tmp}/pingan-broken-data.XXXXXX")"
+for f in "$PINGAN_ROOT"/data/*; do
+  ln -s "$f" "$BROKEN_DIR/$(basename "$f")"
+done
+rm -f "$BROKEN_DIR/$BROKEN_FILE"
+printf '%s' '{"type":"FeatureCollection","features":[{"type":"Feature"' >"$BROKEN_DIR/$BROKEN_FILE"
+
+phase "starting servers"
+start_server good "$PINGAN_ROOT/data"
+GOOD_URL="$SERVER_URL"
+start_server broken "$BROKEN_DIR"
+BROKEN_URL="$SERVER_URL"
+
+# --- 6. browser tests ------------------------------------------------------------------------------
+phase "browser tests: node --test e2e/tests/"
+mkdir -p "$PINGAN_ROOT/target/screenshots"
+rm -f "$LOGS/e2e.tap"
+set +e
+PINGAN_URL="$GOOD_URL" PINGAN_BROKEN_URL="$BROKEN_URL" PINGAN_BROKEN_LAYER="$BROKEN_LAYER" \
+  node --test --test-concurrency=1 \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$LOGS/e2e.tap" \
+    e2e/tests/ </dev/null
+rc=$?
+set -e
+E2E_PASSED=$(awk '/^# pass / {print $3}' "$LOGS/e2e.tap" 2>/dev/null | tail -n1)
+E2E_FAILED=$(awk '/^# (fail|cancelled) / {n += $3} END {print n + 0}' "$LOGS/e2e.tap" 2>/dev/null)
+E2E_PASSED=${E2E_PASSED:-0} E2E_FAILED=${E2E_FAILED:-0}
+if ((rc != 0 && E2E_FAILED == 0)); then
+  fail_phase "node --test exited $rc"
+fi
+if ((rc != 0)); then
+  for f in good broken; do
+    echo "--- last lines of target/test-logs/server-$f.log"
+    tail -n 15 "$LOGS/server-$f.log"
+  done
+fi
+echo "screenshots: $(ls "$PINGAN_ROOT"/target/screenshots/*.png 2>/dev/null | sed "s|$PINGAN_ROOT/||" | tr '\n' ' ')"
+
+summary
