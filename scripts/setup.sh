@@ -146,6 +146,49 @@ pingan_frontend() {
   compgen -G "$PINGAN_ROOT/dist/*.wasm" >/dev/null || die "trunk finished but dist/ has no .wasm"
 }
 
+# --- running the server ----------------------------------------------------------------------
+
+# pingan_start_server NAME DATA_DIR LOGFILE: starts the release pingan-server (build it first:
+# cargo build --release -p pingan-server) on 127.0.0.1 and a free port, in the background, and
+# waits for its `listening on http://ADDR` line. Sets PINGAN_SERVER_PID and PINGAN_SERVER_URL;
+# Every server started is remembered in PINGAN_SERVER_PIDS; pingan_stop_servers stops them
+# (call it from an EXIT trap).
+PINGAN_SERVER_PIDS=()
+pingan_stop_servers() {
+  local pid
+  for pid in "${PINGAN_SERVER_PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${PINGAN_SERVER_PIDS[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  PINGAN_SERVER_PIDS=()
+}
+
+pingan_start_server() {
+  local name="$1" data_dir="$2" logf="$3" addr="" i pid
+  local bin="$PINGAN_ROOT/target/release/pingan-server"
+  [[ -x "$bin" ]] || die "server binary not found at $bin (cargo build --release -p pingan-server)"
+  mkdir -p "$(dirname "$logf")"
+  "$bin" --host 127.0.0.1 --port 0 --data-dir "$data_dir" --dist-dir "$PINGAN_ROOT/dist" \
+    >"$logf" 2>&1 </dev/null &
+  pid=$!
+  PINGAN_SERVER_PID=$pid
+  PINGAN_SERVER_PIDS+=("$pid")
+  for ((i = 0; i < 300; i++)); do
+    addr="$(sed 's/\x1b\[[0-9;]*m//g' "$logf" | grep -oE 'listening on http://[^ ,"]+' | head -n1 | sed 's/^listening on //')" || true
+    [[ -n "$addr" ]] && break
+    if ! kill -0 "$pid" 2>/dev/null; then
+      cat "$logf" >&2
+      die "the $name server exited before listening (log above)"
+    fi
+    sleep 0.2
+  done
+  [[ -n "$addr" ]] || { cat "$logf" >&2; die "the $name server printed no 'listening on http://…' line within 60 s"; }
+  PINGAN_SERVER_URL="${addr%/}"
+  log "$name server: $PINGAN_SERVER_URL (pid $pid, log ${logf#"$PINGAN_ROOT"/})"
+}
+
 # --- test dependencies -----------------------------------------------------------------------
 
 PINGAN_APT_UPDATED=""

@@ -24,18 +24,11 @@ FAILURES=()
 fail_phase() { FAILURES+=("$1"); PHASE_FAILED=$((PHASE_FAILED + 1)); warn "FAILED: $1"; }
 
 # --- cleanup: always stop what we started --------------------------------------------------
-SERVER_PIDS=()
 SUMMARY_DONE=""
 DEPS_PID=""
 BROKEN_DIR=""
 cleanup() {
-  local pid
-  for pid in "${SERVER_PIDS[@]}"; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${SERVER_PIDS[@]}"; do
-    wait "$pid" 2>/dev/null || true
-  done
+  pingan_stop_servers
   if [[ -n "$DEPS_PID" ]] && kill -0 "$DEPS_PID" 2>/dev/null; then
     kill "$DEPS_PID" 2>/dev/null || true
   fi
@@ -105,8 +98,6 @@ phase "generating data/ if needed"
 pingan_data
 phase "building pingan-server (release)"
 cargo build --release -p pingan-server || die "cargo build --release -p pingan-server failed"
-SERVER_BIN="$PINGAN_ROOT/target/release/pingan-server"
-[[ -x "$SERVER_BIN" ]] || die "server binary not found at $SERVER_BIN"
 phase "building the front end"
 pingan_frontend
 
@@ -119,25 +110,9 @@ fi
 DEPS_PID=""
 
 # --- 5. servers ------------------------------------------------------------------------------------
-# start_server NAME DATA_DIR: starts pingan-server on a free port, sets SERVER_URL.
 start_server() {
-  local name="$1" data_dir="$2" logf="$LOGS/server-$1.log" addr="" i
-  "$SERVER_BIN" --host 127.0.0.1 --port 0 --data-dir "$data_dir" --dist-dir "$PINGAN_ROOT/dist" \
-    >"$logf" 2>&1 </dev/null &
-  SERVER_PIDS+=("$!")
-  local pid=$!
-  for ((i = 0; i < 300; i++)); do
-    addr="$(sed 's/\x1b\[[0-9;]*m//g' "$logf" | grep -oE 'listening on http://[^ ,"]+' | head -n1 | sed 's/^listening on //')" || true
-    [[ -n "$addr" ]] && break
-    if ! kill -0 "$pid" 2>/dev/null; then
-      cat "$logf" >&2
-      die "the $name server exited before listening (log above)"
-    fi
-    sleep 0.2
-  done
-  [[ -n "$addr" ]] || { cat "$logf" >&2; die "the $name server printed no 'listening on http://…' line within 60 s"; }
-  SERVER_URL="${addr%/}"
-  log "$name server: $SERVER_URL (pid $pid, log target/test-logs/server-$name.log)"
+  pingan_start_server "$1" "$2" "$LOGS/server-$1.log"
+  SERVER_URL="$PINGAN_SERVER_URL"
 }
 
 # A data dir in which one layer is broken: links to every real file, except a truncated one.
