@@ -1,1 +1,381 @@
-pub fn placeholder() {}
+//! # pingan-server
+//!
+//! The companion server of Ping'an Map (平安地图). It serves
+//!
+//! - `GET /api/layers`: the layer manifest (every catalogue layer, validated),
+//! - `GET /api/health`: liveness and how many layers are usable,
+//! - `GET /data/<file>`: the layer files, precompressed, with ETags,
+//! - everything else from `dist/`, trunk's build of the browser app.
+//!
+//! [`app`] builds the whole router from an [`AppState`]; tests drive it
+//! without a socket and `main.rs` serves it. The state is shared behind an
+//! `Arc` so that the live WebSocket stream can hang off it later.
+//! The HTTP contract is written down in `docs/api.md`.
+
+pub mod error;
+pub mod files;
+pub mod layers;
+pub mod mime;
+pub mod paths;
+
+use crate::error::ApiError;
+use crate::files::{respond, FileCache, LoadError, ServeOptions};
+use crate::layers::Layers;
+use crate::paths::{extension, safe_segments};
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use axum::{Json, Router};
+use pingan_model::layers::{Manifest, LAYERS};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+/// Largest request body accepted (no endpoint takes one yet).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// Extensions of the files served from the data directory.
+pub const DATA_EXTENSIONS: &[&str] = &["geojson", "json", "bin"];
+
+/// Where the server finds its files.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The layer files (`pingan_model::layers::LAYERS`) and other data.
+    pub data_dir: PathBuf,
+    /// trunk's output: `index.html` and the hashed JS/WASM/CSS.
+    pub dist_dir: PathBuf,
+}
+
+/// Everything the handlers share. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: Config,
+    files: Arc<FileCache>,
+    layers: Layers,
+}
+
+impl AppState {
+    pub fn new(config: Config) -> AppState {
+        let files = Arc::new(FileCache::default());
+        let layers = Layers::new(config.data_dir.clone(), files.clone());
+        AppState {
+            inner: Arc::new(Inner {
+                config,
+                files,
+                layers,
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The manifest, after re-validating every layer file that changed.
+    pub async fn manifest(&self) -> Result<Manifest, ApiError> {
+        self.inner.layers.manifest().await
+    }
+
+    /// Compresses the current version of every layer file in every encoding,
+    /// so that the first browser does not wait for it. Errors are ignored:
+    /// the manifest reports them.
+    pub async fn warm_up(&self) {
+        let files = self.inner.files.clone();
+        let dir = self.inner.config.data_dir.clone();
+        let done = tokio::task::spawn_blocking(move || {
+            for def in LAYERS {
+                if let Ok(f) = files.load_blocking(&dir.join(def.file)) {
+                    for enc in [files::Encoding::Brotli, files::Encoding::Gzip] {
+                        f.encoded_blocking(enc);
+                    }
+                }
+            }
+        })
+        .await;
+        if let Err(e) = done {
+            tracing::warn!(error = %e, "precompressing the layers failed");
+        }
+    }
+}
+
+/// `GET /api/health`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub layers_ok: usize,
+    pub layers_failed: usize,
+}
+
+/// The whole HTTP service.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/api/health", get(health))
+        .route("/api/layers", get(layers))
+        .route("/api", any(api_not_found))
+        .route("/api/", any(api_not_found))
+        .route("/api/{*rest}", any(api_not_found))
+        .route("/data", get(data_file))
+        .route("/data/", get(data_file))
+        .route("/data/{*file}", get(data_file))
+        .route("/", get(dist_file))
+        .fallback(fallback)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(limit_declared_body))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(CatchPanicLayer::custom(|_panic| {
+            ApiError::Internal("the request handler panicked".into()).into_response()
+        }))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+                })
+                .on_request(())
+                .on_response(|res: &Response, latency: Duration, _span: &tracing::Span| {
+                    tracing::info!(
+                        status = res.status().as_u16(),
+                        latency_ms = format_args!("{:.1}", latency.as_secs_f64() * 1000.0),
+                        "request"
+                    );
+                })
+                .on_failure(()),
+        )
+        .with_state(state)
+}
+
+async fn health(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let manifest = state.manifest().await?;
+    let failed = manifest.layers.iter().filter(|l| l.error.is_some()).count();
+    let body = Health {
+        status: "ok".into(),
+        layers_ok: manifest.layers.len() - failed,
+        layers_failed: failed,
+    };
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
+}
+
+async fn layers(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let manifest = state.manifest().await?;
+    Ok(([(header::CACHE_CONTROL, "no-cache")], Json(manifest)).into_response())
+}
+
+async fn api_not_found(uri: Uri) -> ApiError {
+    ApiError::NotFound(format!(
+        "there is no API endpoint at {}; the endpoints are GET /api/layers and GET /api/health",
+        uri.path()
+    ))
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::MethodNotAllowed {
+        method: method.to_string(),
+        path: uri.path().to_string(),
+    }
+}
+
+/// Refuses a declared body over [`BODY_LIMIT`] before any handler runs.
+async fn limit_declared_body(req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    match declared {
+        Some(len) if len > BODY_LIMIT as u64 => ApiError::PayloadTooLarge {
+            len,
+            limit: BODY_LIMIT,
+        }
+        .into_response(),
+        _ => next.run(req).await,
+    }
+}
+
+/// `GET /data/<file>`: a file directly inside the data directory.
+async fn data_file(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let path = uri.path();
+    let rest = path.strip_prefix("/data").unwrap_or("");
+    let rest = rest.strip_prefix('/').unwrap_or(rest);
+    let segments = safe_segments(rest)?;
+    let name = match segments.as_slice() {
+        [] => {
+            return Err(ApiError::NotFound(
+                "name a file: /data/<file>; GET /api/layers lists the layer files".into(),
+            ))
+        }
+        [name] => name,
+        _ => {
+            return Err(ApiError::NotFound(format!(
+                "{path}: only files directly in the data directory are served, not subdirectories"
+            )))
+        }
+    };
+    if name.starts_with('.') {
+        return Err(ApiError::NotFound(format!(
+            "{path}: hidden files are not served"
+        )));
+    }
+    let ext = extension(name);
+    if !ext.as_deref().is_some_and(|e| DATA_EXTENSIONS.contains(&e)) {
+        return Err(ApiError::NotFound(format!(
+            "{path}: only .geojson, .json and .bin files are served from /data/"
+        )));
+    }
+    let file = match state
+        .inner
+        .files
+        .load(state.config().data_dir.join(name))
+        .await?
+    {
+        Ok(f) => f,
+        Err(LoadError::Missing | LoadError::NotAFile) => {
+            return Err(ApiError::NotFound(format!(
+                "{path}: no such file in the data directory"
+            )))
+        }
+        Err(LoadError::Io(source)) => {
+            return Err(ApiError::Read {
+                file: name.clone(),
+                source,
+            })
+        }
+    };
+    let opts = ServeOptions {
+        content_type: mime::content_type(ext.as_deref()),
+        cache_control: mime::NO_CACHE,
+        compressible: true,
+    };
+    respond(&method, &headers, file, opts).await
+}
+
+/// Everything that is not `/api` or `/data`: the built app.
+async fn fallback(
+    state: State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if method != Method::GET && method != Method::HEAD {
+        return method_not_allowed(method, uri).await.into_response();
+    }
+    dist_file(state, method, uri, headers).await
+}
+
+/// A file of `dist/`; `/` is `index.html`.
+async fn dist_file(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    match serve_dist(&state, &method, uri.path(), &headers).await {
+        Ok(res) => res,
+        Err(e @ ApiError::FrontendNotBuilt { .. }) if wants_html(&headers) => not_built_page(&e),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn serve_dist(
+    state: &AppState,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let rest = path.strip_prefix('/').unwrap_or(path);
+    let mut segments = safe_segments(rest)?;
+    if segments.is_empty() {
+        segments.push("index.html".into());
+    }
+    if segments.iter().any(|s| s.starts_with('.')) {
+        return Err(ApiError::NotFound(format!(
+            "{path}: hidden files are not served"
+        )));
+    }
+    let dist = &state.config().dist_dir;
+    let file_path = segments.iter().fold(dist.clone(), |p, s| p.join(s));
+    let file = match state.inner.files.load(file_path).await? {
+        Ok(f) => f,
+        Err(LoadError::Missing | LoadError::NotAFile) => {
+            let index = dist.join("index.html");
+            let built = tokio::fs::metadata(&index).await.is_ok_and(|m| m.is_file());
+            return Err(if built {
+                ApiError::NotFound(format!("{path}: no such file in the app build"))
+            } else {
+                ApiError::FrontendNotBuilt {
+                    index: index.display().to_string(),
+                }
+            });
+        }
+        Err(LoadError::Io(source)) => {
+            return Err(ApiError::Read {
+                file: segments.join("/"),
+                source,
+            })
+        }
+    };
+    let ext = segments.last().and_then(|s| extension(s));
+    let opts = ServeOptions {
+        content_type: mime::content_type(ext.as_deref()),
+        cache_control: if mime::is_hashed(&segments) {
+            mime::IMMUTABLE
+        } else {
+            mime::NO_CACHE
+        },
+        compressible: mime::compressible(ext.as_deref()),
+    };
+    respond(method, headers, file, opts).await
+}
+
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("text/html"))
+}
+
+/// The 503 page a browser gets when `dist/` has no build.
+fn not_built_page(e: &ApiError) -> Response {
+    let detail = e
+        .to_string()
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    let html = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>平安地图 · front end not built</title></head>\n\
+         <body style=\"font-family:sans-serif;max-width:40em;margin:3em auto\">\n\
+         <h1>The front end is not built</h1>\n<p>{detail}</p>\n\
+         <pre>{}</pre>\n<p>The API is up: <a href=\"/api/layers\">/api/layers</a>, <a href=\"/api/health\">/api/health</a>.</p>\n\
+         </body></html>\n",
+        error::BUILD_COMMAND
+    );
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        Body::from(html),
+    )
+        .into_response()
+}
