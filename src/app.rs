@@ -1,0 +1,991 @@
+//! The application shell: signals that own the data, the one Effect that
+//! owns the canvas, interaction, panels, URL state and test hooks.
+
+use crate::data::{self, LayerData};
+use crate::i18n::t;
+use crate::inspect::{self, Hit};
+use crate::render::{self, FrameStats, Renderer, Scene, SceneLayer};
+use crate::style::{self, Swatch};
+use leptos::prelude::*;
+use pingan_model::analysis::quantile_breaks;
+use pingan_model::domain::Lang;
+use pingan_model::layers::{LayerDef, Manifest, LAYERS};
+use pingan_model::projection::to_world;
+use pingan_model::viewport::{scale_bar, Camera, ViewState, DISTRICT_LONLAT_BBOX};
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum LoadStatus {
+    Pending,
+    Loaded(usize),
+    Failed(String),
+}
+
+/// One catalogue layer and the signals that own its state.
+#[derive(Clone, Copy)]
+pub struct LayerEntry {
+    pub def: &'static LayerDef,
+    pub status: RwSignal<LoadStatus>,
+    pub data: RwSignal<Option<Arc<LayerData>>>,
+    pub visible: RwSignal<bool>,
+}
+
+/// All app state; every field is a Copy handle.
+#[derive(Clone, Copy)]
+pub struct AppState {
+    pub layers: &'static [LayerEntry],
+    pub camera: RwSignal<Camera>,
+    pub dpr: RwSignal<f64>,
+    pub lang: RwSignal<Lang>,
+    pub selected: RwSignal<Option<(&'static str, u32)>>,
+    pub hover: RwSignal<Option<(f64, f64, String)>>,
+    pub pointer_lonlat: RwSignal<Option<(f64, f64)>>,
+    pub grid_counts: RwSignal<Arc<Vec<u32>>>,
+    pub breaks: RwSignal<Arc<Vec<f64>>>,
+    pub url_problems: RwSignal<Vec<String>>,
+    pub sized: RwSignal<bool>,
+    pub panel_open: RwSignal<bool>,
+    /// Unix seconds when the page loaded (overdue is judged against it).
+    pub now: i64,
+}
+
+impl AppState {
+    fn entry(&self, id: &str) -> Option<LayerEntry> {
+        self.layers.iter().find(|e| e.def.id == id).copied()
+    }
+    /// The visible, loaded layers, bottom first (untracked).
+    fn scene_layers(&self) -> Vec<SceneLayer> {
+        self.layers
+            .iter()
+            .filter(|e| e.visible.get_untracked())
+            .filter_map(|e| {
+                e.data
+                    .get_untracked()
+                    .map(|data| SceneLayer { id: e.def.id, data })
+            })
+            .collect()
+    }
+}
+
+// --- frame scheduling: the canvas is drawn in requestAnimationFrame --------
+
+#[derive(Default)]
+struct FrameLoop {
+    renderer: Option<Renderer>,
+    pending: bool,
+    callback: Option<Closure<dyn FnMut(f64)>>,
+    stats: FrameStats,
+    frame_ms: VecDeque<f64>,
+    first_frame_ms: Option<f64>,
+}
+
+thread_local! {
+    static FRAMES: RefCell<FrameLoop> = RefCell::new(FrameLoop::default());
+    static STATE: RefCell<Option<(AppState, NodeRef<leptos::html::Canvas>)>> = const { RefCell::new(None) };
+    static URL_TIMER: RefCell<Option<i32>> = const { RefCell::new(None) };
+}
+
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or(0.0)
+}
+
+fn request_frame() {
+    FRAMES.with(|f| {
+        let mut f = f.borrow_mut();
+        if f.pending {
+            return;
+        }
+        f.pending = true;
+        if f.callback.is_none() {
+            f.callback = Some(Closure::new(|_t: f64| draw_frame()));
+        }
+        if let (Some(w), Some(cb)) = (web_sys::window(), f.callback.as_ref()) {
+            let _ = w.request_animation_frame(cb.as_ref().unchecked_ref());
+        }
+    });
+}
+
+/// A hash of everything drawn on the base surface (not the camera).
+fn base_version(state: &AppState, layers: &[SceneLayer]) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for l in layers {
+        l.id.hash(&mut h);
+        (Arc::as_ptr(&l.data) as usize).hash(&mut h);
+    }
+    state.lang.get_untracked().hash(&mut h);
+    (Arc::as_ptr(&state.breaks.get_untracked()) as usize).hash(&mut h);
+    (Arc::as_ptr(&state.grid_counts.get_untracked()) as usize).hash(&mut h);
+    h.finish()
+}
+
+fn draw_frame() {
+    let Some((state, canvas_ref)) = STATE.with(|s| s.borrow().clone()) else {
+        return;
+    };
+    FRAMES.with(|f| f.borrow_mut().pending = false);
+    if !state.sized.get_untracked() {
+        return;
+    }
+    let Some(canvas) = canvas_ref.get_untracked() else {
+        return;
+    };
+    let layers = state.scene_layers();
+    let scene = Scene {
+        cam: state.camera.get_untracked(),
+        dpr: state.dpr.get_untracked(),
+        base_version: base_version(&state, &layers),
+        layers,
+        lang: state.lang.get_untracked(),
+        grid_counts: state.grid_counts.get_untracked(),
+        breaks: state.breaks.get_untracked(),
+        selected: state.selected.get_untracked(),
+    };
+    let t0 = now_ms();
+    FRAMES.with(|f| {
+        let mut f = f.borrow_mut();
+        if f.renderer.is_none() {
+            f.renderer = Renderer::new(canvas);
+        }
+        let Some(r) = f.renderer.as_mut() else { return };
+        let stats = r.draw(&scene);
+        let dt = now_ms() - t0;
+        f.stats = stats;
+        f.frame_ms.push_back(dt);
+        if f.frame_ms.len() > 1000 {
+            f.frame_ms.pop_front();
+        }
+        let all_settled = state
+            .layers
+            .iter()
+            .all(|e| e.status.get_untracked() != LoadStatus::Pending);
+        if all_settled && f.first_frame_ms.is_none() {
+            let t = now_ms();
+            f.first_frame_ms = Some(t);
+            set_hook_value("firstFrameMs", &JsValue::from_f64(t));
+            if let Some(el) = document().document_element() {
+                let _ = el.set_attribute("data-ready", "true");
+            }
+        }
+    });
+}
+
+// --- loading ------------------------------------------------------------------
+
+async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+    let resp = gloo_net::http::Request::get(url)
+        .send()
+        .await
+        .map_err(|e| format!("{url}: {e}"))?;
+    if !resp.ok() {
+        let body = resp.text().await.unwrap_or_default();
+        let detail = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.get("detail").and_then(|d| d.as_str()).map(str::to_string))
+            .unwrap_or_default();
+        return Err(format!(
+            "HTTP {} {} {url} {detail}",
+            resp.status(),
+            resp.status_text()
+        )
+        .trim()
+        .to_string());
+    }
+    resp.binary().await.map_err(|e| format!("{url}: {e}"))
+}
+
+async fn load_all(state: AppState) {
+    // The manifest tells where each layer is and whether the server could read it.
+    let manifest: Option<Manifest> = match fetch_bytes("api/layers").await {
+        Ok(bytes) => serde_json::from_slice(&bytes).ok(),
+        Err(_) => None,
+    };
+    for entry in state.layers.iter().copied() {
+        let info = manifest
+            .as_ref()
+            .and_then(|m| m.layers.iter().find(|l| l.id == entry.def.id).cloned());
+        let url = info
+            .as_ref()
+            .map(|i| i.url.trim_start_matches('/').to_string())
+            .unwrap_or_else(|| format!("data/{}", entry.def.file));
+        if let Some(err) = info.as_ref().and_then(|i| i.error.clone()) {
+            entry.status.set(LoadStatus::Failed(err));
+            request_frame();
+            continue;
+        }
+        leptos::task::spawn_local(async move {
+            let result = match fetch_bytes(&url).await {
+                Ok(bytes) => data::build(entry.def, &bytes, state.now)
+                    .map_err(|e| format!("{}: {e}", entry.def.file)),
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(d) => {
+                    let n = d.len();
+                    entry.data.set(Some(Arc::new(d)));
+                    entry.status.set(LoadStatus::Loaded(n));
+                }
+                Err(e) => {
+                    web_sys::console::warn_1(&JsValue::from_str(&format!(
+                        "layer {}: {e}",
+                        entry.def.id
+                    )));
+                    entry.status.set(LoadStatus::Failed(e));
+                }
+            }
+            request_frame();
+        });
+    }
+}
+
+/// Cases per grid over the loaded window (or the grids' own `cases_30d`
+/// property when the case layer is unavailable), and the choropleth breaks.
+fn grid_counts(grids: &LayerData, cases: Option<&LayerData>) -> Vec<u32> {
+    let LayerData::Areas(g) = grids else {
+        return Vec::new();
+    };
+    match cases {
+        Some(LayerData::Points(p)) if !p.cases.is_empty() => {
+            let mut counts = vec![0u32; g.features.len()];
+            for c in &p.cases {
+                if let Some(x) = counts.get_mut(c.grid as usize) {
+                    *x += 1;
+                }
+            }
+            counts
+        }
+        _ => g
+            .features
+            .iter()
+            .map(|f| f.num_prop("cases_30d").unwrap_or(0.0) as u32)
+            .collect(),
+    }
+}
+
+// --- URL state and test hooks ---------------------------------------------
+
+fn visible_ids(state: &AppState) -> Vec<&'static str> {
+    state
+        .layers
+        .iter()
+        .filter(|e| e.visible.get_untracked())
+        .map(|e| e.def.id)
+        .collect()
+}
+
+fn write_url(state: AppState) {
+    let cam = state.camera.get_untracked();
+    let (lon, lat) = cam.center_lonlat();
+    let q = ViewState::to_query(
+        lon,
+        lat,
+        cam.zoom,
+        &visible_ids(&state),
+        state.lang.get_untracked(),
+    );
+    if let Ok(h) = window().history() {
+        let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&q));
+    }
+}
+
+/// Writes the URL 250 ms after the last change (replaceState is rate-limited).
+fn schedule_url_write(state: AppState) {
+    URL_TIMER.with(|t| {
+        if let Some(id) = t.borrow_mut().take() {
+            window().clear_timeout_with_handle(id);
+        }
+        let cb = Closure::once_into_js(move || {
+            URL_TIMER.with(|t| t.borrow_mut().take());
+            write_url(state);
+        });
+        if let Ok(id) =
+            window().set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), 250)
+        {
+            *t.borrow_mut() = Some(id);
+        }
+    });
+}
+
+fn hook_object() -> Option<js_sys::Object> {
+    js_sys::Reflect::get(&window(), &JsValue::from_str("__pingan"))
+        .ok()?
+        .dyn_into()
+        .ok()
+}
+
+fn set_hook_value(name: &str, v: &JsValue) {
+    if let Some(o) = hook_object() {
+        let _ = js_sys::Reflect::set(&o, &JsValue::from_str(name), v);
+    }
+}
+
+fn install_hooks(state: AppState) {
+    let o = js_sys::Object::new();
+    let set = |name: &str, f: JsValue| {
+        let _ = js_sys::Reflect::set(&o, &JsValue::from_str(name), &f);
+    };
+    set(
+        "view",
+        Closure::<dyn Fn() -> JsValue>::new(move || {
+            let cam = state.camera.get_untracked();
+            let (lon, lat) = cam.center_lonlat();
+            let v = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&v, &"lon".into(), &lon.into());
+            let _ = js_sys::Reflect::set(&v, &"lat".into(), &lat.into());
+            let _ = js_sys::Reflect::set(&v, &"zoom".into(), &cam.zoom.into());
+            v.into()
+        })
+        .into_js_value(),
+    );
+    set(
+        "project",
+        Closure::<dyn Fn(f64, f64) -> JsValue>::new(move |lon: f64, lat: f64| {
+            let w = to_world(lon, lat);
+            let s = state.camera.get_untracked().to_screen([w.x, w.y]);
+            js_sys::Array::of2(&s[0].into(), &s[1].into()).into()
+        })
+        .into_js_value(),
+    );
+    set(
+        "setView",
+        Closure::<dyn Fn(f64, f64, f64)>::new(move |lon: f64, lat: f64, zoom: f64| {
+            state.camera.update(|c| {
+                let w = to_world(lon, lat);
+                c.center = w;
+                c.zoom = zoom.clamp(
+                    pingan_model::viewport::MIN_ZOOM,
+                    pingan_model::viewport::MAX_ZOOM,
+                );
+            });
+        })
+        .into_js_value(),
+    );
+    set(
+        "visibleLayers",
+        Closure::<dyn Fn() -> JsValue>::new(move || {
+            let arr = js_sys::Array::new();
+            for id in visible_ids(&state) {
+                arr.push(&JsValue::from_str(id));
+            }
+            arr.into()
+        })
+        .into_js_value(),
+    );
+    set(
+        "drawn",
+        Closure::<dyn Fn(String) -> f64>::new(move |id: String| {
+            FRAMES.with(|f| {
+                f.borrow()
+                    .stats
+                    .drawn
+                    .iter()
+                    .find(|(l, _)| *l == id)
+                    .map(|(_, n)| *n as f64)
+                    .unwrap_or(0.0)
+            })
+        })
+        .into_js_value(),
+    );
+    set(
+        "frameTimes",
+        Closure::<dyn Fn() -> JsValue>::new(move || {
+            let arr = js_sys::Array::new();
+            FRAMES.with(|f| {
+                for v in &f.borrow().frame_ms {
+                    arr.push(&JsValue::from_f64(*v));
+                }
+            });
+            arr.into()
+        })
+        .into_js_value(),
+    );
+    let _ = js_sys::Reflect::set(&o, &"firstFrameMs".into(), &JsValue::NULL);
+    let _ = js_sys::Reflect::set(&window(), &JsValue::from_str("__pingan"), &o);
+}
+
+// --- interaction ----------------------------------------------------------------
+
+#[derive(Default)]
+struct Gesture {
+    pointers: HashMap<i32, [f64; 2]>,
+    start: Option<[f64; 2]>,
+    moved: f64,
+    pinch: Option<(f64, [f64; 2])>,
+}
+
+fn local_pos(ev: &web_sys::MouseEvent) -> [f64; 2] {
+    [ev.offset_x() as f64, ev.offset_y() as f64]
+}
+
+fn on_click(state: AppState, p: [f64; 2]) {
+    let cam = state.camera.get_untracked();
+    let layers = state.scene_layers();
+    match inspect::hit_test(&cam, &layers, p) {
+        Some(Hit::Feature { layer, key }) => {
+            state.selected.set(Some((layer, key)));
+            state.panel_open.set(false);
+        }
+        Some(Hit::Bin { at, .. }) => {
+            // A cluster: zoom in on it.
+            state.camera.update(|c| {
+                let anchor = c.to_screen(at);
+                c.zoom_at(2.0, anchor);
+                c.pan_by(c.width / 2.0 - anchor[0], c.height / 2.0 - anchor[1]);
+            });
+        }
+        None => state.selected.set(None),
+    }
+}
+
+fn hover_text(state: AppState, hit: Hit) -> String {
+    let lang = state.lang.get_untracked();
+    match hit {
+        Hit::Bin { layer, count, .. } => {
+            let name = state
+                .entry(layer)
+                .map(|e| lang.pick(e.def.name, e.def.name_en))
+                .unwrap_or("");
+            format!("{name} × {count} · {}", t(lang, "bin_hint"))
+        }
+        Hit::Feature { layer, key } => {
+            let Some(e) = state.entry(layer) else {
+                return String::new();
+            };
+            let grid_ids = grid_ids(state);
+            let d = e.data.with_untracked(|d| {
+                d.as_ref()
+                    .and_then(|d| inspect::details(layer, d, key, lang, state.now, &grid_ids))
+            });
+            match d {
+                Some(d) => format!("{} · {}", d.title, lang.pick(e.def.name, e.def.name_en)),
+                None => String::new(),
+            }
+        }
+    }
+}
+
+fn grid_ids(state: AppState) -> Vec<String> {
+    state
+        .entry("grids")
+        .and_then(|e| {
+            e.data.with_untracked(|d| match d.as_deref() {
+                Some(LayerData::Areas(a)) => Some(
+                    a.features
+                        .iter()
+                        .map(|f| f.id.clone().unwrap_or_default())
+                        .collect(),
+                ),
+                _ => None,
+            })
+        })
+        .unwrap_or_default()
+}
+
+fn measure(state: AppState, canvas: &web_sys::HtmlCanvasElement) {
+    let (w, h) = (canvas.client_width() as f64, canvas.client_height() as f64);
+    if w <= 0.0 || h <= 0.0 {
+        return;
+    }
+    state.dpr.set(window().device_pixel_ratio().max(1.0));
+    let first = !state.sized.get_untracked();
+    state.camera.update(|c| {
+        c.width = w;
+        c.height = h;
+    });
+    if first {
+        state.sized.set(true);
+    }
+}
+
+// --- the component ----------------------------------------------------------------
+
+#[component]
+pub fn App() -> impl IntoView {
+    let search = window().location().search().unwrap_or_default();
+    let vs = ViewState::parse(&search, |id| pingan_model::layers::layer(id).is_some());
+    let layers: &'static [LayerEntry] = Box::leak(
+        LAYERS
+            .iter()
+            .map(|def| LayerEntry {
+                def,
+                status: RwSignal::new(LoadStatus::Pending),
+                data: RwSignal::new(None),
+                visible: RwSignal::new(match &vs.layers {
+                    Some(ids) => ids.iter().any(|i| i == def.id),
+                    None => def.visible_by_default,
+                }),
+            })
+            .collect::<Vec<_>>()
+            .into_boxed_slice(),
+    );
+    let has_view = vs.center.is_some();
+    let mut cam = Camera {
+        center: to_world(113.86, 22.68),
+        zoom: vs.zoom.unwrap_or(11.0),
+        width: 1.0,
+        height: 1.0,
+    };
+    if let Some((lon, lat)) = vs.center {
+        cam.center = to_world(lon, lat);
+    }
+    let state = AppState {
+        layers,
+        camera: RwSignal::new(cam),
+        dpr: RwSignal::new(1.0),
+        lang: RwSignal::new(vs.lang.unwrap_or_default()),
+        selected: RwSignal::new(None),
+        hover: RwSignal::new(None),
+        pointer_lonlat: RwSignal::new(None),
+        grid_counts: RwSignal::new(Arc::new(Vec::new())),
+        breaks: RwSignal::new(Arc::new(Vec::new())),
+        url_problems: RwSignal::new(vs.problems.clone()),
+        sized: RwSignal::new(false),
+        panel_open: RwSignal::new(false),
+        now: (js_sys::Date::now() / 1000.0) as i64,
+    };
+    let canvas_ref = NodeRef::<leptos::html::Canvas>::new();
+    STATE.with(|s| *s.borrow_mut() = Some((state, canvas_ref)));
+    install_hooks(state);
+
+    // Size the canvas once it is in the DOM, fit the district unless the URL
+    // says otherwise, and follow window resizes.
+    Effect::new(move |_| {
+        if let Some(c) = canvas_ref.get() {
+            measure(state, &c);
+            if !has_view {
+                state.camera.update(|cam| {
+                    let pad = (cam.width.min(cam.height) * 0.04).max(12.0);
+                    cam.fit_lonlat(DISTRICT_LONLAT_BBOX.0, DISTRICT_LONLAT_BBOX.1, pad);
+                });
+            }
+            leptos::task::spawn_local(load_all(state));
+        }
+    });
+    let _resize = window_event_listener(leptos::ev::resize, move |_| {
+        if let Some(c) = canvas_ref.get_untracked() {
+            measure(state, &c);
+        }
+    });
+
+    // Choropleth counts follow the grid and case layers.
+    Effect::new(move |_| {
+        let grids = state.entry("grids").and_then(|e| e.data.get());
+        let cases = state.entry("cases").and_then(|e| e.data.get());
+        if let Some(g) = grids {
+            let counts = grid_counts(&g, cases.as_deref());
+            let values: Vec<f64> = counts.iter().map(|&c| c as f64).collect();
+            state.breaks.set(Arc::new(quantile_breaks(&values, 5)));
+            state.grid_counts.set(Arc::new(counts));
+        }
+    });
+
+    // The one Effect that owns the canvas: anything drawn changes → a frame.
+    Effect::new(move |_| {
+        state.camera.track();
+        state.dpr.track();
+        state.lang.track();
+        state.selected.track();
+        state.grid_counts.track();
+        state.breaks.track();
+        state.sized.track();
+        for e in state.layers {
+            e.visible.track();
+            e.data.track();
+            e.status.track();
+        }
+        request_frame();
+    });
+
+    // The URL follows the view; the page language follows the switch.
+    Effect::new(move |prev: Option<()>| {
+        state.camera.track();
+        state.lang.track();
+        for e in state.layers {
+            e.visible.track();
+        }
+        if prev.is_some() {
+            schedule_url_write(state);
+        }
+    });
+    Effect::new(move |_| {
+        let lang = state.lang.get();
+        if let Some(el) = document().document_element() {
+            let _ = el.set_attribute("lang", if lang == Lang::Zh { "zh-CN" } else { "en" });
+        }
+        document().set_title(t(lang, "title"));
+    });
+
+    // Keyboard: +/- zoom, arrows pan, Escape closes details.
+    let _keys = window_event_listener(leptos::ev::keydown, move |ev: web_sys::KeyboardEvent| {
+        let tag = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .map(|e| e.tag_name())
+            .unwrap_or_default();
+        if tag == "INPUT" || tag == "TEXTAREA" || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+            return;
+        }
+        let step = 120.0;
+        let handled = match ev.key().as_str() {
+            "+" | "=" => {
+                state
+                    .camera
+                    .update(|c| c.zoom_at(1.0, [c.width / 2.0, c.height / 2.0]));
+                true
+            }
+            "-" | "_" => {
+                state
+                    .camera
+                    .update(|c| c.zoom_at(-1.0, [c.width / 2.0, c.height / 2.0]));
+                true
+            }
+            "ArrowLeft" => {
+                state.camera.update(|c| c.pan_by(step, 0.0));
+                true
+            }
+            "ArrowRight" => {
+                state.camera.update(|c| c.pan_by(-step, 0.0));
+                true
+            }
+            "ArrowUp" => {
+                state.camera.update(|c| c.pan_by(0.0, step));
+                true
+            }
+            "ArrowDown" => {
+                state.camera.update(|c| c.pan_by(0.0, -step));
+                true
+            }
+            "Escape" => {
+                state.selected.set(None);
+                true
+            }
+            _ => false,
+        };
+        if handled {
+            ev.prevent_default();
+        }
+    });
+
+    let gesture = std::rc::Rc::new(RefCell::new(Gesture::default()));
+    let (g1, g2, g3, g4) = (gesture.clone(), gesture.clone(), gesture.clone(), gesture);
+
+    let on_pointerdown = move |ev: web_sys::PointerEvent| {
+        let p = local_pos(&ev);
+        if let Some(c) = canvas_ref.get_untracked() {
+            let _ = c.set_pointer_capture(ev.pointer_id());
+        }
+        let mut g = g1.borrow_mut();
+        g.pointers.insert(ev.pointer_id(), p);
+        if g.pointers.len() == 1 {
+            g.start = Some(p);
+            g.moved = 0.0;
+        }
+        g.pinch = None;
+        state.hover.set(None);
+    };
+    let on_pointermove = move |ev: web_sys::PointerEvent| {
+        let p = local_pos(&ev);
+        let cam = state.camera.get_untracked();
+        let w = cam.to_world(p);
+        state
+            .pointer_lonlat
+            .set(Some(pingan_model::projection::to_lonlat(
+                pingan_model::projection::World { x: w[0], y: w[1] },
+            )));
+        let mut g = g2.borrow_mut();
+        let Some(prev) = g.pointers.get(&ev.pointer_id()).copied() else {
+            // Hover: tooltip for what is under the pointer.
+            drop(g);
+            let layers = state.scene_layers();
+            let hit = inspect::hit_test(&cam, &layers, p);
+            state
+                .hover
+                .set(hit.map(|h| (p[0], p[1], hover_text(state, h))));
+            return;
+        };
+        g.pointers.insert(ev.pointer_id(), p);
+        if g.pointers.len() >= 2 {
+            let pts: Vec<[f64; 2]> = g.pointers.values().take(2).copied().collect();
+            let mid = [(pts[0][0] + pts[1][0]) / 2.0, (pts[0][1] + pts[1][1]) / 2.0];
+            let dist = ((pts[0][0] - pts[1][0]).powi(2) + (pts[0][1] - pts[1][1]).powi(2))
+                .sqrt()
+                .max(1.0);
+            if let Some((d0, m0)) = g.pinch {
+                state.camera.update(|c| {
+                    c.pan_by(mid[0] - m0[0], mid[1] - m0[1]);
+                    c.zoom_at((dist / d0).log2(), mid);
+                });
+            }
+            g.pinch = Some((dist, mid));
+            g.moved += 10.0;
+            return;
+        }
+        let (dx, dy) = (p[0] - prev[0], p[1] - prev[1]);
+        g.moved += dx.abs() + dy.abs();
+        if g.moved > 3.0 {
+            state.camera.update(|c| c.pan_by(dx, dy));
+        }
+    };
+    let on_pointerup = move |ev: web_sys::PointerEvent| {
+        let p = local_pos(&ev);
+        let mut g = g3.borrow_mut();
+        let was_single = g.pointers.len() == 1;
+        g.pointers.remove(&ev.pointer_id());
+        g.pinch = None;
+        if was_single && g.moved <= 5.0 && g.start.is_some() {
+            g.start = None;
+            drop(g);
+            on_click(state, p);
+        }
+    };
+    let on_pointercancel = move |ev: web_sys::PointerEvent| {
+        let mut g = g4.borrow_mut();
+        g.pointers.remove(&ev.pointer_id());
+        g.pinch = None;
+        g.start = None;
+    };
+    let on_wheel = move |ev: web_sys::WheelEvent| {
+        ev.prevent_default();
+        let p = local_pos(&ev);
+        let unit = match ev.delta_mode() {
+            1 => 33.0,
+            2 => 400.0,
+            _ => 1.0,
+        };
+        let dz = (-ev.delta_y() * unit / 240.0).clamp(-1.0, 1.0);
+        state.camera.update(|c| c.zoom_at(dz, p));
+    };
+    let on_leave = move |_ev: web_sys::PointerEvent| {
+        state.hover.set(None);
+        state.pointer_lonlat.set(None);
+    };
+
+    let zoom_by = move |dz: f64| {
+        state
+            .camera
+            .update(|c| c.zoom_at(dz, [c.width / 2.0, c.height / 2.0]))
+    };
+    let fit = move || {
+        state.camera.update(|cam| {
+            let pad = (cam.width.min(cam.height) * 0.04).max(12.0);
+            cam.fit_lonlat(DISTRICT_LONLAT_BBOX.0, DISTRICT_LONLAT_BBOX.1, pad);
+        })
+    };
+    let lang = move || state.lang.get();
+
+    view! {
+        <div class="app">
+            <canvas
+                node_ref=canvas_ref
+                class="map"
+                data-testid="map-canvas"
+                on:pointerdown=on_pointerdown
+                on:pointermove=on_pointermove
+                on:pointerup=on_pointerup
+                on:pointercancel=on_pointercancel
+                on:pointerleave=on_leave
+                on:wheel=on_wheel
+            ></canvas>
+            <header class="topbar">
+                <h1>{move || t(lang(), "title")}</h1>
+                <Clock/>
+                <ProgressBar state=state/>
+                <button class="btn layers-btn" on:click=move |_| state.panel_open.update(|o| *o = !*o)>
+                    {move || t(lang(), "layers")}
+                </button>
+                <button
+                    class="btn"
+                    data-testid="lang-toggle"
+                    on:click=move |_| state.lang.update(|l| *l = if *l == Lang::Zh { Lang::En } else { Lang::Zh })
+                >
+                    {move || t(lang(), "lang")}
+                </button>
+            </header>
+            <LayerPanel state=state/>
+            <DetailsPanel state=state/>
+            <Tooltip state=state/>
+            <div class="controls">
+                <button class="btn round" data-testid="zoom-in" title=move || t(lang(), "zoom_in") on:click=move |_| zoom_by(1.0)>"+"</button>
+                <button class="btn round" data-testid="zoom-out" title=move || t(lang(), "zoom_out") on:click=move |_| zoom_by(-1.0)>"−"</button>
+                <button class="btn round fit" title=move || t(lang(), "fit") on:click=move |_| fit()>"⤢"</button>
+            </div>
+            <StatusBar state=state/>
+        </div>
+    }
+}
+
+#[component]
+fn Clock() -> impl IntoView {
+    let now = RwSignal::new((js_sys::Date::now() / 1000.0) as i64);
+    let tick = Closure::<dyn Fn()>::new(move || now.set((js_sys::Date::now() / 1000.0) as i64));
+    let _ = window().set_interval_with_callback_and_timeout_and_arguments_0(
+        tick.as_ref().unchecked_ref(),
+        1000,
+    );
+    tick.forget();
+    view! { <div class="clock">{move || pingan_model::time::format_cst(now.get())}" CST"</div> }
+}
+
+#[component]
+fn ProgressBar(state: AppState) -> impl IntoView {
+    let settled = move || {
+        state
+            .layers
+            .iter()
+            .filter(|e| e.status.get() != LoadStatus::Pending)
+            .count()
+    };
+    let total = state.layers.len();
+    view! {
+        <Show when=move || { settled() < total }>
+            <div class="progress" data-testid="progress" role="progressbar">
+                <span>{move || format!("{} {}/{}", t(state.lang.get(), "loading"), settled(), total)}</span>
+                <div class="bar"><div class="fill" style:width=move || format!("{}%", settled() * 100 / total)></div></div>
+            </div>
+        </Show>
+    }
+}
+
+#[component]
+fn LayerPanel(state: AppState) -> impl IntoView {
+    let rows = state
+        .layers
+        .iter()
+        .rev()
+        .copied()
+        .map(|e| {
+            let id = e.def.id;
+            let legend = move || {
+                let lang = state.lang.get();
+                let breaks = state.breaks.get();
+                style::legend(id, lang, &breaks)
+                    .into_iter()
+                    .map(|item| {
+                        let sw = match item.swatch {
+                            Swatch::Fill(c) => view! { <span class="sw fill" style:background=c></span> }.into_any(),
+                            Swatch::Line(c) => view! { <span class="sw line" style:border-color=c></span> }.into_any(),
+                            Swatch::Dot { fill, ring } => view! {
+                                <span class="sw dot" style:background=fill style:border-color=ring.unwrap_or_else(|| "transparent".into())></span>
+                            }
+                            .into_any(),
+                        };
+                        view! { <li>{sw}<span>{item.text}</span></li> }
+                    })
+                    .collect_view()
+            };
+            view! {
+                <li class="layer" data-testid=format!("layer-{id}") class:off=move || !e.visible.get()>
+                    <label class="layer-head">
+                        <input
+                            type="checkbox"
+                            data-testid=format!("layer-toggle-{id}")
+                            prop:checked=move || e.visible.get()
+                            on:change=move |ev| e.visible.set(event_target_checked(&ev))
+                        />
+                        <span class="name">{move || state.lang.get().pick(e.def.name, e.def.name_en).to_string()}</span>
+                        {move || match e.status.get() {
+                            LoadStatus::Pending => view! { <span class="count pending">{t(state.lang.get(), "pending")}</span> }.into_any(),
+                            LoadStatus::Loaded(n) => view! { <span class="count" data-testid=format!("layer-count-{id}")>{n.to_string()}</span> }.into_any(),
+                            LoadStatus::Failed(_) => view! { <span class="count failed">{t(state.lang.get(), "failed")}</span> }.into_any(),
+                        }}
+                    </label>
+                    {move || match e.status.get() {
+                        LoadStatus::Failed(msg) => Some(view! { <div class="layer-error" data-testid=format!("layer-error-{id}")>{msg}</div> }),
+                        _ => None,
+                    }}
+                    <Show when=move || e.visible.get() && matches!(e.status.get(), LoadStatus::Loaded(_))>
+                        <ul class="legend">{legend}</ul>
+                    </Show>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <aside class="panel layers" class:open=move || state.panel_open.get()>
+            <h2>{move || t(state.lang.get(), "layers")}</h2>
+            <ul class="layer-list">{rows}</ul>
+            {move || {
+                let p = state.url_problems.get();
+                (!p.is_empty()).then(|| view! { <div class="url-problems">{t(state.lang.get(), "url_problem")}": "{p.join("; ")}</div> })
+            }}
+        </aside>
+    }
+}
+
+#[component]
+fn DetailsPanel(state: AppState) -> impl IntoView {
+    let details = move || {
+        let (layer, key) = state.selected.get()?;
+        let lang = state.lang.get();
+        let e = state.entry(layer)?;
+        let grid_ids = grid_ids(state);
+        e.data
+            .with(|d| inspect::details(layer, d.as_ref()?, key, lang, state.now, &grid_ids))
+            .map(|d| (e, d))
+    };
+    view! {
+        {move || details().map(|(e, d)| {
+            let lang = state.lang.get();
+            view! {
+                <aside class="panel details" data-testid="details">
+                    <div class="details-head">
+                        <div>
+                            <div class="kind">{lang.pick(e.def.name, e.def.name_en).to_string()}</div>
+                            <h2>{d.title.clone()}</h2>
+                            <div class="fid" data-testid="details-id">{d.id.clone()}</div>
+                        </div>
+                        <button class="btn close" title=t(lang, "close") on:click=move |_| state.selected.set(None)>"×"</button>
+                    </div>
+                    <table>
+                        {d.rows.into_iter().map(|(k, label, v)| view! {
+                            <tr data-testid=format!("details-row-{k}")><th>{label}</th><td>{v}</td></tr>
+                        }).collect_view()}
+                    </table>
+                </aside>
+            }
+        })}
+    }
+}
+
+#[component]
+fn Tooltip(state: AppState) -> impl IntoView {
+    view! {
+        {move || state.hover.get().filter(|h| !h.2.is_empty()).map(|(x, y, text)| view! {
+            <div class="tooltip" data-testid="tooltip" style:left=format!("{}px", x + 14.0) style:top=format!("{}px", y + 14.0)>{text}</div>
+        })}
+    }
+}
+
+#[component]
+fn StatusBar(state: AppState) -> impl IntoView {
+    let bar = move || {
+        let cam = state.camera.get();
+        let ui = render::ui_scale(cam.width);
+        scale_bar(cam.metres_per_pixel(), 130.0 * ui)
+    };
+    view! {
+        <div class="statusbar">
+            <div class="scale">
+                <div class="scale-line" style:width=move || format!("{:.1}px", bar().1)></div>
+                <span data-testid="scale-bar">{move || bar().2}</span>
+            </div>
+            <span class="coords" data-testid="coords">
+                {move || match state.pointer_lonlat.get() {
+                    Some((lon, lat)) => format!("{lon:.5}°E  {lat:.5}°N"),
+                    None => {
+                        let (lon, lat) = state.camera.get().center_lonlat();
+                        format!("{lon:.5}°E  {lat:.5}°N")
+                    }
+                }}
+            </span>
+            <span class="zoom">{move || format!("z {:.1}", state.camera.get().zoom)}</span>
+        </div>
+    }
+}

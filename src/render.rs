@@ -1,0 +1,603 @@
+//! Drawing. Takes a 2D context and plain data (`Scene`); knows nothing of
+//! signals or the DOM beyond the canvases it is given.
+//!
+//! Two surfaces: the *base* (an offscreen canvas holding every polygon layer
+//! and the area labels, rendered with a margin around the viewport) and the
+//! visible canvas. A frame blits the base at the pan offset and draws the
+//! point layers on top, so panning never re-renders the 4,000 grid cells; the
+//! base is re-rendered only when the zoom, size, data, visible layers or
+//! language change, or the pan runs past the margin.
+//!
+//! Point symbols go through the small [`PointPainter`] interface so a WebGL2
+//! implementation can replace Canvas 2D for the point layers later.
+
+use crate::data::{LayerData, PointLayer, BIN_PX};
+use crate::style;
+use pingan_model::analysis::class_of;
+use pingan_model::domain::Lang;
+use pingan_model::index::Bbox;
+use pingan_model::projection::World;
+use pingan_model::viewport::Camera;
+use std::sync::Arc;
+use wasm_bindgen::JsCast;
+use web_sys::{CanvasRenderingContext2d as Ctx, CanvasWindingRule, HtmlCanvasElement};
+
+/// Extra pixels rendered around the viewport on the base surface.
+const MARGIN: f64 = 320.0;
+
+/// Below these zooms a point layer is drawn as bins with counts.
+pub fn bin_below_zoom(layer: &str) -> f64 {
+    match layer {
+        "cases" => 15.0,
+        "hazards" => 14.0,
+        "sentinels" => 13.0,
+        _ => 0.0,
+    }
+}
+
+/// One visible layer with its data.
+pub struct SceneLayer {
+    pub id: &'static str,
+    pub data: Arc<LayerData>,
+}
+
+/// Everything a frame needs, as plain data.
+pub struct Scene {
+    pub cam: Camera,
+    pub dpr: f64,
+    /// Visible layers, bottom first.
+    pub layers: Vec<SceneLayer>,
+    pub lang: Lang,
+    /// Cases per grid (index = grid position) and the choropleth breaks.
+    pub grid_counts: Arc<Vec<u32>>,
+    pub breaks: Arc<Vec<f64>>,
+    /// Bumped whenever anything drawn on the base changes.
+    pub base_version: u64,
+    pub selected: Option<(&'static str, u32)>,
+}
+
+/// What a frame drew, for tests and benchmarks.
+#[derive(Clone, Debug, Default)]
+pub struct FrameStats {
+    /// (layer id, features or bins drawn).
+    pub drawn: Vec<(&'static str, usize)>,
+    pub base_rendered: bool,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+struct BaseKey {
+    zoom: f64,
+    width: f64,
+    height: f64,
+    dpr: f64,
+    version: u64,
+}
+
+pub struct Renderer {
+    canvas: HtmlCanvasElement,
+    ctx: Ctx,
+    base: HtmlCanvasElement,
+    base_ctx: Ctx,
+    base_key: Option<BaseKey>,
+    base_center: World,
+    base_drawn: Vec<(&'static str, usize)>,
+}
+
+fn ctx_of(c: &HtmlCanvasElement) -> Option<Ctx> {
+    c.get_context("2d").ok().flatten()?.dyn_into::<Ctx>().ok()
+}
+
+/// UI scale for text and symbols: 1 at 1920 px wide, up to 2 on 4K walls.
+pub fn ui_scale(width: f64) -> f64 {
+    (width / 1920.0).clamp(1.0, 2.0)
+}
+
+impl Renderer {
+    pub fn new(canvas: HtmlCanvasElement) -> Option<Renderer> {
+        let ctx = ctx_of(&canvas)?;
+        let doc = web_sys::window()?.document()?;
+        let base: HtmlCanvasElement = doc.create_element("canvas").ok()?.dyn_into().ok()?;
+        let base_ctx = ctx_of(&base)?;
+        Some(Renderer {
+            canvas,
+            ctx,
+            base,
+            base_ctx,
+            base_key: None,
+            base_center: World::default(),
+            base_drawn: Vec::new(),
+        })
+    }
+
+    /// Draws one frame.
+    pub fn draw(&mut self, scene: &Scene) -> FrameStats {
+        let cam = scene.cam;
+        let dpr = scene.dpr;
+        let (pw, ph) = (
+            (cam.width * dpr).round() as u32,
+            (cam.height * dpr).round() as u32,
+        );
+        if self.canvas.width() != pw || self.canvas.height() != ph {
+            self.canvas.set_width(pw);
+            self.canvas.set_height(ph);
+        }
+        let key = BaseKey {
+            zoom: cam.zoom,
+            width: cam.width,
+            height: cam.height,
+            dpr,
+            version: scene.base_version,
+        };
+        let s = cam.scale();
+        let (ox, oy) = (
+            (self.base_center.x - cam.center.x) * s,
+            (self.base_center.y - cam.center.y) * s,
+        );
+        let stale =
+            self.base_key != Some(key) || ox.abs() > MARGIN - 4.0 || oy.abs() > MARGIN - 4.0;
+        let mut stats = FrameStats::default();
+        if stale {
+            self.render_base(scene);
+            self.base_key = Some(key);
+            self.base_center = cam.center;
+            stats.base_rendered = true;
+        }
+        let (ox, oy) = (
+            (self.base_center.x - cam.center.x) * s,
+            (self.base_center.y - cam.center.y) * s,
+        );
+
+        let ctx = &self.ctx;
+        let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
+        ctx.set_fill_style_str(style::BACKGROUND);
+        ctx.fill_rect(0.0, 0.0, pw as f64, ph as f64);
+        let _ = ctx.draw_image_with_html_canvas_element(
+            &self.base,
+            ((ox - MARGIN) * dpr).round(),
+            ((oy - MARGIN) * dpr).round(),
+        );
+        let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
+        stats.drawn.extend(self.base_drawn.iter().copied());
+
+        let mut painter = Canvas2dPainter { ctx };
+        let ui = ui_scale(cam.width);
+        for layer in &scene.layers {
+            if let LayerData::Points(p) = &*layer.data {
+                let n = draw_points(&mut painter, &cam, layer.id, p, ui, scene.lang);
+                stats.drawn.push((layer.id, n));
+            }
+        }
+        if let Some((id, key)) = scene.selected {
+            if let Some(layer) = scene.layers.iter().find(|l| l.id == id) {
+                draw_selection(ctx, &cam, &layer.data, key);
+            }
+        }
+        stats
+    }
+
+    fn render_base(&mut self, scene: &Scene) {
+        let cam = Camera {
+            width: scene.cam.width + 2.0 * MARGIN,
+            height: scene.cam.height + 2.0 * MARGIN,
+            ..scene.cam
+        };
+        let dpr = scene.dpr;
+        let (pw, ph) = (
+            (cam.width * dpr).round() as u32,
+            (cam.height * dpr).round() as u32,
+        );
+        if self.base.width() != pw || self.base.height() != ph {
+            self.base.set_width(pw);
+            self.base.set_height(ph);
+        }
+        let ctx = &self.base_ctx;
+        let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
+        ctx.clear_rect(0.0, 0.0, pw as f64, ph as f64);
+        let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
+        self.base_drawn.clear();
+        let view = cam.world_bbox(0.0);
+        let ui = ui_scale(scene.cam.width);
+        let mut labels = LabelPlacer::default();
+        for layer in &scene.layers {
+            if let LayerData::Areas(a) = &*layer.data {
+                let n = draw_areas(ctx, &cam, &view, layer.id, a, scene);
+                self.base_drawn.push((layer.id, n));
+            }
+        }
+        // Labels last, coarse before fine, so subdistrict names win.
+        for id in ["subdistricts", "communities", "parks", "grids"] {
+            if let Some(layer) = scene.layers.iter().find(|l| l.id == id) {
+                if let LayerData::Areas(a) = &*layer.data {
+                    draw_area_labels(ctx, &cam, &view, id, a, scene.lang, ui, &mut labels);
+                }
+            }
+        }
+    }
+}
+
+/// Adds a ring to the current path, skipping vertices closer than ~0.6 px to
+/// the last one drawn (detailed coastlines at low zoom).
+fn trace_ring(ctx: &Ctx, cam: &Camera, ring: &[[f64; 2]]) {
+    let mut last = [f64::NAN, f64::NAN];
+    for (i, w) in ring.iter().enumerate() {
+        let p = cam.to_screen(*w);
+        if i == 0 {
+            ctx.move_to(p[0], p[1]);
+            last = p;
+        } else if (p[0] - last[0]).abs() + (p[1] - last[1]).abs() > 0.6 || i == ring.len() - 1 {
+            ctx.line_to(p[0], p[1]);
+            last = p;
+        }
+    }
+    ctx.close_path();
+}
+
+fn draw_areas(
+    ctx: &Ctx,
+    cam: &Camera,
+    view: &Bbox,
+    id: &str,
+    a: &crate::data::AreaLayer,
+    scene: &Scene,
+) -> usize {
+    let visible: Vec<u32> = a.index.query(view).collect();
+    let z = cam.zoom;
+    // Fill, grouped by colour so each colour is one path and one fill call.
+    let fill_of = |i: u32| -> Option<&'static str> {
+        match id {
+            "grids" => {
+                let c = scene.grid_counts.get(i as usize).copied().unwrap_or(0) as f64;
+                Some(style::CHOROPLETH[class_of(c, &scene.breaks).min(style::CHOROPLETH.len() - 1)])
+            }
+            "parks" | "greenspace" => Some(style::park_fill(a.class[i as usize])),
+            "areas" => None,
+            _ => None,
+        }
+    };
+    let mut groups: Vec<(&'static str, Vec<u32>)> = Vec::new();
+    for &i in &visible {
+        if let Some(f) = fill_of(i) {
+            match groups.iter_mut().find(|g| g.0 == f) {
+                Some(g) => g.1.push(i),
+                None => groups.push((f, vec![i])),
+            }
+        }
+    }
+    for (fill, members) in &groups {
+        ctx.begin_path();
+        for &i in members {
+            for ring in &a.rings[i as usize] {
+                trace_ring(ctx, cam, ring);
+            }
+        }
+        ctx.set_fill_style_str(fill);
+        ctx.fill_with_canvas_winding_rule(CanvasWindingRule::Evenodd);
+    }
+    // Outlines.
+    let (stroke, width, dash): (&str, f64, &[f64]) = match id {
+        "grids" if z >= 12.5 => ("rgba(180,200,230,0.22)", 0.6, &[]),
+        "grids" => ("", 0.0, &[]),
+        "parks" if z >= 13.0 => ("rgba(20,90,30,0.9)", 0.8, &[]),
+        "areas" => ("", 0.0, &[]),
+        "communities" => (
+            "rgba(220,230,255,0.55)",
+            if z >= 13.0 { 1.2 } else { 0.8 },
+            &[],
+        ),
+        "subdistricts" => ("#ffe08a", 2.2, &[]),
+        "district" => ("#ffffff", 3.0, &[]),
+        _ => ("", 0.0, &[]),
+    };
+    if id == "areas" {
+        // Monitored areas: translucent fill and dashed outline in the domain colour.
+        for &i in &visible {
+            let c = style::domain_colour(a.class[i as usize]);
+            ctx.begin_path();
+            for ring in &a.rings[i as usize] {
+                trace_ring(ctx, cam, ring);
+            }
+            ctx.set_global_alpha(0.16);
+            ctx.set_fill_style_str(c);
+            ctx.fill_with_canvas_winding_rule(CanvasWindingRule::Evenodd);
+            ctx.set_global_alpha(1.0);
+            ctx.set_stroke_style_str(c);
+            ctx.set_line_width(2.0);
+            let _ = ctx.set_line_dash(&dash_array(&[6.0, 4.0]));
+            ctx.stroke();
+            let _ = ctx.set_line_dash(&dash_array(&[]));
+        }
+    } else if width > 0.0 {
+        ctx.begin_path();
+        for &i in &visible {
+            for ring in &a.rings[i as usize] {
+                trace_ring(ctx, cam, ring);
+            }
+        }
+        if id == "district" {
+            ctx.set_shadow_color("rgba(120,180,255,0.8)");
+            ctx.set_shadow_blur(8.0);
+        }
+        ctx.set_stroke_style_str(stroke);
+        ctx.set_line_width(width);
+        ctx.set_line_join("round");
+        let _ = ctx.set_line_dash(&dash_array(dash));
+        ctx.stroke();
+        ctx.set_shadow_blur(0.0);
+        ctx.set_shadow_color("transparent");
+    }
+    visible.len()
+}
+
+fn dash_array(d: &[f64]) -> wasm_bindgen::JsValue {
+    let arr = js_sys::Array::new();
+    for v in d {
+        arr.push(&wasm_bindgen::JsValue::from_f64(*v));
+    }
+    arr.into()
+}
+
+/// Screen-space label collision: placed boxes are kept and overlaps skipped.
+#[derive(Default)]
+struct LabelPlacer {
+    placed: Vec<[f64; 4]>,
+}
+
+impl LabelPlacer {
+    fn try_place(&mut self, r: [f64; 4]) -> bool {
+        let hit = self
+            .placed
+            .iter()
+            .any(|p| r[0] < p[2] && p[0] < r[2] && r[1] < p[3] && p[1] < r[3]);
+        if !hit {
+            self.placed.push(r);
+        }
+        !hit
+    }
+}
+
+pub fn label_text(f: &pingan_model::geojson_io::Feature, lang: Lang) -> String {
+    let zh = f.str_prop("name").unwrap_or("");
+    match lang {
+        Lang::Zh => zh.to_string(),
+        Lang::En => f
+            .str_prop("name_en")
+            .filter(|s| !s.is_empty())
+            .unwrap_or(zh)
+            .to_string(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn draw_area_labels(
+    ctx: &Ctx,
+    cam: &Camera,
+    view: &Bbox,
+    id: &str,
+    a: &crate::data::AreaLayer,
+    lang: Lang,
+    ui: f64,
+    placer: &mut LabelPlacer,
+) {
+    let z = cam.zoom;
+    let (size, weight, colour, show) = match id {
+        "subdistricts" => (18.0, "700", "#ffe9a8", z < 14.0),
+        "communities" => (13.0, "500", "#dbe6ff", (12.3..16.5).contains(&z)),
+        "parks" => (12.0, "500", "#b8f5b0", z >= 14.5),
+        "grids" => (11.0, "400", "#c7d3ea", z >= 16.5),
+        _ => (0.0, "", "", false),
+    };
+    if !show {
+        return;
+    }
+    let px = size * ui;
+    ctx.set_font(&format!("{weight} {px}px 'Noto Sans CJK SC','Noto Sans SC','Microsoft YaHei','PingFang SC',sans-serif"));
+    ctx.set_text_align("center");
+    ctx.set_text_baseline("middle");
+    ctx.set_line_width(3.5 * ui.sqrt());
+    ctx.set_stroke_style_str("rgba(5,10,22,0.9)");
+    ctx.set_line_join("round");
+    ctx.set_fill_style_str(colour);
+    for i in a.index.query(view) {
+        let i = i as usize;
+        let text = label_text(&a.features[i], lang);
+        if text.is_empty() {
+            continue;
+        }
+        // Small features get no label until their box is big enough.
+        let b = &a.bboxes[i];
+        let wpx = (b.max[0] - b.min[0]) * cam.scale();
+        let width = ctx
+            .measure_text(&text)
+            .map(|m| m.width())
+            .unwrap_or(px * text.chars().count() as f64);
+        if id != "subdistricts" && wpx < width * 0.8 {
+            continue;
+        }
+        let p = cam.to_screen(a.label_at[i]);
+        let r = [
+            p[0] - width / 2.0 - 2.0,
+            p[1] - px / 2.0 - 2.0,
+            p[0] + width / 2.0 + 2.0,
+            p[1] + px / 2.0 + 2.0,
+        ];
+        if placer.try_place(r) {
+            let _ = ctx.stroke_text(&text, p[0], p[1]);
+            let _ = ctx.fill_text(&text, p[0], p[1]);
+        }
+    }
+}
+
+/// The point-symbol interface (Canvas 2D now; WebGL2 can implement it later).
+pub trait PointPainter {
+    /// Circles of radius `r` at screen positions, one fill colour, optional ring.
+    fn circles(&mut self, pts: &[[f64; 2]], r: f64, fill: &str, ring: Option<(&str, f64)>);
+    /// Axis-aligned squares of side `2r`.
+    fn squares(&mut self, pts: &[[f64; 2]], r: f64, fill: &str);
+    /// Diamonds of half-diagonal `r`.
+    fn diamonds(&mut self, pts: &[[f64; 2]], r: f64, fill: &str);
+    /// Centred labels (bin counts).
+    fn labels(&mut self, items: &[([f64; 2], String)], px: f64, colour: &str);
+}
+
+pub struct Canvas2dPainter<'a> {
+    pub ctx: &'a Ctx,
+}
+
+impl PointPainter for Canvas2dPainter<'_> {
+    fn circles(&mut self, pts: &[[f64; 2]], r: f64, fill: &str, ring: Option<(&str, f64)>) {
+        if pts.is_empty() {
+            return;
+        }
+        let ctx = self.ctx;
+        ctx.begin_path();
+        for p in pts {
+            ctx.move_to(p[0] + r, p[1]);
+            let _ = ctx.arc(p[0], p[1], r, 0.0, std::f64::consts::TAU);
+        }
+        ctx.set_fill_style_str(fill);
+        ctx.fill();
+        if let Some((c, w)) = ring {
+            ctx.set_stroke_style_str(c);
+            ctx.set_line_width(w);
+            ctx.stroke();
+        }
+    }
+    fn squares(&mut self, pts: &[[f64; 2]], r: f64, fill: &str) {
+        let ctx = self.ctx;
+        ctx.begin_path();
+        for p in pts {
+            ctx.rect(p[0] - r, p[1] - r, 2.0 * r, 2.0 * r);
+        }
+        ctx.set_fill_style_str(fill);
+        ctx.fill();
+        ctx.set_stroke_style_str("rgba(0,0,0,0.7)");
+        ctx.set_line_width(1.0);
+        ctx.stroke();
+    }
+    fn diamonds(&mut self, pts: &[[f64; 2]], r: f64, fill: &str) {
+        let ctx = self.ctx;
+        ctx.begin_path();
+        for p in pts {
+            ctx.move_to(p[0], p[1] - r);
+            ctx.line_to(p[0] + r, p[1]);
+            ctx.line_to(p[0], p[1] + r);
+            ctx.line_to(p[0] - r, p[1]);
+            ctx.close_path();
+        }
+        ctx.set_fill_style_str(fill);
+        ctx.fill();
+    }
+    fn labels(&mut self, items: &[([f64; 2], String)], px: f64, colour: &str) {
+        let ctx = self.ctx;
+        ctx.set_font(&format!(
+            "700 {px}px 'Noto Sans CJK SC','Noto Sans SC',sans-serif"
+        ));
+        ctx.set_text_align("center");
+        ctx.set_text_baseline("middle");
+        ctx.set_fill_style_str(colour);
+        for (p, t) in items {
+            let _ = ctx.fill_text(t, p[0], p[1]);
+        }
+    }
+}
+
+/// A count as people read it: 9,999 → "9999", 12,345 → "1.2万" / "12k".
+pub fn short_count(n: u32, lang: Lang) -> String {
+    match lang {
+        Lang::Zh if n >= 10_000 => format!("{:.1}万", n as f64 / 10_000.0),
+        Lang::En if n >= 10_000 => format!("{}k", n / 1000),
+        _ => n.to_string(),
+    }
+}
+
+/// Draws one point layer; returns features or bins drawn.
+pub fn draw_points(
+    painter: &mut dyn PointPainter,
+    cam: &Camera,
+    id: &str,
+    p: &PointLayer,
+    ui: f64,
+    lang: Lang,
+) -> usize {
+    let view = cam.world_bbox(30.0);
+    if cam.zoom < bin_below_zoom(id) {
+        let zi = cam.zoom.floor() as i32;
+        let bins = p.bins(zi);
+        let mut by_size: Vec<([f64; 2], u32)> = bins
+            .in_box(view.min, view.max)
+            .map(|b| (cam.to_screen([b.cx, b.cy]), b.count))
+            .collect();
+        by_size.sort_by_key(|b| b.1);
+        let colour = style::bin_colour(id);
+        let mut labels = Vec::with_capacity(by_size.len());
+        for (s, count) in &by_size {
+            let r = ((8.0 + 3.2 * (*count as f64).log2()).min(BIN_PX * 0.48)) * ui.sqrt();
+            painter.circles(&[*s], r, colour, Some(("rgba(255,255,255,0.55)", 1.0)));
+            labels.push((*s, short_count(*count, lang)));
+        }
+        painter.labels(&labels, 11.0 * ui, "#0b1220");
+        return by_size.len();
+    }
+    // Individual points, grouped by symbol so each group is one path.
+    let mut groups: std::collections::BTreeMap<(u8, u8), Vec<[f64; 2]>> = Default::default();
+    let mut n = 0;
+    for (k, w) in p.index.query(&view) {
+        let k = k as usize;
+        groups
+            .entry((p.class[k], p.state[k]))
+            .or_default()
+            .push(cam.to_screen(w));
+        n += 1;
+    }
+    let big = if cam.zoom >= 16.0 { 1.35 } else { 1.0 } * ui;
+    for ((class, state), pts) in &groups {
+        match id {
+            "hazards" => {
+                let ring = style::hazard_ring(*state).map(|c| (c, 2.2 * big));
+                let fill = if ring.is_none() {
+                    "rgba(150,160,175,0.75)"
+                } else {
+                    style::hazard_colour(*class)
+                };
+                painter.circles(pts, 4.5 * big, fill, ring);
+            }
+            "sensors" => painter.squares(pts, 4.0 * big, style::sensor_colour(*state)),
+            "sentinels" => painter.diamonds(pts, 5.0 * big, style::sentinel_colour(*class)),
+            _ => painter.circles(
+                pts,
+                3.2 * big,
+                style::case_colour(*state),
+                Some(("rgba(0,0,0,0.6)", 0.8)),
+            ),
+        }
+    }
+    n
+}
+
+fn draw_selection(ctx: &Ctx, cam: &Camera, data: &LayerData, key: u32) {
+    ctx.set_stroke_style_str("#00e5ff");
+    ctx.set_line_width(3.0);
+    ctx.set_shadow_color("rgba(0,229,255,0.9)");
+    ctx.set_shadow_blur(10.0);
+    match data {
+        LayerData::Areas(a) => {
+            if let Some(rings) = a.rings.get(key as usize) {
+                ctx.begin_path();
+                for r in rings {
+                    trace_ring(ctx, cam, r);
+                }
+                ctx.stroke();
+            }
+        }
+        LayerData::Points(p) => {
+            if let Some(w) = p.world.get(key as usize) {
+                let s = cam.to_screen(*w);
+                ctx.begin_path();
+                let _ = ctx.arc(s[0], s[1], 11.0, 0.0, std::f64::consts::TAU);
+                ctx.stroke();
+            }
+        }
+    }
+    ctx.set_shadow_blur(0.0);
+    ctx.set_shadow_color("transparent");
+}
