@@ -9,7 +9,7 @@ export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..
 export const SCREENSHOT_DIR = join(REPO_ROOT, 'target', 'screenshots');
 
 export const READY_TIMEOUT = 60_000;
-export const TEST_TIMEOUT = 180_000;
+export const TEST_TIMEOUT = 120_000;
 
 // The catalogue's layer ids (GET /api/layers).
 export const LAYER_IDS = [
@@ -41,6 +41,7 @@ export async function launch() {
 // and uncaught exceptions so that a failing test can show them.
 export async function newPage(browser, options = {}) {
   const context = await browser.newContext({ viewport: { width: 1920, height: 1080 }, ...options });
+  context.setDefaultTimeout(15_000);
   const page = await context.newPage();
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(`pageerror: ${e.message}`));

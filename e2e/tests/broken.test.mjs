@@ -21,8 +21,8 @@ before(async () => {
 });
 after(async () => { await browser?.close(); });
 
-describe(`broken layer (${BROKEN})`, { timeout: TEST_TIMEOUT }, () => {
-  test('the manifest reports the broken layer and only it', async () => {
+describe(`broken layer (${BROKEN})`, () => {
+  test('the manifest reports the broken layer and only it', { timeout: TEST_TIMEOUT }, async () => {
     const m = Object.fromEntries((await manifest(BROKEN_URL)).layers.map((l) => [l.id, l]));
     assert.deepEqual(Object.keys(m).sort(), [...LAYER_IDS].sort());
     for (const id of LAYER_IDS) {
@@ -36,7 +36,7 @@ describe(`broken layer (${BROKEN})`, { timeout: TEST_TIMEOUT }, () => {
     assert.equal(m[BROKEN].count, null, `${BROKEN} count`);
   });
 
-  test('the panel shows the error for the broken layer and counts for all others', async () => {
+  test('the panel shows the error for the broken layer and counts for all others', { timeout: TEST_TIMEOUT }, async () => {
     const page = await newPage(browser);
     try {
       // Shown whether or not the broken layer is visible: ask for it explicitly as well.

@@ -31,8 +31,8 @@ async function expectLanguage(page, lang) {
   await waitUrl(page, (u) => u.searchParams.get('lang') === (zh ? 'zh' : 'en'), `has lang=${zh ? 'zh' : 'en'}`);
 }
 
-describe('language', { timeout: TEST_TIMEOUT }, () => {
-  test('Chinese by default; the toggle switches the text, <html lang> and the URL, and back', async () => {
+describe('language', () => {
+  test('Chinese by default; the toggle switches the text, <html lang> and the URL, and back', { timeout: TEST_TIMEOUT }, async () => {
     const page = await newPage(browser);
     try {
       await openApp(page, URL);
@@ -52,7 +52,7 @@ describe('language', { timeout: TEST_TIMEOUT }, () => {
     }
   });
 
-  test('lang=en in the URL opens in English, and the choice survives a reload', async () => {
+  test('lang=en in the URL opens in English, and the choice survives a reload', { timeout: TEST_TIMEOUT }, async () => {
     const page = await newPage(browser);
     try {
       await openApp(page, URL, '/?lang=en');
@@ -67,7 +67,7 @@ describe('language', { timeout: TEST_TIMEOUT }, () => {
     }
   });
 
-  test('details labels follow the language', async () => {
+  test('details labels follow the language', { timeout: TEST_TIMEOUT }, async () => {
     const page = await newPage(browser);
     try {
       // Open a hazard's details through the contract's hooks, then switch languages.

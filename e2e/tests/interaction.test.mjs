@@ -2,10 +2,8 @@
 // tooltip, the coordinates readout follows the pointer.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import {
-  REPO_ROOT, TEST_TIMEOUT, baseUrl, diagnostics, featureId, fetchJson, haversine, launch, newPage,
+  TEST_TIMEOUT, baseUrl, diagnostics, featureId, fetchJson, haversine, launch, newPage,
   openApp, pagePoint,
 } from '../lib/pingan.mjs';
 
@@ -62,13 +60,8 @@ before(async () => {
     ...pts(await fetchJson(`${URL}/data/sensors.geojson`)),
     ...pts(await fetchJson(`${URL}/data/sentinels.geojson`)),
   ];
-  let cases = [];
-  try {
-    cases = caseLocations(await readFile(join(REPO_ROOT, 'data', 'cases_recent.bin')));
-  } catch {
-    const r = await fetch(`${URL}/data/cases_recent.bin`);
-    if (r.ok) cases = caseLocations(Buffer.from(await r.arrayBuffer()));
-  }
+  const r = await fetch(`${URL}/data/cases_recent.bin`);
+  const cases = r.ok ? caseLocations(Buffer.from(await r.arrayBuffer())) : [];
   const hazardPts = hazards.map((f) => f.geometry.coordinates.slice(0, 2));
   const nearHazard = bucketIndex(hazardPts);
   const nearOther = bucketIndex([...others, ...cases]);
@@ -85,8 +78,8 @@ before(async () => {
 });
 after(async () => { await browser?.close(); });
 
-describe('map interaction', { timeout: TEST_TIMEOUT }, () => {
-  test('clicking a known hazard opens its details', async () => {
+describe('map interaction', () => {
+  test('clicking a known hazard opens its details', { timeout: TEST_TIMEOUT }, async () => {
     const page = await newPage(browser);
     try {
       await openApp(page, URL, `/?c=${target.lon},${target.lat}&z=17`);
@@ -112,7 +105,7 @@ describe('map interaction', { timeout: TEST_TIMEOUT }, () => {
     }
   });
 
-  test('clicking empty map does not show a hazard', async () => {
+  test('clicking empty map does not show a hazard', { timeout: TEST_TIMEOUT }, async () => {
     const page = await newPage(browser);
     try {
       await openApp(page, URL, `/?c=${target.lon},${target.lat}&z=17`);
@@ -129,7 +122,7 @@ describe('map interaction', { timeout: TEST_TIMEOUT }, () => {
     }
   });
 
-  test('hovering a hazard shows a tooltip', async () => {
+  test('hovering a hazard shows a tooltip', { timeout: TEST_TIMEOUT }, async () => {
     const page = await newPage(browser);
     try {
       await openApp(page, URL, `/?c=${target.lon},${target.lat}&z=17`);
@@ -144,7 +137,7 @@ describe('map interaction', { timeout: TEST_TIMEOUT }, () => {
     }
   });
 
-  test('the coordinates readout follows the pointer', async () => {
+  test('the coordinates readout follows the pointer', { timeout: TEST_TIMEOUT }, async () => {
     const page = await newPage(browser);
     try {
       await openApp(page, URL, '/?c=113.85,22.65&z=13');

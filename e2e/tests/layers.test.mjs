@@ -17,8 +17,8 @@ before(async () => {
 });
 after(async () => { await browser?.close(); });
 
-describe('layer panel', { timeout: TEST_TIMEOUT }, () => {
-  test('the manifest lists every catalogue layer, all loaded without error', () => {
+describe('layer panel', () => {
+  test('the manifest lists every catalogue layer, all loaded without error', { timeout: TEST_TIMEOUT }, () => {
     assert.deepEqual(layers.map((l) => l.id).sort(), [...LAYER_IDS].sort());
     for (const l of layers) {
       assert.equal(l.error, null, `layer ${l.id} has a server-side error: ${l.error}`);
@@ -27,7 +27,7 @@ describe('layer panel', { timeout: TEST_TIMEOUT }, () => {
     }
   });
 
-  test('every layer count in the panel equals the manifest count, no layer shows an error', async () => {
+  test('every layer count in the panel equals the manifest count, no layer shows an error', { timeout: TEST_TIMEOUT }, async () => {
     const page = await newPage(browser);
     try {
       await openApp(page, URL);
@@ -36,8 +36,8 @@ describe('layer panel', { timeout: TEST_TIMEOUT }, () => {
       for (const l of layers) {
         const row = page.locator(`[data-testid=layer-${l.id}]`);
         assert.equal(await row.count(), 1, `panel row for layer ${l.id}`);
-        assert.equal(await page.locator(`[data-testid=layer-error-${l.id}]`).count(), 0,
-          `layer ${l.id} shows an error: ${await page.locator(`[data-testid=layer-error-${l.id}]`).first().textContent().catch(() => '')}`);
+        const err = page.locator(`[data-testid=layer-error-${l.id}]`);
+        if (await err.count()) assert.fail(`layer ${l.id} shows an error: ${await err.first().textContent()}`);
         const text = (await page.locator(`[data-testid=layer-count-${l.id}]`).textContent()).trim();
         assert.match(text, /^\d+$/, `layer ${l.id} count text ${JSON.stringify(text)} is not a plain integer`);
         assert.equal(Number(text), l.count, `layer ${l.id}: panel says ${text}, manifest says ${l.count}`);
@@ -49,7 +49,7 @@ describe('layer panel', { timeout: TEST_TIMEOUT }, () => {
     }
   });
 
-  test('toggling a layer off hides it and drops it from the URL; on again restores it', async () => {
+  test('toggling a layer off hides it and drops it from the URL; on again restores it', { timeout: TEST_TIMEOUT }, async () => {
     const page = await newPage(browser);
     try {
       await openApp(page, URL);
@@ -87,7 +87,7 @@ describe('layer panel', { timeout: TEST_TIMEOUT }, () => {
     }
   });
 
-  test('the URL restores the view, layers and language, and follows view changes', async () => {
+  test('the URL restores the view, layers and language, and follows view changes', { timeout: TEST_TIMEOUT }, async () => {
     const page = await newPage(browser);
     try {
       await openApp(page, URL, '/?c=113.86000,22.58000&z=14.00&l=district,hazards&lang=en');
@@ -120,7 +120,7 @@ describe('layer panel', { timeout: TEST_TIMEOUT }, () => {
     }
   });
 
-  test('a progress indicator shows while the layers load, and goes once ready', async () => {
+  test('a progress indicator shows while the layers load, and goes once ready', { timeout: TEST_TIMEOUT }, async () => {
     const page = await newPage(browser);
     try {
       // Hold every layer file back for a moment so that loading is observable.

@@ -24,9 +24,9 @@ const SIZES = [
   { name: '4k', width: 3840, height: 2160, options: {} },
 ];
 
-describe('screenshots', { timeout: TEST_TIMEOUT }, () => {
+describe('screenshots', () => {
   for (const s of SIZES) {
-    test(`${s.name} ${s.width}×${s.height}: the map fills the page and is drawn`, async () => {
+    test(`${s.name} ${s.width}×${s.height}: the map fills the page and is drawn`, { timeout: TEST_TIMEOUT }, async () => {
       const page = await newPage(browser, { viewport: { width: s.width, height: s.height }, ...s.options });
       try {
         await openApp(page, URL);

@@ -25,8 +25,8 @@ async function settledScale(page) {
   return last;
 }
 
-describe('zoom and pan', { timeout: TEST_TIMEOUT }, () => {
-  test('the scale bar reads like "500 m" or "2 km" and matches the ground resolution', async () => {
+describe('zoom and pan', () => {
+  test('the scale bar reads like "500 m" or "2 km" and matches the ground resolution', { timeout: TEST_TIMEOUT }, async () => {
     const page = await newPage(browser);
     try {
       await openApp(page, URL, '/?c=113.85,22.65&z=14');
@@ -46,7 +46,7 @@ describe('zoom and pan', { timeout: TEST_TIMEOUT }, () => {
     }
   });
 
-  test('zoom-in/zoom-out buttons change the zoom and the scale bar, and zoom out restores them', async () => {
+  test('zoom-in/zoom-out buttons change the zoom and the scale bar, and zoom out restores them', { timeout: TEST_TIMEOUT }, async () => {
     const page = await newPage(browser);
     try {
       await openApp(page, URL, '/?c=113.85,22.65&z=13');
@@ -77,7 +77,7 @@ describe('zoom and pan', { timeout: TEST_TIMEOUT }, () => {
     }
   });
 
-  test('keys + and - zoom, arrow keys pan', async () => {
+  test('keys + and - zoom, arrow keys pan', { timeout: TEST_TIMEOUT }, async () => {
     const page = await newPage(browser);
     try {
       await openApp(page, URL, '/?c=113.85,22.65&z=13');
@@ -108,7 +108,7 @@ describe('zoom and pan', { timeout: TEST_TIMEOUT }, () => {
     }
   });
 
-  test('dragging the map pans it with the pointer', async () => {
+  test('dragging the map pans it with the pointer', { timeout: TEST_TIMEOUT }, async () => {
     const page = await newPage(browser);
     try {
       await openApp(page, URL, '/?c=113.85,22.65&z=13');
