@@ -216,9 +216,17 @@ impl FileCache {
             Err(poisoned) => poisoned.into_inner(),
         };
         match entry {
-            Some(e) => map.insert(path.to_path_buf(), e),
-            None => map.remove(path),
-        };
+            Some(e) => {
+                // A new version is rare: use the occasion to forget files
+                // that are gone (old hashed builds), so the cache stays
+                // the size of what is on disk.
+                map.retain(|p, _| p.is_file());
+                map.insert(path.to_path_buf(), e);
+            }
+            None => {
+                map.remove(path);
+            }
+        }
     }
 
     /// The current version of a file (blocking: stats and maybe reads it).
