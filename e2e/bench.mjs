@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { REPO_ROOT, baseUrl, launch, newPage, openApp, waitReady } from './lib/pingan.mjs';
 
-const URL = baseUrl();
+const BASE = baseUrl();
 const LOADS = Number(process.env.BENCH_LOADS || 5);
 const DRAGS = Number(process.env.BENCH_DRAGS || 4);
 const MOVES = Number(process.env.BENCH_MOVES || 120);
@@ -37,7 +37,7 @@ async function firstFrame(browser) {
   for (let i = 0; i < LOADS; i++) {
     const page = await newPage(browser);
     try {
-      await openApp(page, URL);
+      await openApp(page, BASE);
       times.push(await page.evaluate(() => window.__pingan.firstFrameMs));
     } finally {
       await page.context().close();
@@ -50,7 +50,7 @@ async function firstFrame(browser) {
 async function pan(browser, path, label) {
   const page = await newPage(browser);
   try {
-    await openApp(page, URL, path);
+    await openApp(page, BASE, path);
     const box = await page.locator('[data-testid=map-canvas]').boundingBox();
     await page.evaluate(() => {
       window.__bench = { intervals: [], recording: false, last: 0 };
@@ -111,13 +111,13 @@ function table(rows) {
 const browser = await launch();
 try {
   // Warm the server's file cache once so that the first measured load is not a disk read.
-  { const p = await newPage(browser); await openApp(p, URL); await p.context().close(); }
+  { const p = await newPage(browser); await openApp(p, BASE); await p.context().close(); }
   const ff = await firstFrame(browser);
   const full = await pan(browser, '/', 'pan, full extent');
   const z15 = await pan(browser, '/?c=113.8837,22.5690&z=15', 'pan, zoomed in (z 15)');
   const wasm = wasmSize();
 
-  console.log(`\nPing'an Map front-end benchmark — ${URL}, headless Chromium (software), ${new Date().toISOString()}\n`);
+  console.log(`\nPing'an Map front-end benchmark — ${BASE}, headless Chromium (software), ${new Date().toISOString()}\n`);
   table([
     ['measure', 'median', 'p95', 'samples'],
     ['first complete frame after navigation', ms(median(ff)), ms(quantile(ff, 0.95)), ff.length],

@@ -7,7 +7,7 @@ import {
   LAYER_IDS, TEST_TIMEOUT, baseUrl, launch, manifest, newPage, openApp,
 } from '../lib/pingan.mjs';
 
-const URL = baseUrl();
+const BASE = baseUrl();
 const BROKEN_URL = baseUrl('PINGAN_BROKEN_URL');
 const BROKEN = process.env.PINGAN_BROKEN_LAYER || 'sentinels';
 // Words an error about a truncated GeoJSON file would use.
@@ -17,7 +17,7 @@ let good;
 
 before(async () => {
   browser = await launch();
-  good = Object.fromEntries((await manifest(URL)).layers.map((l) => [l.id, l]));
+  good = Object.fromEntries((await manifest(BASE)).layers.map((l) => [l.id, l]));
 });
 after(async () => { await browser?.close(); });
 

@@ -7,7 +7,7 @@ import {
   openApp, pagePoint,
 } from '../lib/pingan.mjs';
 
-const URL = baseUrl();
+const BASE = baseUrl();
 const CLEARANCE_M = 60;
 let browser;
 let target; // { id, lon, lat, feature, clearance }
@@ -53,14 +53,14 @@ function bucketIndex(points) {
 
 before(async () => {
   browser = await launch();
-  const hazards = (await fetchJson(`${URL}/data/hazards.geojson`)).features;
+  const hazards = (await fetchJson(`${BASE}/data/hazards.geojson`)).features;
   assert.ok(hazards.length > 0, 'hazards.geojson has features');
   const pts = (fc) => fc.features.filter((f) => f.geometry?.type === 'Point').map((f) => f.geometry.coordinates.slice(0, 2));
   const others = [
-    ...pts(await fetchJson(`${URL}/data/sensors.geojson`)),
-    ...pts(await fetchJson(`${URL}/data/sentinels.geojson`)),
+    ...pts(await fetchJson(`${BASE}/data/sensors.geojson`)),
+    ...pts(await fetchJson(`${BASE}/data/sentinels.geojson`)),
   ];
-  const r = await fetch(`${URL}/data/cases_recent.bin`);
+  const r = await fetch(`${BASE}/data/cases_recent.bin`);
   const cases = r.ok ? caseLocations(Buffer.from(await r.arrayBuffer())) : [];
   const hazardPts = hazards.map((f) => f.geometry.coordinates.slice(0, 2));
   const nearHazard = bucketIndex(hazardPts);
@@ -82,7 +82,7 @@ describe('map interaction', () => {
   test('clicking a known hazard opens its details', { timeout: TEST_TIMEOUT }, async () => {
     const page = await newPage(browser);
     try {
-      await openApp(page, URL, `/?c=${target.lon},${target.lat}&z=17`);
+      await openApp(page, BASE, `/?c=${target.lon},${target.lat}&z=17`);
       const { x, y } = await pagePoint(page, target.lon, target.lat);
       await page.mouse.move(x, y);
       await page.mouse.click(x, y);
@@ -108,7 +108,7 @@ describe('map interaction', () => {
   test('clicking empty map does not show a hazard', { timeout: TEST_TIMEOUT }, async () => {
     const page = await newPage(browser);
     try {
-      await openApp(page, URL, `/?c=${target.lon},${target.lat}&z=17`);
+      await openApp(page, BASE, `/?c=${target.lon},${target.lat}&z=17`);
       const { x, y } = await pagePoint(page, target.lon, target.lat);
       // 40 px ≈ 45 m away at z17: nothing within the clearance there but polygons.
       await page.mouse.click(x + 40, y);
@@ -125,7 +125,7 @@ describe('map interaction', () => {
   test('hovering a hazard shows a tooltip', { timeout: TEST_TIMEOUT }, async () => {
     const page = await newPage(browser);
     try {
-      await openApp(page, URL, `/?c=${target.lon},${target.lat}&z=17`);
+      await openApp(page, BASE, `/?c=${target.lon},${target.lat}&z=17`);
       const { x, y } = await pagePoint(page, target.lon, target.lat);
       await page.mouse.move(x - 30, y - 30);
       await page.mouse.move(x, y, { steps: 5 });
@@ -140,7 +140,7 @@ describe('map interaction', () => {
   test('the coordinates readout follows the pointer', { timeout: TEST_TIMEOUT }, async () => {
     const page = await newPage(browser);
     try {
-      await openApp(page, URL, '/?c=113.85,22.65&z=13');
+      await openApp(page, BASE, '/?c=113.85,22.65&z=13');
       for (const [lon, lat] of [[113.82, 22.63], [113.88, 22.68]]) {
         const { x, y } = await pagePoint(page, lon, lat);
         await page.mouse.move(x, y, { steps: 3 });

@@ -8,7 +8,7 @@ import {
   TEST_TIMEOUT, baseUrl, diagnostics, ensureScreenshotDir, launch, newPage, openApp,
 } from '../lib/pingan.mjs';
 
-const URL = baseUrl();
+const BASE = baseUrl();
 let browser;
 let dir;
 
@@ -29,7 +29,7 @@ describe('screenshots', () => {
     test(`${s.name} ${s.width}×${s.height}: the map fills the page and is drawn`, { timeout: TEST_TIMEOUT }, async () => {
       const page = await newPage(browser, { viewport: { width: s.width, height: s.height }, ...s.options });
       try {
-        await openApp(page, URL);
+        await openApp(page, BASE);
         const box = await page.locator('[data-testid=map-canvas]').boundingBox();
         assert.ok(box, 'map canvas present');
         assert.ok(box.width >= s.width * 0.5 && box.height >= s.height * 0.5,

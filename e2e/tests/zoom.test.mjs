@@ -5,7 +5,7 @@ import {
   TEST_TIMEOUT, baseUrl, launch, newPage, openApp, scaleMetres, settledView, waitView,
 } from '../lib/pingan.mjs';
 
-const URL = baseUrl();
+const BASE = baseUrl();
 let browser;
 
 before(async () => { browser = await launch(); });
@@ -29,7 +29,7 @@ describe('zoom and pan', () => {
   test('the scale bar reads like "500 m" or "2 km" and matches the ground resolution', { timeout: TEST_TIMEOUT }, async () => {
     const page = await newPage(browser);
     try {
-      await openApp(page, URL, '/?c=113.85,22.65&z=14');
+      await openApp(page, BASE, '/?c=113.85,22.65&z=14');
       const text = await scaleText(page);
       assert.match(text, /^\d+(\.\d+)?\s?(m|km)$/, `scale bar text ${JSON.stringify(text)}`);
       // The bar's ground length must be plausible for the zoom: Web-Mercator metres per pixel
@@ -49,7 +49,7 @@ describe('zoom and pan', () => {
   test('zoom-in/zoom-out buttons change the zoom and the scale bar, and zoom out restores them', { timeout: TEST_TIMEOUT }, async () => {
     const page = await newPage(browser);
     try {
-      await openApp(page, URL, '/?c=113.85,22.65&z=13');
+      await openApp(page, BASE, '/?c=113.85,22.65&z=13');
       const v0 = await settledView(page);
       const s0 = await settledScale(page);
       await page.locator('[data-testid=zoom-in]').click();
@@ -70,7 +70,7 @@ describe('zoom and pan', () => {
       const back = await waitView(page, (v) => Math.abs(v.zoom - v0.zoom) < 1e-6, `back at zoom ${v0.zoom}`);
       assert.equal(await settledScale(page), s0, 'zooming out restores the scale bar');
       assert.ok(Math.abs(back.lon - v0.lon) < 1e-6 && Math.abs(back.lat - v0.lat) < 1e-6, 'and the centre');
-      const z = Number(new globalThis.URL(page.url()).searchParams.get('z'));
+      const z = Number(new URL(page.url()).searchParams.get('z'));
       assert.ok(Math.abs(z - v0.zoom) < 0.01, `URL z=${z} follows the zoom`);
     } finally {
       await page.close();
@@ -80,7 +80,7 @@ describe('zoom and pan', () => {
   test('keys + and - zoom, arrow keys pan', { timeout: TEST_TIMEOUT }, async () => {
     const page = await newPage(browser);
     try {
-      await openApp(page, URL, '/?c=113.85,22.65&z=13');
+      await openApp(page, BASE, '/?c=113.85,22.65&z=13');
       const v0 = await settledView(page);
       const s0 = await settledScale(page);
       await page.locator('body').focus().catch(() => {});
@@ -111,7 +111,7 @@ describe('zoom and pan', () => {
   test('dragging the map pans it with the pointer', { timeout: TEST_TIMEOUT }, async () => {
     const page = await newPage(browser);
     try {
-      await openApp(page, URL, '/?c=113.85,22.65&z=13');
+      await openApp(page, BASE, '/?c=113.85,22.65&z=13');
       const v0 = await settledView(page);
       const box = await page.locator('[data-testid=map-canvas]').boundingBox();
       const [x0, y0] = [box.x + box.width * 0.6, box.y + box.height * 0.5];
