@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Ping'an Map's whole test suite, from a clean checkout:
-#   1. installs what is missing (scripts/setup.sh: Rust tools, Chromium, fonts, e2e/node_modules),
+#   1. installs what is missing (scripts/setup.sh: Rust tools; in the background, Chromium,
+#      CJK fonts and e2e/node_modules),
 #   2. `cargo test` (model, server, datagen),
-#   3. the app's wasm tests, when it has any,
-#   4. generates data/, builds the server and the front end,
-#   5. starts two servers on free ports: one on the real data, one on a copy with a
-#      deliberately broken layer, and runs the browser tests (node --test e2e/tests/),
-#   6. stops the servers and prints `N passed, N failed` as its last line.
+#   3. generates data/, builds the release server and the front end,
+#   4. (waits for the test dependencies)
+#   5. the app's wasm tests, when it has any (wasm-bindgen-test-runner, chromedriver),
+#   6. starts two servers on free ports: one on the real data, one on a copy with a
+#      deliberately broken layer,
+#   7. runs the browser tests (node --test e2e/tests/), stops the servers and prints
+#      `N passed, N failed` as its last line.
 # Exits non-zero on any failure. Logs go to target/test-logs/, screenshots to target/screenshots/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -78,11 +81,34 @@ if ((rc != 0 && CARGO_FAILED == 0)); then
   fail_phase "cargo test exited $rc (build error?)"
 fi
 
-# --- 3. the app's wasm tests (hook: runs once the app has wasm_bindgen_test tests) ------------
+# --- 3. data, server, front end ------------------------------------------------------------------
+phase "generating data/ if needed"
+pingan_data
+phase "building pingan-server (release)"
+cargo build --release -p pingan-server || die "cargo build --release -p pingan-server failed"
+phase "building the front end"
+pingan_frontend
+
+# --- 4. test dependencies ready
+phase "waiting for the test dependencies"
+if ! wait "$DEPS_PID"; then
+  DEPS_PID=""
+  tail -n 40 "$LOGS/test-deps.log" >&2
+  die "installing the test dependencies failed (see above / target/test-logs/test-deps.log)"
+fi
+DEPS_PID=""
+
+# --- 5. the app's wasm tests (hook: runs once the app has wasm_bindgen_test tests) ------------
 if grep -rqs 'wasm_bindgen_test' src tests 2>/dev/null; then
   phase "cargo test -p pingan-map (wasm32, wasm-bindgen-test-runner)"
   set +e
+  # Browser tests (wasm_bindgen_test_configure!(run_in_browser)) use Debian's chromedriver and
+  # chromium; the runner itself adds --headless and --no-sandbox.
+  printf '%s\n' '{"goog:chromeOptions":{"binary":"/usr/bin/chromium","args":["--disable-gpu","--disable-background-networking","--disable-component-update","--no-first-run","--disable-sync","--disable-quic"]}}' \
+    >"$LOGS/webdriver.json"
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+    CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_WEBDRIVER_JSON="$LOGS/webdriver.json" \
+    WASM_BINDGEN_TEST_TIMEOUT=120 \
     cargo test -p pingan-map --target wasm32-unknown-unknown --color never 2>&1 | tee "$LOGS/wasm-test.log"
   rc=${PIPESTATUS[0]}
   set -e
@@ -93,23 +119,7 @@ if grep -rqs 'wasm_bindgen_test' src tests 2>/dev/null; then
   if ((rc != 0 && f == 0)); then fail_phase "wasm tests exited $rc"; fi
 fi
 
-# --- 4. data, server, front end ------------------------------------------------------------------
-phase "generating data/ if needed"
-pingan_data
-phase "building pingan-server (release)"
-cargo build --release -p pingan-server || die "cargo build --release -p pingan-server failed"
-phase "building the front end"
-pingan_frontend
-
-phase "waiting for the test dependencies"
-if ! wait "$DEPS_PID"; then
-  DEPS_PID=""
-  tail -n 40 "$LOGS/test-deps.log" >&2
-  die "installing the test dependencies failed (see above / target/test-logs/test-deps.log)"
-fi
-DEPS_PID=""
-
-# --- 5. servers ------------------------------------------------------------------------------------
+# --- 6. servers ------------------------------------------------------------------------------------
 start_server() {
   pingan_start_server "$1" "$2" "$LOGS/server-$1.log"
   SERVER_URL="$PINGAN_SERVER_URL"
@@ -131,7 +141,7 @@ GOOD_URL="$SERVER_URL"
 start_server broken "$BROKEN_DIR"
 BROKEN_URL="$SERVER_URL"
 
-# --- 6. browser tests ------------------------------------------------------------------------------
+# --- 7. browser tests ------------------------------------------------------------------------------
 phase "browser tests: node --test e2e/tests/"
 mkdir -p "$PINGAN_ROOT/target/screenshots"
 rm -f "$LOGS/e2e.tap"
