@@ -504,6 +504,32 @@ fn measure(state: AppState, canvas: &web_sys::HtmlCanvasElement) {
     }
 }
 
+/// Fits the whole district into the part of the map the panels leave free.
+fn fit_district(state: AppState) {
+    let panel_right = document()
+        .query_selector(".panel.layers")
+        .ok()
+        .flatten()
+        .map(|el| el.get_bounding_client_rect())
+        .filter(|r| r.width() > 0.0)
+        .map(|r| r.right())
+        .unwrap_or(0.0);
+    state.camera.update(|cam| {
+        let left = if panel_right < cam.width * 0.5 {
+            panel_right
+        } else {
+            0.0
+        };
+        let full_width = cam.width;
+        cam.width -= left;
+        let pad = (cam.width.min(cam.height) * 0.05).max(12.0);
+        cam.fit_lonlat(DISTRICT_LONLAT_BBOX.0, DISTRICT_LONLAT_BBOX.1, pad);
+        cam.width = full_width;
+        // Shift so the district is centred in the free area right of the panel.
+        cam.pan_by(left / 2.0, 0.0);
+    });
+}
+
 // --- the component ----------------------------------------------------------------
 
 #[component]
@@ -560,10 +586,7 @@ pub fn App() -> impl IntoView {
         if let Some(c) = canvas_ref.get() {
             measure(state, &c);
             if !has_view {
-                state.camera.update(|cam| {
-                    let pad = (cam.width.min(cam.height) * 0.04).max(12.0);
-                    cam.fit_lonlat(DISTRICT_LONLAT_BBOX.0, DISTRICT_LONLAT_BBOX.1, pad);
-                });
+                fit_district(state);
             }
             leptos::task::spawn_local(load_all(state));
         }
@@ -772,12 +795,7 @@ pub fn App() -> impl IntoView {
             .camera
             .update(|c| c.zoom_at(dz, [c.width / 2.0, c.height / 2.0]))
     };
-    let fit = move || {
-        state.camera.update(|cam| {
-            let pad = (cam.width.min(cam.height) * 0.04).max(12.0);
-            cam.fit_lonlat(DISTRICT_LONLAT_BBOX.0, DISTRICT_LONLAT_BBOX.1, pad);
-        })
-    };
+    let fit = move || fit_district(state);
     let lang = move || state.lang.get();
 
     view! {
