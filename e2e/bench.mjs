@@ -6,7 +6,8 @@
 //     fresh page loads (each in a new browser context, i.e. a cold HTTP cache);
 //   - frame intervals while panning continuously (requestAnimationFrame loop injected into
 //     the page), at full extent and zoomed in (z 15): median and 95th percentile;
-//   - the app's own draw cost per frame (__pingan.frameTimes()) during the same pans;
+//   - the app's own draw cost per frame (__pingan.frameTimes()) of the frames drawn during
+//     the same drags;
 //   - the gzipped size of the .wasm in dist/.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,6 +31,18 @@ const median = (xs) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
+// The entries of `after` that came after `before`, for a recent-frames window that may
+// have dropped its oldest entries in between.
+function newEntries(before, after) {
+  for (let k = 0; k <= before.length; k++) {
+    const n = before.length - k;
+    if (n > after.length) continue;
+    let same = true;
+    for (let i = 0; i < n && same; i++) same = before[k + i] === after[i];
+    if (same) return after.slice(n);
+  }
+  return after;
+}
 const ms = (x) => (Number.isFinite(x) ? `${x.toFixed(1)} ms` : 'n/a');
 
 async function firstFrame(browser) {
@@ -65,13 +78,15 @@ async function pan(browser, path, label) {
     const cx = box.x + box.width / 2;
     const cy = box.y + box.height / 2;
     const span = Math.min(box.width, box.height) * 0.35;
-    const before = (await page.evaluate(() => window.__pingan.frameTimes())).length;
+    const draws = [];
     for (let d = 0; d < DRAGS; d++) {
       // Alternate directions so that the view stays over the district.
       const dir = d % 2 === 0 ? 1 : -1;
       const [x0, y0] = [cx - dir * span, cy - dir * span * 0.5];
       const [x1, y1] = [cx + dir * span, cy + dir * span * 0.5];
       await page.mouse.move(x0, y0);
+      await page.waitForTimeout(100);
+      const before = await page.evaluate(() => window.__pingan.frameTimes());
       await page.mouse.down();
       await page.evaluate(() => { window.__bench.recording = true; window.__bench.last = 0; });
       for (let i = 1; i <= MOVES; i++) {
@@ -79,13 +94,13 @@ async function pan(browser, path, label) {
         await page.mouse.move(x0 + (x1 - x0) * f, y0 + (y1 - y0) * f, { steps: 2 });
       }
       await page.evaluate(() => { window.__bench.recording = false; });
+      draws.push(...newEntries(before, await page.evaluate(() => window.__pingan.frameTimes())));
       await page.mouse.up();
       await page.waitForTimeout(200);
     }
     const intervals = await page.evaluate(() => window.__bench.intervals);
-    const draws = await page.evaluate(() => window.__pingan.frameTimes());
     const v = await page.evaluate(() => window.__pingan.view());
-    return { label, intervals, draws, drawsNew: Math.max(0, draws.length - before), zoom: v.zoom };
+    return { label, intervals, draws, zoom: v.zoom };
   } finally {
     await page.context().close();
   }
