@@ -219,49 +219,236 @@ pub fn mobile(rng: &mut impl Rng) -> String {
     )
 }
 
-/// Main roads of Bao'an (Chinese, English).
-pub const ROADS: &[(&str, &str)] = &[
+type Named = (&'static str, &'static str);
+
+/// Arteries that cross several subdistricts.
+pub const ARTERIES: &[Named] = &[
     ("宝安大道", "Bao'an Avenue"),
     ("广深公路", "Guangshen Highway"),
-    ("创业一路", "Chuangye 1st Road"),
-    ("创业二路", "Chuangye 2nd Road"),
-    ("新湖路", "Xinhu Road"),
-    ("建安一路", "Jian'an 1st Road"),
-    ("前进一路", "Qianjin 1st Road"),
-    ("前进二路", "Qianjin 2nd Road"),
-    ("新安六路", "Xin'an 6th Road"),
-    ("西乡大道", "Xixiang Avenue"),
-    ("航城大道", "Hangcheng Avenue"),
-    ("宝源路", "Baoyuan Road"),
-    ("福永大道", "Fuyong Avenue"),
-    ("凤塘大道", "Fengtang Avenue"),
-    ("怀德路", "Huaide Road"),
-    ("福海大道", "Fuhai Avenue"),
-    ("沙井路", "Shajing Road"),
-    ("新沙路", "Xinsha Road"),
-    ("沙井大街", "Shajing Street"),
-    ("北环路", "Beihuan Road"),
-    ("松白路", "Songbai Road"),
-    ("松福大道", "Songfu Avenue"),
-    ("燕罗路", "Yanluo Road"),
-    ("罗田路", "Luotian Road"),
-    ("石龙大道", "Shilong Avenue"),
-    ("洲石路", "Zhoushi Road"),
-    ("宝石路", "Baoshi Road"),
-    ("塘头大道", "Tangtou Avenue"),
-    ("海城路", "Haicheng Road"),
-    ("南昌路", "Nanchang Road"),
-    ("固戍一路", "Gushu 1st Road"),
-    ("兴华路", "Xinghua Road"),
-    ("新城大道", "Xincheng Avenue"),
-    ("裕安路", "Yu'an Road"),
-    ("留仙大道", "Liuxian Avenue"),
-    ("新玉路", "Xinyu Road"),
-    ("桥和路", "Qiaohe Road"),
-    ("环镇路", "Huanzhen Road"),
-    ("民主大道", "Minzhu Avenue"),
-    ("上星路", "Shangxing Road"),
 ];
+
+/// Roads per subdistrict (Chinese, English).
+pub const ROADS: &[(&str, &[Named])] = &[
+    (
+        "新安街道",
+        &[
+            ("创业一路", "Chuangye 1st Road"),
+            ("创业二路", "Chuangye 2nd Road"),
+            ("新湖路", "Xinhu Road"),
+            ("建安一路", "Jian'an 1st Road"),
+            ("前进一路", "Qianjin 1st Road"),
+            ("新安六路", "Xin'an 6th Road"),
+            ("裕安路", "Yu'an Road"),
+            ("海秀路", "Haixiu Road"),
+        ],
+    ),
+    (
+        "西乡街道",
+        &[
+            ("西乡大道", "Xixiang Avenue"),
+            ("前进二路", "Qianjin 2nd Road"),
+            ("南昌路", "Nanchang Road"),
+            ("固戍一路", "Gushu 1st Road"),
+            ("共乐路", "Gongle Road"),
+            ("流塘路", "Liutang Road"),
+            ("盐田路", "Yantian Road"),
+        ],
+    ),
+    (
+        "航城街道",
+        &[
+            ("航城大道", "Hangcheng Avenue"),
+            ("鹤洲路", "Hezhou Road"),
+            ("黄田路", "Huangtian Road"),
+            ("洲石路", "Zhoushi Road"),
+            ("九围路", "Jiuwei Road"),
+            ("兴华路", "Xinghua Road"),
+            ("机场大道", "Airport Avenue"),
+        ],
+    ),
+    (
+        "福永街道",
+        &[
+            ("福永大道", "Fuyong Avenue"),
+            ("凤塘大道", "Fengtang Avenue"),
+            ("怀德路", "Huaide Road"),
+            ("福洲大道", "Fuzhou Avenue"),
+            ("兴围路", "Xingwei Road"),
+            ("白石厦路", "Baishixia Road"),
+        ],
+    ),
+    (
+        "福海街道",
+        &[
+            ("福海大道", "Fuhai Avenue"),
+            ("桥和路", "Qiaohe Road"),
+            ("和平路", "Heping Road"),
+            ("塘尾路", "Tangwei Road"),
+            ("展景路", "Zhanjing Road"),
+            ("新田大道", "Xintian Avenue"),
+        ],
+    ),
+    (
+        "沙井街道",
+        &[
+            ("沙井路", "Shajing Road"),
+            ("新沙路", "Xinsha Road"),
+            ("沙井大街", "Shajing Street"),
+            ("北环路", "Beihuan Road"),
+            ("衙边路", "Yabian Road"),
+            ("民主大道", "Minzhu Avenue"),
+            ("环镇路", "Huanzhen Road"),
+        ],
+    ),
+    (
+        "新桥街道",
+        &[
+            ("新玉路", "Xinyu Road"),
+            ("上星路", "Shangxing Road"),
+            ("中心路", "Zhongxin Road"),
+            ("上寮路", "Shangliao Road"),
+            ("万丰路", "Wanfeng Road"),
+            ("黄埔路", "Huangpu Road"),
+        ],
+    ),
+    (
+        "松岗街道",
+        &[
+            ("松白路", "Songbai Road"),
+            ("松福大道", "Songfu Avenue"),
+            ("楼岗大道", "Lougang Avenue"),
+            ("东方大道", "Dongfang Avenue"),
+            ("潭头路", "Tantou Road"),
+            ("沙浦路", "Shapu Road"),
+        ],
+    ),
+    (
+        "燕罗街道",
+        &[
+            ("燕罗路", "Yanluo Road"),
+            ("罗田路", "Luotian Road"),
+            ("燕川路", "Yanchuan Road"),
+            ("山门路", "Shanmen Road"),
+            ("广田路", "Guangtian Road"),
+        ],
+    ),
+    (
+        "石岩街道",
+        &[
+            ("石龙大道", "Shilong Avenue"),
+            ("宝石路", "Baoshi Road"),
+            ("塘头大道", "Tangtou Avenue"),
+            ("浪心路", "Langxin Road"),
+            ("龙腾路", "Longteng Road"),
+            ("石环路", "Shihuan Road"),
+            ("应人石路", "Yingrenshi Road"),
+        ],
+    ),
+];
+
+/// Rivers per subdistrict (Chinese, English).
+pub const RIVERS: &[(&str, &[Named])] = &[
+    (
+        "新安街道",
+        &[("新圳河", "Xinzhen River"), ("西乡河", "Xixiang River")],
+    ),
+    (
+        "西乡街道",
+        &[
+            ("西乡河", "Xixiang River"),
+            ("铁岗水", "Tiegang Stream"),
+            ("新圳河", "Xinzhen River"),
+        ],
+    ),
+    (
+        "航城街道",
+        &[
+            ("九围河", "Jiuwei River"),
+            ("钟屋排洪渠", "Zhongwu Flood Channel"),
+        ],
+    ),
+    (
+        "福永街道",
+        &[("福永河", "Fuyong River"), ("凤塘河", "Fengtang River")],
+    ),
+    (
+        "福海街道",
+        &[("塘尾涌", "Tangwei Creek"), ("和二涌", "He'er Creek")],
+    ),
+    (
+        "沙井街道",
+        &[
+            ("沙井河", "Shajing River"),
+            ("衙边涌", "Yabian Creek"),
+            ("排涝河", "Drainage River"),
+        ],
+    ),
+    (
+        "新桥街道",
+        &[
+            ("新桥河", "Xinqiao River"),
+            ("上寮河", "Shangliao River"),
+            ("万丰河", "Wanfeng River"),
+        ],
+    ),
+    (
+        "松岗街道",
+        &[
+            ("松岗河", "Songgang River"),
+            ("潭头河", "Tantou River"),
+            ("茅洲河", "Maozhou River"),
+        ],
+    ),
+    (
+        "燕罗街道",
+        &[
+            ("茅洲河", "Maozhou River"),
+            ("罗田水", "Luotian Stream"),
+            ("龟岭东水", "Guilingdong Stream"),
+        ],
+    ),
+    (
+        "石岩街道",
+        &[
+            ("石岩河", "Shiyan River"),
+            ("王家庄河", "Wangjiazhuang River"),
+            ("应人石河", "Yingrenshi River"),
+        ],
+    ),
+];
+
+fn lookup(table: &'static [(&'static str, &'static [Named])], sub: &str) -> &'static [Named] {
+    table
+        .iter()
+        .find(|(s, _)| *s == sub)
+        .map(|(_, l)| *l)
+        .unwrap_or(ARTERIES)
+}
+
+/// A road of the subdistrict (now and then a cross-district artery).
+pub fn road(rng: &mut impl Rng, sub: &str) -> Named {
+    let list = if rng.random_bool(0.2) {
+        ARTERIES
+    } else {
+        lookup(ROADS, sub)
+    };
+    *list.choose(rng).unwrap_or(&ARTERIES[0])
+}
+
+/// Two different roads of the subdistrict (for a junction).
+pub fn two_roads(rng: &mut impl Rng, sub: &str) -> (Named, Named) {
+    let list = lookup(ROADS, sub);
+    let a = rng.random_range(0..list.len());
+    let b = (a + rng.random_range(1..list.len().max(2))) % list.len();
+    let second = if a == b { ARTERIES[0] } else { list[b] };
+    (list[a], second)
+}
+
+/// The `k`-th river of the subdistrict (cycling).
+pub fn river(sub: &str, k: usize) -> Named {
+    let l = lookup(RIVERS, sub);
+    l[k % l.len()]
+}
 
 const BRAND: &[&str] = &[
     "宏达",

@@ -284,7 +284,7 @@ pub fn hazards(rng: &mut SmallRng, admin: &Admin, now: i64) -> Vec<Hazard> {
             let comm = &admin.comms[g.comm];
             let sub = &admin.subs[g.sub];
             let at = point_in_grid(rng, admin, gi, 60.0);
-            let (road, _) = *names::ROADS.choose(rng).unwrap_or(&names::ROADS[0]);
+            let (road, _) = names::road(rng, &sub.name);
             let age_days = rng.random_range(0..400i64);
             let found_t = now - (age_days + 1) * 86_400;
             let deadline_t = found_t + days * 86_400;
@@ -490,17 +490,6 @@ const RESERVOIRS: &[(&str, &str, f64, f64, f64)] = &[
     ),
 ];
 
-const RIVERS: &[(&str, &str)] = &[
-    ("茅洲河", "Maozhou River"),
-    ("西乡河", "Xixiang River"),
-    ("新圳河", "Xinzhen River"),
-    ("福永河", "Fuyong River"),
-    ("石岩河", "Shiyan River"),
-    ("沙井河", "Shajing River"),
-    ("松岗河", "Songgang River"),
-    ("排涝河", "Drainage River"),
-];
-
 fn sensor_types(k: ZoneKind) -> &'static [SensorType] {
     use SensorType::*;
     match k {
@@ -670,7 +659,7 @@ pub fn areas_and_sensors(rng: &mut SmallRng, admin: &Admin) -> (Vec<Area>, Vec<S
                     format!("{be} Hazardous Chemicals Cluster"),
                 ),
                 (ZoneKind::GasStation, _) => {
-                    let (r, re) = *names::ROADS.choose(rng).unwrap_or(&names::ROADS[0]);
+                    let (r, re) = names::road(rng, &s.name);
                     (
                         format!("中石化{r}加油站"),
                         format!("Sinopec {re} Fuel Station"),
@@ -693,12 +682,12 @@ pub fn areas_and_sensors(rng: &mut SmallRng, admin: &Admin) -> (Vec<Area>, Vec<S
                     (format!("{b}{z}"), format!("{be} {e}"))
                 }
                 (ZoneKind::River, _) => {
-                    let (z, e) = RIVERS[river_i % RIVERS.len()];
+                    let (z, e) = names::river(&s.name, river_i);
                     river_i += 1;
                     (format!("{z}{b}段"), format!("{e} ({be} reach)"))
                 }
                 (ZoneKind::WaterQuality, _) => {
-                    let (z, e) = RIVERS[river_i % RIVERS.len()];
+                    let (z, e) = names::river(&s.name, river_i);
                     river_i += 1;
                     (
                         format!("{z}{b}水质断面"),
@@ -720,14 +709,16 @@ pub fn areas_and_sensors(rng: &mut SmallRng, admin: &Admin) -> (Vec<Area>, Vec<S
                     (format!("{b}工业区"), format!("{be} Industrial Zone"))
                 }
                 (ZoneKind::Tunnel, _) => (format!("{b}隧道"), format!("{be} Tunnel")),
-                (ZoneKind::Bridge, _) => (format!("{b}大桥"), format!("{be} Bridge")),
+                (ZoneKind::Bridge, _) => {
+                    let (z, e) = names::river(&s.name, river_i);
+                    river_i += 1;
+                    (format!("{z}{b}桥"), format!("{be} Bridge over the {e}"))
+                }
                 (ZoneKind::Reservoir, _) => {
                     (format!("{b}山塘水库"), format!("{be} Pond Reservoir"))
                 }
                 (ZoneKind::Junction, _) => {
-                    let i1 = rng.random_range(0..names::ROADS.len());
-                    let i2 = (i1 + rng.random_range(1..names::ROADS.len())) % names::ROADS.len();
-                    let ((r1, e1), (r2, e2)) = (names::ROADS[i1], names::ROADS[i2]);
+                    let ((r1, e1), (r2, e2)) = names::two_roads(rng, &s.name);
                     (format!("{r1}与{r2}交叉口"), format!("{e1} / {e2} Junction"))
                 }
             };
