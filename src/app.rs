@@ -127,7 +127,7 @@ fn base_version(state: &AppState, layers: &[SceneLayer]) -> u64 {
 }
 
 fn draw_frame() {
-    let Some((state, canvas_ref)) = STATE.with(|s| s.borrow().clone()) else {
+    let Some((state, canvas_ref)) = STATE.with(|s| *s.borrow()) else {
         return;
     };
     FRAMES.with(|f| f.borrow_mut().pending = false);
