@@ -16,9 +16,31 @@ use std::sync::OnceLock;
 
 const CASES: usize = 60_000;
 
+/// Removes output left by earlier test processes that have exited (the
+/// shared directory of a test binary is never dropped).
+fn remove_stale_outputs(root: &Path) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix("pingan-datagen-test-") else {
+            continue;
+        };
+        let pid = rest.split('-').next().unwrap_or("");
+        if pid.parse::<u32>().is_ok()
+            && pid != std::process::id().to_string()
+            && !Path::new("/proc").join(pid).exists()
+        {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 fn config(seed: u64, dir: &str) -> Config {
-    let out =
-        std::env::temp_dir().join(format!("pingan-datagen-test-{}-{dir}", std::process::id()));
+    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    remove_stale_outputs(&root);
+    let out = root.join(format!("pingan-datagen-test-{}-{dir}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     Config {
         seed,
