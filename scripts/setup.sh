@@ -140,8 +140,14 @@ pingan_data() {
 pingan_frontend() {
   pingan_tools
   log "building the front end: trunk build --release --offline"
-  (cd "$PINGAN_ROOT" && trunk build --release --offline) \
-    || die "front-end build failed (trunk build --release --offline)"
+  if ! (cd "$PINGAN_ROOT" && trunk build --release --offline); then
+    # Another trunk running in the same checkout (trunk serve, a second build) can remove
+    # dist/.stage under this one; one retry tells that apart from a real build error.
+    warn "trunk build failed; retrying once in case another trunk process shared dist/"
+    sleep 5
+    (cd "$PINGAN_ROOT" && trunk build --release --offline) \
+      || die "front-end build failed (trunk build --release --offline)"
+  fi
   [[ -f "$PINGAN_ROOT/dist/index.html" ]] || die "trunk finished but dist/index.html is missing"
   compgen -G "$PINGAN_ROOT/dist/*.wasm" >/dev/null || die "trunk finished but dist/ has no .wasm"
 }
