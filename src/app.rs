@@ -1,7 +1,7 @@
 //! The application shell: signals that own the data, the one Effect that
 //! owns the canvas, interaction, panels, URL state and test hooks.
 
-use crate::data::{self, LayerData};
+use crate::data::{self, AdminSummary, LayerData};
 use crate::i18n::t;
 use crate::inspect::{self, Hit};
 use crate::render::{self, FrameStats, Renderer, Scene, SceneLayer};
@@ -9,7 +9,7 @@ use crate::style::{self, Swatch};
 use leptos::prelude::*;
 use pingan_model::analysis::quantile_breaks;
 use pingan_model::domain::Lang;
-use pingan_model::layers::{LayerDef, Manifest, LAYERS};
+use pingan_model::layers::{LayerDef, LAYERS};
 use pingan_model::projection::to_world;
 use pingan_model::viewport::{scale_bar, Camera, ViewState, DISTRICT_LONLAT_BBOX};
 use std::cell::RefCell;
@@ -47,6 +47,7 @@ pub struct AppState {
     pub pointer_lonlat: RwSignal<Option<(f64, f64)>>,
     pub grid_counts: RwSignal<Arc<Vec<u32>>>,
     pub breaks: RwSignal<Arc<Vec<f64>>>,
+    pub admin: RwSignal<Arc<AdminSummary>>,
     pub url_problems: RwSignal<Vec<String>>,
     pub sized: RwSignal<bool>,
     pub panel_open: RwSignal<bool>,
@@ -116,7 +117,10 @@ fn request_frame() {
 /// A hash of everything drawn on the base surface (not the camera).
 fn base_version(state: &AppState, layers: &[SceneLayer]) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    for l in layers {
+    for l in layers
+        .iter()
+        .filter(|l| matches!(*l.data, LayerData::Areas(_)))
+    {
         l.id.hash(&mut h);
         (Arc::as_ptr(&l.data) as usize).hash(&mut h);
     }
@@ -147,6 +151,7 @@ fn draw_frame() {
         grid_counts: state.grid_counts.get_untracked(),
         breaks: state.breaks.get_untracked(),
         selected: state.selected.get_untracked(),
+        admin: state.admin.get_untracked(),
     };
     let t0 = now_ms();
     FRAMES.with(|f| {
@@ -201,29 +206,51 @@ async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     resp.binary().await.map_err(|e| format!("{url}: {e}"))
 }
 
+/// Layers in the order their fetches start: largest first, so the longest
+/// transfer is not queued behind small ones (HTTP/1.1 allows 6 at a time).
+const FETCH_ORDER: &[&str] = &[
+    "hazards",
+    "cases",
+    "grids",
+    "parks",
+    "greenspace",
+    "sentinels",
+    "communities",
+    "subdistricts",
+    "sensors",
+    "areas",
+    "district",
+];
+
 async fn load_all(state: AppState) {
-    // The manifest tells where each layer is and whether the server could read it.
-    let manifest: Option<Manifest> = match fetch_bytes("api/layers").await {
-        Ok(bytes) => serde_json::from_slice(&bytes).ok(),
-        Err(_) => None,
-    };
-    for entry in state.layers.iter().copied() {
-        let info = manifest
-            .as_ref()
-            .and_then(|m| m.layers.iter().find(|l| l.id == entry.def.id).cloned());
-        let url = info
-            .as_ref()
-            .map(|i| i.url.trim_start_matches('/').to_string())
-            .unwrap_or_else(|| format!("data/{}", entry.def.file));
-        if let Some(err) = info.as_ref().and_then(|i| i.error.clone()) {
-            entry.status.set(LoadStatus::Failed(err));
-            request_frame();
-            continue;
-        }
+    // Every layer is fetched at once from its catalogue URL (`/data/<file>`,
+    // what the server's manifest lists); a missing or broken file fails only
+    // its own row, with the server's or the parser's explanation.
+    let mut entries: Vec<LayerEntry> = state.layers.to_vec();
+    entries.sort_by_key(|e| {
+        FETCH_ORDER
+            .iter()
+            .position(|id| *id == e.def.id)
+            .unwrap_or(usize::MAX)
+    });
+    for entry in entries {
+        let url = format!("data/{}", entry.def.file);
         leptos::task::spawn_local(async move {
+            let t0 = now_ms();
             let result = match fetch_bytes(&url).await {
-                Ok(bytes) => data::build(entry.def, &bytes, state.now)
-                    .map_err(|e| format!("{}: {e}", entry.def.file)),
+                Ok(bytes) => {
+                    let t1 = now_ms();
+                    let built = data::build(entry.def, &bytes, state.now)
+                        .map_err(|e| format!("{}: {e}", entry.def.file));
+                    web_sys::console::info_1(&JsValue::from_str(&format!(
+                        "layer {}: {} bytes, fetched in {:.0} ms, parsed and indexed in {:.0} ms",
+                        entry.def.id,
+                        bytes.len(),
+                        t1 - t0,
+                        now_ms() - t1
+                    )));
+                    built
+                }
                 Err(e) => Err(e),
             };
             match result {
@@ -427,7 +454,7 @@ fn local_pos(ev: &web_sys::MouseEvent) -> [f64; 2] {
 fn on_click(state: AppState, p: [f64; 2]) {
     let cam = state.camera.get_untracked();
     let layers = state.scene_layers();
-    match inspect::hit_test(&cam, &layers, p) {
+    match inspect::hit_test(&cam, &layers, &state.admin.get_untracked(), p) {
         Some(Hit::Feature { layer, key }) => {
             state.selected.set(Some((layer, key)));
             state.panel_open.set(false);
@@ -440,6 +467,26 @@ fn on_click(state: AppState, p: [f64; 2]) {
                 c.pan_by(c.width / 2.0 - anchor[0], c.height / 2.0 - anchor[1]);
             });
         }
+        Some(Hit::Admin { index }) => {
+            // A subdistrict badge: fit that subdistrict.
+            let bbox = state.admin.with_untracked(|a| a.bboxes.get(index).copied());
+            if let Some(b) = bbox {
+                let (lon0, lat1) =
+                    pingan_model::projection::to_lonlat(pingan_model::projection::World {
+                        x: b.min[0],
+                        y: b.min[1],
+                    });
+                let (lon1, lat0) =
+                    pingan_model::projection::to_lonlat(pingan_model::projection::World {
+                        x: b.max[0],
+                        y: b.max[1],
+                    });
+                state.camera.update(|c| {
+                    let pad = (c.width.min(c.height) * 0.08).max(12.0);
+                    c.fit_lonlat([lon0, lat0], [lon1, lat1], pad);
+                });
+            }
+        }
         None => state.selected.set(None),
     }
 }
@@ -447,6 +494,27 @@ fn on_click(state: AppState, p: [f64; 2]) {
 fn hover_text(state: AppState, hit: Hit) -> String {
     let lang = state.lang.get_untracked();
     match hit {
+        Hit::Admin { index } => state.admin.with_untracked(|a| {
+            let (zh, en) = a.names.get(index).cloned().unwrap_or_default();
+            let parts: Vec<String> = a
+                .counts
+                .iter()
+                .filter_map(|(l, c)| {
+                    let e = state.entry(l)?;
+                    Some(format!(
+                        "{} {}",
+                        lang.pick(e.def.name, e.def.name_en),
+                        render::thousands(*c.get(index)?)
+                    ))
+                })
+                .collect();
+            format!(
+                "{} · {} · {}",
+                lang.pick(&zh, &en),
+                parts.join(" · "),
+                t(lang, "bin_hint")
+            )
+        }),
         Hit::Bin { layer, count, .. } => {
             let name = state
                 .entry(layer)
@@ -571,6 +639,7 @@ pub fn App() -> impl IntoView {
         pointer_lonlat: RwSignal::new(None),
         grid_counts: RwSignal::new(Arc::new(Vec::new())),
         breaks: RwSignal::new(Arc::new(Vec::new())),
+        admin: RwSignal::new(Arc::new(AdminSummary::default())),
         url_problems: RwSignal::new(vs.problems.clone()),
         sized: RwSignal::new(false),
         panel_open: RwSignal::new(false),
@@ -609,6 +678,41 @@ pub fn App() -> impl IntoView {
         }
     });
 
+    // District-scale summary: per-subdistrict counts of the aggregated layers.
+    Effect::new(move |_| {
+        let subs = state.entry("subdistricts").and_then(|e| e.data.get());
+        let grids = state.entry("grids").and_then(|e| e.data.get());
+        let Some(subs) = subs else { return };
+        let LayerData::Areas(sa) = &*subs else { return };
+        let ga = match grids.as_deref() {
+            Some(LayerData::Areas(g)) => Some(g),
+            _ => None,
+        };
+        let mut counts = Vec::new();
+        for id in render::AGGREGATED {
+            if let Some(d) = state.entry(id).and_then(|e| e.data.get()) {
+                if let LayerData::Points(p) = &*d {
+                    counts.push((id, data::counts_by_subdistrict(sa, ga, p)));
+                }
+            }
+        }
+        state.admin.set(Arc::new(AdminSummary {
+            names: sa
+                .features
+                .iter()
+                .map(|f| {
+                    (
+                        f.str_prop("name").unwrap_or("").to_string(),
+                        f.str_prop("name_en").unwrap_or("").to_string(),
+                    )
+                })
+                .collect(),
+            at: sa.label_at.clone(),
+            bboxes: sa.bboxes.clone(),
+            counts,
+        }));
+    });
+
     // The one Effect that owns the canvas: anything drawn changes → a frame.
     Effect::new(move |_| {
         state.camera.track();
@@ -617,6 +721,7 @@ pub fn App() -> impl IntoView {
         state.selected.track();
         state.grid_counts.track();
         state.breaks.track();
+        state.admin.track();
         state.sized.track();
         for e in state.layers {
             e.visible.track();
@@ -727,7 +832,7 @@ pub fn App() -> impl IntoView {
             // Hover: tooltip for what is under the pointer.
             drop(g);
             let layers = state.scene_layers();
-            let hit = inspect::hit_test(&cam, &layers, p);
+            let hit = inspect::hit_test(&cam, &layers, &state.admin.get_untracked(), p);
             state
                 .hover
                 .set(hit.map(|h| (p[0], p[1], hover_text(state, h))));

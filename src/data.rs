@@ -38,8 +38,8 @@ pub struct PointLayer {
     pub class: Vec<u8>,
     /// Secondary class (status / alarm state), see `style`.
     pub state: Vec<u8>,
-    /// Bins per integer zoom, built on first use.
-    bins: Mutex<HashMap<i32, std::sync::Arc<Bins>>>,
+    /// Bins per (integer zoom, UI scale in hundredths), built on first use.
+    bins: Mutex<HashMap<(i32, u32), std::sync::Arc<Bins>>>,
 }
 
 pub enum LayerData {
@@ -60,19 +60,82 @@ impl LayerData {
 pub const BIN_PX: f64 = 56.0;
 
 impl PointLayer {
-    /// Bins for an integer zoom level (cell = `BIN_PX` pixels at that zoom).
-    pub fn bins(&self, zoom: i32) -> std::sync::Arc<Bins> {
+    /// Bins for an integer zoom level (cell = `BIN_PX · ui` pixels at that zoom).
+    pub fn bins(&self, zoom: i32, ui: f64) -> std::sync::Arc<Bins> {
         let mut cache = match self.bins.lock() {
             Ok(c) => c,
             Err(poisoned) => poisoned.into_inner(),
         };
         cache
-            .entry(zoom)
+            .entry((zoom, (ui * 100.0).round() as u32))
             .or_insert_with(|| {
-                let cell = BIN_PX / pingan_model::projection::pixels_per_world_unit(zoom as f64);
+                let cell =
+                    BIN_PX * ui / pingan_model::projection::pixels_per_world_unit(zoom as f64);
                 std::sync::Arc::new(Bins::from_points(cell, self.world.iter().copied()))
             })
             .clone()
+    }
+}
+
+/// Counts of a point layer per subdistrict (in the order of the subdistrict
+/// layer): by the feature's `subdistrict` property, or for cases through
+/// their grid's `subdistrict`.
+pub fn counts_by_subdistrict(
+    subs: &AreaLayer,
+    grids: Option<&AreaLayer>,
+    layer: &PointLayer,
+) -> Vec<u32> {
+    let names: HashMap<&str, usize> = subs
+        .features
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| f.str_prop("name").map(|n| (n, i)))
+        .collect();
+    let mut counts = vec![0u32; subs.features.len()];
+    if !layer.cases.is_empty() {
+        let Some(g) = grids else { return counts };
+        let grid_sub: Vec<Option<usize>> = g
+            .features
+            .iter()
+            .map(|f| {
+                f.str_prop("subdistrict")
+                    .and_then(|n| names.get(n).copied())
+            })
+            .collect();
+        for c in &layer.cases {
+            if let Some(Some(s)) = grid_sub.get(c.grid as usize) {
+                counts[*s] += 1;
+            }
+        }
+    } else {
+        for f in &layer.features {
+            if let Some(&s) = f.str_prop("subdistrict").and_then(|n| names.get(n)) {
+                counts[s] += 1;
+            }
+        }
+    }
+    counts
+}
+
+/// The district-scale aggregate: per subdistrict, where its badge goes and
+/// the counts of each aggregated point layer.
+#[derive(Default)]
+pub struct AdminSummary {
+    pub names: Vec<(String, String)>,
+    pub at: Vec<[f64; 2]>,
+    pub bboxes: Vec<Bbox>,
+    pub counts: Vec<(&'static str, Vec<u32>)>,
+}
+
+impl AdminSummary {
+    pub fn is_empty(&self) -> bool {
+        self.at.is_empty()
+    }
+    pub fn count(&self, layer: &str, i: usize) -> Option<u32> {
+        self.counts
+            .iter()
+            .find(|(l, _)| *l == layer)
+            .and_then(|(_, c)| c.get(i).copied())
     }
 }
 

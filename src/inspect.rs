@@ -1,7 +1,10 @@
 //! Hit testing (what is under the pointer) and feature details for the panel.
 
+use crate::data::AdminSummary;
 use crate::data::{LayerData, BIN_PX};
-use crate::render::{bin_below_zoom, SceneLayer};
+use crate::render::{
+    admin_mode, badges, bin_below_zoom, effective_zoom, ui_scale, SceneLayer, AGGREGATED,
+};
 use pingan_model::domain::Lang;
 use pingan_model::labels::{key_label, value_text};
 use pingan_model::time::format_cst;
@@ -20,6 +23,10 @@ pub enum Hit {
         layer: &'static str,
         at: [f64; 2],
         count: u32,
+    },
+    /// A subdistrict's summary badge (index into the subdistrict layer).
+    Admin {
+        index: usize,
     },
 }
 
@@ -41,23 +48,45 @@ const HIT_ORDER: &[&str] = &[
     "district",
 ];
 
-pub fn hit_test(cam: &Camera, layers: &[SceneLayer], screen: [f64; 2]) -> Option<Hit> {
+pub fn hit_test(
+    cam: &Camera,
+    layers: &[SceneLayer],
+    admin: &AdminSummary,
+    screen: [f64; 2],
+) -> Option<Hit> {
     let w = cam.to_world(screen);
+    let ui = ui_scale(cam.width);
+    let admin_view = admin_mode(cam, admin);
+    if admin_view {
+        let shown: Vec<&'static str> = AGGREGATED
+            .iter()
+            .copied()
+            .filter(|id| layers.iter().any(|l| l.id == *id))
+            .collect();
+        let hit = badges(cam, admin, &shown).into_iter().find(|b| {
+            screen[0] >= b.rect[0]
+                && screen[0] <= b.rect[2]
+                && screen[1] >= b.rect[1]
+                && screen[1] <= b.rect[3]
+        });
+        if let Some(b) = hit {
+            return Some(Hit::Admin { index: b.index });
+        }
+    }
     for id in HIT_ORDER {
         let Some(layer) = layers.iter().find(|l| l.id == *id) else {
             continue;
         };
         match &*layer.data {
+            LayerData::Points(_) if admin_view && AGGREGATED.contains(id) => {}
             LayerData::Points(p) => {
-                if cam.zoom < bin_below_zoom(id) {
-                    let bins = p.bins(cam.zoom.floor() as i32);
-                    let r = BIN_PX * 0.5 / cam.scale();
+                if effective_zoom(cam) < bin_below_zoom(id) {
+                    let bins = p.bins(cam.zoom.floor() as i32, ui);
+                    let r = BIN_PX * ui * 0.5 / cam.scale();
                     let best = bins
                         .in_box([w[0] - r, w[1] - r], [w[0] + r, w[1] + r])
                         .map(|b| (b, ((b.cx - w[0]).powi(2) + (b.cy - w[1]).powi(2)).sqrt()))
-                        .filter(|(b, d)| {
-                            *d * cam.scale() <= (8.0 + 3.2 * (b.count as f64).log2()).max(PICK_PX)
-                        })
+                        .filter(|(_, d)| *d * cam.scale() <= BIN_PX * ui * 0.5)
                         .min_by(|a, b| a.1.total_cmp(&b.1));
                     if let Some((b, _)) = best {
                         return Some(Hit::Bin {
@@ -66,7 +95,8 @@ pub fn hit_test(cam: &Camera, layers: &[SceneLayer], screen: [f64; 2]) -> Option
                             count: b.count,
                         });
                     }
-                } else if let Some((key, _)) = p.index.nearest_within(w, PICK_PX / cam.scale()) {
+                } else if let Some((key, _)) = p.index.nearest_within(w, PICK_PX * ui / cam.scale())
+                {
                     return Some(Hit::Feature { layer: id, key });
                 }
             }

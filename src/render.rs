@@ -11,7 +11,7 @@
 //! Point symbols go through the small [`PointPainter`] interface so a WebGL2
 //! implementation can replace Canvas 2D for the point layers later.
 
-use crate::data::{LayerData, PointLayer, BIN_PX};
+use crate::data::{AdminSummary, LayerData, PointLayer, BIN_PX};
 use crate::style;
 use pingan_model::analysis::class_of;
 use pingan_model::domain::Lang;
@@ -25,11 +25,128 @@ use web_sys::{CanvasRenderingContext2d as Ctx, CanvasWindingRule, HtmlCanvasElem
 /// Extra pixels rendered around the viewport on the base surface.
 const MARGIN: f64 = 320.0;
 
-/// Below these zooms a point layer is drawn as bins with counts.
+/// The zoom as if the screen were 1920 px wide: thresholds use it so that a
+/// 4K wall (which fits the district at a higher zoom) shows what 1080p shows.
+pub fn effective_zoom(cam: &Camera) -> f64 {
+    cam.zoom - ui_scale(cam.width).log2()
+}
+
+/// Below this effective zoom the aggregated point layers are summarised per
+/// subdistrict (one badge each) instead of drawn as lattice bins.
+pub const ADMIN_BELOW: f64 = 12.4;
+
+/// Point layers that aggregate (badges, then bins, then points).
+pub const AGGREGATED: [&str; 3] = ["cases", "hazards", "sentinels"];
+
+pub fn admin_mode(cam: &Camera, admin: &AdminSummary) -> bool {
+    effective_zoom(cam) < ADMIN_BELOW && !admin.is_empty()
+}
+
+/// A subdistrict badge on screen.
+pub struct Badge {
+    pub index: usize,
+    pub rect: [f64; 4],
+    pub lines: Vec<(&'static str, u32)>,
+}
+
+/// Lays out the badges of the visible aggregated layers.
+pub fn badges(cam: &Camera, admin: &AdminSummary, layers: &[&'static str]) -> Vec<Badge> {
+    let ui = ui_scale(cam.width);
+    let (line_h, w) = (20.0 * ui, 128.0 * ui);
+    (0..admin.at.len())
+        .filter_map(|i| {
+            let lines: Vec<(&'static str, u32)> = layers
+                .iter()
+                .filter_map(|l| admin.count(l, i).map(|c| (*l, c)))
+                .collect();
+            if lines.is_empty() {
+                return None;
+            }
+            let p = cam.to_screen(admin.at[i]);
+            let top = p[1] + 16.0 * ui;
+            let rect = [
+                p[0] - w / 2.0,
+                top,
+                p[0] + w / 2.0,
+                top + 8.0 * ui + line_h * lines.len() as f64,
+            ];
+            Some(Badge {
+                index: i,
+                rect,
+                lines,
+            })
+        })
+        .collect()
+}
+
+fn badge_name(layer: &str, lang: Lang) -> &'static str {
+    match layer {
+        "cases" => lang.pick("事件", "Cases"),
+        "hazards" => lang.pick("隐患", "Hazards"),
+        _ => lang.pick("哨兵", "Sentinels"),
+    }
+}
+
+fn badge_colour(layer: &str) -> &'static str {
+    match layer {
+        "cases" => "#4dabf7",
+        "hazards" => "#ff7a45",
+        _ => "#b197fc",
+    }
+}
+
+/// 81891 → "81,891".
+pub fn thousands(n: u32) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+fn draw_badges(ctx: &Ctx, badges: &[Badge], ui: f64, lang: Lang) {
+    ctx.set_text_baseline("middle");
+    for b in badges {
+        let [x0, y0, x1, y1] = b.rect;
+        ctx.begin_path();
+        let _ = ctx.round_rect_with_f64(x0, y0, x1 - x0, y1 - y0, 6.0 * ui);
+        ctx.set_fill_style_str("rgba(6,14,30,0.86)");
+        ctx.fill();
+        ctx.set_stroke_style_str("rgba(255,224,138,0.55)");
+        ctx.set_line_width(1.0);
+        ctx.stroke();
+        for (row, (layer, count)) in b.lines.iter().enumerate() {
+            let y = y0 + 4.0 * ui + 20.0 * ui * (row as f64 + 0.5);
+            ctx.begin_path();
+            let _ = ctx.arc(x0 + 12.0 * ui, y, 5.0 * ui, 0.0, std::f64::consts::TAU);
+            ctx.set_fill_style_str(badge_colour(layer));
+            ctx.fill();
+            ctx.set_font(&format!(
+                "500 {}px 'Noto Sans CJK SC','Noto Sans SC',sans-serif",
+                13.0 * ui
+            ));
+            ctx.set_text_align("left");
+            ctx.set_fill_style_str("#c9d6ee");
+            let _ = ctx.fill_text(badge_name(layer, lang), x0 + 22.0 * ui, y);
+            ctx.set_font(&format!(
+                "700 {}px 'Noto Sans CJK SC','Noto Sans SC',sans-serif",
+                14.0 * ui
+            ));
+            ctx.set_text_align("right");
+            ctx.set_fill_style_str("#ffffff");
+            let _ = ctx.fill_text(&thousands(*count), x1 - 8.0 * ui, y);
+        }
+    }
+}
+
+/// Below these (effective) zooms a point layer is drawn as bins with counts.
 pub fn bin_below_zoom(layer: &str) -> f64 {
     match layer {
         "cases" => 15.0,
-        "hazards" => 14.0,
         "sentinels" => 13.0,
         _ => 0.0,
     }
@@ -54,6 +171,8 @@ pub struct Scene {
     /// Bumped whenever anything drawn on the base changes.
     pub base_version: u64,
     pub selected: Option<(&'static str, u32)>,
+    /// Per-subdistrict counts for the district-scale view.
+    pub admin: Arc<AdminSummary>,
 }
 
 /// What a frame drew, for tests and benchmarks.
@@ -161,10 +280,28 @@ impl Renderer {
 
         let mut painter = Canvas2dPainter { ctx };
         let ui = ui_scale(cam.width);
+        let admin = admin_mode(&cam, &scene.admin);
+        let mut summarised: Vec<&'static str> = Vec::new();
         for layer in &scene.layers {
             if let LayerData::Points(p) = &*layer.data {
+                if admin && AGGREGATED.contains(&layer.id) {
+                    summarised.push(layer.id);
+                    continue;
+                }
                 let n = draw_points(&mut painter, &cam, layer.id, p, ui, scene.lang);
                 stats.drawn.push((layer.id, n));
+            }
+        }
+        if !summarised.is_empty() {
+            summarised.sort_by_key(|id| AGGREGATED.iter().position(|a| a == id));
+            let bs = badges(&cam, &scene.admin, &summarised);
+            draw_badges(ctx, &bs, ui, scene.lang);
+            for id in summarised {
+                let n = bs
+                    .iter()
+                    .filter(|b| b.lines.iter().any(|(l, c)| *l == id && *c > 0))
+                    .count();
+                stats.drawn.push((id, n));
             }
         }
         if let Some((id, key)) = scene.selected {
@@ -263,6 +400,13 @@ fn draw_areas(
             }
         }
     }
+    // The choropleth fades as points take over when zooming in.
+    let alpha = match id {
+        "grids" if z >= 15.0 => 0.45,
+        "grids" if z >= 13.0 => 0.65,
+        _ => 1.0,
+    };
+    ctx.set_global_alpha(alpha);
     for (fill, members) in &groups {
         ctx.begin_path();
         for &i in members {
@@ -273,6 +417,7 @@ fn draw_areas(
         ctx.set_fill_style_str(fill);
         ctx.fill_with_canvas_winding_rule(CanvasWindingRule::Evenodd);
     }
+    ctx.set_global_alpha(1.0);
     // Outlines.
     let (stroke, width, dash): (&str, f64, &[f64]) = match id {
         "grids" if z >= 12.5 => ("rgba(180,200,230,0.22)", 0.6, &[]),
@@ -510,6 +655,12 @@ pub fn short_count(n: u32, lang: Lang) -> String {
     }
 }
 
+/// Radius of a bin's circle in CSS pixels, given the largest count in view.
+pub fn bin_radius(count: u32, max: f64, ui: f64) -> f64 {
+    let (lo, hi) = (4.5 * ui, BIN_PX * 0.46 * ui);
+    lo + (hi - lo) * (count as f64 / max.max(1.0)).sqrt()
+}
+
 /// Draws one point layer; returns features or bins drawn.
 pub fn draw_points(
     painter: &mut dyn PointPainter,
@@ -520,29 +671,39 @@ pub fn draw_points(
     lang: Lang,
 ) -> usize {
     let view = cam.world_bbox(30.0);
-    if cam.zoom < bin_below_zoom(id) {
+    if effective_zoom(cam) < bin_below_zoom(id) {
         let zi = cam.zoom.floor() as i32;
-        let bins = p.bins(zi);
+        let bins = p.bins(zi, ui);
         let mut by_size: Vec<([f64; 2], u32)> = bins
             .in_box(view.min, view.max)
             .map(|b| (cam.to_screen([b.cx, b.cy]), b.count))
             .collect();
         by_size.sort_by_key(|b| b.1);
+        // Sized relative to the largest bin in view: area ∝ count.
+        let max = by_size.last().map(|b| b.1).unwrap_or(1).max(1) as f64;
         let colour = style::bin_colour(id);
         let mut labels = Vec::with_capacity(by_size.len());
         for (s, count) in &by_size {
-            let r = ((8.0 + 3.2 * (*count as f64).log2()).min(BIN_PX * 0.48)) * ui.sqrt();
-            painter.circles(&[*s], r, colour, Some(("rgba(255,255,255,0.55)", 1.0)));
-            labels.push((*s, short_count(*count, lang)));
+            let r = bin_radius(*count, max, ui);
+            painter.circles(&[*s], r, colour, Some(("rgba(255,255,255,0.45)", 1.0)));
+            if r >= 10.0 * ui {
+                labels.push((*s, short_count(*count, lang)));
+            }
         }
-        painter.labels(&labels, 11.0 * ui, "#0b1220");
+        painter.labels(&labels, 11.0 * ui, "#06101f");
         return by_size.len();
     }
     // Individual points, grouped by symbol so each group is one path.
     let mut groups: std::collections::BTreeMap<(u8, u8), Vec<[f64; 2]>> = Default::default();
     let mut n = 0;
+    // Hazards: until z15 only the ones still to be rectified (what needs action).
+    let hide_rectified = id == "hazards" && effective_zoom(cam) < 15.0;
+    let rectified = pingan_model::domain::HazardStatus::Rectified.index() as u8;
     for (k, w) in p.index.query(&view) {
         let k = k as usize;
+        if hide_rectified && p.state[k] == rectified {
+            continue;
+        }
         groups
             .entry((p.class[k], p.state[k]))
             .or_default()

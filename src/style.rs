@@ -6,7 +6,7 @@ use pingan_model::domain::*;
 pub const BACKGROUND: &str = "#07101f";
 
 /// Grid choropleth: 5 classes, dark to hot, readable on the dark theme.
-pub const CHOROPLETH: [&str; 5] = ["#12325a", "#1f5a7a", "#2f8a8a", "#c9a227", "#e0522f"];
+pub const CHOROPLETH: [&str; 5] = ["#0f2745", "#16405f", "#245f77", "#8d7138", "#b9502f"];
 
 pub fn park_fill(tier: u8) -> &'static str {
     match ParkTier::from_index(tier as usize) {
@@ -73,8 +73,8 @@ pub fn case_colour(state: u8) -> &'static str {
 /// Bin (aggregate) colour per point layer.
 pub fn bin_colour(layer: &str) -> &'static str {
     match layer {
-        "hazards" => "rgba(255,122,69,0.78)",
-        "cases" => "rgba(77,171,247,0.72)",
+        "hazards" => "rgba(255,122,69,0.80)",
+        "cases" => "rgba(77,171,247,0.55)",
         "sensors" => "rgba(46,230,214,0.8)",
         _ => "rgba(177,151,252,0.8)",
     }

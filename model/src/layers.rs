@@ -50,10 +50,11 @@ pub const LAYERS: &[LayerDef] = &[
     layer!("communities", "communities.geojson", "社区", "Communities", Polygon, true),
     layer!("subdistricts", "subdistricts.geojson", "街道", "Subdistricts", Polygon, true),
     layer!("district", "district.geojson", "区界", "District", Polygon, true),
-    layer!("sentinels", "sentinels.geojson", "电子哨兵", "Electronic sentinels", Point, false),
-    layer!("sensors", "sensors.geojson", "物联感知", "Sensors", Point, true),
-    layer!("hazards", "hazards.geojson", "隐患点", "Hazard sites", Point, true),
+    // Points: the most numerous and least individually urgent at the bottom.
     layer!("cases", "cases_recent.bin", "近30天事件", "Cases (30 days)", Cases, true),
+    layer!("sentinels", "sentinels.geojson", "电子哨兵", "Electronic sentinels", Point, false),
+    layer!("hazards", "hazards.geojson", "隐患点", "Hazard sites", Point, true),
+    layer!("sensors", "sensors.geojson", "物联感知", "Sensors", Point, true),
 ];
 
 /// Looks a layer up by id.
