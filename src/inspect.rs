@@ -33,12 +33,13 @@ pub enum Hit {
 /// Pick radius in CSS pixels for point symbols.
 const PICK_PX: f64 = 8.0;
 
-/// Order in which layers are hit-tested: points first, then the most specific areas.
+/// Order in which layers are hit-tested: points top-down as drawn, then the
+/// most specific areas.
 const HIT_ORDER: &[&str] = &[
-    "cases",
-    "hazards",
     "sensors",
+    "hazards",
     "sentinels",
+    "cases",
     "areas",
     "parks",
     "greenspace",
@@ -141,7 +142,7 @@ pub fn details(
                 ("category", c.category.label(lang).to_string()),
                 ("status", c.status.label(lang).to_string()),
                 ("time", format_cst(c.time)),
-                ("deadline", format_cst(c.deadline())),
+                ("due", format_cst(c.deadline())),
                 (
                     "overdue",
                     lang.pick(

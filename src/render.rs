@@ -523,7 +523,7 @@ fn draw_area_labels(
     ui: f64,
     placer: &mut LabelPlacer,
 ) {
-    let z = cam.zoom;
+    let z = effective_zoom(cam);
     let (size, weight, colour, show) = match id {
         "subdistricts" => (18.0, "700", "#ffe9a8", z < 14.0),
         "communities" => (13.0, "500", "#dbe6ff", (12.3..16.5).contains(&z)),
@@ -714,13 +714,21 @@ pub fn draw_points(
     for ((class, state), pts) in &groups {
         match id {
             "hazards" => {
-                let ring = style::hazard_ring(*state).map(|c| (c, 2.2 * big));
-                let fill = if ring.is_none() {
-                    "rgba(150,160,175,0.75)"
-                } else {
-                    style::hazard_colour(*class)
-                };
-                painter.circles(pts, 4.5 * big, fill, ring);
+                match style::hazard_ring(*state) {
+                    Some(ring) => painter.circles(
+                        pts,
+                        4.5 * big,
+                        style::hazard_colour(*class),
+                        Some((ring, 2.2 * big)),
+                    ),
+                    // Rectified: a small hollow ring, unlike any case dot.
+                    None => painter.circles(
+                        pts,
+                        3.2 * big,
+                        "rgba(0,0,0,0)",
+                        Some(("rgba(170,180,195,0.8)", 1.4)),
+                    ),
+                }
             }
             "sensors" => painter.squares(pts, 4.0 * big, style::sensor_colour(*state)),
             "sentinels" => painter.diamonds(pts, 5.0 * big, style::sentinel_colour(*class)),

@@ -151,7 +151,10 @@ pub fn legend(layer: &str, lang: Lang, breaks: &[f64]) -> Vec<LegendItem> {
         "hazards" => {
             let mut items: Vec<LegendItem> = HazardStatus::ALL
                 .iter()
-                .map(|s| dot("#8c96a8", hazard_ring(s.index() as u8), s.label(lang)))
+                .map(|s| match hazard_ring(s.index() as u8) {
+                    Some(ring) => dot("#8c96a8", Some(ring), s.label(lang)),
+                    None => dot("transparent", Some("#aab4c3"), s.label(lang)),
+                })
                 .collect();
             items.extend(
                 HazardType::ALL
