@@ -523,7 +523,9 @@ fn draw_area_labels(
     ui: f64,
     placer: &mut LabelPlacer,
 ) {
-    let z = effective_zoom(cam);
+    // The base camera is wider than the screen: derive the effective zoom from
+    // the screen's UI scale, not from `cam`.
+    let z = cam.zoom - ui.log2();
     let (size, weight, colour, show) = match id {
         "subdistricts" => (18.0, "700", "#ffe9a8", z < 14.0),
         "communities" => (13.0, "500", "#dbe6ff", (12.3..16.5).contains(&z)),
