@@ -183,8 +183,10 @@ pub struct FrameStats {
     pub base_rendered: bool,
 }
 
+/// What a cached surface was rendered for; any difference (or a pan past the
+/// margin) makes it stale.
 #[derive(Clone, Copy, PartialEq)]
-struct BaseKey {
+struct SurfaceKey {
     zoom: f64,
     width: f64,
     height: f64,
@@ -192,14 +194,106 @@ struct BaseKey {
     version: u64,
 }
 
+/// An offscreen canvas holding some layers rendered around the viewport with
+/// `MARGIN` pixels to spare, blitted at the pan offset every frame.
+struct Surface {
+    canvas: HtmlCanvasElement,
+    ctx: Ctx,
+    key: Option<SurfaceKey>,
+    center: World,
+    drawn: Vec<(&'static str, usize)>,
+}
+
+impl Surface {
+    fn new(doc: &web_sys::Document) -> Option<Surface> {
+        let canvas: HtmlCanvasElement = doc.create_element("canvas").ok()?.dyn_into().ok()?;
+        let ctx = ctx_of(&canvas)?;
+        Some(Surface {
+            canvas,
+            ctx,
+            key: None,
+            center: World::default(),
+            drawn: Vec::new(),
+        })
+    }
+
+    /// Re-renders with `render` if stale; returns whether it did.
+    fn ensure(
+        &mut self,
+        cam: &Camera,
+        dpr: f64,
+        version: u64,
+        render: impl FnOnce(&Ctx, &Camera, &mut Vec<(&'static str, usize)>),
+    ) -> bool {
+        let key = SurfaceKey {
+            zoom: cam.zoom,
+            width: cam.width,
+            height: cam.height,
+            dpr,
+            version,
+        };
+        let s = cam.scale();
+        let (ox, oy) = (
+            (self.center.x - cam.center.x) * s,
+            (self.center.y - cam.center.y) * s,
+        );
+        if self.key == Some(key) && ox.abs() <= MARGIN - 4.0 && oy.abs() <= MARGIN - 4.0 {
+            return false;
+        }
+        let big = Camera {
+            width: cam.width + 2.0 * MARGIN,
+            height: cam.height + 2.0 * MARGIN,
+            ..*cam
+        };
+        let (pw, ph) = (
+            (big.width * dpr).round() as u32,
+            (big.height * dpr).round() as u32,
+        );
+        if self.canvas.width() != pw || self.canvas.height() != ph {
+            self.canvas.set_width(pw);
+            self.canvas.set_height(ph);
+        }
+        let _ = self.ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
+        self.ctx.clear_rect(0.0, 0.0, pw as f64, ph as f64);
+        let _ = self.ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
+        self.drawn.clear();
+        render(&self.ctx, &big, &mut self.drawn);
+        self.key = Some(key);
+        self.center = cam.center;
+        true
+    }
+
+    /// Draws the visible part of the surface onto `ctx` (identity transform)
+    /// at the pan offset; only the viewport's pixels are copied.
+    fn blit(&self, ctx: &Ctx, cam: &Camera, dpr: f64) {
+        let s = cam.scale();
+        let (ox, oy) = (
+            (self.center.x - cam.center.x) * s,
+            (self.center.y - cam.center.y) * s,
+        );
+        let (sx, sy) = (((MARGIN - ox) * dpr).round(), ((MARGIN - oy) * dpr).round());
+        let (w, h) = ((cam.width * dpr).round(), (cam.height * dpr).round());
+        let _ = ctx.draw_image_with_html_canvas_element_and_sw_and_sh_and_dx_and_dy_and_dw_and_dh(
+            &self.canvas,
+            sx,
+            sy,
+            w,
+            h,
+            0.0,
+            0.0,
+            w,
+            h,
+        );
+    }
+}
+
+/// Draws frames: a base surface (polygon layers and their labels), a points
+/// surface (point layers), then per frame the badges and the selection.
 pub struct Renderer {
     canvas: HtmlCanvasElement,
     ctx: Ctx,
-    base: HtmlCanvasElement,
-    base_ctx: Ctx,
-    base_key: Option<BaseKey>,
-    base_center: World,
-    base_drawn: Vec<(&'static str, usize)>,
+    base: Surface,
+    points: Surface,
 }
 
 fn ctx_of(c: &HtmlCanvasElement) -> Option<Ctx> {
@@ -215,16 +309,11 @@ impl Renderer {
     pub fn new(canvas: HtmlCanvasElement) -> Option<Renderer> {
         let ctx = ctx_of(&canvas)?;
         let doc = web_sys::window()?.document()?;
-        let base: HtmlCanvasElement = doc.create_element("canvas").ok()?.dyn_into().ok()?;
-        let base_ctx = ctx_of(&base)?;
         Some(Renderer {
             canvas,
             ctx,
-            base,
-            base_ctx,
-            base_key: None,
-            base_center: World::default(),
-            base_drawn: Vec::new(),
+            base: Surface::new(&doc)?,
+            points: Surface::new(&doc)?,
         })
     }
 
@@ -240,58 +329,59 @@ impl Renderer {
             self.canvas.set_width(pw);
             self.canvas.set_height(ph);
         }
-        let key = BaseKey {
-            zoom: cam.zoom,
-            width: cam.width,
-            height: cam.height,
-            dpr,
-            version: scene.base_version,
-        };
-        let s = cam.scale();
-        let (ox, oy) = (
-            (self.base_center.x - cam.center.x) * s,
-            (self.base_center.y - cam.center.y) * s,
-        );
-        let stale =
-            self.base_key != Some(key) || ox.abs() > MARGIN - 4.0 || oy.abs() > MARGIN - 4.0;
+        let ui = ui_scale(cam.width);
+        let admin = admin_mode(&cam, &scene.admin);
         let mut stats = FrameStats::default();
-        if stale {
-            self.render_base(scene);
-            self.base_key = Some(key);
-            self.base_center = cam.center;
-            stats.base_rendered = true;
-        }
-        let (ox, oy) = (
-            (self.base_center.x - cam.center.x) * s,
-            (self.base_center.y - cam.center.y) * s,
-        );
+
+        stats.base_rendered = self
+            .base
+            .ensure(&cam, dpr, scene.base_version, |ctx, big, drawn| {
+                render_areas(ctx, big, scene, ui, drawn)
+            });
+        // Point layers: everything but what the district-scale badges summarise.
+        let point_layers: Vec<&SceneLayer> = scene
+            .layers
+            .iter()
+            .filter(|l| matches!(*l.data, LayerData::Points(_)))
+            .filter(|l| !(admin && AGGREGATED.contains(&l.id)))
+            .collect();
+        let points_version = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            for l in &point_layers {
+                l.id.hash(&mut h);
+                (Arc::as_ptr(&l.data) as usize).hash(&mut h);
+            }
+            scene.lang.hash(&mut h);
+            h.finish()
+        };
+        self.points
+            .ensure(&cam, dpr, points_version, |ctx, big, drawn| {
+                let mut painter = Canvas2dPainter { ctx };
+                for l in &point_layers {
+                    if let LayerData::Points(p) = &*l.data {
+                        let n = draw_points(&mut painter, big, l.id, p, ui, scene.lang);
+                        drawn.push((l.id, n));
+                    }
+                }
+            });
 
         let ctx = &self.ctx;
         let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
         ctx.set_fill_style_str(style::BACKGROUND);
         ctx.fill_rect(0.0, 0.0, pw as f64, ph as f64);
-        let _ = ctx.draw_image_with_html_canvas_element(
-            &self.base,
-            ((ox - MARGIN) * dpr).round(),
-            ((oy - MARGIN) * dpr).round(),
-        );
+        self.base.blit(ctx, &cam, dpr);
+        self.points.blit(ctx, &cam, dpr);
         let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
-        stats.drawn.extend(self.base_drawn.iter().copied());
+        stats.drawn.extend(self.base.drawn.iter().copied());
+        stats.drawn.extend(self.points.drawn.iter().copied());
 
-        let mut painter = Canvas2dPainter { ctx };
-        let ui = ui_scale(cam.width);
-        let admin = admin_mode(&cam, &scene.admin);
-        let mut summarised: Vec<&'static str> = Vec::new();
-        for layer in &scene.layers {
-            if let LayerData::Points(p) = &*layer.data {
-                if admin && AGGREGATED.contains(&layer.id) {
-                    summarised.push(layer.id);
-                    continue;
-                }
-                let n = draw_points(&mut painter, &cam, layer.id, p, ui, scene.lang);
-                stats.drawn.push((layer.id, n));
-            }
-        }
+        let mut summarised: Vec<&'static str> = scene
+            .layers
+            .iter()
+            .filter(|l| admin && AGGREGATED.contains(&l.id))
+            .map(|l| l.id)
+            .collect();
         if !summarised.is_empty() {
             summarised.sort_by_key(|id| AGGREGATED.iter().position(|a| a == id));
             let bs = badges(&cam, &scene.admin, &summarised);
@@ -311,42 +401,29 @@ impl Renderer {
         }
         stats
     }
+}
 
-    fn render_base(&mut self, scene: &Scene) {
-        let cam = Camera {
-            width: scene.cam.width + 2.0 * MARGIN,
-            height: scene.cam.height + 2.0 * MARGIN,
-            ..scene.cam
-        };
-        let dpr = scene.dpr;
-        let (pw, ph) = (
-            (cam.width * dpr).round() as u32,
-            (cam.height * dpr).round() as u32,
-        );
-        if self.base.width() != pw || self.base.height() != ph {
-            self.base.set_width(pw);
-            self.base.set_height(ph);
+/// Renders the polygon layers and their labels (the base surface).
+fn render_areas(
+    ctx: &Ctx,
+    cam: &Camera,
+    scene: &Scene,
+    ui: f64,
+    drawn: &mut Vec<(&'static str, usize)>,
+) {
+    let view = cam.world_bbox(0.0);
+    for layer in &scene.layers {
+        if let LayerData::Areas(a) = &*layer.data {
+            let n = draw_areas(ctx, cam, &view, layer.id, a, scene);
+            drawn.push((layer.id, n));
         }
-        let ctx = &self.base_ctx;
-        let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
-        ctx.clear_rect(0.0, 0.0, pw as f64, ph as f64);
-        let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
-        self.base_drawn.clear();
-        let view = cam.world_bbox(0.0);
-        let ui = ui_scale(scene.cam.width);
-        let mut labels = LabelPlacer::default();
-        for layer in &scene.layers {
+    }
+    // Labels last, coarse before fine, so subdistrict names win.
+    let mut labels = LabelPlacer::default();
+    for id in ["subdistricts", "communities", "parks", "grids"] {
+        if let Some(layer) = scene.layers.iter().find(|l| l.id == id) {
             if let LayerData::Areas(a) = &*layer.data {
-                let n = draw_areas(ctx, &cam, &view, layer.id, a, scene);
-                self.base_drawn.push((layer.id, n));
-            }
-        }
-        // Labels last, coarse before fine, so subdistrict names win.
-        for id in ["subdistricts", "communities", "parks", "grids"] {
-            if let Some(layer) = scene.layers.iter().find(|l| l.id == id) {
-                if let LayerData::Areas(a) = &*layer.data {
-                    draw_area_labels(ctx, &cam, &view, id, a, scene.lang, ui, &mut labels);
-                }
+                draw_area_labels(ctx, cam, &view, id, a, scene.lang, ui, &mut labels);
             }
         }
     }
@@ -673,7 +750,7 @@ pub fn draw_points(
     lang: Lang,
 ) -> usize {
     let view = cam.world_bbox(30.0);
-    if effective_zoom(cam) < bin_below_zoom(id) {
+    if (cam.zoom - ui.log2()) < bin_below_zoom(id) {
         let zi = cam.zoom.floor() as i32;
         let bins = p.bins(zi, ui);
         let mut by_size: Vec<([f64; 2], u32)> = bins
@@ -699,7 +776,7 @@ pub fn draw_points(
     let mut groups: std::collections::BTreeMap<(u8, u8), Vec<[f64; 2]>> = Default::default();
     let mut n = 0;
     // Hazards: until z15 only the ones still to be rectified (what needs action).
-    let hide_rectified = id == "hazards" && effective_zoom(cam) < 15.0;
+    let hide_rectified = id == "hazards" && (cam.zoom - ui.log2()) < 15.0;
     let rectified = pingan_model::domain::HazardStatus::Rectified.index() as u8;
     for (k, w) in p.index.query(&view) {
         let k = k as usize;
