@@ -849,3 +849,49 @@ fn draw_selection(ctx: &Ctx, cam: &Camera, data: &LayerData, key: u32) {
     ctx.set_shadow_blur(0.0);
     ctx.set_shadow_color("transparent");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(81_891), "81,891");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+        assert_eq!(short_count(9_999, Lang::Zh), "9999");
+        assert_eq!(short_count(12_345, Lang::Zh), "1.2万");
+        assert_eq!(short_count(12_345, Lang::En), "12k");
+    }
+
+    #[test]
+    fn effective_zoom_makes_a_4k_wall_look_like_1080p() {
+        let cam = |w: f64, z: f64| Camera {
+            center: World { x: 0.8, y: 0.44 },
+            zoom: z,
+            width: w,
+            height: w * 9.0 / 16.0,
+        };
+        assert_eq!(effective_zoom(&cam(1920.0, 11.8)), 11.8);
+        assert!((effective_zoom(&cam(3840.0, 12.8)) - 11.8).abs() < 1e-12);
+        assert_eq!(
+            effective_zoom(&cam(390.0, 11.0)),
+            11.0,
+            "phones are not scaled down"
+        );
+    }
+
+    #[test]
+    fn bins_grow_with_their_share_of_the_largest() {
+        let small = bin_radius(1, 100.0, 1.0);
+        let half = bin_radius(25, 100.0, 1.0);
+        let full = bin_radius(100, 100.0, 1.0);
+        assert!(small < half && half < full);
+        assert!(
+            full <= BIN_PX * 0.5,
+            "bins never overlap their neighbours' cells"
+        );
+        assert!((bin_radius(100, 100.0, 2.0) - 2.0 * full).abs() < 1e-9);
+    }
+}

@@ -196,3 +196,43 @@ pub fn legend(layer: &str, lang: Lang, breaks: &[f64]) -> Vec<LegendItem> {
         _ => Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn choropleth_legend_matches_the_breaks() {
+        let items = legend("grids", Lang::Zh, &[10.0, 20.0, 30.0, 40.0]);
+        let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "0–9 件/30天",
+                "10–19 件/30天",
+                "20–29 件/30天",
+                "30–39 件/30天",
+                "≥ 40 件/30天"
+            ]
+        );
+        assert_eq!(items[4].swatch, Swatch::Fill(CHOROPLETH[4].into()));
+        // Fewer distinct breaks, fewer classes.
+        assert_eq!(legend("grids", Lang::En, &[5.0]).len(), 2);
+    }
+
+    #[test]
+    fn every_code_has_a_legend_entry() {
+        assert_eq!(
+            legend("hazards", Lang::En, &[]).len(),
+            HazardStatus::ALL.len() + HazardType::ALL.len()
+        );
+        assert_eq!(legend("areas", Lang::Zh, &[]).len(), 4);
+        assert_eq!(legend("parks", Lang::Zh, &[]).len(), 4);
+        for id in pingan_model::layers::LAYERS.iter().map(|l| l.id) {
+            assert!(
+                !legend(id, Lang::Zh, &[1.0]).is_empty(),
+                "{id} has no legend"
+            );
+        }
+    }
+}
