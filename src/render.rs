@@ -376,6 +376,25 @@ impl Renderer {
         stats.drawn.extend(self.base.drawn.iter().copied());
         stats.drawn.extend(self.points.drawn.iter().copied());
 
+        // Subdistrict names above everything but the badges: few, and the
+        // landmarks a wall is read by.
+        if let Some(layer) = scene.layers.iter().find(|l| l.id == "subdistricts") {
+            if let LayerData::Areas(a) = &*layer.data {
+                let view = cam.world_bbox(0.0);
+                let mut placer = LabelPlacer::default();
+                draw_area_labels(
+                    ctx,
+                    &cam,
+                    &view,
+                    "subdistricts",
+                    a,
+                    scene.lang,
+                    ui,
+                    &mut placer,
+                    true,
+                );
+            }
+        }
         let mut summarised: Vec<&'static str> = scene
             .layers
             .iter()
@@ -418,12 +437,23 @@ fn render_areas(
             drawn.push((layer.id, n));
         }
     }
-    // Labels last, coarse before fine, so subdistrict names win.
+    // Labels last, coarse before fine. Subdistrict names are drawn per frame
+    // above the points (see `Renderer::draw`); here they only reserve space.
     let mut labels = LabelPlacer::default();
     for id in ["subdistricts", "communities", "parks", "grids"] {
         if let Some(layer) = scene.layers.iter().find(|l| l.id == id) {
             if let LayerData::Areas(a) = &*layer.data {
-                draw_area_labels(ctx, cam, &view, id, a, scene.lang, ui, &mut labels);
+                draw_area_labels(
+                    ctx,
+                    cam,
+                    &view,
+                    id,
+                    a,
+                    scene.lang,
+                    ui,
+                    &mut labels,
+                    id != "subdistricts",
+                );
             }
         }
     }
@@ -599,6 +629,7 @@ fn draw_area_labels(
     lang: Lang,
     ui: f64,
     placer: &mut LabelPlacer,
+    draw: bool,
 ) {
     // The base camera is wider than the screen: derive the effective zoom from
     // the screen's UI scale, not from `cam`.
@@ -644,7 +675,7 @@ fn draw_area_labels(
             p[0] + width / 2.0 + 2.0,
             p[1] + px / 2.0 + 2.0,
         ];
-        if placer.try_place(r) {
+        if placer.try_place(r) && draw {
             let _ = ctx.stroke_text(&text, p[0], p[1]);
             let _ = ctx.fill_text(&text, p[0], p[1]);
         }
