@@ -60,6 +60,26 @@ impl LayerData {
 pub const BIN_PX: f64 = 56.0;
 
 impl PointLayer {
+    /// Indexes the points (key = position) and starts with no bins.
+    fn new(
+        features: Vec<Feature>,
+        cases: Vec<CaseRecord>,
+        world: Vec<[f64; 2]>,
+        class: Vec<u8>,
+        state: Vec<u8>,
+    ) -> PointLayer {
+        let index = PointIndex::bulk_load(world.iter().enumerate().map(|(i, p)| (*p, i as u32)));
+        PointLayer {
+            features,
+            cases,
+            world,
+            index,
+            class,
+            state,
+            bins: Mutex::new(HashMap::new()),
+        }
+    }
+
     /// Bins for an integer zoom level (cell = `BIN_PX · ui` pixels at that zoom).
     pub fn bins(&self, zoom: i32, ui: f64) -> std::sync::Arc<Bins> {
         let mut cache = match self.bins.lock() {
@@ -225,17 +245,13 @@ pub fn build(def: &LayerDef, bytes: &[u8], now: i64) -> Result<LayerData, String
                 .map(|c| c.category.index() as u8)
                 .collect();
             let state = file.records.iter().map(|c| case_state(c, now)).collect();
-            let index =
-                PointIndex::bulk_load(world.iter().enumerate().map(|(i, p)| (*p, i as u32)));
-            Ok(LayerData::Points(PointLayer {
-                features: Vec::new(),
-                cases: file.records,
+            Ok(LayerData::Points(PointLayer::new(
+                Vec::new(),
+                file.records,
                 world,
-                index,
                 class,
                 state,
-                bins: Mutex::new(HashMap::new()),
-            }))
+            )))
         }
         LayerKind::Point => {
             let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8 text: {e}"))?;
@@ -256,17 +272,13 @@ pub fn build(def: &LayerDef, bytes: &[u8], now: i64) -> Result<LayerData, String
                 class.push(c);
                 state.push(s);
             }
-            let index =
-                PointIndex::bulk_load(world.iter().enumerate().map(|(i, p)| (*p, i as u32)));
-            Ok(LayerData::Points(PointLayer {
+            Ok(LayerData::Points(PointLayer::new(
                 features,
-                cases: Vec::new(),
+                Vec::new(),
                 world,
-                index,
                 class,
                 state,
-                bins: Mutex::new(HashMap::new()),
-            }))
+            )))
         }
         LayerKind::Polygon => {
             let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8 text: {e}"))?;
