@@ -100,7 +100,7 @@ pub fn thousands(n: u32) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -331,13 +331,15 @@ impl Renderer {
         }
         let ui = ui_scale(cam.width);
         let admin = admin_mode(&cam, &scene.admin);
-        let mut stats = FrameStats::default();
-
-        stats.base_rendered = self
+        let base_rendered = self
             .base
             .ensure(&cam, dpr, scene.base_version, |ctx, big, drawn| {
                 render_areas(ctx, big, scene, ui, drawn)
             });
+        let mut stats = FrameStats {
+            drawn: Vec::new(),
+            base_rendered,
+        };
         // Point layers: everything but what the district-scale badges summarise.
         let point_layers: Vec<&SceneLayer> = scene
             .layers
