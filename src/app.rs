@@ -83,6 +83,9 @@ struct FrameLoop {
     stats: FrameStats,
     frame_ms: VecDeque<f64>,
     first_frame_ms: Option<f64>,
+    /// How often each cached surface was re-rendered (polygons, points).
+    surface_renders: [u32; 2],
+    frame_count: u64,
 }
 
 thread_local! {
@@ -161,6 +164,9 @@ fn draw_frame() {
         }
         let Some(r) = f.renderer.as_mut() else { return };
         let stats = r.draw(&scene);
+        f.frame_count += 1;
+        f.surface_renders[0] += stats.base_rendered as u32;
+        f.surface_renders[1] += stats.points_rendered as u32;
         let dt = now_ms() - t0;
         f.stats = stats;
         f.frame_ms.push_back(dt);
@@ -432,6 +438,19 @@ fn install_hooks(state: AppState) {
             arr.into()
         })
         .into_js_value(),
+    );
+    set(
+        "surfaceRenders",
+        Closure::<dyn Fn() -> JsValue>::new(move || {
+            let [base, points] = FRAMES.with(|f| f.borrow().surface_renders);
+            js_sys::Array::of2(&base.into(), &points.into()).into()
+        })
+        .into_js_value(),
+    );
+    set(
+        "frames",
+        Closure::<dyn Fn() -> f64>::new(move || FRAMES.with(|f| f.borrow().frame_count as f64))
+            .into_js_value(),
     );
     let _ = js_sys::Reflect::set(&o, &"firstFrameMs".into(), &JsValue::NULL);
     let _ = js_sys::Reflect::set(&window(), &JsValue::from_str("__pingan"), &o);

@@ -180,7 +180,9 @@ pub struct Scene {
 pub struct FrameStats {
     /// (layer id, features or bins drawn).
     pub drawn: Vec<(&'static str, usize)>,
+    /// Whether the polygon surface / the points surface were re-rendered.
     pub base_rendered: bool,
+    pub points_rendered: bool,
 }
 
 /// What a cached surface was rendered for; any difference (or a pan past the
@@ -339,6 +341,7 @@ impl Renderer {
         let mut stats = FrameStats {
             drawn: Vec::new(),
             base_rendered,
+            points_rendered: false,
         };
         // Point layers: everything but what the district-scale badges summarise.
         let point_layers: Vec<&SceneLayer> = scene
@@ -357,7 +360,8 @@ impl Renderer {
             scene.lang.hash(&mut h);
             h.finish()
         };
-        self.points
+        stats.points_rendered = self
+            .points
             .ensure(&cam, dpr, points_version, |ctx, big, drawn| {
                 let mut painter = Canvas2dPainter { ctx };
                 for l in &point_layers {
