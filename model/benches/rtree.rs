@@ -22,15 +22,26 @@ fn main() {
     let (min, max) = DISTRICT_LONLAT_BBOX;
     // Clustered like people: 60 % around 40 centres, 40 % uniform.
     let centres: Vec<(f64, f64)> = (0..40)
-        .map(|_| (rng.random_range(min[0]..max[0]), rng.random_range(min[1]..max[1])))
+        .map(|_| {
+            (
+                rng.random_range(min[0]..max[0]),
+                rng.random_range(min[1]..max[1]),
+            )
+        })
         .collect();
     let pts: Vec<[f64; 2]> = (0..n)
         .map(|i| {
             let (lon, lat) = if i % 5 < 3 {
                 let c = centres[i % centres.len()];
-                (c.0 + rng.random_range(-0.01..0.01), c.1 + rng.random_range(-0.01..0.01))
+                (
+                    c.0 + rng.random_range(-0.01..0.01),
+                    c.1 + rng.random_range(-0.01..0.01),
+                )
             } else {
-                (rng.random_range(min[0]..max[0]), rng.random_range(min[1]..max[1]))
+                (
+                    rng.random_range(min[0]..max[0]),
+                    rng.random_range(min[1]..max[1]),
+                )
             };
             let w = to_world(lon, lat);
             [w.x, w.y]
@@ -45,7 +56,10 @@ fn main() {
         idx = PointIndex::bulk_load(pts.iter().enumerate().map(|(i, p)| (*p, i as u32)));
         loads.push(t.elapsed().as_secs_f64() * 1e3);
     }
-    println!("  bulk load                       {:>9.1} ms (median of 3)", median(loads));
+    println!(
+        "  bulk load                       {:>9.1} ms (median of 3)",
+        median(loads)
+    );
 
     // Viewports of a 1920×1080 screen at several zooms, centred on random points.
     for zoom in [12.0, 14.0, 16.0] {
@@ -75,22 +89,34 @@ fn main() {
             black_box(idx.k_nearest(p, k));
             times.push(t.elapsed().as_secs_f64() * 1e6);
         }
-        println!("  k-nearest k={k:<4}                {:>9.1} µs median", median(times));
+        println!(
+            "  k-nearest k={k:<4}                {:>9.1} µs median",
+            median(times)
+        );
     }
     let mut idx2 = idx.clone();
     let t = Instant::now();
     for i in 0..10_000u32 {
         idx2.insert(pts[i as usize], n as u32 + i);
     }
-    println!("  insert (10,000 single inserts)  {:>9.2} µs each", t.elapsed().as_secs_f64() * 1e6 / 10_000.0);
+    println!(
+        "  insert (10,000 single inserts)  {:>9.2} µs each",
+        t.elapsed().as_secs_f64() * 1e6 / 10_000.0
+    );
     let t = Instant::now();
     for i in 0..10_000u32 {
         idx2.remove(pts[i as usize], n as u32 + i);
     }
-    println!("  remove (10,000 single removes)  {:>9.2} µs each", t.elapsed().as_secs_f64() * 1e6 / 10_000.0);
+    println!(
+        "  remove (10,000 single removes)  {:>9.2} µs each",
+        t.elapsed().as_secs_f64() * 1e6 / 10_000.0
+    );
     for zoom in [10, 12, 14] {
         let t = Instant::now();
-        let bins = Bins::from_points(56.0 / pixels_per_world_unit(zoom as f64), pts.iter().copied());
+        let bins = Bins::from_points(
+            56.0 / pixels_per_world_unit(zoom as f64),
+            pts.iter().copied(),
+        );
         println!(
             "  bin all points at z{zoom:<3}          {:>9.1} ms → {} bins",
             t.elapsed().as_secs_f64() * 1e3,

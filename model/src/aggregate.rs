@@ -27,7 +27,10 @@ impl Bins {
         }
     }
     fn key(&self, p: [f64; 2]) -> (i64, i64) {
-        ((p[0] / self.cell).floor() as i64, (p[1] / self.cell).floor() as i64)
+        (
+            (p[0] / self.cell).floor() as i64,
+            (p[1] / self.cell).floor() as i64,
+        )
     }
     pub fn add(&mut self, p: [f64; 2]) {
         let k = self.key(p);
@@ -93,7 +96,9 @@ mod tests {
 
     #[test]
     fn counts_add_up_and_centroids_are_inside_cells() {
-        let pts: Vec<[f64; 2]> = (0..1000).map(|i| [(i % 37) as f64 * 0.1, (i % 91) as f64 * 0.05]).collect();
+        let pts: Vec<[f64; 2]> = (0..1000)
+            .map(|i| [(i % 37) as f64 * 0.1, (i % 91) as f64 * 0.05])
+            .collect();
         let b = Bins::from_points(0.5, pts.iter().copied());
         assert_eq!(b.total(), 1000);
         for bin in b.all() {

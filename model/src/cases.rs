@@ -48,7 +48,10 @@ impl DeptSet {
         self.0 & (1 << d.index()) != 0
     }
     pub fn iter(self) -> impl Iterator<Item = Department> {
-        Department::ALL.iter().copied().filter(move |d| self.contains(*d))
+        Department::ALL
+            .iter()
+            .copied()
+            .filter(move |d| self.contains(*d))
     }
     pub fn len(self) -> usize {
         self.0.count_ones() as usize
@@ -106,9 +109,17 @@ pub enum CaseFileError {
     #[error("unsupported case file version {version} (record size {record_size}); this build reads version {VERSION}")]
     Unsupported { version: u16, record_size: u16 },
     #[error("case file declares {declared} records ({expected} bytes) but holds {found} bytes")]
-    Length { declared: u32, expected: usize, found: usize },
+    Length {
+        declared: u32,
+        expected: usize,
+        found: usize,
+    },
     #[error("case record {index} (id {id}): {problem}")]
-    Record { index: usize, id: u32, problem: String },
+    Record {
+        index: usize,
+        id: u32,
+        problem: String,
+    },
 }
 
 fn coord_to_i32(v: f64) -> i32 {
@@ -163,7 +174,10 @@ pub fn decode(bytes: &[u8]) -> Result<CaseFile, CaseFileError> {
     let version = u16_at(bytes, 4);
     let record_size = u16_at(bytes, 6);
     if version != VERSION || record_size as usize != RECORD_SIZE {
-        return Err(CaseFileError::Unsupported { version, record_size });
+        return Err(CaseFileError::Unsupported {
+            version,
+            record_size,
+        });
     }
     let declared = u32_at(bytes, 8);
     let expected = HEADER_SIZE + declared as usize * RECORD_SIZE;
@@ -196,7 +210,10 @@ pub fn decode(bytes: &[u8]) -> Result<CaseFile, CaseFileError> {
             .ok_or_else(|| bad(format!("status index {} out of range", r[19])))?;
         let departments = DeptSet(u16_at(r, 20));
         if departments.0 >> Department::ALL.len() != 0 {
-            return Err(bad(format!("department bits {:#06x} name unknown departments", departments.0)));
+            return Err(bad(format!(
+                "department bits {:#06x} name unknown departments",
+                departments.0
+            )));
         }
         records.push(CaseRecord {
             id,
@@ -236,7 +253,11 @@ mod tests {
                     grid: 9,
                     category: CaseCategory::Dispute,
                     status: CaseStatus::InProgress,
-                    departments: DeptSet::of(&[Department::Police, Department::Court, Department::Judicial]),
+                    departments: DeptSet::of(&[
+                        Department::Police,
+                        Department::Court,
+                        Department::Judicial,
+                    ]),
                     deadline_hours: 72,
                 },
                 CaseRecord {
@@ -261,11 +282,17 @@ mod tests {
         assert_eq!(bytes.len(), HEADER_SIZE + 2 * RECORD_SIZE);
         assert_eq!(decode(&bytes).unwrap(), f);
         let d = f.records[0].departments;
-        assert_eq!(d.iter().collect::<Vec<_>>(), vec![Department::Police, Department::Court, Department::Judicial]);
+        assert_eq!(
+            d.iter().collect::<Vec<_>>(),
+            vec![Department::Police, Department::Court, Department::Judicial]
+        );
         assert_eq!(d.len(), 3);
         assert_eq!(f.records[0].number(), "AJ00000001");
         assert!(f.records[0].is_overdue(1_790_000_100 + 73 * 3600));
-        assert!(!f.records[1].is_overdue(i64::MAX / 2), "archived cases are never overdue");
+        assert!(
+            !f.records[1].is_overdue(i64::MAX / 2),
+            "archived cases are never overdue"
+        );
     }
 
     #[test]
@@ -273,7 +300,10 @@ mod tests {
         let good = encode(&sample());
         assert_eq!(decode(b"{\"type\":1}"), Err(CaseFileError::BadMagic));
         assert_eq!(decode(&good[..20]), Err(CaseFileError::NoHeader(20)));
-        assert!(matches!(decode(&good[..good.len() - 1]), Err(CaseFileError::Length { declared: 2, .. })));
+        assert!(matches!(
+            decode(&good[..good.len() - 1]),
+            Err(CaseFileError::Length { declared: 2, .. })
+        ));
         let mut bad = good.clone();
         bad[HEADER_SIZE + 18] = 13; // category out of range
         assert_eq!(
@@ -282,9 +312,15 @@ mod tests {
         );
         let mut bad = good.clone();
         bad[HEADER_SIZE + RECORD_SIZE + 16] = 10; // grid 10 of 10
-        assert!(decode(&bad).unwrap_err().to_string().contains("grid index 10"));
+        assert!(decode(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("grid index 10"));
         let mut bad = good;
         bad[4] = 2;
-        assert!(matches!(decode(&bad), Err(CaseFileError::Unsupported { version: 2, .. })));
+        assert!(matches!(
+            decode(&bad),
+            Err(CaseFileError::Unsupported { version: 2, .. })
+        ));
     }
 }

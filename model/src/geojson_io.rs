@@ -107,12 +107,12 @@ impl<'de> Deserialize<'de> for Pos {
                 f.write_str("a position [longitude, latitude]")
             }
             fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Pos, A::Error> {
-                let x: f64 = seq
-                    .next_element()?
-                    .ok_or_else(|| serde::de::Error::custom("a position needs 2 numbers, found 0"))?;
-                let y: f64 = seq
-                    .next_element()?
-                    .ok_or_else(|| serde::de::Error::custom("a position needs 2 numbers, found 1"))?;
+                let x: f64 = seq.next_element()?.ok_or_else(|| {
+                    serde::de::Error::custom("a position needs 2 numbers, found 0")
+                })?;
+                let y: f64 = seq.next_element()?.ok_or_else(|| {
+                    serde::de::Error::custom("a position needs 2 numbers, found 1")
+                })?;
                 // Altitude and beyond are allowed and ignored.
                 while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
                 Ok(Pos(x, y))
@@ -126,7 +126,8 @@ impl<'de> Deserialize<'de> for Pos {
 pub fn parse_feature_collection(text: &str) -> Result<Vec<Feature>, GeoJsonError> {
     // First a cheap structural check so that "valid JSON, wrong type" gets a
     // clear message rather than a serde field error.
-    let raw: RawCollection = serde_json::from_str(text).map_err(|e| GeoJsonError::Json(e.to_string()))?;
+    let raw: RawCollection =
+        serde_json::from_str(text).map_err(|e| GeoJsonError::Json(e.to_string()))?;
     match raw.ty.as_deref() {
         Some("FeatureCollection") => {}
         Some(other) => {
@@ -168,11 +169,14 @@ fn convert_feature(index: usize, raw: RawFeature) -> Result<Feature, GeoJsonErro
     if raw.ty.as_deref() != Some("Feature") {
         return Err(fail(format!(
             "expected \"type\": \"Feature\", found {}",
-            raw.ty.map(|t| format!("\"{t}\"")).unwrap_or_else(|| "no type".into())
+            raw.ty
+                .map(|t| format!("\"{t}\""))
+                .unwrap_or_else(|| "no type".into())
         )));
     }
     let g = raw.geometry.ok_or_else(|| fail("has no geometry".into()))?;
-    let ty = g.ty.ok_or_else(|| fail("geometry has no \"type\"".into()))?;
+    let ty =
+        g.ty.ok_or_else(|| fail("geometry has no \"type\"".into()))?;
     let coords = g
         .coordinates
         .ok_or_else(|| fail(format!("{ty} geometry has no \"coordinates\"")))?;
@@ -228,7 +232,10 @@ fn to_polygon(rings: Vec<Vec<Pos>>) -> Result<Polygon<f64>, String> {
     let mut lines = Vec::with_capacity(rings.len());
     for (ri, ring) in rings.into_iter().enumerate() {
         if ring.len() < 4 {
-            return Err(format!("ring {ri} has {} positions; a linear ring needs at least 4", ring.len()));
+            return Err(format!(
+                "ring {ri} has {} positions; a linear ring needs at least 4",
+                ring.len()
+            ));
         }
         for p in &ring {
             check_pos(*p).map_err(|m| format!("ring {ri}: {m}"))?;
@@ -240,7 +247,9 @@ fn to_polygon(rings: Vec<Vec<Pos>>) -> Result<Polygon<f64>, String> {
                 first.0, first.1, last.0, last.1
             ));
         }
-        lines.push(LineString(ring.into_iter().map(|p| Coord { x: p.0, y: p.1 }).collect()));
+        lines.push(LineString(
+            ring.into_iter().map(|p| Coord { x: p.0, y: p.1 }).collect(),
+        ));
     }
     let exterior = lines.remove(0);
     Ok(Polygon::new(exterior, lines))
@@ -328,21 +337,44 @@ mod tests {
     fn rejects_bad_inputs_with_clear_messages() {
         assert!(err("this is not json").starts_with("not valid JSON"));
         assert!(err("{\"type\":\"FeatureCollection\",\"features\":[").contains("EOF"));
-        assert_eq!(err(r#"{"type":"Point","coordinates":[1,2]}"#), "expected a GeoJSON FeatureCollection, found type \"Point\"");
+        assert_eq!(
+            err(r#"{"type":"Point","coordinates":[1,2]}"#),
+            "expected a GeoJSON FeatureCollection, found type \"Point\""
+        );
         assert_eq!(err(&fc("")), "the FeatureCollection has no features");
-        let missing = err(&fc(r#"{"type":"Feature","id":"h1","properties":{},"geometry":{"type":"Point"}}"#));
-        assert_eq!(missing, "feature 0 (id h1): Point geometry has no \"coordinates\"");
-        let unclosed = err(&fc(r#"{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1]]]}}"#));
+        let missing = err(&fc(
+            r#"{"type":"Feature","id":"h1","properties":{},"geometry":{"type":"Point"}}"#,
+        ));
+        assert_eq!(
+            missing,
+            "feature 0 (id h1): Point geometry has no \"coordinates\""
+        );
+        let unclosed = err(&fc(
+            r#"{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1]]]}}"#,
+        ));
         assert!(unclosed.contains("ring 0 is not closed"), "{unclosed}");
-        let nan = err(&fc(r#"{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[NaN,1]}}"#));
+        let nan = err(&fc(
+            r#"{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[NaN,1]}}"#,
+        ));
         assert!(nan.starts_with("not valid JSON"), "{nan}");
-        let range = err(&fc(r#"{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[12673729,2590000]}}"#));
-        assert!(range.contains("outside longitude/latitude range"), "{range}");
-        let short = err(&fc(r#"{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[1]}}"#));
+        let range = err(&fc(
+            r#"{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[12673729,2590000]}}"#,
+        ));
+        assert!(
+            range.contains("outside longitude/latitude range"),
+            "{range}"
+        );
+        let short = err(&fc(
+            r#"{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[1]}}"#,
+        ));
         assert!(short.contains("needs 2 numbers"), "{short}");
-        let line = err(&fc(r#"{"type":"Feature","properties":{},"geometry":{"type":"LineString","coordinates":[[1,1],[2,2]]}}"#));
+        let line = err(&fc(
+            r#"{"type":"Feature","properties":{},"geometry":{"type":"LineString","coordinates":[[1,1],[2,2]]}}"#,
+        ));
         assert!(line.contains("\"LineString\" is not supported"), "{line}");
-        let second = err(&fc(&format!(r#"{SQUARE},{{"type":"Feature","properties":{{}},"geometry":null}}"#)));
+        let second = err(&fc(&format!(
+            r#"{SQUARE},{{"type":"Feature","properties":{{}},"geometry":null}}"#
+        )));
         assert_eq!(second, "feature 1: has no geometry");
     }
 

@@ -27,7 +27,10 @@ impl Bbox {
         p[0] >= self.min[0] && p[0] <= self.max[0] && p[1] >= self.min[1] && p[1] <= self.max[1]
     }
     pub fn intersects(&self, o: &Bbox) -> bool {
-        self.min[0] <= o.max[0] && o.min[0] <= self.max[0] && self.min[1] <= o.max[1] && o.min[1] <= self.max[1]
+        self.min[0] <= o.max[0]
+            && o.min[0] <= self.max[0]
+            && self.min[1] <= o.max[1]
+            && o.min[1] <= self.max[1]
     }
 }
 
@@ -42,7 +45,10 @@ pub struct PointIndex {
 impl PointIndex {
     /// Bulk-loads (O(n log n), better-balanced than repeated inserts).
     pub fn bulk_load(points: impl IntoIterator<Item = ([f64; 2], u32)>) -> PointIndex {
-        let entries = points.into_iter().map(|(p, k)| PointEntry::new(p, k)).collect();
+        let entries = points
+            .into_iter()
+            .map(|(p, k)| PointEntry::new(p, k))
+            .collect();
         PointIndex {
             tree: RTree::bulk_load(entries),
         }
@@ -107,7 +113,9 @@ impl AreaIndex {
         let entries = areas
             .iter()
             .enumerate()
-            .filter_map(|(i, mp)| bbox_of(mp).map(|b| BoxEntry::new(Rectangle::from_corners(b.min, b.max), i as u32)))
+            .filter_map(|(i, mp)| {
+                bbox_of(mp).map(|b| BoxEntry::new(Rectangle::from_corners(b.min, b.max), i as u32))
+            })
             .collect();
         AreaIndex {
             tree: RTree::bulk_load(entries),
@@ -152,7 +160,9 @@ mod tests {
 
     fn random_points(n: usize, seed: u64) -> Vec<[f64; 2]> {
         let mut rng = SmallRng::seed_from_u64(seed);
-        (0..n).map(|_| [rng.random::<f64>(), rng.random::<f64>()]).collect()
+        (0..n)
+            .map(|_| [rng.random::<f64>(), rng.random::<f64>()])
+            .collect()
     }
 
     #[test]
@@ -166,7 +176,9 @@ mod tests {
             let b = Bbox::new([x, y], [x + w, y + h]);
             let mut got: Vec<u32> = idx.query(&b).map(|(k, _)| k).collect();
             got.sort_unstable();
-            let want: Vec<u32> = (0..pts.len() as u32).filter(|&i| b.contains(pts[i as usize])).collect();
+            let want: Vec<u32> = (0..pts.len() as u32)
+                .filter(|&i| b.contains(pts[i as usize]))
+                .collect();
             assert_eq!(got, want);
         }
     }
@@ -179,7 +191,11 @@ mod tests {
         for _ in 0..100 {
             let q = [rng.random::<f64>(), rng.random::<f64>()];
             let got: Vec<u32> = idx.k_nearest(q, 10).into_iter().map(|(k, _)| k).collect();
-            let mut all: Vec<(f64, u32)> = pts.iter().enumerate().map(|(i, p)| (dist(*p, q), i as u32)).collect();
+            let mut all: Vec<(f64, u32)> = pts
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (dist(*p, q), i as u32))
+                .collect();
             all.sort_by(|a, b| a.0.total_cmp(&b.0));
             let want: Vec<u32> = all[..10].iter().map(|x| x.1).collect();
             assert_eq!(got, want);
@@ -200,7 +216,13 @@ mod tests {
 
     fn square(x0: f64, y0: f64, s: f64) -> MultiPolygon<f64> {
         MultiPolygon(vec![Polygon::new(
-            LineString::from(vec![(x0, y0), (x0 + s, y0), (x0 + s, y0 + s), (x0, y0 + s), (x0, y0)]),
+            LineString::from(vec![
+                (x0, y0),
+                (x0 + s, y0),
+                (x0 + s, y0 + s),
+                (x0, y0 + s),
+                (x0, y0),
+            ]),
             vec![],
         )])
     }
@@ -209,7 +231,9 @@ mod tests {
     fn point_in_polygon_assignment_equals_brute_force() {
         // A 10×10 checkerboard of unit squares, plus a triangle whose bbox
         // covers many squares but whose area covers only half.
-        let mut areas: Vec<MultiPolygon<f64>> = (0..100).map(|i| square((i % 10) as f64, (i / 10) as f64, 1.0)).collect();
+        let mut areas: Vec<MultiPolygon<f64>> = (0..100)
+            .map(|i| square((i % 10) as f64, (i / 10) as f64, 1.0))
+            .collect();
         areas.push(MultiPolygon(vec![Polygon::new(
             LineString::from(vec![(0.0, 0.0), (10.0, 0.0), (0.0, 10.0), (0.0, 0.0)]),
             vec![],

@@ -78,7 +78,9 @@ pub fn value_text(key: &str, v: &Value, lang: Lang) -> String {
         Value::String(s) if key.ends_with("phone") => mask_phone(s),
         Value::String(s) => s.clone(),
         Value::Null => "—".into(),
-        Value::Bool(b) => lang.pick(if *b { "是" } else { "否" }, if *b { "yes" } else { "no" }).into(),
+        Value::Bool(b) => lang
+            .pick(if *b { "是" } else { "否" }, if *b { "yes" } else { "no" })
+            .into(),
         Value::Number(n) => n.to_string(),
         Value::Array(items) => items
             .iter()
@@ -87,7 +89,9 @@ pub fn value_text(key: &str, v: &Value, lang: Lang) -> String {
                     let role = o.get("role").and_then(Value::as_str).unwrap_or("");
                     let name = o.get("name").and_then(Value::as_str).unwrap_or("");
                     let phone = o.get("phone").and_then(Value::as_str).unwrap_or("");
-                    format!("{role} {} {}", mask_name(name), mask_phone(phone)).trim().to_string()
+                    format!("{role} {} {}", mask_name(name), mask_phone(phone))
+                        .trim()
+                        .to_string()
                 }
                 other => value_text(key, other, lang),
             })
@@ -107,11 +111,26 @@ mod tests {
         assert_eq!(key_label("owner", Lang::Zh), "责任单位");
         assert_eq!(key_label("owner", Lang::En), "Responsible party");
         assert_eq!(key_label("zz_custom", Lang::En), "zz_custom");
-        assert_eq!(value_text("status", &json!("rectifying"), Lang::Zh), "整改中");
-        assert_eq!(value_text("status", &json!("in_progress"), Lang::En), "In progress");
-        assert_eq!(value_text("type", &json!("waterlogging"), Lang::En), "Waterlogging point");
-        assert_eq!(value_text("worker_phone", &json!("13912345678"), Lang::Zh), "139****5678");
+        assert_eq!(
+            value_text("status", &json!("rectifying"), Lang::Zh),
+            "整改中"
+        );
+        assert_eq!(
+            value_text("status", &json!("in_progress"), Lang::En),
+            "In progress"
+        );
+        assert_eq!(
+            value_text("type", &json!("waterlogging"), Lang::En),
+            "Waterlogging point"
+        );
+        assert_eq!(
+            value_text("worker_phone", &json!("13912345678"), Lang::Zh),
+            "139****5678"
+        );
         let contacts = json!([{"role":"责任人","name":"李明","phone":"13800001111"}]);
-        assert_eq!(value_text("contacts", &contacts, Lang::Zh), "责任人 李* 138****1111");
+        assert_eq!(
+            value_text("contacts", &contacts, Lang::Zh),
+            "责任人 李* 138****1111"
+        );
     }
 }

@@ -43,18 +43,88 @@ macro_rules! layer {
 
 /// All layers, bottom to top. Hit-testing goes top to bottom.
 pub const LAYERS: &[LayerDef] = &[
-    layer!("grids", "grids.geojson", "网格", "Grid cells", Polygon, true),
-    layer!("greenspace", "greenspace.geojson", "其他绿地", "Other green space", Polygon, false),
+    layer!(
+        "grids",
+        "grids.geojson",
+        "网格",
+        "Grid cells",
+        Polygon,
+        true
+    ),
+    layer!(
+        "greenspace",
+        "greenspace.geojson",
+        "其他绿地",
+        "Other green space",
+        Polygon,
+        false
+    ),
     layer!("parks", "parks.geojson", "公园", "Parks", Polygon, true),
-    layer!("areas", "monitored_areas.geojson", "监测区域", "Monitored areas", Polygon, true),
-    layer!("communities", "communities.geojson", "社区", "Communities", Polygon, true),
-    layer!("subdistricts", "subdistricts.geojson", "街道", "Subdistricts", Polygon, true),
-    layer!("district", "district.geojson", "区界", "District", Polygon, true),
+    layer!(
+        "areas",
+        "monitored_areas.geojson",
+        "监测区域",
+        "Monitored areas",
+        Polygon,
+        true
+    ),
+    layer!(
+        "communities",
+        "communities.geojson",
+        "社区",
+        "Communities",
+        Polygon,
+        true
+    ),
+    layer!(
+        "subdistricts",
+        "subdistricts.geojson",
+        "街道",
+        "Subdistricts",
+        Polygon,
+        true
+    ),
+    layer!(
+        "district",
+        "district.geojson",
+        "区界",
+        "District",
+        Polygon,
+        true
+    ),
     // Points: the most numerous and least individually urgent at the bottom.
-    layer!("cases", "cases_recent.bin", "近30天事件", "Cases (30 days)", Cases, true),
-    layer!("sentinels", "sentinels.geojson", "电子哨兵", "Electronic sentinels", Point, false),
-    layer!("hazards", "hazards.geojson", "隐患点", "Hazard sites", Point, true),
-    layer!("sensors", "sensors.geojson", "物联感知", "Sensors", Point, true),
+    layer!(
+        "cases",
+        "cases_recent.bin",
+        "近30天事件",
+        "Cases (30 days)",
+        Cases,
+        true
+    ),
+    layer!(
+        "sentinels",
+        "sentinels.geojson",
+        "电子哨兵",
+        "Electronic sentinels",
+        Point,
+        false
+    ),
+    layer!(
+        "hazards",
+        "hazards.geojson",
+        "隐患点",
+        "Hazard sites",
+        Point,
+        true
+    ),
+    layer!(
+        "sensors",
+        "sensors.geojson",
+        "物联感知",
+        "Sensors",
+        Point,
+        true
+    ),
 ];
 
 /// Looks a layer up by id.
@@ -97,7 +167,11 @@ mod tests {
         assert_eq!(ids.len(), LAYERS.len());
         for l in LAYERS {
             assert!(l.id.chars().all(|c| c.is_ascii_lowercase()), "{}", l.id);
-            assert!(!l.file.contains('/') && !l.file.contains(".."), "{}", l.file);
+            assert!(
+                !l.file.contains('/') && !l.file.contains(".."),
+                "{}",
+                l.file
+            );
         }
         assert_eq!(layer("hazards").map(|l| l.kind), Some(LayerKind::Point));
         assert!(layer("nope").is_none());

@@ -128,7 +128,10 @@ mod tests {
         assert!(nw.x.abs() < 1e-12 && nw.y.abs() < 1e-9);
         // Tile (z=10) containing Bao'an centre 113.85E 22.65N is x=835, y=445.
         let w = to_world(113.85, 22.65);
-        assert_eq!(((w.x * 1024.0).floor(), (w.y * 1024.0).floor()), (835.0, 445.0));
+        assert_eq!(
+            ((w.x * 1024.0).floor(), (w.y * 1024.0).floor()),
+            (835.0, 445.0)
+        );
         // EPSG:3857 metres: x = R·λ, for 113.85° → 12673724.0 m.
         let metres_x = (w.x - 0.5) * 2.0 * PI * EARTH_RADIUS;
         assert!((metres_x - 12_673_724.0).abs() < 1.0, "{metres_x}");
@@ -136,9 +139,17 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        for &(lon, lat) in &[(113.85, 22.65), (-73.98, 40.75), (0.0, -60.0), (179.9, 84.0)] {
+        for &(lon, lat) in &[
+            (113.85, 22.65),
+            (-73.98, 40.75),
+            (0.0, -60.0),
+            (179.9, 84.0),
+        ] {
             let (l2, p2) = to_lonlat(to_world(lon, lat));
-            assert!((l2 - lon).abs() < 1e-9 && (p2 - lat).abs() < 1e-9, "{lon},{lat}");
+            assert!(
+                (l2 - lon).abs() < 1e-9 && (p2 - lat).abs() < 1e-9,
+                "{lon},{lat}"
+            );
         }
     }
 

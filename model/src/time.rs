@@ -62,7 +62,10 @@ pub fn cst(unix: i64) -> LocalTime {
 /// `2026-11-26 08:30` in CST, for the screen.
 pub fn format_cst(unix: i64) -> String {
     let t = cst(unix);
-    format!("{:04}-{:02}-{:02} {:02}:{:02}", t.year, t.month, t.day, t.hour, t.minute)
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        t.year, t.month, t.day, t.hour, t.minute
+    )
 }
 
 /// ISO-8601 with offset, for storage and exchange: `2026-11-26T08:30:00+08:00`.

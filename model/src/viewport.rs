@@ -127,7 +127,10 @@ fn decode_component(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Some(v) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            if let Some(v) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
                 out.push(v);
                 i += 3;
                 continue;
@@ -144,19 +147,29 @@ impl ViewState {
     /// bad parameters are reported in `problems` and ignored.
     pub fn parse(query: &str, known_layer: impl Fn(&str) -> bool) -> ViewState {
         let mut vs = ViewState::default();
-        for pair in query.trim_start_matches('?').split('&').filter(|p| !p.is_empty()) {
+        for pair in query
+            .trim_start_matches('?')
+            .split('&')
+            .filter(|p| !p.is_empty())
+        {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             let v = decode_component(v);
             match k {
                 "c" => {
-                    let parts: Vec<Option<f64>> = v.split(',').map(|x| x.trim().parse::<f64>().ok()).collect();
+                    let parts: Vec<Option<f64>> =
+                        v.split(',').map(|x| x.trim().parse::<f64>().ok()).collect();
                     match parts.as_slice() {
                         [Some(lon), Some(lat)]
-                            if lon.is_finite() && lat.is_finite() && (-180.0..=180.0).contains(lon) && (-85.0..=85.0).contains(lat) =>
+                            if lon.is_finite()
+                                && lat.is_finite()
+                                && (-180.0..=180.0).contains(lon)
+                                && (-85.0..=85.0).contains(lat) =>
                         {
                             vs.center = Some((*lon, *lat))
                         }
-                        _ => vs.problems.push(format!("c={v}: expected <lon>,<lat> in degrees")),
+                        _ => vs
+                            .problems
+                            .push(format!("c={v}: expected <lon>,<lat> in degrees")),
                     }
                 }
                 "z" => match v.parse::<f64>() {
@@ -188,7 +201,11 @@ impl ViewState {
 
     /// The query string for a view (always complete, so links are stable).
     pub fn to_query(lon: f64, lat: f64, zoom: f64, layers: &[&str], lang: Lang) -> String {
-        format!("?c={lon:.5},{lat:.5}&z={zoom:.2}&l={}&lang={}", layers.join(","), lang.code())
+        format!(
+            "?c={lon:.5},{lat:.5}&z={zoom:.2}&l={}&lang={}",
+            layers.join(","),
+            lang.code()
+        )
     }
 }
 
@@ -223,7 +240,10 @@ mod tests {
         c.zoom_at(1.5, anchor);
         assert_eq!(c.zoom, 13.5);
         let s = c.to_screen(w);
-        assert!((s[0] - 300.0).abs() < 1e-6 && (s[1] - 200.0).abs() < 1e-6, "{s:?}");
+        assert!(
+            (s[0] - 300.0).abs() < 1e-6 && (s[1] - 200.0).abs() < 1e-6,
+            "{s:?}"
+        );
         c.zoom_at(100.0, anchor);
         assert_eq!(c.zoom, MAX_ZOOM);
     }
@@ -245,7 +265,10 @@ mod tests {
         for (lon, lat) in [(min[0], min[1]), (max[0], max[1])] {
             let w = to_world(lon, lat);
             let s = c.to_screen([w.x, w.y]);
-            assert!(s[0] >= 19.9 && s[0] <= 1900.1 && s[1] >= 19.9 && s[1] <= 1060.1, "{s:?}");
+            assert!(
+                s[0] >= 19.9 && s[0] <= 1900.1 && s[1] >= 19.9 && s[1] <= 1060.1,
+                "{s:?}"
+            );
         }
         // The district is taller than wide: it fills the height.
         let top = c.to_screen([0.0, to_world(0.0, max[1]).y])[1];
@@ -271,7 +294,10 @@ mod tests {
     #[test]
     fn view_state_parses_and_reports_problems() {
         let known = |id: &str| ["grids", "hazards"].contains(&id);
-        let vs = ViewState::parse("?c=113.9%2C22.6&z=14.5&l=hazards,bogus,hazards&lang=en", known);
+        let vs = ViewState::parse(
+            "?c=113.9%2C22.6&z=14.5&l=hazards,bogus,hazards&lang=en",
+            known,
+        );
         assert_eq!(vs.center, Some((113.9, 22.6)));
         assert_eq!(vs.zoom, Some(14.5));
         assert_eq!(vs.layers, Some(vec!["hazards".to_string()]));

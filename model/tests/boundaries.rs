@@ -7,7 +7,9 @@ use pingan_model::viewport::DISTRICT_LONLAT_BBOX;
 use std::path::PathBuf;
 
 fn read(name: &str) -> String {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/boundaries").join(name);
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../data/boundaries")
+        .join(name);
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
@@ -48,7 +50,12 @@ fn gcj02_fixture_converts_to_wgs84_within_two_metres() {
     assert!(n > 100, "only {n} vertices");
     assert!(worst < 2.0, "worst vertex off by {worst:.2} m");
     // And the datum shift is real: unconverted vertices are ~500 m off.
-    let raw = haversine_m(coords(&gcj[0])[0].x, coords(&gcj[0])[0].y, coords(&wgs[0])[0].x, coords(&wgs[0])[0].y);
+    let raw = haversine_m(
+        coords(&gcj[0])[0].x,
+        coords(&gcj[0])[0].y,
+        coords(&wgs[0])[0].x,
+        coords(&wgs[0])[0].y,
+    );
     assert!(raw > 300.0, "{raw}");
 }
 
@@ -63,7 +70,10 @@ fn district_bbox_constant_covers_the_boundaries() {
         }
     }
     // …and is tight (within ~1 km).
-    let all: Vec<_> = areas("streets.geojson").iter().filter_map(|m| m.bounding_rect()).collect();
+    let all: Vec<_> = areas("streets.geojson")
+        .iter()
+        .filter_map(|m| m.bounding_rect())
+        .collect();
     let minx = all.iter().map(|r| r.min().x).fold(f64::MAX, f64::min);
     assert!(minx - min[0] < 0.01);
 }
@@ -73,7 +83,18 @@ fn ten_subdistricts_with_names() {
     let fc = parse_feature_collection(&read("streets.geojson")).unwrap();
     assert_eq!(fc.len(), 10);
     let names: Vec<_> = fc.iter().filter_map(|f| f.str_prop("name")).collect();
-    for n in ["新安街道", "西乡街道", "航城街道", "福永街道", "福海街道", "沙井街道", "新桥街道", "松岗街道", "燕罗街道", "石岩街道"] {
+    for n in [
+        "新安街道",
+        "西乡街道",
+        "航城街道",
+        "福永街道",
+        "福海街道",
+        "沙井街道",
+        "新桥街道",
+        "松岗街道",
+        "燕罗街道",
+        "石岩街道",
+    ] {
         assert!(names.contains(&n), "{n} missing");
     }
 }
