@@ -418,7 +418,7 @@ mod tests {
             bboxes: s.bboxes.clone(),
             counts: vec![("cases", vec![1, 2]), ("hazards", vec![1, 2])],
         };
-        let cam = cam_at(113.85, 22.575, 11.5);
+        let cam = cam_at(113.85, 22.575, 12.0);
         let bs = crate::render::badges(&cam, &admin, &["cases", "hazards"]);
         assert_eq!(bs.len(), 2);
         assert_eq!(bs[1].lines, vec![("cases", 2), ("hazards", 2)]);
@@ -430,6 +430,10 @@ mod tests {
             hit_test(&cam, &layers, &admin, mid),
             Some(Hit::Admin { index: 1 })
         );
+        // Zoomed out until they would overlap, the busier subdistrict keeps its badge.
+        let far = cam_at(113.85, 22.575, 9.0);
+        let kept = crate::render::badges(&far, &admin, &["cases", "hazards"]);
+        assert_eq!(kept.iter().map(|b| b.index).collect::<Vec<_>>(), vec![1]);
         // At street level the same summary is not in play.
         let near = cam_at(113.85, 22.575, 16.0);
         assert!(!crate::render::admin_mode(&near, &admin));

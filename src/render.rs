@@ -49,11 +49,13 @@ pub struct Badge {
     pub lines: Vec<(&'static str, u32)>,
 }
 
-/// Lays out the badges of the visible aggregated layers.
+/// Lays out the badges of the visible aggregated layers. Where two would
+/// overlap (a phone at district scale) the busier subdistrict keeps its badge
+/// and the other shows only its name.
 pub fn badges(cam: &Camera, admin: &AdminSummary, layers: &[&'static str]) -> Vec<Badge> {
     let ui = ui_scale(cam.width);
     let (line_h, w) = (20.0 * ui, 128.0 * ui);
-    (0..admin.at.len())
+    let mut all: Vec<Badge> = (0..admin.at.len())
         .filter_map(|i| {
             let lines: Vec<(&'static str, u32)> = layers
                 .iter()
@@ -76,7 +78,16 @@ pub fn badges(cam: &Camera, admin: &AdminSummary, layers: &[&'static str]) -> Ve
                 lines,
             })
         })
-        .collect()
+        .collect();
+    let total = |b: &Badge| b.lines.iter().map(|l| l.1 as u64).sum::<u64>();
+    all.sort_by_key(|b| std::cmp::Reverse(total(b)));
+    let mut placed = LabelPlacer::default();
+    let mut kept: Vec<Badge> = all
+        .into_iter()
+        .filter(|b| placed.try_place(b.rect))
+        .collect();
+    kept.sort_by_key(|b| b.index);
+    kept
 }
 
 fn badge_name(layer: &str, lang: Lang) -> &'static str {
