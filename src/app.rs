@@ -545,10 +545,10 @@ fn hover_text(state: AppState, hit: Hit) -> String {
             let Some(e) = state.entry(layer) else {
                 return String::new();
             };
-            let grid_ids = grid_ids(state);
+            // The tooltip shows only the title: no grid-id lookup per pointer move.
             let d = e.data.with_untracked(|d| {
                 d.as_ref()
-                    .and_then(|d| inspect::details(layer, d, key, lang, state.now, &grid_ids))
+                    .and_then(|d| inspect::details(layer, d, key, lang, state.now, &[]))
             });
             match d {
                 Some(d) => format!("{} · {}", d.title, lang.pick(e.def.name, e.def.name_en)),
