@@ -25,7 +25,8 @@ pub fn quantile_breaks(values: &[f64], n: usize) -> Vec<f64> {
     let mut out: Vec<f64> = Vec::with_capacity(n - 1);
     for i in 1..n {
         let q = v[(i * v.len() / n).min(v.len() - 1)];
-        if out.last().is_none_or(|&last| q > last) && q < v[v.len() - 1] {
+        // A break equal to the minimum would leave class 0 empty.
+        if out.last().is_none_or(|&last| q > last) && q > v[0] && q < v[v.len() - 1] {
             out.push(q);
         }
     }
@@ -328,6 +329,22 @@ mod tests {
             counts[class_of(*x, &b)] += 1;
         }
         assert_eq!(counts, [200; 5]);
+    }
+
+    #[test]
+    fn many_zeros_still_fill_the_first_class() {
+        let mut v = vec![0.0; 30];
+        v.extend((1..=70).map(|i| i as f64));
+        let b = quantile_breaks(&v, 5);
+        assert!(b[0] > 0.0, "{b:?}");
+        let mut counts = vec![0; b.len() + 1];
+        for x in &v {
+            counts[class_of(*x, &b)] += 1;
+        }
+        assert!(
+            counts.iter().all(|&c| c > 0),
+            "every class used: {counts:?} with {b:?}"
+        );
     }
 
     #[test]

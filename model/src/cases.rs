@@ -111,7 +111,7 @@ pub enum CaseFileError {
     #[error("case file declares {declared} records ({expected} bytes) but holds {found} bytes")]
     Length {
         declared: u32,
-        expected: usize,
+        expected: u64,
         found: usize,
     },
     #[error("case record {index} (id {id}): {problem}")]
@@ -180,8 +180,9 @@ pub fn decode(bytes: &[u8]) -> Result<CaseFile, CaseFileError> {
         });
     }
     let declared = u32_at(bytes, 8);
-    let expected = HEADER_SIZE + declared as usize * RECORD_SIZE;
-    if bytes.len() != expected {
+    // In u64: on wasm32 `usize` is 32 bits and a crafted count would wrap.
+    let expected = HEADER_SIZE as u64 + declared as u64 * RECORD_SIZE as u64;
+    if bytes.len() as u64 != expected {
         return Err(CaseFileError::Length {
             declared,
             expected,
@@ -316,6 +317,19 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("grid index 10"));
+        // A count whose byte length wraps a 32-bit usize (0x0AAAAAAB × 24 + 32 ≡ 40 mod 2³²)
+        // must be rejected, not trusted for an allocation.
+        let mut wrap = good[..HEADER_SIZE].to_vec();
+        wrap[8..12].copy_from_slice(&0x0AAA_AAABu32.to_le_bytes());
+        wrap.extend_from_slice(&[0u8; 8]);
+        assert_eq!(wrap.len(), 40);
+        assert!(matches!(
+            decode(&wrap),
+            Err(CaseFileError::Length {
+                declared: 0x0AAA_AAAB,
+                ..
+            })
+        ));
         let mut bad = good;
         bad[4] = 2;
         assert!(matches!(

@@ -126,8 +126,7 @@ impl<'de> Deserialize<'de> for Pos {
 pub fn parse_feature_collection(text: &str) -> Result<Vec<Feature>, GeoJsonError> {
     // First a cheap structural check so that "valid JSON, wrong type" gets a
     // clear message rather than a serde field error.
-    let raw: RawCollection =
-        serde_json::from_str(text).map_err(|e| GeoJsonError::Json(e.to_string()))?;
+    let raw: RawCollection = serde_json::from_str(text).map_err(|e| diagnose(text, e))?;
     match raw.ty.as_deref() {
         Some("FeatureCollection") => {}
         Some(other) => {
@@ -152,6 +151,66 @@ pub fn parse_feature_collection(text: &str) -> Result<Vec<Feature>, GeoJsonError
         .enumerate()
         .map(|(index, f)| convert_feature(index, f))
         .collect()
+}
+
+/// The fast typed parse failed: find out where, so the message names the
+/// top-level problem or the feature (index and id) rather than only a
+/// line/column. Runs only on the error path.
+fn diagnose(text: &str, err: serde_json::Error) -> GeoJsonError {
+    #[derive(Deserialize)]
+    struct Loose<'a> {
+        #[serde(borrow)]
+        features: Vec<&'a RawValue>,
+    }
+    let top: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => return GeoJsonError::Json(e.to_string()),
+    };
+    let found = match &top {
+        Value::Object(o) => match o.get("type") {
+            Some(Value::String(t)) if t == "FeatureCollection" => None,
+            Some(Value::String(t)) => Some(format!("type \"{t}\"")),
+            _ => Some("an object without a string \"type\"".to_string()),
+        },
+        Value::Array(_) => Some("a JSON array".to_string()),
+        Value::String(_) => Some("a JSON string".to_string()),
+        Value::Number(_) => Some("a JSON number".to_string()),
+        Value::Bool(_) => Some("a JSON boolean".to_string()),
+        Value::Null => Some("null".to_string()),
+    };
+    if let Some(found) = found {
+        return GeoJsonError::NotFeatureCollection { found };
+    }
+    let loose: Loose = match serde_json::from_str(text) {
+        Ok(l) => l,
+        Err(e) => {
+            return GeoJsonError::NotFeatureCollection {
+                found: format!("a FeatureCollection whose \"features\" is not an array ({e})"),
+            }
+        }
+    };
+    for (index, f) in loose.features.iter().enumerate() {
+        if let Err(e) = serde_json::from_str::<RawFeature>(f.get()) {
+            let id = top
+                .get("features")
+                .and_then(|fs| fs.get(index))
+                .and_then(|f| {
+                    f.get("id")
+                        .or_else(|| f.get("properties").and_then(|p| p.get("id")))
+                })
+                .and_then(|id| match id {
+                    Value::String(s) => Some(s.clone()),
+                    Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                });
+            return GeoJsonError::Feature {
+                index,
+                id,
+                problem: e.to_string(),
+            };
+        }
+    }
+    GeoJsonError::Json(err.to_string())
 }
 
 fn convert_feature(index: usize, raw: RawFeature) -> Result<Feature, GeoJsonError> {
@@ -372,6 +431,27 @@ mod tests {
             r#"{"type":"Feature","properties":{},"geometry":{"type":"LineString","coordinates":[[1,1],[2,2]]}}"#,
         ));
         assert!(line.contains("\"LineString\" is not supported"), "{line}");
+        // Valid JSON of the wrong shape: the message names the feature or the top level.
+        let props = err(&fc(
+            r#"{"type":"Feature","id":"x9","properties":[],"geometry":{"type":"Point","coordinates":[1,2]}}"#,
+        ));
+        assert!(
+            props.starts_with("feature 0 (id x9): invalid type: sequence, expected a map"),
+            "{props}"
+        );
+        let geom = err(&fc(&format!(
+            r#"{SQUARE},{{"type":"Feature","properties":{{}},"geometry":"x"}}"#
+        )));
+        assert!(
+            geom.starts_with("feature 1: invalid type: string"),
+            "{geom}"
+        );
+        assert_eq!(
+            err("[1,2,3]"),
+            "expected a GeoJSON FeatureCollection, found a JSON array"
+        );
+        assert!(err(r#"{"type":"FeatureCollection","features":{}}"#)
+            .contains("\"features\" is not an array"));
         let second = err(&fc(&format!(
             r#"{SQUARE},{{"type":"Feature","properties":{{}},"geometry":null}}"#
         )));

@@ -52,6 +52,9 @@ pub fn key_label(key: &str, lang: Lang) -> String {
     lang.pick(zh, en).to_string()
 }
 
+/// Properties that hold a person's name: shown with the family name only.
+pub const PERSON_KEYS: &[&str] = &["worker", "contact", "reporter"];
+
 /// A property value in words: codes become labels, phones are masked,
 /// arrays of contacts are listed.
 pub fn value_text(key: &str, v: &Value, lang: Lang) -> String {
@@ -75,7 +78,13 @@ pub fn value_text(key: &str, v: &Value, lang: Lang) -> String {
         return label.to_string();
     }
     match v {
-        Value::String(s) if key.ends_with("phone") => mask_phone(s),
+        // Personal information is masked whatever its JSON type (PIPL; public screens).
+        _ if key.ends_with("phone") => match v {
+            Value::String(s) => mask_phone(s),
+            Value::Number(n) => mask_phone(&n.to_string()),
+            _ => "—".into(),
+        },
+        Value::String(s) if PERSON_KEYS.contains(&key) => mask_name(s),
         Value::String(s) => s.clone(),
         Value::Null => "—".into(),
         Value::Bool(b) => lang
@@ -131,6 +140,11 @@ mod tests {
         assert_eq!(
             value_text("contacts", &contacts, Lang::Zh),
             "责任人 李* 138****1111"
+        );
+        assert_eq!(value_text("worker", &json!("冯军明"), Lang::Zh), "冯**");
+        assert_eq!(
+            value_text("worker_phone", &json!(13812345678u64), Lang::En),
+            "138****5678"
         );
     }
 }

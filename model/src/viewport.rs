@@ -6,7 +6,9 @@
 
 use crate::domain::Lang;
 use crate::index::Bbox;
-use crate::projection::{metres_per_world_unit, pixels_per_world_unit, to_lonlat, to_world, World};
+use crate::projection::{
+    metres_per_world_unit, pixels_per_world_unit, to_lonlat, to_world, World, MAX_LAT,
+};
 
 pub const MIN_ZOOM: f64 = 8.0;
 pub const MAX_ZOOM: f64 = 19.0;
@@ -60,8 +62,8 @@ impl Camera {
         let before = self.to_world(anchor);
         self.zoom = (self.zoom + dz).clamp(MIN_ZOOM, MAX_ZOOM);
         let after = self.to_world(anchor);
-        self.center.x += before[0] - after[0];
-        self.center.y += before[1] - after[1];
+        self.center.x = (self.center.x + before[0] - after[0]).clamp(0.0, 1.0);
+        self.center.y = (self.center.y + before[1] - after[1]).clamp(0.0, 1.0);
     }
     /// Centres and zooms so that the lon/lat box fits with `padding_px`.
     pub fn fit_lonlat(&mut self, min: [f64; 2], max: [f64; 2], padding_px: f64) {
@@ -153,7 +155,7 @@ impl ViewState {
             .filter(|p| !p.is_empty())
         {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let v = decode_component(v);
+            let v = decode_component(v).trim().to_string();
             match k {
                 "c" => {
                     let parts: Vec<Option<f64>> =
@@ -163,9 +165,11 @@ impl ViewState {
                             if lon.is_finite()
                                 && lat.is_finite()
                                 && (-180.0..=180.0).contains(lon)
-                                && (-85.0..=85.0).contains(lat) =>
+                                && (-85.1..=85.1).contains(lat) =>
                         {
-                            vs.center = Some((*lon, *lat))
+                            // Links are written with 5 decimals: allow that rounding past
+                            // the Mercator limit and clamp.
+                            vs.center = Some((*lon, lat.clamp(-MAX_LAT, MAX_LAT)))
                         }
                         _ => vs
                             .problems
@@ -308,6 +312,11 @@ mod tests {
         assert_eq!(bad.zoom, None);
         assert_eq!(bad.layers, Some(vec![]));
         assert_eq!(bad.problems.len(), 3, "{:?}", bad.problems);
+        // '+' is a space in a query string; values are trimmed.
+        assert_eq!(ViewState::parse("z=+14", known).zoom, Some(14.0));
+        // A view at the map's north edge round-trips.
+        let edge = ViewState::to_query(113.9, MAX_LAT, 10.0, &[], Lang::Zh);
+        assert!(ViewState::parse(&edge, known).center.is_some(), "{edge}");
         let z = ViewState::parse("z=99", known);
         assert_eq!(z.zoom, Some(MAX_ZOOM));
         assert_eq!(ViewState::parse("%%%&=&c=%zz", known).center, None);
