@@ -53,6 +53,8 @@ pub struct AppState {
     pub panel_open: RwSignal<bool>,
     /// Unix seconds when the page loaded (overdue is judged against it).
     pub now: i64,
+    /// The URL gave no centre: fit the district once the canvas has a size.
+    pub fit_on_first_size: bool,
 }
 
 impl AppState {
@@ -91,7 +93,8 @@ struct FrameLoop {
 thread_local! {
     static FRAMES: RefCell<FrameLoop> = RefCell::new(FrameLoop::default());
     static STATE: RefCell<Option<(AppState, NodeRef<leptos::html::Canvas>)>> = const { RefCell::new(None) };
-    static URL_TIMER: RefCell<Option<i32>> = const { RefCell::new(None) };
+    /// The pending URL write (timeout id) and its reusable callback.
+    static URL_TIMER: RefCell<(Option<i32>, Option<Closure<dyn FnMut()>>)> = const { RefCell::new((None, None)) };
 }
 
 fn now_ms() -> f64 {
@@ -331,17 +334,21 @@ fn write_url(state: AppState) {
 /// Writes the URL 250 ms after the last change (replaceState is rate-limited).
 fn schedule_url_write(state: AppState) {
     URL_TIMER.with(|t| {
-        if let Some(id) = t.borrow_mut().take() {
+        let mut t = t.borrow_mut();
+        if let Some(id) = t.0.take() {
             window().clear_timeout_with_handle(id);
         }
-        let cb = Closure::once_into_js(move || {
-            URL_TIMER.with(|t| t.borrow_mut().take());
-            write_url(state);
+        // One closure for the page's lifetime: a cancelled once-closure would leak.
+        let cb = t.1.get_or_insert_with(|| {
+            Closure::new(move || {
+                URL_TIMER.with(|t| t.borrow_mut().0 = None);
+                write_url(state);
+            })
         });
-        if let Ok(id) =
-            window().set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), 250)
+        if let Ok(id) = window()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(cb.as_ref().unchecked_ref(), 250)
         {
-            *t.borrow_mut() = Some(id);
+            t.0 = Some(id);
         }
     });
 }
@@ -461,10 +468,17 @@ fn install_hooks(state: AppState) {
 #[derive(Default)]
 struct Gesture {
     pointers: HashMap<i32, [f64; 2]>,
+    /// Where the first pointer went down.
     start: Option<[f64; 2]>,
-    moved: f64,
+    /// The gesture moved the map (past `DRAG_PX`): it is not a tap.
+    panning: bool,
+    /// A second pointer joined at some point: not a tap either.
+    multi: bool,
     pinch: Option<(f64, [f64; 2])>,
 }
+
+/// Movement beyond which a press becomes a drag instead of a tap.
+const DRAG_PX: f64 = 4.0;
 
 fn local_pos(ev: &web_sys::MouseEvent) -> [f64; 2] {
     [ev.offset_x() as f64, ev.offset_y() as f64]
@@ -519,7 +533,7 @@ fn hover_text(state: AppState, hit: Hit) -> String {
                 .counts
                 .iter()
                 .filter_map(|(l, c)| {
-                    let e = state.entry(l)?;
+                    let e = state.entry(l).filter(|e| e.visible.get_untracked())?;
                     Some(format!(
                         "{} {}",
                         lang.pick(e.def.name, e.def.name_en),
@@ -587,6 +601,11 @@ fn measure(state: AppState, canvas: &web_sys::HtmlCanvasElement) {
         c.height = h;
     });
     if first {
+        // The first real size: fit the district now (not on the 1×1 placeholder)
+        // unless the URL gave a view.
+        if state.fit_on_first_size {
+            fit_district(state);
+        }
         state.sized.set(true);
     }
 }
@@ -638,9 +657,13 @@ pub fn App() -> impl IntoView {
             .collect::<Vec<_>>()
             .into_boxed_slice(),
     );
-    let has_view = vs.center.is_some();
+    // A zoom without a centre is still a view: centred on the district.
+    let has_view = vs.center.is_some() || vs.zoom.is_some();
     let mut cam = Camera {
-        center: to_world(113.86, 22.68),
+        center: to_world(
+            (DISTRICT_LONLAT_BBOX.0[0] + DISTRICT_LONLAT_BBOX.1[0]) / 2.0,
+            (DISTRICT_LONLAT_BBOX.0[1] + DISTRICT_LONLAT_BBOX.1[1]) / 2.0,
+        ),
         zoom: vs.zoom.unwrap_or(11.0),
         width: 1.0,
         height: 1.0,
@@ -663,6 +686,7 @@ pub fn App() -> impl IntoView {
         sized: RwSignal::new(false),
         panel_open: RwSignal::new(false),
         now: (js_sys::Date::now() / 1000.0) as i64,
+        fit_on_first_size: !has_view,
     };
     let canvas_ref = NodeRef::<leptos::html::Canvas>::new();
     STATE.with(|s| *s.borrow_mut() = Some((state, canvas_ref)));
@@ -673,9 +697,6 @@ pub fn App() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(c) = canvas_ref.get() {
             measure(state, &c);
-            if !has_view {
-                fit_district(state);
-            }
             leptos::task::spawn_local(load_all(state));
         }
     });
@@ -832,7 +853,10 @@ pub fn App() -> impl IntoView {
         g.pointers.insert(ev.pointer_id(), p);
         if g.pointers.len() == 1 {
             g.start = Some(p);
-            g.moved = 0.0;
+            g.panning = false;
+            g.multi = false;
+        } else {
+            g.multi = true;
         }
         g.pinch = None;
         state.hover.set(None);
@@ -871,25 +895,35 @@ pub fn App() -> impl IntoView {
                 });
             }
             g.pinch = Some((dist, mid));
-            g.moved += 10.0;
+            // After a pinch a remaining finger pans from where it is.
+            g.panning = true;
             return;
         }
-        let (dx, dy) = (p[0] - prev[0], p[1] - prev[1]);
-        g.moved += dx.abs() + dy.abs();
-        if g.moved > 3.0 {
-            state.camera.update(|c| c.pan_by(dx, dy));
+        if g.panning {
+            state
+                .camera
+                .update(|c| c.pan_by(p[0] - prev[0], p[1] - prev[1]));
+        } else if let Some(s) = g.start {
+            // Past the threshold the whole movement since the press applies,
+            // so the map stays under the pointer.
+            if (p[0] - s[0]).abs().max((p[1] - s[1]).abs()) > DRAG_PX {
+                g.panning = true;
+                state.camera.update(|c| c.pan_by(p[0] - s[0], p[1] - s[1]));
+            }
         }
     };
     let on_pointerup = move |ev: web_sys::PointerEvent| {
         let p = local_pos(&ev);
         let mut g = g3.borrow_mut();
-        let was_single = g.pointers.len() == 1;
         g.pointers.remove(&ev.pointer_id());
         g.pinch = None;
-        if was_single && g.moved <= 5.0 && g.start.is_some() {
+        if g.pointers.is_empty() {
+            let tap = !g.panning && !g.multi && g.start.is_some();
             g.start = None;
             drop(g);
-            on_click(state, p);
+            if tap {
+                on_click(state, p);
+            }
         }
     };
     let on_pointercancel = move |ev: web_sys::PointerEvent| {

@@ -3,7 +3,8 @@
 use crate::data::AdminSummary;
 use crate::data::{LayerData, BIN_PX};
 use crate::render::{
-    admin_mode, badges, bin_below_zoom, effective_zoom, ui_scale, SceneLayer, AGGREGATED,
+    admin_mode, badges, bin_below_zoom, effective_zoom, point_shown, ui_scale, SceneLayer,
+    AGGREGATED,
 };
 use pingan_model::domain::Lang;
 use pingan_model::labels::{key_label, value_text};
@@ -96,7 +97,11 @@ pub fn hit_test(
                             count: b.count,
                         });
                     }
-                } else if let Some((key, _)) = p.index.nearest_within(w, PICK_PX * ui / cam.scale())
+                } else if let Some((key, _)) =
+                    p.index
+                        .nearest_within_where(w, PICK_PX * ui / cam.scale(), |k| {
+                            point_shown(id, p, k, effective_zoom(cam))
+                        })
                 {
                     return Some(Hit::Feature { layer: id, key });
                 }
@@ -335,6 +340,17 @@ mod tests {
             Some(Hit::Feature {
                 layer: "hazards",
                 key: 1
+            })
+        );
+        // Below z15 rectified hazards are not drawn, so a click on one finds
+        // the open hazard 12 m away (or what lies beneath), never the hidden one.
+        let mid = cam_at(113.87, 22.58, 14.0);
+        let on_rectified = screen(&mid, 113.87, 22.58);
+        assert_eq!(
+            hit_test(&mid, &layers, &none, on_rectified),
+            Some(Hit::Feature {
+                layer: "hazards",
+                key: 2
             })
         );
         // A case where there is no hazard.

@@ -432,7 +432,17 @@ impl Renderer {
         }
         if let Some((id, key)) = scene.selected {
             if let Some(layer) = scene.layers.iter().find(|l| l.id == id) {
-                draw_selection(ctx, &cam, &layer.data, key);
+                // A point shows its ring only while drawn individually.
+                let drawn_alone = match &*layer.data {
+                    LayerData::Areas(_) => true,
+                    LayerData::Points(p) => {
+                        points_individual(id, &cam, &scene.admin)
+                            && point_shown(id, p, key, effective_zoom(&cam))
+                    }
+                };
+                if drawn_alone {
+                    draw_selection(ctx, &cam, &layer.data, key);
+                }
             }
         }
         stats
@@ -502,7 +512,9 @@ fn draw_areas(
     scene: &Scene,
 ) -> usize {
     let visible: Vec<u32> = a.index.query(view).collect();
-    let z = cam.zoom;
+    // Thresholds by effective zoom; `cam` is the wider base camera, so take
+    // the UI scale from the screen.
+    let z = cam.zoom - ui_scale(scene.cam.width).log2();
     // Fill, grouped by colour so each colour is one path and one fill call.
     let fill_of = |i: u32| -> Option<&'static str> {
         match id {
@@ -782,6 +794,22 @@ pub fn short_count(n: u32, lang: Lang) -> String {
     }
 }
 
+/// Whether point `k` of a layer is drawn individually at effective zoom `eff`
+/// (drawing and hit testing share this). Hazards: until z15 only the ones
+/// still to be rectified — what needs action.
+pub fn point_shown(id: &str, p: &PointLayer, k: u32, eff: f64) -> bool {
+    !(id == "hazards"
+        && eff < 15.0
+        && p.state.get(k as usize).copied()
+            == Some(pingan_model::domain::HazardStatus::Rectified.index() as u8))
+}
+
+/// Whether a point layer is drawn as individual points (not bins or badges).
+pub fn points_individual(id: &str, cam: &Camera, admin: &AdminSummary) -> bool {
+    !(admin_mode(cam, admin) && AGGREGATED.contains(&id))
+        && effective_zoom(cam) >= bin_below_zoom(id)
+}
+
 /// Radius of a bin's circle in CSS pixels, given the largest count in view.
 pub fn bin_radius(count: u32, max: f64, ui: f64) -> f64 {
     let (lo, hi) = (4.5 * ui, BIN_PX * 0.46 * ui);
@@ -823,21 +851,19 @@ pub fn draw_points(
     // Individual points, grouped by symbol so each group is one path.
     let mut groups: std::collections::BTreeMap<(u8, u8), Vec<[f64; 2]>> = Default::default();
     let mut n = 0;
-    // Hazards: until z15 only the ones still to be rectified (what needs action).
-    let hide_rectified = id == "hazards" && (cam.zoom - ui.log2()) < 15.0;
-    let rectified = pingan_model::domain::HazardStatus::Rectified.index() as u8;
+    let eff = cam.zoom - ui.log2();
     for (k, w) in p.index.query(&view) {
-        let k = k as usize;
-        if hide_rectified && p.state[k] == rectified {
+        if !point_shown(id, p, k, eff) {
             continue;
         }
+        let k = k as usize;
         groups
             .entry((p.class[k], p.state[k]))
             .or_default()
             .push(cam.to_screen(w));
         n += 1;
     }
-    let big = if cam.zoom >= 16.0 { 1.35 } else { 1.0 } * ui;
+    let big = if eff >= 16.0 { 1.35 } else { 1.0 } * ui;
     for ((class, state), pts) in &groups {
         match id {
             "hazards" => {

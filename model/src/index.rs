@@ -78,6 +78,20 @@ impl PointIndex {
         let d = dist(*e.geom(), p);
         (d <= max_dist).then_some((e.data, d))
     }
+    /// The nearest point within `max_dist` for which `keep(key)` holds.
+    pub fn nearest_within_where(
+        &self,
+        p: [f64; 2],
+        max_dist: f64,
+        keep: impl Fn(u32) -> bool,
+    ) -> Option<(u32, f64)> {
+        self.tree
+            .nearest_neighbor_iter(&p)
+            .map(|e| (e.data, dist(*e.geom(), p)))
+            .take_while(|(_, d)| *d <= max_dist)
+            .find(|(k, _)| keep(*k))
+    }
+
     /// The `k` nearest points, nearest first, with distances.
     pub fn k_nearest(&self, p: [f64; 2], k: usize) -> Vec<(u32, f64)> {
         self.tree
@@ -209,6 +223,13 @@ mod tests {
         assert_eq!(idx.nearest_within([0.5, 0.5], 0.2), None);
         idx.insert([0.5, 0.55], 2);
         assert_eq!(idx.nearest_within([0.5, 0.5], 0.2).map(|x| x.0), Some(2));
+        // Filtered: the nearest *kept* point within the radius, or none.
+        assert_eq!(idx.nearest_within_where([0.5, 0.5], 0.2, |k| k != 2), None);
+        assert_eq!(
+            idx.nearest_within_where([0.1, 0.1], 2.0, |k| k != 0)
+                .map(|x| x.0),
+            Some(2)
+        );
         assert!(idx.remove([0.5, 0.55], 2));
         assert!(!idx.remove([0.5, 0.55], 2));
         assert_eq!(idx.len(), 2);
