@@ -90,11 +90,14 @@ struct FrameLoop {
     frame_count: u64,
 }
 
+/// A pending timeout id and the reusable callback it runs.
+type UrlTimer = (Option<i32>, Option<Closure<dyn FnMut()>>);
+
 thread_local! {
     static FRAMES: RefCell<FrameLoop> = RefCell::new(FrameLoop::default());
     static STATE: RefCell<Option<(AppState, NodeRef<leptos::html::Canvas>)>> = const { RefCell::new(None) };
     /// The pending URL write (timeout id) and its reusable callback.
-    static URL_TIMER: RefCell<(Option<i32>, Option<Closure<dyn FnMut()>>)> = const { RefCell::new((None, None)) };
+    static URL_TIMER: RefCell<UrlTimer> = const { RefCell::new((None, None)) };
 }
 
 fn now_ms() -> f64 {
