@@ -267,14 +267,14 @@ mod tests {
         let half = rect(113.80, 22.60, 113.81, 22.62);
         let crossing = rect(113.815, 22.605, 113.825, 22.606);
         let far = rect(114.0, 22.0, 114.01, 22.01);
-        let c = green_coverage(&[area.clone()], &[half.clone(), far.clone()]);
+        let c = green_coverage(std::slice::from_ref(&area), &[half.clone(), far.clone()]);
         assert!((c[0] - 0.5).abs() < 1e-3, "{c:?}");
         let strip_inside = 0.005 * 0.001;
-        let c2 = green_coverage(&[area.clone()], &[crossing])[0];
+        let c2 = green_coverage(std::slice::from_ref(&area), &[crossing])[0];
         assert!((c2 - strip_inside / (0.02 * 0.02)).abs() < 1e-4, "{c2}");
         // A shape wholly inside, away from the edges, takes the fast path.
         let small = rect(113.805, 22.605, 113.806, 22.606);
-        let c3 = green_coverage(&[area.clone()], &[small.clone()])[0];
+        let c3 = green_coverage(std::slice::from_ref(&area), std::slice::from_ref(&small))[0];
         let want = area_m2(&small) / area_m2(&area);
         assert!((c3 - want).abs() < 1e-12 && c3 > 0.0);
         assert_eq!(green_coverage(&[area], &[far]), vec![0.0]);
@@ -311,9 +311,9 @@ mod tests {
             ([113.813, 22.605], 30.0),
             ([113.9, 22.7], 60.0),
         ];
-        assert!((share_within(&homes, &[park.clone()], 300.0) - 0.1).abs() < 1e-12);
-        assert!((share_within(&homes, &[park.clone()], 500.0) - 0.4).abs() < 1e-12);
-        assert_eq!(share_within(&[], &[park.clone()], 500.0), 0.0);
+        assert!((share_within(&homes, std::slice::from_ref(&park), 300.0) - 0.1).abs() < 1e-12);
+        assert!((share_within(&homes, std::slice::from_ref(&park), 500.0) - 0.4).abs() < 1e-12);
+        assert_eq!(share_within(&[], std::slice::from_ref(&park), 500.0), 0.0);
         let acc = green_access(&homes, &[park], &[rect(113.899, 22.699, 113.901, 22.701)]);
         assert!((acc.within_300m_green - 0.7).abs() < 1e-12, "{acc:?}");
         assert!((acc.within_500m_park - 0.4).abs() < 1e-12);
