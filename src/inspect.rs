@@ -446,10 +446,30 @@ mod tests {
             hit_test(&cam, &layers, &admin, mid),
             Some(Hit::Admin { index: 1 })
         );
-        // Zoomed out until they would overlap, the busier subdistrict keeps its badge.
+        // Zoomed out until they would overlap: the busier keeps its place below
+        // its name, the other moves above its own.
         let far = cam_at(113.85, 22.575, 9.0);
         let kept = crate::render::badges(&far, &admin, &["cases", "hazards"]);
-        assert_eq!(kept.iter().map(|b| b.index).collect::<Vec<_>>(), vec![1]);
+        assert_eq!(kept.iter().map(|b| b.index).collect::<Vec<_>>(), vec![0, 1]);
+        let name_y = far.to_screen(admin.at[0])[1];
+        assert!(kept[0].rect[3] < name_y, "badge 0 above its name");
+        assert!(
+            kept[1].rect[1] > far.to_screen(admin.at[1])[1],
+            "badge 1 below its name"
+        );
+        // Five on one spot: the four busiest fit (below, above, right, left), the
+        // least busy is dropped.
+        let crowded = AdminSummary {
+            names: vec![Default::default(); 5],
+            at: vec![admin.at[0]; 5],
+            bboxes: vec![admin.bboxes[0]; 5],
+            counts: vec![("cases", vec![5, 1, 9, 3, 7])],
+        };
+        let kept = crate::render::badges(&far, &crowded, &["cases"]);
+        assert_eq!(
+            kept.iter().map(|b| b.index).collect::<Vec<_>>(),
+            vec![0, 2, 3, 4]
+        );
         // At street level the same summary is not in play.
         let near = cam_at(113.85, 22.575, 16.0);
         assert!(!crate::render::admin_mode(&near, &admin));

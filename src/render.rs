@@ -47,45 +47,58 @@ pub struct Badge {
     pub index: usize,
     pub rect: [f64; 4],
     pub lines: Vec<(&'static str, u32)>,
+    /// The subdistrict's label point; a badge not directly below it gets a leader line.
+    pub anchor: [f64; 2],
+    pub below: bool,
 }
 
-/// Lays out the badges of the visible aggregated layers. Where two would
-/// overlap (a phone at district scale) the busier subdistrict keeps its badge
-/// and the other shows only its name.
+/// Lays out the badges of the visible aggregated layers: below the
+/// subdistrict's name, or above or beside it where that would overlap a badge
+/// already placed; busiest subdistricts first. Where neither fits (a phone at
+/// district scale) the subdistrict shows only its name.
 pub fn badges(cam: &Camera, admin: &AdminSummary, layers: &[&'static str]) -> Vec<Badge> {
     let ui = ui_scale(cam.width);
     let (line_h, w) = (20.0 * ui, 128.0 * ui);
-    let mut all: Vec<Badge> = (0..admin.at.len())
+    let mut wanted: Vec<(usize, [f64; 2], Vec<(&'static str, u32)>)> = (0..admin.at.len())
         .filter_map(|i| {
             let lines: Vec<(&'static str, u32)> = layers
                 .iter()
                 .filter_map(|l| admin.count(l, i).map(|c| (*l, c)))
                 .collect();
-            if lines.is_empty() {
-                return None;
-            }
-            let p = cam.to_screen(admin.at[i]);
-            let top = p[1] + 16.0 * ui;
-            let rect = [
-                p[0] - w / 2.0,
-                top,
-                p[0] + w / 2.0,
-                top + 8.0 * ui + line_h * lines.len() as f64,
-            ];
-            Some(Badge {
-                index: i,
-                rect,
-                lines,
-            })
+            (!lines.is_empty()).then(|| (i, cam.to_screen(admin.at[i]), lines))
         })
         .collect();
-    let total = |b: &Badge| b.lines.iter().map(|l| l.1 as u64).sum::<u64>();
-    all.sort_by_key(|b| std::cmp::Reverse(total(b)));
+    wanted.sort_by_key(|(_, _, lines)| {
+        std::cmp::Reverse(lines.iter().map(|l| l.1 as u64).sum::<u64>())
+    });
     let mut placed = LabelPlacer::default();
-    let mut kept: Vec<Badge> = all
-        .into_iter()
-        .filter(|b| placed.try_place(b.rect))
-        .collect();
+    let mut kept: Vec<Badge> = Vec::new();
+    for (index, p, lines) in wanted {
+        let h = 8.0 * ui + line_h * lines.len() as f64;
+        // Below the name, above it, then beside it (clear of a ~4-character name).
+        let (gap, side) = (16.0 * ui, 44.0 * ui);
+        let candidates = [
+            [p[0] - w / 2.0, p[1] + gap],
+            [p[0] - w / 2.0, p[1] - gap - h],
+            [p[0] + side, p[1] - h / 2.0],
+            [p[0] - side - w, p[1] - h / 2.0],
+        ];
+        let rect = candidates
+            .into_iter()
+            .map(|[x, y]| [x, y, x + w, y + h])
+            .enumerate()
+            // Badges may touch by up to 2 px.
+            .find(|(_, r)| placed.try_place([r[0] + 1.0, r[1] + 1.0, r[2] - 1.0, r[3] - 1.0]));
+        if let Some((slot, rect)) = rect {
+            kept.push(Badge {
+                index,
+                rect,
+                lines,
+                anchor: p,
+                below: slot == 0,
+            });
+        }
+    }
     kept.sort_by_key(|b| b.index);
     kept
 }
@@ -123,6 +136,21 @@ fn draw_badges(ctx: &Ctx, badges: &[Badge], ui: f64, lang: Lang) {
     ctx.set_text_baseline("middle");
     for b in badges {
         let [x0, y0, x1, y1] = b.rect;
+        if !b.below {
+            // Leader line from the subdistrict's name to the badge's nearest edge.
+            let (ax, ay) = (b.anchor[0], b.anchor[1]);
+            let (tx, ty) = (ax.clamp(x0, x1), ay.clamp(y0, y1));
+            ctx.begin_path();
+            ctx.move_to(ax, ay);
+            ctx.line_to(tx, ty);
+            ctx.set_stroke_style_str("rgba(255,224,138,0.8)");
+            ctx.set_line_width(1.5 * ui);
+            ctx.stroke();
+            ctx.begin_path();
+            let _ = ctx.arc(ax, ay, 2.5 * ui, 0.0, std::f64::consts::TAU);
+            ctx.set_fill_style_str("#ffe08a");
+            ctx.fill();
+        }
         ctx.begin_path();
         let _ = ctx.round_rect_with_f64(x0, y0, x1 - x0, y1 - y0, 6.0 * ui);
         ctx.set_fill_style_str("rgba(6,14,30,0.86)");
