@@ -59,7 +59,9 @@ pub struct Badge {
 pub fn badges(cam: &Camera, admin: &AdminSummary, layers: &[&'static str]) -> Vec<Badge> {
     let ui = ui_scale(cam.width);
     let (line_h, w) = (20.0 * ui, 128.0 * ui);
-    let mut wanted: Vec<(usize, [f64; 2], Vec<(&'static str, u32)>)> = (0..admin.at.len())
+    // (subdistrict, label point on screen, lines)
+    type Wanted = (usize, [f64; 2], Vec<(&'static str, u32)>);
+    let mut wanted: Vec<Wanted> = (0..admin.at.len())
         .filter_map(|i| {
             let lines: Vec<(&'static str, u32)> = layers
                 .iter()
