@@ -14,7 +14,6 @@ use pingan_model::projection::to_world;
 use pingan_model::viewport::{scale_bar, Camera, ViewState, DISTRICT_LONLAT_BBOX};
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -123,22 +122,6 @@ fn request_frame() {
     });
 }
 
-/// A hash of everything drawn on the base surface (not the camera).
-fn base_version(state: &AppState, layers: &[SceneLayer]) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    for l in layers
-        .iter()
-        .filter(|l| matches!(*l.data, LayerData::Areas(_)))
-    {
-        l.id.hash(&mut h);
-        (Arc::as_ptr(&l.data) as usize).hash(&mut h);
-    }
-    state.lang.get_untracked().hash(&mut h);
-    (Arc::as_ptr(&state.breaks.get_untracked()) as usize).hash(&mut h);
-    (Arc::as_ptr(&state.grid_counts.get_untracked()) as usize).hash(&mut h);
-    h.finish()
-}
-
 fn draw_frame() {
     let Some((state, canvas_ref)) = STATE.with(|s| *s.borrow()) else {
         return;
@@ -154,7 +137,6 @@ fn draw_frame() {
     let scene = Scene {
         cam: state.camera.get_untracked(),
         dpr: state.dpr.get_untracked(),
-        base_version: base_version(&state, &layers),
         layers,
         lang: state.lang.get_untracked(),
         grid_counts: state.grid_counts.get_untracked(),
@@ -562,13 +544,11 @@ fn hover_text(state: AppState, hit: Hit) -> String {
             let Some(e) = state.entry(layer) else {
                 return String::new();
             };
-            // The tooltip shows only the title: no grid-id lookup per pointer move.
-            let d = e.data.with_untracked(|d| {
-                d.as_ref()
-                    .and_then(|d| inspect::details(layer, d, key, lang, state.now, &[]))
-            });
-            match d {
-                Some(d) => format!("{} · {}", d.title, lang.pick(e.def.name, e.def.name_en)),
+            let title = e
+                .data
+                .with_untracked(|d| d.as_ref().and_then(|d| inspect::title(d, key, lang)));
+            match title {
+                Some(t) => format!("{} · {}", t, lang.pick(e.def.name, e.def.name_en)),
                 None => String::new(),
             }
         }

@@ -11,13 +11,10 @@ pub fn t(lang: Lang, key: &str) -> &'static str {
         "zoom_in" => ("放大", "Zoom in"),
         "zoom_out" => ("缩小", "Zoom out"),
         "fit" => ("全区", "Whole district"),
-        "details" => ("详情", "Details"),
         "close" => ("关闭", "Close"),
         "failed" => ("加载失败", "Failed"),
         "pending" => ("加载中…", "Loading…"),
-        "layer" => ("图层", "Layer"),
         "bin_hint" => ("点击放大查看", "click to zoom in"),
-        "items" => ("个", "items"),
         "url_problem" => ("链接参数有误", "Ignored URL parameter"),
         _ => ("?", "?"),
     };

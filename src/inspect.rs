@@ -125,6 +125,28 @@ pub struct Details {
     pub rows: Vec<(String, String, String)>,
 }
 
+/// A feature's title: its name (in the language), a case's category and number,
+/// or its id. Cheap: the tooltip calls it on every pointer move.
+pub fn title(data: &LayerData, key: u32, lang: Lang) -> Option<String> {
+    match data {
+        LayerData::Points(p) if !p.cases.is_empty() => {
+            let c = p.cases.get(key as usize)?;
+            Some(format!("{} {}", c.category.label(lang), c.number()))
+        }
+        LayerData::Points(p) => feature_title(p.features.get(key as usize)?, lang),
+        LayerData::Areas(a) => feature_title(a.features.get(key as usize)?, lang),
+    }
+}
+
+fn feature_title(f: &pingan_model::geojson_io::Feature, lang: Lang) -> Option<String> {
+    let name = crate::render::label_text(f, lang);
+    Some(if name.is_empty() {
+        f.id.clone().unwrap_or_default()
+    } else {
+        name
+    })
+}
+
 pub fn details(
     layer: &'static str,
     data: &LayerData,
@@ -163,7 +185,7 @@ pub fn details(
             Some(Details {
                 layer,
                 id: c.number(),
-                title: format!("{} {}", c.category.label(lang), c.number()),
+                title: title(data, key, lang)?,
                 rows: rows
                     .into_iter()
                     .map(|(k, v)| {
@@ -187,7 +209,7 @@ fn feature_details(
     lang: Lang,
 ) -> Option<Details> {
     let id = f.id.clone().unwrap_or_default();
-    let title = crate::render::label_text(f, lang);
+    let title = feature_title(f, lang)?;
     let mut rows: Vec<(String, String, String)> = Vec::new();
     if !f.properties.contains_key("id") && !id.is_empty() {
         rows.push(("id".into(), key_label("id", lang), id.clone()));
@@ -207,7 +229,7 @@ fn feature_details(
     }
     Some(Details {
         layer,
-        title: if title.is_empty() { id.clone() } else { title },
+        title,
         id,
         rows,
     })

@@ -28,7 +28,29 @@ const MARGIN: f64 = 320.0;
 /// The zoom as if the screen were 1920 px wide: thresholds use it so that a
 /// 4K wall (which fits the district at a higher zoom) shows what 1080p shows.
 pub fn effective_zoom(cam: &Camera) -> f64 {
-    cam.zoom - ui_scale(cam.width).log2()
+    effective(cam.zoom, ui_scale(cam.width))
+}
+
+/// `effective_zoom` given the screen's UI scale — for the surfaces' wider
+/// cameras, whose own width is not the screen's.
+pub fn effective(zoom: f64, ui: f64) -> f64 {
+    zoom - ui.log2()
+}
+
+/// A cache key over layers' data (identity of each `Arc`) and anything else
+/// the surface shows (see the invariant on surface keys in ARCHITECTURE.md).
+fn surface_key<'a>(
+    layers: impl Iterator<Item = &'a SceneLayer>,
+    extra: impl std::hash::Hash,
+) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for l in layers {
+        l.id.hash(&mut h);
+        (Arc::as_ptr(&l.data) as usize).hash(&mut h);
+    }
+    extra.hash(&mut h);
+    h.finish()
 }
 
 /// Below this effective zoom the aggregated point layers are summarised per
@@ -209,8 +231,6 @@ pub struct Scene {
     /// Cases per grid (index = grid position) and the choropleth breaks.
     pub grid_counts: Arc<Vec<u32>>,
     pub breaks: Arc<Vec<f64>>,
-    /// Bumped whenever anything drawn on the base changes.
-    pub base_version: u64,
     pub selected: Option<(&'static str, u32)>,
     /// Per-subdistrict counts for the district-scale view.
     pub admin: Arc<AdminSummary>,
@@ -374,9 +394,20 @@ impl Renderer {
         }
         let ui = ui_scale(cam.width);
         let admin = admin_mode(&cam, &scene.admin);
+        let base_version = surface_key(
+            scene
+                .layers
+                .iter()
+                .filter(|l| matches!(*l.data, LayerData::Areas(_))),
+            (
+                scene.lang,
+                Arc::as_ptr(&scene.breaks) as usize,
+                Arc::as_ptr(&scene.grid_counts) as usize,
+            ),
+        );
         let base_rendered = self
             .base
-            .ensure(&cam, dpr, scene.base_version, |ctx, big, drawn| {
+            .ensure(&cam, dpr, base_version, |ctx, big, drawn| {
                 render_areas(ctx, big, scene, ui, drawn)
             });
         let mut stats = FrameStats {
@@ -391,16 +422,7 @@ impl Renderer {
             .filter(|l| matches!(*l.data, LayerData::Points(_)))
             .filter(|l| !(admin && AGGREGATED.contains(&l.id)))
             .collect();
-        let points_version = {
-            use std::hash::{Hash, Hasher};
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            for l in &point_layers {
-                l.id.hash(&mut h);
-                (Arc::as_ptr(&l.data) as usize).hash(&mut h);
-            }
-            scene.lang.hash(&mut h);
-            h.finish()
-        };
+        let points_version = surface_key(point_layers.iter().copied(), scene.lang);
         stats.points_rendered = self
             .points
             .ensure(&cam, dpr, points_version, |ctx, big, drawn| {
@@ -544,7 +566,7 @@ fn draw_areas(
     let visible: Vec<u32> = a.index.query(view).collect();
     // Thresholds by effective zoom; `cam` is the wider base camera, so take
     // the UI scale from the screen.
-    let z = cam.zoom - ui_scale(scene.cam.width).log2();
+    let z = effective(cam.zoom, ui_scale(scene.cam.width));
     // Fill, grouped by colour so each colour is one path and one fill call.
     let fill_of = |i: u32| -> Option<&'static str> {
         match id {
@@ -692,7 +714,7 @@ fn draw_area_labels(
 ) {
     // The base camera is wider than the screen: derive the effective zoom from
     // the screen's UI scale, not from `cam`.
-    let z = cam.zoom - ui.log2();
+    let z = effective(cam.zoom, ui);
     let (size, weight, colour, show) = match id {
         "subdistricts" => (18.0, "700", "#ffe9a8", z < 14.0),
         "communities" => (13.0, "500", "#dbe6ff", (12.3..16.5).contains(&z)),
@@ -856,7 +878,7 @@ pub fn draw_points(
     lang: Lang,
 ) -> usize {
     let view = cam.world_bbox(30.0);
-    if (cam.zoom - ui.log2()) < bin_below_zoom(id) {
+    if effective(cam.zoom, ui) < bin_below_zoom(id) {
         let zi = cam.zoom.floor() as i32;
         let bins = p.bins(zi, ui);
         let mut by_size: Vec<([f64; 2], u32)> = bins
@@ -881,7 +903,7 @@ pub fn draw_points(
     // Individual points, grouped by symbol so each group is one path.
     let mut groups: std::collections::BTreeMap<(u8, u8), Vec<[f64; 2]>> = Default::default();
     let mut n = 0;
-    let eff = cam.zoom - ui.log2();
+    let eff = effective(cam.zoom, ui);
     for (k, w) in p.index.query(&view) {
         if !point_shown(id, p, k, eff) {
             continue;
