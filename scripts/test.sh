@@ -2,8 +2,8 @@
 # Ping'an Map's whole test suite, from a clean checkout:
 #   1. installs what is missing (scripts/setup.sh: Rust tools; in the background, Chromium,
 #      CJK fonts and e2e/node_modules),
-#   2. `cargo test` (model, server, datagen),
-#   3. generates data/, builds the release server and the front end,
+#   2. generates data/ (seeded, ~2 s), then `cargo test` (model, server, datagen, app logic),
+#   3. builds the release server and the front end,
 #   4. (waits for the test dependencies)
 #   5. the app's wasm tests, when it has any (wasm-bindgen-test-runner, chromedriver),
 #   6. starts two servers on free ports: one on the real data, one on a copy with a
@@ -67,7 +67,9 @@ DEPS_PID=$!
 phase "checking build tools"
 pingan_tools
 
-# --- 2. native tests ---------------------------------------------------------------------------
+# --- 2. data (some native tests read the generated data), native tests --------------------------
+phase "generating data/ if needed"
+pingan_data
 phase "cargo test (model, server, datagen)"
 set +e
 cargo test --color never 2>&1 | tee "$LOGS/cargo-test.log"
@@ -81,9 +83,7 @@ if ((rc != 0 && CARGO_FAILED == 0)); then
   fail_phase "cargo test exited $rc (build error?)"
 fi
 
-# --- 3. data, server, front end ------------------------------------------------------------------
-phase "generating data/ if needed"
-pingan_data
+# --- 3. server, front end ------------------------------------------------------------------------
 phase "building pingan-server (release)"
 cargo build --release -p pingan-server || die "cargo build --release -p pingan-server failed"
 phase "building the front end"

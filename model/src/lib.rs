@@ -14,6 +14,8 @@
 //! - [`layers`]: the layer catalogue and the manifest served to the app.
 //! - [`analysis`]: choropleth classes, green coverage, the 300 m/500 m standard.
 //! - [`labels`]: readable labels for property keys.
+//! - [`live`]: live entities, the event log and WebSocket protocol, status
+//!   machine, sensor thresholds with hysteresis, dispatch rules.
 //! - [`time`]: China Standard Time formatting.
 //! - [`viewport`]: the camera (pan/zoom/fit maths), scale bar, URL view state.
 
@@ -25,6 +27,7 @@ pub mod geojson_io;
 pub mod index;
 pub mod labels;
 pub mod layers;
+pub mod live;
 pub mod projection;
 pub mod time;
 pub mod viewport;

@@ -12,11 +12,15 @@
 //! `Arc` so that the live WebSocket stream can hang off it later.
 //! The HTTP contract is written down in `docs/api.md`.
 
+pub mod api;
 pub mod error;
 pub mod files;
+pub mod hub;
 pub mod layers;
 pub mod mime;
 pub mod paths;
+pub mod store;
+pub mod ws;
 
 use crate::error::ApiError;
 use crate::files::{respond, FileCache, LoadError, ServeOptions};
@@ -123,6 +127,8 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/api/health", get(health))
         .route("/api/layers", get(layers))
+        .merge(api::routes())
+        .merge(ws::routes())
         .route("/api", any(api_not_found))
         .route("/api/", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
