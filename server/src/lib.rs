@@ -17,6 +17,7 @@ pub mod error;
 pub mod files;
 pub mod hub;
 pub mod layers;
+pub mod live;
 pub mod mime;
 pub mod paths;
 pub mod store;
