@@ -154,7 +154,7 @@ pingan_frontend() {
 
 # --- running the server ----------------------------------------------------------------------
 
-# pingan_start_server NAME DATA_DIR LOGFILE: starts the release pingan-server (build it first:
+# pingan_start_server NAME DATA_DIR LOGFILE [ARGS...]: starts the release pingan-server (build it first:
 # cargo build --release -p pingan-server) on 127.0.0.1 and a free port, in the background, and
 # waits for its `listening on http://ADDR` line. Sets PINGAN_SERVER_PID and PINGAN_SERVER_URL;
 # Every server started is remembered in PINGAN_SERVER_PIDS; pingan_stop_servers stops them
@@ -173,10 +173,11 @@ pingan_stop_servers() {
 
 pingan_start_server() {
   local name="$1" data_dir="$2" logf="$3" addr="" i pid
+  shift 3
   local bin="$PINGAN_ROOT/target/release/pingan-server"
   [[ -x "$bin" ]] || die "server binary not found at $bin (cargo build --release -p pingan-server)"
   mkdir -p "$(dirname "$logf")"
-  "$bin" --host 127.0.0.1 --port 0 --data-dir "$data_dir" --dist-dir "$PINGAN_ROOT/dist" \
+  "$bin" --host 127.0.0.1 --port 0 --data-dir "$data_dir" --dist-dir "$PINGAN_ROOT/dist" "$@" \
     >"$logf" 2>&1 </dev/null &
   pid=$!
   PINGAN_SERVER_PID=$pid

@@ -120,8 +120,11 @@ if grep -rqs 'wasm_bindgen_test' src tests 2>/dev/null; then
 fi
 
 # --- 6. servers ------------------------------------------------------------------------------------
+# Each server gets a fresh live database of its own (seeded from its data dir at start) and no
+# simulator, so that what the browser tests see is only what they post.
 start_server() {
-  pingan_start_server "$1" "$2" "$LOGS/server-$1.log"
+  rm -f "$DB_DIR/live-$1.sqlite"*
+  pingan_start_server "$1" "$2" "$LOGS/server-$1.log" --db "$DB_DIR/live-$1.sqlite"
   SERVER_URL="$PINGAN_SERVER_URL"
 }
 
@@ -129,7 +132,10 @@ start_server() {
 BROKEN_LAYER="sentinels"
 BROKEN_FILE="sentinels.geojson"
 BROKEN_DIR="$(mktemp -d "${TMPDIR:-/tmp}/pingan-broken-data.XXXXXX")"
+DB_DIR="$BROKEN_DIR/db"
+mkdir -p "$DB_DIR"
 for f in "$PINGAN_ROOT"/data/*; do
+  case "$f" in *.sqlite | *.sqlite-*) continue ;; esac
   ln -s "$f" "$BROKEN_DIR/$(basename "$f")"
 done
 rm -f "$BROKEN_DIR/$BROKEN_FILE"
