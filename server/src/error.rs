@@ -20,8 +20,13 @@ pub enum ApiError {
     #[error("{0}")]
     NotFound(String),
     /// The route exists but not for this method.
-    #[error("{method} is not allowed on {path}; it answers GET and HEAD only")]
-    MethodNotAllowed { method: String, path: String },
+    #[error("{method} is not allowed on {path}; it answers {} only", allowed_words(.allow))]
+    MethodNotAllowed {
+        method: String,
+        path: String,
+        /// The `Allow` header value, e.g. `GET, HEAD`.
+        allow: &'static str,
+    },
     /// The declared request body is over the limit.
     #[error("the request body of {len} bytes is over the limit of {limit} bytes")]
     PayloadTooLarge { len: u64, limit: usize },
@@ -41,6 +46,52 @@ pub enum ApiError {
     /// A bug or a failed background task.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The body is not JSON at all (syntax error, truncated).
+    #[error("the body is not valid JSON: {0}")]
+    BadJson(String),
+    /// A field, path segment or query parameter has the wrong shape (missing,
+    /// unknown, wrong type, unknown code). `field` names it.
+    #[error("{field}: {detail}")]
+    BadField { field: String, detail: String },
+    /// Well-formed but not acceptable (out of range, outside the district,
+    /// empty text). `field` names it.
+    #[error("{field}: {detail}")]
+    Invalid { field: String, detail: String },
+    /// No such case/alert/hazard.
+    #[error("{0}")]
+    NoSuchEntity(String),
+    /// The change is not allowed in the current state.
+    #[error("{0}")]
+    Conflict(String),
+    /// The body is not `application/json`.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// The body (read as it streams) is over the endpoint's limit.
+    #[error("{what} is over the limit of {limit}")]
+    TooLarge { what: String, limit: String },
+    /// Something the endpoint needs is not available (e.g. dispatch rules).
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// `GET, HEAD` → `GET and HEAD`.
+fn allowed_words(allow: &str) -> String {
+    match allow.rsplit_once(", ") {
+        Some((a, b)) => format!("{a} and {b}"),
+        None => allow.to_string(),
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> ApiError {
+        use crate::store::StoreError;
+        match e {
+            StoreError::NotFound { .. } => ApiError::NoSuchEntity(e.to_string()),
+            StoreError::Conflict(m) => ApiError::Conflict(m),
+            StoreError::Invalid { field, detail } => ApiError::Invalid { field, detail },
+            StoreError::Backend(m) => ApiError::Internal(format!("storage: {m}")),
+        }
+    }
 }
 
 /// The JSON body of every error response.
@@ -63,6 +114,14 @@ impl ApiError {
             ApiError::FrontendNotBuilt { .. } => "frontend_not_built",
             ApiError::Read { .. } => "read_failed",
             ApiError::Internal(_) => "internal",
+            ApiError::BadJson(_) => "bad_json",
+            ApiError::BadField { .. } => "bad_request",
+            ApiError::Invalid { .. } => "invalid",
+            ApiError::NoSuchEntity(_) => "not_found",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::TooLarge { .. } => "payload_too_large",
+            ApiError::Unavailable(_) => "unavailable",
         }
     }
 
@@ -74,6 +133,13 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::FrontendNotBuilt { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Read { .. } | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::BadJson(_) | ApiError::BadField { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::NoSuchEntity(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -99,8 +165,8 @@ impl IntoResponse for ApiError {
         let mut res = (status, Json(self.body())).into_response();
         let headers = res.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if status == StatusCode::METHOD_NOT_ALLOWED {
-            headers.insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        if let ApiError::MethodNotAllowed { allow, .. } = &self {
+            headers.insert(header::ALLOW, HeaderValue::from_static(allow));
         }
         res
     }

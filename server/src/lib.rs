@@ -3,7 +3,9 @@
 //! The companion server of Ping'an Map (平安地图). It serves
 //!
 //! - `GET /api/layers`: the layer manifest (every catalogue layer, validated),
-//! - `GET /api/health`: liveness and how many layers are usable,
+//! - `GET /api/health`: liveness, how many layers are usable, store counts,
+//! - the live API (`api.rs`): cases, transitions, readings, alerts, hazards,
+//!   `GET /api/live`, and the WebSocket stream (`ws.rs`),
 //! - `GET /data/<file>`: the layer files, precompressed, with ETags,
 //! - everything else from `dist/`, trunk's build of the browser app.
 //!
@@ -16,17 +18,24 @@ pub mod api;
 pub mod error;
 pub mod files;
 pub mod hub;
+pub mod intake;
 pub mod layers;
 pub mod live;
 pub mod mime;
 pub mod paths;
+pub mod sim;
 pub mod store;
 pub mod ws;
 
 use crate::error::ApiError;
 use crate::files::{respond, FileCache, LoadError, ServeOptions};
+use crate::intake::GridLocator;
 use crate::layers::Layers;
+use crate::live::Live;
 use crate::paths::{extension, safe_segments};
+use crate::store::seed::Seed;
+use crate::store::sqlite::SqliteStore;
+use crate::store::Counts;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
@@ -35,6 +44,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::{Json, Router};
 use pingan_model::layers::{Manifest, LAYERS};
+use pingan_model::live::DispatchRules;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -56,6 +66,36 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// trunk's output: `index.html` and the hashed JS/WASM/CSS.
     pub dist_dir: PathBuf,
+    /// The live store's SQLite file; `<data_dir>/live.sqlite` when `None`.
+    pub db_path: Option<PathBuf>,
+}
+
+impl Config {
+    pub fn new(data_dir: impl Into<PathBuf>, dist_dir: impl Into<PathBuf>) -> Config {
+        Config {
+            data_dir: data_dir.into(),
+            dist_dir: dist_dir.into(),
+            db_path: None,
+        }
+    }
+
+    /// The live store's file.
+    pub fn db_path(&self) -> PathBuf {
+        self.db_path
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("live.sqlite"))
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("the live store {path}: {source}")]
+    Store {
+        path: String,
+        #[source]
+        source: store::StoreError,
+    },
 }
 
 /// Everything the handlers share. Cheap to clone.
@@ -69,19 +109,86 @@ struct Inner {
     config: Config,
     files: Arc<FileCache>,
     layers: Layers,
+    live: Arc<Live>,
+    grids: Arc<GridLocator>,
+    rules: Option<Arc<DispatchRules>>,
 }
 
 impl AppState {
-    pub fn new(config: Config) -> AppState {
+    /// Opens the live store (creating, migrating and seeding it from the
+    /// data directory on first start), the grid locator and the dispatch
+    /// rules. Blocking: seeding a new store takes a second or two.
+    ///
+    /// Missing or broken grids/rules/seed files are logged and leave that
+    /// part empty (cases cannot be located or routed without them); only a
+    /// store that cannot be opened is an error.
+    pub fn open(config: Config) -> Result<AppState, StartError> {
         let files = Arc::new(FileCache::default());
         let layers = Layers::new(config.data_dir.clone(), files.clone());
-        AppState {
+        let grids = match GridLocator::load(&config.data_dir.join("grids.geojson")) {
+            Ok(g) => g,
+            Err(e) => {
+                tracing::warn!(error = %e, "no grids: reported cases cannot be located");
+                GridLocator::default()
+            }
+        };
+        let rules = match intake::load_rules(&config.data_dir.join("dispatch_rules.json")) {
+            Ok(r) => Some(Arc::new(r)),
+            Err(e) => {
+                tracing::warn!(error = %e, "no dispatch rules: reported cases cannot be routed");
+                None
+            }
+        };
+        let path = config.db_path();
+        let fail = |source| StartError::Store {
+            path: path.display().to_string(),
+            source,
+        };
+        let db = SqliteStore::open(&path).map_err(fail)?;
+        if !db.is_seeded().map_err(fail)? {
+            let started = std::time::Instant::now();
+            let seed = Seed::load(&config.data_dir, &grids, live::now_ms() / 1000);
+            for p in &seed.problems {
+                tracing::warn!(problem = %p, "seeding: part of the data skipped");
+            }
+            if let Some(r) = db.seed(&seed).map_err(fail)? {
+                tracing::info!(
+                    cases = r.cases,
+                    transitions = r.transitions,
+                    sensors = r.sensors,
+                    alerts = r.alerts,
+                    hazards = r.hazards,
+                    ms = started.elapsed().as_millis() as u64,
+                    "seeded the live store from the data directory"
+                );
+            }
+        }
+        let live = Live::new(Arc::new(db)).map_err(fail)?;
+        Ok(AppState {
             inner: Arc::new(Inner {
                 config,
                 files,
                 layers,
+                live: Arc::new(live),
+                grids: Arc::new(grids),
+                rules,
             }),
-        }
+        })
+    }
+
+    /// The live service: the store and the broadcast hub.
+    pub fn live(&self) -> &Arc<Live> {
+        &self.inner.live
+    }
+
+    /// The grids, for locating reports.
+    pub fn grids(&self) -> &Arc<GridLocator> {
+        &self.inner.grids
+    }
+
+    /// The dispatch rules, when `dispatch_rules.json` was readable.
+    pub fn rules(&self) -> Option<&Arc<DispatchRules>> {
+        self.inner.rules.as_ref()
     }
 
     pub fn config(&self) -> &Config {
@@ -121,6 +228,10 @@ pub struct Health {
     pub status: String,
     pub layers_ok: usize,
     pub layers_failed: usize,
+    /// Rows in the live store and the newest sequence number.
+    pub store: Counts,
+    /// The newest sequence number of the event log (= `store.head`).
+    pub head: u64,
 }
 
 /// The whole HTTP service.
@@ -169,10 +280,16 @@ pub fn app(state: AppState) -> Router {
 async fn health(State(state): State<AppState>) -> Result<Response, ApiError> {
     let manifest = state.manifest().await?;
     let failed = manifest.layers.iter().filter(|l| l.error.is_some()).count();
+    let live = state.live().clone();
+    let store = tokio::task::spawn_blocking(move || live.store().counts())
+        .await
+        .map_err(ApiError::from_join)??;
     let body = Health {
         status: "ok".into(),
         layers_ok: manifest.layers.len() - failed,
         layers_failed: failed,
+        head: store.head,
+        store,
     };
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
 }
@@ -184,7 +301,8 @@ async fn layers(State(state): State<AppState>) -> Result<Response, ApiError> {
 
 async fn api_not_found(uri: Uri) -> ApiError {
     ApiError::NotFound(format!(
-        "there is no API endpoint at {}; the endpoints are GET /api/layers and GET /api/health",
+        "there is no API endpoint at {}; the endpoints are listed in docs/api.md \
+         (e.g. GET /api/layers, GET /api/health, GET /api/cases, GET /api/live)",
         uri.path()
     ))
 }
@@ -192,6 +310,7 @@ async fn api_not_found(uri: Uri) -> ApiError {
 async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
     ApiError::MethodNotAllowed {
         method: method.to_string(),
+        allow: api::allowed_methods(uri.path()),
         path: uri.path().to_string(),
     }
 }

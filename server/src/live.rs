@@ -16,7 +16,9 @@ pub struct Live {
 
 impl std::fmt::Debug for Live {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Live").field("head", &self.hub.head()).finish()
+        f.debug_struct("Live")
+            .field("head", &self.hub.head())
+            .finish()
     }
 }
 

@@ -25,6 +25,30 @@ struct Args {
     /// trunk's build output (index.html and hashed JS/WASM).
     #[arg(long, default_value = "dist")]
     dist_dir: PathBuf,
+    /// The live store (SQLite file); default `<data-dir>/live.sqlite`.
+    #[arg(long)]
+    db: Option<PathBuf>,
+    /// Produce live activity (readings, storms, gas leaks, cases and their
+    /// processing) through the same path as real input.
+    #[arg(long)]
+    simulate: bool,
+    /// Simulated seconds per real second (60 = a simulated minute per second).
+    #[arg(long, default_value_t = 1.0, value_parser = parse_factor)]
+    time_factor: f64,
+    /// Seed of the simulator's random choices.
+    #[arg(long, default_value_t = 2026)]
+    sim_seed: u64,
+}
+
+fn parse_factor(s: &str) -> Result<f64, String> {
+    let f: f64 = s.parse().map_err(|e| format!("{s:?}: {e}"))?;
+    if f.is_finite() && f > 0.0 && f <= 100_000.0 {
+        Ok(f)
+    } else {
+        Err(format!(
+            "{s}: the time factor must be > 0 and at most 100000"
+        ))
+    }
 }
 
 #[tokio::main]
@@ -37,10 +61,19 @@ async fn main() -> anyhow::Result<()> {
         .with_ansi(std::io::stdout().is_terminal())
         .init();
 
-    let state = AppState::new(Config {
+    let config = Config {
         data_dir: args.data_dir.clone(),
         dist_dir: args.dist_dir.clone(),
-    });
+        db_path: args.db.clone(),
+    };
+    let state = tokio::task::spawn_blocking(move || AppState::open(config))
+        .await
+        .context("opening the live store")??;
+    tracing::info!(
+        db = %state.config().db_path().display(),
+        head = state.live().hub().head(),
+        "live store open"
+    );
     // Validate every layer now, so problems show in the log at start.
     let manifest = state.manifest().await.context("validating the layers")?;
     let failed = manifest.layers.iter().filter(|l| l.error.is_some()).count();
@@ -56,6 +89,13 @@ async fn main() -> anyhow::Result<()> {
             "the front end is not built (no index.html); `/` answers 503 until `{}` is run",
             pingan_server::error::BUILD_COMMAND
         );
+    }
+    if args.simulate {
+        let cfg = pingan_server::sim::SimConfig {
+            time_factor: args.time_factor,
+            seed: args.sim_seed,
+        };
+        tokio::spawn(pingan_server::sim::run(state.clone(), cfg));
     }
     let warm = state.clone();
     tokio::spawn(async move { warm.warm_up().await });

@@ -45,7 +45,7 @@ async fn manifest_lists_every_catalogue_layer_with_its_count() {
     let h = send(&app, get("/api/health")).await;
     assert_eq!(h.status, StatusCode::OK);
     assert_eq!(
-        h.json(),
+        health_core(h.json()),
         json!({"status": "ok", "layers_ok": LAYERS.len(), "layers_failed": 0})
     );
 }
@@ -128,7 +128,7 @@ async fn a_broken_file_fails_only_its_layer_with_a_clear_message() {
     }
     let h = send(&app, get("/api/health")).await;
     assert_eq!(
-        h.json(),
+        health_core(h.json()),
         json!({"status": "ok", "layers_ok": 3, "layers_failed": 8})
     );
 
@@ -188,7 +188,7 @@ async fn fixing_a_file_on_disk_is_picked_up_by_the_next_manifest() {
     fx.write("district.geojson", br#"{"type":"Topology","objects":{}}"#);
     let h = send(&app, get("/api/health")).await;
     assert_eq!(
-        h.json(),
+        health_core(h.json()),
         json!({"status": "ok", "layers_ok": LAYERS.len() - 1, "layers_failed": 1})
     );
     assert_eq!(
@@ -216,7 +216,7 @@ async fn a_missing_data_dir_fails_every_layer_but_the_server_answers() {
     }
     let h = send(&app, get("/api/health")).await;
     assert_eq!(
-        h.json(),
+        health_core(h.json()),
         json!({"status": "ok", "layers_ok": 0, "layers_failed": LAYERS.len()})
     );
 }
@@ -263,7 +263,10 @@ async fn unknown_api_routes_are_json_404() {
         let detail = r.assert_error(404, "not_found");
         assert_eq!(
             detail,
-            format!("there is no API endpoint at {uri}; the endpoints are GET /api/layers and GET /api/health")
+            format!(
+                "there is no API endpoint at {uri}; the endpoints are listed in docs/api.md \
+                 (e.g. GET /api/layers, GET /api/health, GET /api/cases, GET /api/live)"
+            )
         );
     }
     let post = Request::builder()

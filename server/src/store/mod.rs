@@ -10,11 +10,12 @@
 //! The store is synchronous (SQLite is an in-process library); callers on the
 //! async runtime go through `tokio::task::spawn_blocking`.
 
+pub mod seed;
 pub mod sqlite;
 
+use pingan_model::cases::CaseRecord;
 use pingan_model::domain::{CaseCategory, CaseStatus, Department, HazardStatus};
 use pingan_model::live::{Case, Event, ReadingIn, Seq, Snapshot, Transition};
-use pingan_model::cases::CaseRecord;
 
 /// A change the live system is asked to make.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,8 +31,15 @@ pub enum Command {
         at: i64,
     },
     /// All-or-nothing: one unknown sensor rejects the whole batch.
-    Readings { readings: Vec<ReadingIn>, at: i64 },
-    AckAlert { id: u64, by: String, at: i64 },
+    Readings {
+        readings: Vec<ReadingIn>,
+        at: i64,
+    },
+    AckAlert {
+        id: u64,
+        by: String,
+        at: i64,
+    },
     HazardStatus {
         id: String,
         status: HazardStatus,

@@ -1,1 +1,1135 @@
-pub struct SqliteStore;
+//! [`SqliteStore`]: the embedded store (SQLite compiled in, one file in the
+//! data directory, `live.sqlite` by default).
+//!
+//! - WAL mode, `synchronous=NORMAL` (a commit survives a process crash; a
+//!   power cut may lose the last few), a busy timeout, foreign keys on.
+//! - One write connection behind a mutex and a small pool of read
+//!   connections: in WAL mode readers never wait for the writer. A read that
+//!   must be consistent with a sequence number (`snapshot`, `case_records`)
+//!   runs in one read transaction, so it sees exactly the commits up to the
+//!   head it reports.
+//! - Schema migrations are numbered ([`MIGRATIONS`]); `PRAGMA user_version`
+//!   is the number applied. Opening applies the missing ones in order, each
+//!   in its own transaction; a database newer than this build is refused.
+//! - The event log (`events`) is append-only; `seq` is its integer primary
+//!   key and each write takes `max(seq) + 1`, so numbers continue across
+//!   restarts. Nothing is ever deleted from it (no pruning yet).
+
+use super::seed::Seed;
+use super::{CaseQuery, Command, Counts, NewCase, Store, StoreError, StoreResult};
+use pingan_model::cases::{CaseRecord, DeptSet};
+use pingan_model::domain::{CaseCategory, CaseStatus, Department, HazardStatus, SensorType};
+use pingan_model::live::{
+    next_level, thresholds, transition_error, Alert, AlertChange, Case, Change, Event, HazardState,
+    Level, SensorState, Seq, Snapshot, Topic, Transition,
+};
+use rusqlite::types::{Type, Value};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// The schema, one migration per entry; entry `i` takes `user_version` from
+/// `i` to `i + 1`. Never edit an applied migration: append a new one.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the initial schema.
+    r#"
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE cases (
+        id INTEGER PRIMARY KEY,
+        category TEXT NOT NULL,
+        lon REAL NOT NULL,
+        lat REAL NOT NULL,
+        grid TEXT,
+        grid_index INTEGER,
+        community TEXT,
+        subdistrict TEXT,
+        description TEXT NOT NULL,
+        reporter TEXT NOT NULL,
+        status TEXT NOT NULL,
+        departments TEXT NOT NULL,      -- comma-separated department codes
+        rule TEXT,
+        reported_at INTEGER NOT NULL,   -- Unix seconds
+        deadline INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX cases_reported_at ON cases (reported_at);
+    CREATE TABLE case_transitions (
+        id INTEGER PRIMARY KEY,
+        case_id INTEGER NOT NULL REFERENCES cases (id),
+        from_status TEXT,
+        to_status TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        by TEXT NOT NULL,
+        note TEXT NOT NULL
+    );
+    CREATE INDEX case_transitions_case ON case_transitions (case_id, id);
+    CREATE TABLE sensors (
+        id TEXT PRIMARY KEY,
+        type TEXT NOT NULL,
+        lon REAL NOT NULL,
+        lat REAL NOT NULL,
+        name TEXT NOT NULL,
+        area TEXT,
+        subdistrict TEXT,
+        value REAL NOT NULL,            -- latest reading
+        at INTEGER NOT NULL,
+        level TEXT NOT NULL
+    );
+    CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        sensor TEXT NOT NULL REFERENCES sensors (id),
+        type TEXT NOT NULL,
+        level TEXT NOT NULL,
+        peak REAL NOT NULL,
+        lon REAL NOT NULL,
+        lat REAL NOT NULL,
+        raised_at INTEGER NOT NULL,
+        cleared_at INTEGER,
+        acked_at INTEGER,
+        acked_by TEXT
+    );
+    -- At most one active alert per sensor.
+    CREATE UNIQUE INDEX alerts_active ON alerts (sensor) WHERE cleared_at IS NULL;
+    CREATE INDEX alerts_cleared ON alerts (cleared_at);
+    CREATE TABLE hazards (
+        id TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        lon REAL NOT NULL,
+        lat REAL NOT NULL,
+        name TEXT NOT NULL,
+        subdistrict TEXT,
+        changed_at INTEGER,             -- NULL until changed after seeding
+        changed_by TEXT,
+        note TEXT
+    );
+    CREATE INDEX hazards_changed ON hazards (changed_at) WHERE changed_at IS NOT NULL;
+    CREATE TABLE hazard_changes (
+        id INTEGER PRIMARY KEY,
+        hazard TEXT NOT NULL REFERENCES hazards (id),
+        from_status TEXT NOT NULL,
+        to_status TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        by TEXT NOT NULL,
+        note TEXT NOT NULL
+    );
+    CREATE TABLE events (
+        seq INTEGER PRIMARY KEY,
+        at_ms INTEGER NOT NULL,
+        topic TEXT NOT NULL,
+        json TEXT NOT NULL              -- pingan_model::live::Event
+    );
+    "#,
+];
+
+/// Read connections kept open for reuse.
+const POOL: usize = 4;
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        StoreError::Backend(e.to_string())
+    }
+}
+
+/// What [`SqliteStore::seed`] stored.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SeedReport {
+    pub cases: usize,
+    pub transitions: usize,
+    pub sensors: usize,
+    pub alerts: usize,
+    pub hazards: usize,
+}
+
+/// The SQLite implementation of [`Store`].
+pub struct SqliteStore {
+    path: PathBuf,
+    write: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    /// Migrations applied by [`SqliteStore::open`] (0 when the file was current).
+    applied: usize,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+fn connect(path: &Path) -> rusqlite::Result<Connection> {
+    let c = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI,
+    )?;
+    c.busy_timeout(Duration::from_secs(5))?;
+    let _mode: String = c.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+    c.pragma_update(None, "synchronous", "NORMAL")?;
+    c.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(c)
+}
+
+/// A pooled read connection, returned to the pool on drop.
+struct Reader<'a> {
+    store: &'a SqliteStore,
+    conn: Option<Connection>,
+}
+
+impl Reader<'_> {
+    fn conn(&mut self) -> StoreResult<&mut Connection> {
+        self.conn
+            .as_mut()
+            .ok_or_else(|| StoreError::Backend("read connection gone".into()))
+    }
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        if let Some(c) = self.conn.take() {
+            let mut pool = self.store.readers.lock().unwrap_or_else(|p| p.into_inner());
+            if pool.len() < POOL {
+                pool.push(c);
+            }
+        }
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and applies the
+    /// missing migrations.
+    pub fn open(path: &Path) -> StoreResult<SqliteStore> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Backend(format!("{}: {e}", dir.display())))?;
+        }
+        let mut conn =
+            connect(path).map_err(|e| StoreError::Backend(format!("{}: {e}", path.display())))?;
+        let applied = migrate(&mut conn)?;
+        Ok(SqliteStore {
+            path: path.to_path_buf(),
+            write: Mutex::new(conn),
+            readers: Mutex::new(Vec::new()),
+            applied,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// How many migrations this open applied.
+    pub fn migrations_applied(&self) -> usize {
+        self.applied
+    }
+
+    /// The schema version of the file.
+    pub fn schema_version(&self) -> StoreResult<usize> {
+        let mut r = self.reader()?;
+        let v: i64 = r
+            .conn()?
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        Ok(v as usize)
+    }
+
+    /// Whether the store was seeded (seeding happens once, on first start).
+    pub fn is_seeded(&self) -> StoreResult<bool> {
+        let mut r = self.reader()?;
+        let seeded = r
+            .conn()?
+            .query_row("SELECT 1 FROM meta WHERE key = 'seeded_at'", [], |_| Ok(()))
+            .optional()?;
+        Ok(seeded.is_some())
+    }
+
+    fn reader(&self) -> StoreResult<Reader<'_>> {
+        let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => connect(&self.path)?,
+        };
+        Ok(Reader {
+            store: self,
+            conn: Some(conn),
+        })
+    }
+
+    fn writer(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A poisoned lock means a writer panicked mid-call; its transaction
+        // was rolled back when dropped, so the connection is usable.
+        self.write.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Stores the seed in one transaction, unless the store was seeded
+    /// before (then returns `None`). Appends no events.
+    pub fn seed(&self, seed: &Seed) -> StoreResult<Option<SeedReport>> {
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let done: Option<String> = tx
+            .query_row("SELECT value FROM meta WHERE key = 'seeded_at'", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if done.is_some() {
+            return Ok(None);
+        }
+        let mut report = SeedReport::default();
+        {
+            let mut ins = tx.prepare(
+                "INSERT OR IGNORE INTO sensors (id, type, lon, lat, name, area, subdistrict, value, at, level)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?;
+            let mut alert = tx.prepare(
+                "INSERT INTO alerts (sensor, type, level, peak, lon, lat, raised_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for s in &seed.sensors {
+                let n = ins.execute(params![
+                    s.id,
+                    s.sensor_type.code(),
+                    s.lon,
+                    s.lat,
+                    s.name,
+                    s.area,
+                    s.subdistrict,
+                    s.value,
+                    seed.now,
+                    level_code(s.level),
+                ])?;
+                report.sensors += n;
+                if n == 1 && s.level != Level::Normal {
+                    alert.execute(params![
+                        s.id,
+                        s.sensor_type.code(),
+                        level_code(s.level),
+                        s.value,
+                        s.lon,
+                        s.lat,
+                        seed.now
+                    ])?;
+                    report.alerts += 1;
+                }
+            }
+            let mut ins = tx.prepare(
+                "INSERT OR IGNORE INTO hazards (id, status, lon, lat, name, subdistrict)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for h in &seed.hazards {
+                report.hazards += ins.execute(params![
+                    h.id,
+                    h.status.code(),
+                    h.lon,
+                    h.lat,
+                    h.name,
+                    h.subdistrict
+                ])?;
+            }
+            let mut ins_case = tx.prepare(&format!(
+                "INSERT OR IGNORE INTO cases ({CASE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+            ))?;
+            let mut ins_tr = tx.prepare(
+                "INSERT INTO case_transitions (case_id, from_status, to_status, at, by, note)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for (c, history) in &seed.cases {
+                if insert_case(&mut ins_case, c)? == 0 {
+                    continue;
+                }
+                report.cases += 1;
+                for t in history {
+                    insert_transition(&mut ins_tr, c.id, t)?;
+                    report.transitions += 1;
+                }
+            }
+        }
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('seeded_at', ?1)",
+            params![seed.now.to_string()],
+        )?;
+        tx.commit()?;
+        Ok(Some(report))
+    }
+}
+
+fn migrate(conn: &mut Connection) -> StoreResult<usize> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let current = current.max(0) as usize;
+    if current > MIGRATIONS.len() {
+        return Err(StoreError::Backend(format!(
+            "the database has schema version {current}, newer than this build's {}; \
+             refusing to open it (use a newer server or another --db)",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+        tx.execute_batch(sql)
+            .map_err(|e| StoreError::Backend(format!("migration {}: {e}", i + 1)))?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "applied schema migration");
+    }
+    Ok(MIGRATIONS.len() - current)
+}
+
+const CASE_COLS: &str = "id, category, lon, lat, grid, grid_index, community, subdistrict, description, reporter, status, departments, rule, reported_at, deadline, updated_at";
+
+fn level_code(l: Level) -> &'static str {
+    match l {
+        Level::Normal => "normal",
+        Level::Warn => "warn",
+        Level::Alarm => "alarm",
+    }
+}
+
+fn level_from(s: &str) -> Option<Level> {
+    match s {
+        "normal" => Some(Level::Normal),
+        "warn" => Some(Level::Warn),
+        "alarm" => Some(Level::Alarm),
+        _ => None,
+    }
+}
+
+fn depts_text(d: &[Department]) -> String {
+    d.iter().map(|d| d.code()).collect::<Vec<_>>().join(",")
+}
+
+fn bad_column(idx: usize, what: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, what.into())
+}
+
+/// A code column decoded with `from`.
+fn coded<T>(row: &Row, idx: usize, from: fn(&str) -> Option<T>) -> rusqlite::Result<T> {
+    let s: String = row.get(idx)?;
+    from(&s).ok_or_else(|| bad_column(idx, format!("unknown code {s:?}")))
+}
+
+fn coded_opt<T>(row: &Row, idx: usize, from: fn(&str) -> Option<T>) -> rusqlite::Result<Option<T>> {
+    let s: Option<String> = row.get(idx)?;
+    match s {
+        None => Ok(None),
+        Some(s) => from(&s)
+            .map(Some)
+            .ok_or_else(|| bad_column(idx, format!("unknown code {s:?}"))),
+    }
+}
+
+fn departments(row: &Row, idx: usize) -> rusqlite::Result<Vec<Department>> {
+    let s: String = row.get(idx)?;
+    s.split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            Department::from_code(p)
+                .ok_or_else(|| bad_column(idx, format!("unknown department {p:?}")))
+        })
+        .collect()
+}
+
+/// A case from a row selected with [`CASE_COLS`].
+fn case_row(row: &Row) -> rusqlite::Result<Case> {
+    let grid_index: Option<i64> = row.get(5)?;
+    Ok(Case {
+        id: row.get(0)?,
+        category: coded(row, 1, CaseCategory::from_code)?,
+        lon: row.get(2)?,
+        lat: row.get(3)?,
+        grid: row.get(4)?,
+        grid_index: grid_index.and_then(|g| u16::try_from(g).ok()),
+        community: row.get(6)?,
+        subdistrict: row.get(7)?,
+        description: row.get(8)?,
+        reporter: row.get(9)?,
+        status: coded(row, 10, CaseStatus::from_code)?,
+        departments: departments(row, 11)?,
+        rule: row.get(12)?,
+        reported_at: row.get(13)?,
+        deadline: row.get(14)?,
+        updated_at: row.get(15)?,
+    })
+}
+
+fn insert_case(stmt: &mut rusqlite::Statement<'_>, c: &Case) -> rusqlite::Result<usize> {
+    stmt.execute(params![
+        c.id,
+        c.category.code(),
+        c.lon,
+        c.lat,
+        c.grid,
+        c.grid_index,
+        c.community,
+        c.subdistrict,
+        c.description,
+        c.reporter,
+        c.status.code(),
+        depts_text(&c.departments),
+        c.rule,
+        c.reported_at,
+        c.deadline,
+        c.updated_at,
+    ])
+}
+
+fn insert_transition(
+    stmt: &mut rusqlite::Statement<'_>,
+    case_id: u32,
+    t: &Transition,
+) -> rusqlite::Result<usize> {
+    stmt.execute(params![
+        case_id,
+        t.from.map(|s| s.code()),
+        t.to.code(),
+        t.at,
+        t.by,
+        t.note
+    ])
+}
+
+fn transition_row(row: &Row) -> rusqlite::Result<Transition> {
+    Ok(Transition {
+        from: coded_opt(row, 0, CaseStatus::from_code)?,
+        to: coded(row, 1, CaseStatus::from_code)?,
+        at: row.get(2)?,
+        by: row.get(3)?,
+        note: row.get(4)?,
+    })
+}
+
+const SENSOR_COLS: &str = "id, type, value, at, level";
+
+fn sensor_row(row: &Row) -> rusqlite::Result<SensorState> {
+    Ok(SensorState {
+        id: row.get(0)?,
+        sensor_type: coded(row, 1, SensorType::from_code)?,
+        value: row.get(2)?,
+        at: row.get(3)?,
+        level: coded(row, 4, level_from)?,
+    })
+}
+
+const ALERT_COLS: &str =
+    "id, sensor, type, level, peak, lon, lat, raised_at, cleared_at, acked_at, acked_by";
+
+fn alert_row(row: &Row) -> rusqlite::Result<Alert> {
+    let id: i64 = row.get(0)?;
+    Ok(Alert {
+        id: id as u64,
+        sensor: row.get(1)?,
+        sensor_type: coded(row, 2, SensorType::from_code)?,
+        level: coded(row, 3, level_from)?,
+        peak: row.get(4)?,
+        lon: row.get(5)?,
+        lat: row.get(6)?,
+        raised_at: row.get(7)?,
+        cleared_at: row.get(8)?,
+        acked_at: row.get(9)?,
+        acked_by: row.get(10)?,
+    })
+}
+
+fn topic_code(t: Topic) -> &'static str {
+    match t {
+        Topic::Cases => "cases",
+        Topic::Sensors => "sensors",
+        Topic::Alerts => "alerts",
+        Topic::Hazards => "hazards",
+    }
+}
+
+/// One command's writes inside its transaction, collecting its events.
+struct Writer<'a> {
+    tx: &'a rusqlite::Transaction<'a>,
+    next_seq: Seq,
+    now_ms: i64,
+    events: Vec<Event>,
+}
+
+impl Writer<'_> {
+    fn emit(&mut self, change: Change) -> StoreResult<()> {
+        let event = Event {
+            seq: self.next_seq,
+            at_ms: self.now_ms,
+            change,
+        };
+        let json = serde_json::to_string(&event)
+            .map_err(|e| StoreError::Backend(format!("serialising event: {e}")))?;
+        self.tx
+            .prepare_cached("INSERT INTO events (seq, at_ms, topic, json) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![
+                event.seq as i64,
+                event.at_ms,
+                topic_code(event.change.topic()),
+                json
+            ])?;
+        self.next_seq += 1;
+        self.events.push(event);
+        Ok(())
+    }
+
+    fn case(&self, id: u32) -> StoreResult<Option<Case>> {
+        Ok(self
+            .tx
+            .prepare_cached(&format!("SELECT {CASE_COLS} FROM cases WHERE id = ?1"))?
+            .query_row([id], case_row)
+            .optional()?)
+    }
+
+    fn report(&mut self, c: NewCase) -> StoreResult<()> {
+        if !c.lon.is_finite() || !c.lat.is_finite() {
+            return Err(StoreError::Invalid {
+                field: "lon/lat".into(),
+                detail: "coordinates must be finite numbers".into(),
+            });
+        }
+        if c.departments.is_empty() {
+            return Err(StoreError::Invalid {
+                field: "departments".into(),
+                detail: "a case needs at least one department".into(),
+            });
+        }
+        let max: Option<i64> = self
+            .tx
+            .query_row("SELECT MAX(id) FROM cases", [], |r| r.get(0))?;
+        let id = u32::try_from(max.unwrap_or(0) + 1)
+            .map_err(|_| StoreError::Conflict("the case id space is exhausted".into()))?;
+        let case = Case {
+            id,
+            category: c.category,
+            lon: c.lon,
+            lat: c.lat,
+            grid: c.grid,
+            grid_index: c.grid_index,
+            community: c.community,
+            subdistrict: c.subdistrict,
+            description: c.description,
+            reporter: c.reporter,
+            status: CaseStatus::Reported,
+            departments: c.departments,
+            rule: c.rule,
+            reported_at: c.reported_at,
+            deadline: c.deadline,
+            updated_at: c.reported_at,
+        };
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "INSERT INTO cases ({CASE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+        ))?;
+        insert_case(&mut stmt, &case)?;
+        drop(stmt);
+        let first = Transition {
+            from: None,
+            to: CaseStatus::Reported,
+            at: case.reported_at,
+            by: case.reporter.clone(),
+            note: String::new(),
+        };
+        insert_transition(&mut *self.transition_stmt()?, id, &first)?;
+        self.emit(Change::CaseReported { case })
+    }
+
+    fn transition_stmt(&self) -> rusqlite::Result<rusqlite::CachedStatement<'_>> {
+        self.tx.prepare_cached(
+            "INSERT INTO case_transitions (case_id, from_status, to_status, at, by, note)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+    }
+
+    fn transition(
+        &mut self,
+        case_id: u32,
+        to: CaseStatus,
+        by: String,
+        note: String,
+        at: i64,
+    ) -> StoreResult<()> {
+        let mut case = self.case(case_id)?.ok_or_else(|| StoreError::NotFound {
+            what: "case",
+            id: case_id.to_string(),
+        })?;
+        if let Some(why) = transition_error(case.status, to) {
+            return Err(StoreError::Conflict(format!("case {case_id}: {why}")));
+        }
+        let t = Transition {
+            from: Some(case.status),
+            to,
+            at,
+            by,
+            note,
+        };
+        self.tx
+            .prepare_cached("UPDATE cases SET status = ?2, updated_at = ?3 WHERE id = ?1")?
+            .execute(params![case_id, to.code(), at])?;
+        insert_transition(&mut *self.transition_stmt()?, case_id, &t)?;
+        case.status = to;
+        case.updated_at = at;
+        self.emit(Change::CaseTransitioned {
+            case,
+            transition: t,
+        })
+    }
+
+    fn active_alert(&self, sensor: &str) -> StoreResult<Option<Alert>> {
+        Ok(self
+            .tx
+            .prepare_cached(&format!(
+                "SELECT {ALERT_COLS} FROM alerts WHERE sensor = ?1 AND cleared_at IS NULL"
+            ))?
+            .query_row([sensor], alert_row)
+            .optional()?)
+    }
+
+    fn alert(&self, id: u64) -> StoreResult<Option<Alert>> {
+        Ok(self
+            .tx
+            .prepare_cached(&format!("SELECT {ALERT_COLS} FROM alerts WHERE id = ?1"))?
+            .query_row([id as i64], alert_row)
+            .optional()?)
+    }
+
+    fn readings(
+        &mut self,
+        readings: Vec<pingan_model::live::ReadingIn>,
+        at: i64,
+    ) -> StoreResult<()> {
+        if readings.is_empty() {
+            return Err(StoreError::Invalid {
+                field: "readings".into(),
+                detail: "the batch is empty".into(),
+            });
+        }
+        // Check the whole batch first, so a bad entry stores nothing.
+        struct Meta {
+            sensor_type: SensorType,
+            lon: f64,
+            lat: f64,
+        }
+        let mut metas = Vec::with_capacity(readings.len());
+        for (i, r) in readings.iter().enumerate() {
+            if !r.value.is_finite() {
+                return Err(StoreError::Invalid {
+                    field: format!("readings[{i}].value"),
+                    detail: format!("{} is not a finite number", r.value),
+                });
+            }
+            let meta = self
+                .tx
+                .prepare_cached("SELECT type, lon, lat FROM sensors WHERE id = ?1")?
+                .query_row([&r.sensor], |row| {
+                    Ok(Meta {
+                        sensor_type: coded(row, 0, SensorType::from_code)?,
+                        lon: row.get(1)?,
+                        lat: row.get(2)?,
+                    })
+                })
+                .optional()?;
+            match meta {
+                Some(m) => metas.push(m),
+                None => {
+                    return Err(StoreError::Invalid {
+                        field: format!("readings[{i}].sensor"),
+                        detail: format!("no sensor {:?}", r.sensor),
+                    })
+                }
+            }
+        }
+        let mut states: Vec<SensorState> = Vec::new();
+        let mut alert_changes: Vec<(Alert, AlertChange)> = Vec::new();
+        for (r, meta) in readings.iter().zip(metas) {
+            let when = r.at.unwrap_or(at);
+            let prev: String = self
+                .tx
+                .prepare_cached("SELECT level FROM sensors WHERE id = ?1")?
+                .query_row([&r.sensor], |row| row.get(0))?;
+            let prev = level_from(&prev).unwrap_or(Level::Normal);
+            let level = next_level(prev, r.value, thresholds(meta.sensor_type));
+            self.tx
+                .prepare_cached("UPDATE sensors SET value = ?2, at = ?3, level = ?4 WHERE id = ?1")?
+                .execute(params![r.sensor, r.value, when, level_code(level)])?;
+            let state = SensorState {
+                id: r.sensor.clone(),
+                sensor_type: meta.sensor_type,
+                value: r.value,
+                at: when,
+                level,
+            };
+            match states.iter_mut().find(|s| s.id == state.id) {
+                Some(s) => *s = state,
+                None => states.push(state),
+            }
+            match self.active_alert(&r.sensor)? {
+                Some(mut a) => {
+                    if level == Level::Normal {
+                        a.cleared_at = Some(when);
+                        self.tx
+                            .prepare_cached("UPDATE alerts SET cleared_at = ?2 WHERE id = ?1")?
+                            .execute(params![a.id as i64, when])?;
+                        alert_changes.push((a, AlertChange::Cleared));
+                    } else {
+                        let peak = a.peak.max(r.value);
+                        let changed = level != a.level;
+                        if changed || peak != a.peak {
+                            a.level = level;
+                            a.peak = peak;
+                            self.tx
+                                .prepare_cached(
+                                    "UPDATE alerts SET level = ?2, peak = ?3 WHERE id = ?1",
+                                )?
+                                .execute(params![a.id as i64, level_code(level), peak])?;
+                        }
+                        if changed {
+                            alert_changes.push((a, AlertChange::Level));
+                        }
+                    }
+                }
+                None if level != Level::Normal => {
+                    self.tx
+                        .prepare_cached(
+                            "INSERT INTO alerts (sensor, type, level, peak, lon, lat, raised_at)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        )?
+                        .execute(params![
+                            r.sensor,
+                            meta.sensor_type.code(),
+                            level_code(level),
+                            r.value,
+                            meta.lon,
+                            meta.lat,
+                            when
+                        ])?;
+                    let id = self.tx.last_insert_rowid() as u64;
+                    alert_changes.push((
+                        Alert {
+                            id,
+                            sensor: r.sensor.clone(),
+                            sensor_type: meta.sensor_type,
+                            level,
+                            peak: r.value,
+                            lon: meta.lon,
+                            lat: meta.lat,
+                            raised_at: when,
+                            cleared_at: None,
+                            acked_at: None,
+                            acked_by: None,
+                        },
+                        AlertChange::Raised,
+                    ));
+                }
+                None => {}
+            }
+        }
+        self.emit(Change::Readings { sensors: states })?;
+        for (alert, change) in alert_changes {
+            self.emit(Change::Alert { alert, change })?;
+        }
+        Ok(())
+    }
+
+    fn ack(&mut self, id: u64, by: String, at: i64) -> StoreResult<()> {
+        let mut a = self.alert(id)?.ok_or_else(|| StoreError::NotFound {
+            what: "alert",
+            id: id.to_string(),
+        })?;
+        if let (Some(when), Some(who)) = (a.acked_at, a.acked_by.as_deref()) {
+            return Err(StoreError::Conflict(format!(
+                "alert {id} was already acknowledged by {who} at {}",
+                pingan_model::time::iso_cst(when)
+            )));
+        }
+        self.tx
+            .prepare_cached("UPDATE alerts SET acked_at = ?2, acked_by = ?3 WHERE id = ?1")?
+            .execute(params![id as i64, at, by])?;
+        a.acked_at = Some(at);
+        a.acked_by = Some(by);
+        self.emit(Change::Alert {
+            alert: a,
+            change: AlertChange::Acked,
+        })
+    }
+
+    fn hazard(
+        &mut self,
+        id: String,
+        status: HazardStatus,
+        by: String,
+        note: String,
+        at: i64,
+    ) -> StoreResult<()> {
+        let current = self
+            .tx
+            .prepare_cached("SELECT status FROM hazards WHERE id = ?1")?
+            .query_row([&id], |r| coded(r, 0, HazardStatus::from_code))
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "hazard",
+                id: id.clone(),
+            })?;
+        if current == status {
+            return Err(StoreError::Conflict(format!(
+                "hazard {id} is already {}",
+                status.code()
+            )));
+        }
+        self.tx
+            .prepare_cached(
+                "UPDATE hazards SET status = ?2, changed_at = ?3, changed_by = ?4, note = ?5 WHERE id = ?1",
+            )?
+            .execute(params![id, status.code(), at, by, note])?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO hazard_changes (hazard, from_status, to_status, at, by, note)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![id, current.code(), status.code(), at, by, note])?;
+        self.emit(Change::HazardStatus {
+            hazard: HazardState {
+                id,
+                status,
+                at,
+                by,
+                note,
+            },
+        })
+    }
+}
+
+fn head_of(conn: &Connection) -> rusqlite::Result<Seq> {
+    let h: Option<i64> = conn.query_row("SELECT MAX(seq) FROM events", [], |r| r.get(0))?;
+    Ok(h.unwrap_or(0).max(0) as Seq)
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl Store for SqliteStore {
+    fn execute(&self, cmd: Command, now_ms: i64) -> StoreResult<Vec<Event>> {
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let head = head_of(&tx)?;
+        let mut w = Writer {
+            tx: &tx,
+            next_seq: head + 1,
+            now_ms,
+            events: Vec::new(),
+        };
+        match cmd {
+            Command::ReportCase(c) => w.report(c)?,
+            Command::Transition {
+                case_id,
+                to,
+                by,
+                note,
+                at,
+            } => w.transition(case_id, to, by, note, at)?,
+            Command::Readings { readings, at } => w.readings(readings, at)?,
+            Command::AckAlert { id, by, at } => w.ack(id, by, at)?,
+            Command::HazardStatus {
+                id,
+                status,
+                by,
+                note,
+                at,
+            } => w.hazard(id, status, by, note, at)?,
+        }
+        let events = std::mem::take(&mut w.events);
+        tx.commit()?;
+        Ok(events)
+    }
+
+    fn head(&self) -> StoreResult<Seq> {
+        let mut r = self.reader()?;
+        Ok(head_of(r.conn()?)?)
+    }
+
+    fn oldest(&self) -> StoreResult<Seq> {
+        let mut r = self.reader()?;
+        let o: Option<i64> = r
+            .conn()?
+            .query_row("SELECT MIN(seq) FROM events", [], |r| r.get(0))?;
+        Ok(o.map(|o| o.max(1) as Seq).unwrap_or(1))
+    }
+
+    fn events_since(&self, since: Seq, limit: usize) -> StoreResult<Vec<Event>> {
+        let mut r = self.reader()?;
+        let conn = r.conn()?;
+        let mut stmt =
+            conn.prepare_cached("SELECT json FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
+        let rows = stmt.query_map(
+            params![
+                since.min(i64::MAX as u64) as i64,
+                limit.min(i64::MAX as usize) as i64
+            ],
+            |r| r.get::<_, String>(0),
+        )?;
+        let mut out = Vec::new();
+        for json in rows {
+            let json = json?;
+            let e: Event = serde_json::from_str(&json).map_err(|e| {
+                StoreError::Backend(format!("event log entry is not an event: {e}"))
+            })?;
+            out.push(e);
+        }
+        Ok(out)
+    }
+
+    fn snapshot(&self) -> StoreResult<Snapshot> {
+        let mut r = self.reader()?;
+        let tx = r.conn()?.transaction()?;
+        let seq = head_of(&tx)?;
+        let sensors = tx
+            .prepare_cached(&format!("SELECT {SENSOR_COLS} FROM sensors ORDER BY id"))?
+            .query_map([], sensor_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let alerts = tx
+            .prepare_cached(&format!(
+                "SELECT {ALERT_COLS} FROM alerts WHERE cleared_at IS NULL OR cleared_at >= ?1
+                 ORDER BY raised_at DESC, id DESC"
+            ))?
+            .query_map([unix_now() - 86_400], alert_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let hazards = tx
+            .prepare_cached(
+                "SELECT id, status, changed_at, changed_by, note FROM hazards
+                 WHERE changed_at IS NOT NULL ORDER BY changed_at DESC, id",
+            )?
+            .query_map([], |row| {
+                Ok(HazardState {
+                    id: row.get(0)?,
+                    status: coded(row, 1, HazardStatus::from_code)?,
+                    at: row.get(2)?,
+                    by: row.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                    note: row.get::<_, Option<String>>(4)?.unwrap_or_default(),
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        tx.commit()?;
+        Ok(Snapshot {
+            seq,
+            sensors,
+            alerts,
+            hazards,
+            reload: vec![Topic::Cases],
+        })
+    }
+
+    fn case_records(&self, from: i64, to: i64) -> StoreResult<(Seq, Vec<CaseRecord>)> {
+        let mut r = self.reader()?;
+        let tx = r.conn()?.transaction()?;
+        let seq = head_of(&tx)?;
+        let records = tx
+            .prepare_cached(
+                "SELECT id, reported_at, lon, lat, grid_index, category, status, departments, deadline
+                 FROM cases WHERE reported_at >= ?1 AND reported_at < ?2 AND grid_index IS NOT NULL
+                 ORDER BY reported_at, id",
+            )?
+            .query_map([from, to], |row| {
+                let time: i64 = row.get(1)?;
+                let grid: i64 = row.get(4)?;
+                let deadline: i64 = row.get(8)?;
+                let hours = ((deadline - time).max(0) + 3599) / 3600;
+                Ok(CaseRecord {
+                    id: row.get(0)?,
+                    time,
+                    lon: row.get(2)?,
+                    lat: row.get(3)?,
+                    grid: u16::try_from(grid).map_err(|_| bad_column(4, format!("grid index {grid}")))?,
+                    category: coded(row, 5, CaseCategory::from_code)?,
+                    status: coded(row, 6, CaseStatus::from_code)?,
+                    departments: DeptSet::of(&departments(row, 7)?),
+                    deadline_hours: hours.min(u16::MAX as i64) as u16,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        tx.commit()?;
+        Ok((seq, records))
+    }
+
+    fn case(&self, id: u32) -> StoreResult<Option<(Case, Vec<Transition>)>> {
+        let mut r = self.reader()?;
+        let tx = r.conn()?.transaction()?;
+        let case = tx
+            .prepare_cached(&format!("SELECT {CASE_COLS} FROM cases WHERE id = ?1"))?
+            .query_row([id], case_row)
+            .optional()?;
+        let Some(case) = case else {
+            return Ok(None);
+        };
+        let history = tx
+            .prepare_cached(
+                "SELECT from_status, to_status, at, by, note FROM case_transitions
+                 WHERE case_id = ?1 ORDER BY id",
+            )?
+            .query_map([id], transition_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        tx.commit()?;
+        Ok(Some((case, history)))
+    }
+
+    fn cases(&self, q: &CaseQuery) -> StoreResult<Vec<Case>> {
+        let mut sql = format!("SELECT {CASE_COLS} FROM cases WHERE 1 = 1");
+        let mut args: Vec<Value> = Vec::new();
+        if let Some([x0, y0, x1, y1]) = q.bbox {
+            sql += " AND lon >= ? AND lon <= ? AND lat >= ? AND lat <= ?";
+            args.extend([x0, x1, y0, y1].map(Value::Real));
+        }
+        if !q.status.is_empty() {
+            sql += &format!(" AND status IN ({})", vec!["?"; q.status.len()].join(","));
+            args.extend(q.status.iter().map(|s| Value::Text(s.code().into())));
+        }
+        if !q.category.is_empty() {
+            sql += &format!(
+                " AND category IN ({})",
+                vec!["?"; q.category.len()].join(",")
+            );
+            args.extend(q.category.iter().map(|s| Value::Text(s.code().into())));
+        }
+        if let Some(s) = &q.subdistrict {
+            sql += " AND subdistrict = ?";
+            args.push(Value::Text(s.clone()));
+        }
+        if let Some(since) = q.since {
+            sql += " AND reported_at >= ?";
+            args.push(Value::Integer(since));
+        }
+        sql += " ORDER BY reported_at DESC, id DESC LIMIT ?";
+        args.push(Value::Integer(q.limit.min(i64::MAX as usize) as i64));
+        let mut r = self.reader()?;
+        let conn = r.conn()?;
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(args), case_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    fn counts(&self) -> StoreResult<Counts> {
+        let mut r = self.reader()?;
+        let tx = r.conn()?.transaction()?;
+        let c = tx.query_row(
+            "SELECT (SELECT COUNT(*) FROM cases), (SELECT COUNT(*) FROM case_transitions),
+                    (SELECT COUNT(*) FROM sensors), (SELECT COUNT(*) FROM alerts),
+                    (SELECT COUNT(*) FROM hazard_changes), (SELECT COUNT(*) FROM events),
+                    (SELECT COALESCE(MAX(seq), 0) FROM events)",
+            [],
+            |r| {
+                let n = |i: usize| r.get::<_, i64>(i).map(|v| v.max(0) as u64);
+                Ok(Counts {
+                    cases: n(0)?,
+                    transitions: n(1)?,
+                    sensors: n(2)?,
+                    alerts: n(3)?,
+                    hazard_changes: n(4)?,
+                    events: n(5)?,
+                    head: n(6)?,
+                })
+            },
+        )?;
+        tx.commit()?;
+        Ok(c)
+    }
+}
