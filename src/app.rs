@@ -4,6 +4,7 @@
 use crate::data::{self, AdminSummary, LayerData};
 use crate::i18n::t;
 use crate::inspect::{self, Hit};
+use crate::live::{self, CaseFilter, Conn, LiveUi, StatusFilter};
 use crate::render::{self, FrameStats, Renderer, Scene, SceneLayer};
 use crate::style::{self, Swatch};
 use leptos::prelude::*;
@@ -50,10 +51,21 @@ pub struct AppState {
     pub url_problems: RwSignal<Vec<String>>,
     pub sized: RwSignal<bool>,
     pub panel_open: RwSignal<bool>,
+    /// The live stream's state and the alert ticker and case list.
+    pub live: LiveUi,
+    /// Phones: which live panel is open (none: collapsed to its tabs).
+    pub live_tab: RwSignal<Option<LiveTab>>,
     /// Unix seconds when the page loaded (overdue is judged against it).
     pub now: i64,
     /// The URL gave no centre: fit the district once the canvas has a size.
     pub fit_on_first_size: bool,
+}
+
+/// The live panels' sections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LiveTab {
+    Alerts,
+    Cases,
 }
 
 impl AppState {
@@ -87,6 +99,8 @@ struct FrameLoop {
     /// How often each cached surface was re-rendered (polygons, points).
     surface_renders: [u32; 2],
     frame_count: u64,
+    /// Whole-frame cost (apply + draw) of frames that applied live events.
+    live_frame_ms: VecDeque<f64>,
 }
 
 /// A pending timeout id and the reusable callback it runs.
@@ -99,14 +113,14 @@ thread_local! {
     static URL_TIMER: RefCell<UrlTimer> = const { RefCell::new((None, None)) };
 }
 
-fn now_ms() -> f64 {
+pub fn now_ms() -> f64 {
     web_sys::window()
         .and_then(|w| w.performance())
         .map(|p| p.now())
         .unwrap_or(0.0)
 }
 
-fn request_frame() {
+pub fn request_frame() {
     FRAMES.with(|f| {
         let mut f = f.borrow_mut();
         if f.pending {
@@ -127,6 +141,8 @@ fn draw_frame() {
         return;
     };
     FRAMES.with(|f| f.borrow_mut().pending = false);
+    // Live events that arrived since the last frame, applied as one batch.
+    let applied_ms = live::apply_pending(state);
     if !state.sized.get_untracked() {
         return;
     }
@@ -134,6 +150,18 @@ fn draw_frame() {
         return;
     };
     let layers = state.scene_layers();
+    let t_now = now_ms();
+    let pulses: Vec<([f64; 2], f64, &'static str)> = live::pulses(t_now)
+        .into_iter()
+        .map(|p| {
+            (
+                p.at,
+                ((t_now - p.t0) / live::PULSE_MS).clamp(0.0, 1.0),
+                p.colour,
+            )
+        })
+        .collect();
+    let animating = !pulses.is_empty();
     let scene = Scene {
         cam: state.camera.get_untracked(),
         dpr: state.dpr.get_untracked(),
@@ -143,6 +171,7 @@ fn draw_frame() {
         breaks: state.breaks.get_untracked(),
         selected: state.selected.get_untracked(),
         admin: state.admin.get_untracked(),
+        pulses,
     };
     let t0 = now_ms();
     FRAMES.with(|f| {
@@ -155,7 +184,13 @@ fn draw_frame() {
         f.frame_count += 1;
         f.surface_renders[0] += stats.base_rendered as u32;
         f.surface_renders[1] += stats.points_rendered as u32;
-        let dt = now_ms() - t0;
+        let dt = now_ms() - t0 + applied_ms.unwrap_or(0.0);
+        if applied_ms.is_some() {
+            f.live_frame_ms.push_back(dt);
+            if f.live_frame_ms.len() > 200 {
+                f.live_frame_ms.pop_front();
+            }
+        }
         f.stats = stats;
         f.frame_ms.push_back(dt);
         if f.frame_ms.len() > 1000 {
@@ -174,11 +209,14 @@ fn draw_frame() {
             }
         }
     });
+    if animating {
+        request_frame();
+    }
 }
 
 // --- loading ------------------------------------------------------------------
 
-async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     let resp = gloo_net::http::Request::get(url)
         .send()
         .await
@@ -231,7 +269,17 @@ async fn load_all(state: AppState) {
         let url = format!("data/{}", entry.def.file);
         leptos::task::spawn_local(async move {
             let t0 = now_ms();
-            let result = match fetch_bytes(&url).await {
+            // Cases: from the live API when there is one (with its seq).
+            let mut case_seq = None;
+            let fetched = if entry.def.id == "cases" {
+                live::fetch_cases(&url).await.map(|(b, seq)| {
+                    case_seq = seq;
+                    b
+                })
+            } else {
+                fetch_bytes(&url).await
+            };
+            let result = match fetched {
                 Ok(bytes) => {
                     let t1 = now_ms();
                     let built = data::build(entry.def, &bytes, state.now)
@@ -252,6 +300,9 @@ async fn load_all(state: AppState) {
                     let n = d.len();
                     entry.data.set(Some(Arc::new(d)));
                     entry.status.set(LoadStatus::Loaded(n));
+                    if entry.def.id == "cases" {
+                        live::cases_loaded(case_seq);
+                    }
                 }
                 Err(e) => {
                     web_sys::console::warn_1(&JsValue::from_str(&format!(
@@ -444,6 +495,57 @@ fn install_hooks(state: AppState) {
         Closure::<dyn Fn() -> f64>::new(move || FRAMES.with(|f| f.borrow().frame_count as f64))
             .into_js_value(),
     );
+    set(
+        "liveFrameMs",
+        Closure::<dyn Fn() -> JsValue>::new(move || {
+            let arr = js_sys::Array::new();
+            FRAMES.with(|f| {
+                for v in &f.borrow().live_frame_ms {
+                    arr.push(&JsValue::from_f64(*v));
+                }
+            });
+            arr.into()
+        })
+        .into_js_value(),
+    );
+    // What a click at canvas position (x, y) would find: {layer, key, title} or null.
+    set(
+        "hit",
+        Closure::<dyn Fn(f64, f64) -> JsValue>::new(move |x: f64, y: f64| {
+            let cam = state.camera.get_untracked();
+            let layers = state.scene_layers();
+            match inspect::hit_test(&cam, &layers, &state.admin.get_untracked(), [x, y]) {
+                Some(Hit::Feature { layer, key }) => {
+                    let title = layers
+                        .iter()
+                        .find(|l| l.id == layer)
+                        .and_then(|l| inspect::title(&l.data, key, state.lang.get_untracked()))
+                        .unwrap_or_default();
+                    let v = js_sys::Object::new();
+                    let _ = js_sys::Reflect::set(&v, &"layer".into(), &layer.into());
+                    let _ = js_sys::Reflect::set(&v, &"key".into(), &key.into());
+                    let _ = js_sys::Reflect::set(&v, &"title".into(), &title.into());
+                    v.into()
+                }
+                _ => JsValue::NULL,
+            }
+        })
+        .into_js_value(),
+    );
+    // The choropleth class of grid i (by its live 30-day count), or -1.
+    set(
+        "gridClass",
+        Closure::<dyn Fn(u32) -> f64>::new(move |i: u32| {
+            let counts = state.grid_counts.get_untracked();
+            let breaks = state.breaks.get_untracked();
+            counts
+                .get(i as usize)
+                .map(|c| pingan_model::analysis::class_of(*c as f64, &breaks) as f64)
+                .unwrap_or(-1.0)
+        })
+        .into_js_value(),
+    );
+    let _ = js_sys::Reflect::set(&o, &"live".into(), &live::hooks(state));
     let _ = js_sys::Reflect::set(&o, &"firstFrameMs".into(), &JsValue::NULL);
     let _ = js_sys::Reflect::set(&window(), &JsValue::from_str("__pingan"), &o);
 }
@@ -593,6 +695,95 @@ fn measure(state: AppState, canvas: &web_sys::HtmlCanvasElement) {
     }
 }
 
+/// A camera flight (world centre and zoom, from → to, over `FLY_MS`).
+struct Flight {
+    from: (pingan_model::projection::World, f64),
+    to: (pingan_model::projection::World, f64),
+    t0: f64,
+}
+
+const FLY_MS: f64 = 600.0;
+
+/// The flight under way and the reusable frame callback that moves it.
+type FlightLoop = (Option<Flight>, Option<Closure<dyn FnMut(f64)>>);
+
+thread_local! {
+    static FLIGHT: RefCell<FlightLoop> = const { RefCell::new((None, None)) };
+}
+
+/// Flies the camera to a world point, ending at least at `min_zoom`, over
+/// 0.6 s (ease in-out, in requestAnimationFrame); a new flight replaces one
+/// under way.
+pub fn fly_to(state: AppState, at: [f64; 2], min_zoom: f64) {
+    let cam = state.camera.get_untracked();
+    let to_zoom = cam.zoom.max(min_zoom).min(pingan_model::viewport::MAX_ZOOM);
+    FLIGHT.with(|f| {
+        let mut f = f.borrow_mut();
+        let running = f.0.is_some();
+        f.0 = Some(Flight {
+            from: (cam.center, cam.zoom),
+            to: (
+                pingan_model::projection::World { x: at[0], y: at[1] },
+                to_zoom,
+            ),
+            t0: now_ms(),
+        });
+        let cb = f.1.get_or_insert_with(|| {
+            Closure::new(move |_t: f64| {
+                let Some((state, _)) = STATE.with(|s| *s.borrow()) else {
+                    return;
+                };
+                let step = FLIGHT.with(|f| {
+                    let f = f.borrow();
+                    let fl = f.0.as_ref()?;
+                    let u = ((now_ms() - fl.t0) / FLY_MS).clamp(0.0, 1.0);
+                    Some((fl.from, fl.to, u))
+                });
+                let Some((from, to, u)) = step else { return };
+                let e = if u < 0.5 {
+                    2.0 * u * u
+                } else {
+                    1.0 - (-2.0 * u + 2.0).powi(2) / 2.0
+                };
+                state.camera.update(|c| {
+                    c.zoom = from.1 + (to.1 - from.1) * e;
+                    c.center = pingan_model::projection::World {
+                        x: from.0.x + (to.0.x - from.0.x) * e,
+                        y: from.0.y + (to.0.y - from.0.y) * e,
+                    };
+                });
+                FLIGHT.with(|f| {
+                    let mut f = f.borrow_mut();
+                    if u >= 1.0 {
+                        f.0 = None;
+                    } else if let Some(cb) = f.1.as_ref() {
+                        let _ = window().request_animation_frame(cb.as_ref().unchecked_ref());
+                    }
+                });
+            })
+        });
+        if !running {
+            let _ = window().request_animation_frame(cb.as_ref().unchecked_ref());
+        }
+    });
+}
+
+/// Flies to a point of a layer and selects it (ticker and list entries).
+pub fn fly_to_feature(state: AppState, layer: &'static str, key: u32) {
+    let Some(e) = state.entry(layer) else { return };
+    let at = e.data.with_untracked(|d| match d.as_deref() {
+        Some(LayerData::Points(p)) => p.world.get(key as usize).copied(),
+        _ => None,
+    });
+    let Some(at) = at else { return };
+    // Where the point is drawn on its own: cases from effective z15.
+    let ui = render::ui_scale(state.camera.get_untracked().width);
+    let min_eff = if layer == "cases" { 15.6 } else { 14.0 };
+    fly_to(state, at, min_eff + ui.log2());
+    state.selected.set(Some((layer, key)));
+    state.panel_open.set(false);
+}
+
 /// Fits the whole district into the part of the map the panels leave free.
 fn fit_district(state: AppState) {
     let panel_right = document()
@@ -668,6 +859,8 @@ pub fn App() -> impl IntoView {
         url_problems: RwSignal::new(vs.problems.clone()),
         sized: RwSignal::new(false),
         panel_open: RwSignal::new(false),
+        live: LiveUi::new(),
+        live_tab: RwSignal::new(None),
         now: (js_sys::Date::now() / 1000.0) as i64,
         fit_on_first_size: !has_view,
     };
@@ -734,6 +927,34 @@ pub fn App() -> impl IntoView {
             bboxes: sa.bboxes.clone(),
             counts,
         }));
+    });
+
+    // The live client starts once the live layers have settled.
+    Effect::new(move |started: Option<bool>| {
+        if started == Some(true) {
+            return true;
+        }
+        let settled = ["cases", "sensors", "hazards"].iter().all(|id| {
+            state
+                .entry(id)
+                .is_none_or(|e| e.status.get() != LoadStatus::Pending)
+        });
+        if settled {
+            live::start(state);
+        }
+        settled
+    });
+    // The case list: rebuilt from the layer when it is (re)loaded or the
+    // filter changes; live events patch it (live::patch_rows).
+    Effect::new(move |_| {
+        state.live.filter.track();
+        if let Some(e) = state.entry("cases") {
+            e.data.track();
+        }
+        if let Some(e) = state.entry("grids") {
+            e.data.track();
+        }
+        live::rebuild_rows(state);
     });
 
     // The one Effect that owns the canvas: anything drawn changes → a frame.
@@ -968,6 +1189,7 @@ pub fn App() -> impl IntoView {
                 </button>
             </header>
             <LayerPanel state=state/>
+            <LivePanel state=state/>
             <DetailsPanel state=state/>
             <Tooltip state=state/>
             <div class="controls">
@@ -1081,6 +1303,7 @@ fn LayerPanel(state: AppState) -> impl IntoView {
 #[component]
 fn DetailsPanel(state: AppState) -> impl IntoView {
     let details = move || {
+        state.live.rev.track();
         let (layer, key) = state.selected.get()?;
         let lang = state.lang.get();
         let e = state.entry(layer)?;
@@ -1145,6 +1368,323 @@ fn StatusBar(state: AppState) -> impl IntoView {
                 }}
             </span>
             <span class="zoom">{move || format!("z {:.1}", state.camera.get().zoom)}</span>
+            <ConnIndicator state=state/>
         </div>
+    }
+}
+
+#[component]
+fn ConnIndicator(state: AppState) -> impl IntoView {
+    // A clock for the retry countdown (read only while offline).
+    let now = RwSignal::new(js_sys::Date::now());
+    let tick = Closure::<dyn Fn()>::new(move || now.set(js_sys::Date::now()));
+    let _ = window()
+        .set_interval_with_callback_and_timeout_and_arguments_0(tick.as_ref().unchecked_ref(), 500);
+    tick.forget();
+    let text = move || {
+        let lang = state.lang.get();
+        match state.live.conn.get() {
+            Conn::Live => t(lang, "live").to_string(),
+            Conn::Idle | Conn::Connecting => t(lang, "connecting").to_string(),
+            Conn::Static => t(lang, "static").to_string(),
+            Conn::Offline { retry_at } => {
+                let s = ((retry_at - now.get()) / 1000.0).ceil().max(0.0) as u32;
+                if s == 0 {
+                    t(lang, "connecting").to_string()
+                } else {
+                    match lang {
+                        Lang::Zh => format!("离线 · {s} 秒后重连"),
+                        Lang::En => format!("Offline · retry in {s} s"),
+                    }
+                }
+            }
+        }
+    };
+    view! {
+        <span class="conn" data-testid="live-status" data-state=move || state.live.conn.get().code()>
+            <i class="dot"></i>
+            <span>{text}</span>
+        </span>
+    }
+}
+
+/// Hours:minutes:seconds in CST.
+fn hms_cst(unix: i64) -> String {
+    let t = pingan_model::time::cst(unix);
+    format!("{:02}:{:02}:{:02}", t.hour, t.minute, t.second)
+}
+
+/// Month-day hours:minutes in CST.
+fn md_hm_cst(unix: i64) -> String {
+    let t = pingan_model::time::cst(unix);
+    format!("{:02}-{:02} {:02}:{:02}", t.month, t.day, t.hour, t.minute)
+}
+
+/// A value as read on a sensor: no more decimals than it needs.
+fn reading(v: f64) -> String {
+    if v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 1.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+#[component]
+fn LivePanel(state: AppState) -> impl IntoView {
+    let lang = move || state.lang.get();
+    let tab = state.live_tab;
+    let alerts_collapsed = RwSignal::new(false);
+    let cases_collapsed = RwSignal::new(false);
+    let toggle_tab =
+        move |t: LiveTab| tab.update(|x| *x = if *x == Some(t) { None } else { Some(t) });
+
+    let sensor_info = move |id: &str| -> (Option<u32>, String) {
+        let lang = state.lang.get_untracked();
+        state
+            .entry("sensors")
+            .and_then(|e| {
+                e.data.with_untracked(|d| match d.as_deref() {
+                    Some(LayerData::Points(p)) => {
+                        let k = p.feature_key(id)?;
+                        let f = p.features.get(k as usize)?;
+                        Some((Some(k), render::label_text(f, lang)))
+                    }
+                    _ => None,
+                })
+            })
+            .unwrap_or((None, String::new()))
+    };
+    let active_alerts = move || {
+        state
+            .live
+            .alerts
+            .with(|a| a.iter().filter(|a| a.is_active()).count())
+    };
+    let alert_rows = move || {
+        let lang = lang();
+        state
+            .live
+            .alerts
+            .get()
+            .into_iter()
+            .map(|a| {
+                let (key, name) = sensor_info(&a.sensor);
+                let name = if name.is_empty() || lang == Lang::En && !name.is_ascii() {
+                    format!("{} {}", a.sensor_type.label(lang), a.sensor)
+                } else {
+                    name
+                };
+                let level = if !a.is_active() {
+                    "cleared"
+                } else if a.level == pingan_model::live::Level::Alarm {
+                    "alarm"
+                } else {
+                    "warn"
+                };
+                let level_text = t(lang, level);
+                let value = format!("{} {}", reading(a.peak), a.sensor_type.unit());
+                let (lon, lat) = (a.lon, a.lat);
+                let sensor = a.sensor.clone();
+                let on_click = move |_| {
+                    match key {
+                        Some(k) => fly_to_feature(state, "sensors", k),
+                        None => {
+                            let w = to_world(lon, lat);
+                            fly_to(state, [w.x, w.y], 14.0);
+                        }
+                    }
+                    state.live_tab.set(None);
+                };
+                view! {
+                    <li class="alert" data-testid="alert-item" data-level=level data-sensor=sensor on:click=on_click>
+                        <span class=format!("lvl {level}")>{level_text}</span>
+                        <span class="what">
+                            <span class="name">{name}</span>
+                            <span class="sub">{a.sensor_type.label(lang)}</span>
+                        </span>
+                        <span class="val">{value}</span>
+                        <time>{hms_cst(a.raised_at)}</time>
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    let case_rows = move || {
+        let lang = lang();
+        let now_s = (js_sys::Date::now() / 1000.0) as i64;
+        let grid_place = |g: u16| -> String {
+            state
+                .entry("grids")
+                .and_then(|e| {
+                    e.data.with_untracked(|d| match d.as_deref() {
+                        Some(LayerData::Areas(a)) => {
+                            let f = a.features.get(g as usize)?;
+                            let sub = f.str_prop("subdistrict").unwrap_or("");
+                            let com = f.str_prop("community").unwrap_or("");
+                            Some(match lang {
+                                Lang::Zh => format!("{sub} {com}"),
+                                Lang::En => f.id.clone().unwrap_or_default(),
+                            })
+                        }
+                        _ => None,
+                    })
+                })
+                .unwrap_or_default()
+        };
+        state
+            .live
+            .rows
+            .get()
+            .into_iter()
+            .map(|r| {
+                let c = r.rec;
+                let overdue = c.is_overdue(now_s);
+                let status = if overdue {
+                    format!("{} · {}", c.status.label(lang), t(lang, "overdue"))
+                } else {
+                    c.status.label(lang).to_string()
+                };
+                let state_class = if overdue {
+                    "overdue"
+                } else if c.status.is_open() {
+                    "open"
+                } else {
+                    "closed"
+                };
+                let key = r.key;
+                view! {
+                    <li
+                        class="case"
+                        class:fresh=r.fresh
+                        data-testid="case-item"
+                        data-id=c.number()
+                        data-status=c.status.code()
+                        on:click=move |_| {
+                            fly_to_feature(state, "cases", key);
+                            state.live_tab.set(None);
+                        }
+                    >
+                        <div class="row1">
+                            <span class="num">{c.number()}</span>
+                            <span class="cat">{c.category.label(lang)}</span>
+                            <span class=format!("st {state_class}") data-testid="case-status">{status}</span>
+                        </div>
+                        <div class="row2">
+                            <span class="place">{grid_place(c.grid)}</span>
+                            <time>{md_hm_cst(c.time)}</time>
+                        </div>
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    let set_status = move |ev| {
+        let v = event_target_value(&ev);
+        state.live.filter.update(|f| {
+            f.status = match v.as_str() {
+                "overdue" => StatusFilter::Overdue,
+                "all" => StatusFilter::All,
+                _ => StatusFilter::Open,
+            }
+        });
+    };
+    let set_category = move |ev| {
+        let v = event_target_value(&ev);
+        state
+            .live
+            .filter
+            .update(|f| f.category = pingan_model::domain::CaseCategory::from_code(&v));
+    };
+    let set_sub = move |ev| {
+        let v = event_target_value(&ev);
+        state
+            .live
+            .filter
+            .update(|f| f.subdistrict = (!v.is_empty()).then_some(v));
+    };
+    let category_options = move || {
+        let lang = lang();
+        pingan_model::domain::CaseCategory::ALL
+            .iter()
+            .map(|c| view! { <option value=c.code()>{c.label(lang)}</option> })
+            .collect_view()
+    };
+    let sub_options = move || {
+        let lang = lang();
+        state
+            .admin
+            .get()
+            .names
+            .iter()
+            .map(|(zh, en)| {
+                let label = if lang == Lang::En && !en.is_empty() {
+                    en.clone()
+                } else {
+                    zh.clone()
+                };
+                view! { <option value=zh.clone()>{label}</option> }
+            })
+            .collect_view()
+    };
+    let _ = CaseFilter::default;
+    view! {
+        <aside
+            class="panel live"
+            data-testid="live-panel"
+            data-tab=move || match tab.get() {
+                Some(LiveTab::Alerts) => "alerts",
+                Some(LiveTab::Cases) => "cases",
+                None => "",
+            }
+        >
+            <div class="live-tabs">
+                <button class="btn" class:on=move || tab.get() == Some(LiveTab::Alerts) data-testid="live-tab-alerts" on:click=move |_| toggle_tab(LiveTab::Alerts)>
+                    {move || t(lang(), "alerts")}<b>{move || active_alerts().to_string()}</b>
+                </button>
+                <button class="btn" class:on=move || tab.get() == Some(LiveTab::Cases) data-testid="live-tab-cases" on:click=move |_| toggle_tab(LiveTab::Cases)>
+                    {move || t(lang(), "case_list")}<b>{move || render::thousands(state.live.matched.get())}</b>
+                </button>
+            </div>
+            <section class="live-sec alerts" class:collapsed=move || alerts_collapsed.get()>
+                <h2 on:click=move |_| alerts_collapsed.update(|c| *c = !*c)>
+                    <span>{move || t(lang(), "alerts")}</span>
+                    <span class="n">{move || format!("{} {}", active_alerts(), t(lang(), "active"))}</span>
+                    <span class="chev"></span>
+                </h2>
+                <ul class="ticker" data-testid="alert-ticker">
+                    {alert_rows}
+                    <Show when=move || state.live.alerts.with(|a| a.is_empty())>
+                        <li class="empty">{move || t(lang(), "no_alerts")}</li>
+                    </Show>
+                </ul>
+            </section>
+            <section class="live-sec cases" class:collapsed=move || cases_collapsed.get()>
+                <h2 on:click=move |_| cases_collapsed.update(|c| *c = !*c)>
+                    <span>{move || t(lang(), "case_list")}</span>
+                    <span class="n" data-testid="case-matched">{move || render::thousands(state.live.matched.get())}</span>
+                    <span class="chev"></span>
+                </h2>
+                <div class="filters">
+                    <select data-testid="case-filter-status" on:change=set_status>
+                        <option value="open">{move || t(lang(), "f_open")}</option>
+                        <option value="overdue">{move || t(lang(), "f_overdue")}</option>
+                        <option value="all">{move || t(lang(), "f_all")}</option>
+                    </select>
+                    <select data-testid="case-filter-category" on:change=set_category>
+                        <option value="">{move || t(lang(), "all_categories")}</option>
+                        {category_options}
+                    </select>
+                    <select data-testid="case-filter-subdistrict" on:change=set_sub>
+                        <option value="">{move || t(lang(), "all_subdistricts")}</option>
+                        {sub_options}
+                    </select>
+                </div>
+                <ul class="case-list" data-testid="case-list">
+                    {case_rows}
+                </ul>
+            </section>
+        </aside>
     }
 }

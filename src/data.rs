@@ -11,9 +11,19 @@ use pingan_model::index::{bbox_of, AreaIndex, Bbox, PointIndex};
 use pingan_model::layers::{LayerDef, LayerKind};
 use pingan_model::projection::to_world;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+/// A fresh data version: unique across all layers and reloads, only ever
+/// increasing, so a surface key that includes it changes whenever a layer's
+/// points change, even in place (see ARCHITECTURE.md, surface keys).
+pub fn next_version() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
 /// Polygons of one layer.
+#[derive(Clone)]
 pub struct AreaLayer {
     pub features: Vec<Feature>,
     /// Exterior and interior rings of every part, in world coordinates.
@@ -38,10 +48,47 @@ pub struct PointLayer {
     pub class: Vec<u8>,
     /// Secondary class (status / alarm state), see `style`.
     pub state: Vec<u8>,
-    /// Bins per (integer zoom, UI scale in hundredths), built on first use.
+    /// Bins per (integer zoom, UI scale in hundredths), built on first use
+    /// and then updated point by point by live inserts.
     bins: Mutex<HashMap<(i32, u32), std::sync::Arc<Bins>>>,
+    /// Bumped (to a fresh [`next_version`]) by every change to the points.
+    pub version: u64,
+    /// Key of a case by id, or of a feature by its `id` (live updates).
+    case_keys: HashMap<u32, u32>,
+    feature_keys: HashMap<String, u32>,
 }
 
+impl Clone for PointLayer {
+    fn clone(&self) -> PointLayer {
+        let bins = match self.bins.lock() {
+            Ok(b) => b.clone(),
+            Err(p) => p.into_inner().clone(),
+        };
+        PointLayer {
+            features: self.features.clone(),
+            cases: self.cases.clone(),
+            world: self.world.clone(),
+            index: self.index.clone(),
+            class: self.class.clone(),
+            state: self.state.clone(),
+            bins: Mutex::new(bins),
+            version: self.version,
+            case_keys: self.case_keys.clone(),
+            feature_keys: self.feature_keys.clone(),
+        }
+    }
+}
+
+/// What [`PointLayer::upsert_case`] did.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Upsert {
+    /// A new case at this key.
+    Inserted(u32),
+    /// An existing case (same position) whose record changed; its old record.
+    Updated(u32, CaseRecord),
+}
+
+#[derive(Clone)]
 pub enum LayerData {
     Areas(AreaLayer),
     Points(PointLayer),
@@ -69,6 +116,16 @@ impl PointLayer {
         state: Vec<u8>,
     ) -> PointLayer {
         let index = PointIndex::bulk_load(world.iter().enumerate().map(|(i, p)| (*p, i as u32)));
+        let case_keys = cases
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id, i as u32))
+            .collect();
+        let feature_keys = features
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| Some((f.id.clone()?, i as u32)))
+            .collect();
         PointLayer {
             features,
             cases,
@@ -77,6 +134,80 @@ impl PointLayer {
             class,
             state,
             bins: Mutex::new(HashMap::new()),
+            version: next_version(),
+            case_keys,
+            feature_keys,
+        }
+    }
+
+    pub fn case_key(&self, id: u32) -> Option<u32> {
+        self.case_keys.get(&id).copied()
+    }
+    pub fn feature_key(&self, id: &str) -> Option<u32> {
+        self.feature_keys.get(id).copied()
+    }
+
+    /// Inserts a new case or updates a known one, in place: a new point goes
+    /// into the R-tree and into every cached bin lattice (one `Bins::add`
+    /// each); a known case at the same position changes only its record and
+    /// style state (no index or bin change); one that moved is removed and
+    /// re-added. Never rebuilds the index or the bins.
+    pub fn upsert_case(&mut self, rec: CaseRecord, now: i64) -> Upsert {
+        let w = world_of(rec.lon, rec.lat);
+        self.version = next_version();
+        if let Some(k) = self.case_key(rec.id) {
+            let i = k as usize;
+            let old = self.cases[i];
+            let old_w = self.world[i];
+            if old_w != w {
+                self.index.remove(old_w, k);
+                self.index.insert(w, k);
+                self.for_each_bins(|b| {
+                    b.remove(old_w);
+                    b.add(w);
+                });
+                self.world[i] = w;
+            }
+            self.cases[i] = rec;
+            self.class[i] = rec.category.index() as u8;
+            self.state[i] = case_state(&rec, now);
+            return Upsert::Updated(k, old);
+        }
+        let k = self.world.len() as u32;
+        self.cases.push(rec);
+        self.world.push(w);
+        self.class.push(rec.category.index() as u8);
+        self.state.push(case_state(&rec, now));
+        self.index.insert(w, k);
+        self.case_keys.insert(rec.id, k);
+        self.for_each_bins(|b| b.add(w));
+        Upsert::Inserted(k)
+    }
+
+    /// Sets the style state of one point (sensor level, hazard status) and,
+    /// for GeoJSON features, the property it came from; position unchanged.
+    pub fn set_point_state(&mut self, key: u32, state: u8, props: &[(&str, serde_json::Value)]) {
+        let i = key as usize;
+        if let Some(s) = self.state.get_mut(i) {
+            *s = state;
+        }
+        if let Some(f) = self.features.get_mut(i) {
+            for (k, v) in props {
+                f.properties.insert((*k).to_string(), v.clone());
+            }
+        }
+        self.version = next_version();
+    }
+
+    /// Applies `f` to every cached bin lattice (each copied only if a frame
+    /// still holds it).
+    fn for_each_bins(&mut self, mut f: impl FnMut(&mut Bins)) {
+        let cache = match self.bins.get_mut() {
+            Ok(c) => c,
+            Err(p) => p.into_inner(),
+        };
+        for b in cache.values_mut() {
+            f(std::sync::Arc::make_mut(b));
         }
     }
 
@@ -139,7 +270,7 @@ pub fn counts_by_subdistrict(
 
 /// The district-scale aggregate: per subdistrict, where its badge goes and
 /// the counts of each aggregated point layer.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct AdminSummary {
     pub names: Vec<(String, String)>,
     pub at: Vec<[f64; 2]>,
@@ -335,3 +466,163 @@ pub fn build(def: &LayerDef, bytes: &[u8], now: i64) -> Result<LayerData, String
 }
 
 use geo::MapCoords;
+
+/// Counts one more case in its grid; returns whether the grid's choropleth
+/// class changed (then the polygon surface must be drawn again — a change of
+/// its data — otherwise it must not). The breaks stay those of the loaded
+/// window until the case layer is loaded again, so classes do not shift
+/// under every other grid on each report.
+pub fn count_case(counts: &mut [u32], breaks: &[f64], grid: u16) -> bool {
+    let Some(c) = counts.get_mut(grid as usize) else {
+        return false;
+    };
+    let before = pingan_model::analysis::class_of(*c as f64, breaks);
+    *c += 1;
+    pingan_model::analysis::class_of(*c as f64, breaks) != before
+}
+
+impl AdminSummary {
+    /// One more point of `layer` in subdistrict `index`.
+    pub fn add(&mut self, layer: &str, index: usize) {
+        if let Some(c) = self
+            .counts
+            .iter_mut()
+            .find(|(l, _)| *l == layer)
+            .and_then(|(_, c)| c.get_mut(index))
+        {
+            *c += 1;
+        }
+    }
+    /// The subdistrict index of a name (Chinese, as in the data).
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|(zh, _)| zh == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pingan_model::domain::{CaseCategory, CaseStatus};
+
+    fn rec(id: u32, lon: f64, lat: f64) -> CaseRecord {
+        CaseRecord {
+            id,
+            time: 1_790_000_000,
+            lon,
+            lat,
+            grid: 0,
+            category: CaseCategory::Dispute,
+            status: CaseStatus::Reported,
+            departments: Default::default(),
+            deadline_hours: 72,
+        }
+    }
+
+    fn layer(n: u32) -> PointLayer {
+        let cases: Vec<CaseRecord> = (0..n)
+            .map(|i| {
+                rec(
+                    i,
+                    113.8 + (i % 50) as f64 * 0.004,
+                    22.55 + (i / 50) as f64 * 0.003,
+                )
+            })
+            .collect();
+        let world = cases.iter().map(|c| world_of(c.lon, c.lat)).collect();
+        let class = vec![0; n as usize];
+        let state = vec![0; n as usize];
+        PointLayer::new(Vec::new(), cases, world, class, state)
+    }
+
+    #[test]
+    fn a_new_case_goes_into_the_index_and_every_cached_bin_lattice_incrementally() {
+        let mut p = layer(2000);
+        let v0 = p.version;
+        // Two zooms' bins are cached (drawn at z11 and z13).
+        let b11 = p.bins(11, 1.0);
+        let _ = p.bins(13, 1.0);
+        let k = match p.upsert_case(rec(99_999, 113.87, 22.58), 1_790_000_100) {
+            Upsert::Inserted(k) => k,
+            u => panic!("{u:?}"),
+        };
+        assert_eq!(k, 2000);
+        assert!(p.version > v0, "the version goes up with the data");
+        assert_eq!(p.case_key(99_999), Some(2000));
+        let w = world_of(113.87, 22.58);
+        assert_eq!(p.index.nearest_within(w, 1e-12).map(|h| h.0), Some(2000));
+        assert_eq!(p.index.len(), 2001);
+        // The cached lattices were updated in place and equal a fresh binning.
+        for z in [11, 13] {
+            let cached = p.bins(z, 1.0);
+            let cell = BIN_PX / pingan_model::projection::pixels_per_world_unit(z as f64);
+            let fresh = Bins::from_points(cell, p.world.iter().copied());
+            assert_eq!(cached.total(), 2001);
+            let mut a: Vec<(u32, i64, i64)> = cached
+                .all()
+                .map(|b| (b.count, (b.cx * 1e9) as i64, (b.cy * 1e9) as i64))
+                .collect();
+            let mut f: Vec<(u32, i64, i64)> = fresh
+                .all()
+                .map(|b| (b.count, (b.cx * 1e9) as i64, (b.cy * 1e9) as i64))
+                .collect();
+            a.sort_unstable();
+            f.sort_unstable();
+            assert_eq!(a, f, "zoom {z}");
+        }
+        // A frame that still held the old lattice keeps its consistent copy.
+        assert_eq!(b11.total(), 2000);
+    }
+
+    #[test]
+    fn a_transition_updates_the_record_in_place_without_touching_index_or_bins() {
+        let mut p = layer(100);
+        let bins = p.bins(12, 1.0);
+        let v0 = p.version;
+        let mut r = p.cases[7];
+        r.status = CaseStatus::Resolved;
+        match p.upsert_case(r, 1_790_000_100) {
+            Upsert::Updated(7, old) => assert_eq!(old.status, CaseStatus::Reported),
+            u => panic!("{u:?}"),
+        }
+        assert_eq!(p.cases[7].status, CaseStatus::Resolved);
+        assert_eq!(p.state[7], 2, "closed");
+        assert_eq!(p.index.len(), 100);
+        assert!(p.version > v0);
+        assert!(
+            std::sync::Arc::ptr_eq(&bins, &p.bins(12, 1.0)),
+            "bins untouched"
+        );
+        // A case that moved is re-indexed, not duplicated.
+        r.lon += 0.01;
+        p.upsert_case(r, 1_790_000_100);
+        assert_eq!(p.index.len(), 100);
+        let w = world_of(r.lon, r.lat);
+        assert_eq!(p.index.nearest_within(w, 1e-12).map(|h| h.0), Some(7));
+        assert_eq!(p.bins(12, 1.0).total(), 100);
+    }
+
+    #[test]
+    fn grid_counts_report_a_class_change_only_when_the_class_changes() {
+        let breaks = vec![2.0, 5.0, 10.0, 20.0];
+        let mut counts = vec![0u32, 3, 4];
+        assert!(
+            !count_case(&mut counts, &breaks, 1),
+            "3 → 4 stays in its class"
+        );
+        assert_eq!(counts[1], 4);
+        assert_eq!(
+            pingan_model::analysis::class_of(4.0, &breaks),
+            pingan_model::analysis::class_of(3.0, &breaks)
+        );
+        let changed = count_case(&mut counts, &breaks, 2);
+        assert_eq!(
+            changed,
+            pingan_model::analysis::class_of(5.0, &breaks)
+                != pingan_model::analysis::class_of(4.0, &breaks)
+        );
+        assert!(
+            !count_case(&mut counts, &breaks, u16::MAX),
+            "no grid: nothing"
+        );
+    }
+}

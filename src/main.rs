@@ -5,8 +5,10 @@ mod app;
 mod data;
 mod i18n;
 mod inspect;
+mod live;
 mod render;
 mod style;
+mod sync;
 
 fn main() {
     console_error_panic_hook::set_once();

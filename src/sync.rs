@@ -1,0 +1,313 @@
+//! The live stream's bookkeeping, pure (no web-sys): which events to apply,
+//! which to skip as already seen, which layers to fetch again, and when to
+//! reconnect. Tested natively.
+//!
+//! Every live layer has a *base*: the sequence number its data reflects (the
+//! `X-Pingan-Seq` of the case file, or the snapshot's `seq` for the small
+//! layers). The stream has a *cursor*: the last sequence number received from
+//! it. An event is applied to its layer only if its `seq` is above both — so
+//! nothing is applied twice, even when a reconnect replays events the client
+//! already had, or a file already contains them. The stream must start at or
+//! before every base (`since` = the cursor, or the smallest base before the
+//! first event); a snapshot that starts after a layer's base means the events
+//! in between are lost for that layer, so it is fetched again, and its events
+//! are held back until the new file says which of them it already contains.
+
+use pingan_model::live::{Event, Seq, SnapshotReason, Topic};
+
+fn slot(t: Topic) -> usize {
+    match t {
+        Topic::Cases => 0,
+        Topic::Sensors => 1,
+        Topic::Alerts => 2,
+        Topic::Hazards => 3,
+    }
+}
+
+/// What to do with one streamed event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Apply it to its layer.
+    Apply,
+    /// Already received on this stream (a replay overlap).
+    Duplicate,
+    /// Its layer's data already contains it.
+    InBase,
+    /// Its layer is being fetched again; held until that completes.
+    Held,
+}
+
+/// The per-layer bases, the stream cursor, and events held for layers that
+/// are being fetched again.
+#[derive(Clone, Debug, Default)]
+pub struct SeqState {
+    /// Last sequence number received from the stream (snapshot or event).
+    pub cursor: Option<Seq>,
+    base: [Option<Seq>; 4],
+    reloading: [bool; 4],
+    held: Vec<Event>,
+}
+
+impl SeqState {
+    pub fn base(&self, t: Topic) -> Option<Seq> {
+        self.base[slot(t)]
+    }
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub fn reloading(&self, t: Topic) -> bool {
+        self.reloading[slot(t)]
+    }
+    /// A layer's data now reflects `seq` (a file or snapshot arrived). Returns
+    /// the held events for it that the data does not contain yet, in order.
+    pub fn set_base(&mut self, t: Topic, seq: Seq) -> Vec<Event> {
+        let i = slot(t);
+        self.base[i] = Some(seq);
+        self.reloading[i] = false;
+        let (mine, rest): (Vec<Event>, Vec<Event>) = std::mem::take(&mut self.held)
+            .into_iter()
+            .partition(|e| e.change.topic() == t);
+        self.held = rest;
+        mine.into_iter().filter(|e| e.seq > seq).collect()
+    }
+    /// The layer is being fetched again: hold its events until `set_base`.
+    pub fn start_reload(&mut self, t: Topic) {
+        self.reloading[slot(t)] = true;
+    }
+    /// A fetch of the layer failed: apply its held events on the old data
+    /// rather than lose them (the base is unchanged).
+    pub fn abandon_reload(&mut self, t: Topic) -> Vec<Event> {
+        let base = self.base(t).unwrap_or(0);
+        self.reloading[slot(t)] = false;
+        let (mine, rest): (Vec<Event>, Vec<Event>) = std::mem::take(&mut self.held)
+            .into_iter()
+            .partition(|e| e.change.topic() == t);
+        self.held = rest;
+        mine.into_iter().filter(|e| e.seq > base).collect()
+    }
+
+    /// `since` for the hello: the cursor, else the smallest base of the
+    /// `wanted` layers (`None` = no base at all: ask for a snapshot).
+    pub fn since(&self, wanted: &[Topic]) -> Option<Seq> {
+        if let Some(c) = self.cursor {
+            return Some(c);
+        }
+        let mut min: Option<Seq> = None;
+        for t in wanted {
+            let b = self.base(*t)?;
+            min = Some(min.map_or(b, |m: Seq| m.min(b)));
+        }
+        min
+    }
+
+    /// A snapshot at `seq` arrived: `small` are the layers it carries (their
+    /// base becomes `seq`), `reload` those it says to fetch again. Returns the
+    /// layers to fetch: a reload layer whose data (its base, or the cursor if
+    /// it has been following the stream) is older than `seq`, or every
+    /// reload layer when the server's log is behind us (`Ahead`: its store
+    /// was reset, nothing we hold can be trusted).
+    pub fn on_snapshot(
+        &mut self,
+        seq: Seq,
+        reason: SnapshotReason,
+        small: &[Topic],
+        reload: &[Topic],
+    ) -> Vec<Topic> {
+        let mut fetch = Vec::new();
+        for t in reload {
+            let i = slot(*t);
+            let current = match (self.base[i], self.cursor) {
+                (Some(b), Some(c)) if !self.reloading[i] => Some(b.max(c)),
+                (b, _) => b,
+            };
+            let stale = reason == SnapshotReason::Ahead || current.is_none_or(|c| c < seq);
+            if stale && !fetch.contains(t) {
+                fetch.push(*t);
+                self.start_reload(*t);
+            }
+        }
+        for t in small {
+            // Held events of a small layer are older than its new snapshot.
+            let _ = self.set_base(*t, seq);
+        }
+        self.cursor = Some(seq);
+        fetch
+    }
+
+    /// The verdict on a streamed event; updates the cursor (and holds the
+    /// event when its layer is reloading).
+    pub fn on_event(&mut self, e: &Event) -> Verdict {
+        if self.cursor.is_some_and(|c| e.seq <= c) {
+            return Verdict::Duplicate;
+        }
+        self.cursor = Some(e.seq);
+        let i = slot(e.change.topic());
+        if self.reloading[i] {
+            self.held.push(e.clone());
+            return Verdict::Held;
+        }
+        if self.base[i].is_some_and(|b| e.seq <= b) {
+            return Verdict::InBase;
+        }
+        Verdict::Apply
+    }
+}
+
+/// Reconnection delays: 0.5 s doubling to 30 s, each with jitter (a random
+/// factor in [0.5, 1]) so a wall of screens does not reconnect in lockstep
+/// after a server restart.
+#[derive(Clone, Debug, Default)]
+pub struct Backoff {
+    pub attempts: u32,
+}
+
+impl Backoff {
+    pub const FIRST_MS: f64 = 500.0;
+    pub const MAX_MS: f64 = 30_000.0;
+    /// The delay before the next attempt; `r` is uniform in [0, 1).
+    pub fn next_delay(&mut self, r: f64) -> f64 {
+        let d = (Self::FIRST_MS * 2f64.powi(self.attempts.min(16) as i32)).min(Self::MAX_MS);
+        self.attempts += 1;
+        d * (0.5 + 0.5 * r.clamp(0.0, 1.0))
+    }
+    pub fn reset(&mut self) {
+        self.attempts = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pingan_model::live::{Change, SensorState};
+
+    fn ev(seq: Seq, topic: Topic) -> Event {
+        use pingan_model::domain::SensorType;
+        let change = match topic {
+            Topic::Sensors => Change::Readings {
+                sensors: vec![SensorState {
+                    id: "S0001".into(),
+                    sensor_type: SensorType::Gas,
+                    value: 1.0,
+                    at: 0,
+                    level: pingan_model::live::Level::Normal,
+                }],
+            },
+            Topic::Hazards => Change::HazardStatus {
+                hazard: pingan_model::live::HazardState {
+                    id: "YH000001".into(),
+                    status: pingan_model::domain::HazardStatus::Rectified,
+                    at: 0,
+                    by: String::new(),
+                    note: String::new(),
+                },
+            },
+            _ => {
+                let json = format!(
+                    r#"{{"kind":"case_reported","case":{{"id":{seq},"category":"dispute","lon":113.8,"lat":22.6,
+                    "grid":null,"grid_index":null,"community":null,"subdistrict":null,"description":"",
+                    "reporter":"","status":"reported","departments":[],"rule":null,"reported_at":0,
+                    "deadline":0,"updated_at":0}}}}"#
+                );
+                serde_json::from_str(&json).unwrap()
+            }
+        };
+        Event {
+            seq,
+            at_ms: 0,
+            change,
+        }
+    }
+
+    const SMALL: &[Topic] = &[Topic::Sensors, Topic::Alerts, Topic::Hazards];
+
+    #[test]
+    fn events_at_or_below_a_base_or_the_cursor_are_never_applied() {
+        let mut s = SeqState::default();
+        s.set_base(Topic::Cases, 10);
+        // The small layers come from /api/live at 7: start the stream there.
+        for t in SMALL {
+            s.set_base(*t, 7);
+        }
+        assert_eq!(s.since(Topic::ALL), Some(7));
+        assert_eq!(s.on_event(&ev(8, Topic::Cases)), Verdict::InBase);
+        assert_eq!(s.on_event(&ev(9, Topic::Sensors)), Verdict::Apply);
+        assert_eq!(s.on_event(&ev(10, Topic::Cases)), Verdict::InBase);
+        assert_eq!(s.on_event(&ev(11, Topic::Cases)), Verdict::Apply);
+        // A reconnect replays from the cursor: an overlap is a duplicate.
+        assert_eq!(s.since(Topic::ALL), Some(11));
+        assert_eq!(s.on_event(&ev(11, Topic::Cases)), Verdict::Duplicate);
+        assert_eq!(s.on_event(&ev(5, Topic::Sensors)), Verdict::Duplicate);
+        assert_eq!(s.on_event(&ev(12, Topic::Cases)), Verdict::Apply);
+    }
+
+    #[test]
+    fn no_base_asks_for_a_snapshot() {
+        let mut s = SeqState::default();
+        s.set_base(Topic::Cases, 3);
+        assert_eq!(s.since(Topic::ALL), None);
+        assert_eq!(s.since(&[Topic::Cases]), Some(3));
+    }
+
+    #[test]
+    fn a_snapshot_after_the_case_file_reloads_it_and_holds_its_events() {
+        let mut s = SeqState::default();
+        s.set_base(Topic::Cases, 10);
+        // First connection, no since: snapshot at 15 > the file's 10.
+        let fetch = s.on_snapshot(15, SnapshotReason::NoSince, SMALL, &[Topic::Cases]);
+        assert_eq!(fetch, vec![Topic::Cases]);
+        assert_eq!(s.base(Topic::Sensors), Some(15));
+        assert_eq!(s.on_event(&ev(16, Topic::Cases)), Verdict::Held);
+        assert_eq!(s.on_event(&ev(17, Topic::Sensors)), Verdict::Apply);
+        assert_eq!(s.on_event(&ev(18, Topic::Cases)), Verdict::Held);
+        // The new file already holds 16 and 17: only 18 is applied.
+        let later = s.set_base(Topic::Cases, 17);
+        assert_eq!(later.iter().map(|e| e.seq).collect::<Vec<_>>(), [18]);
+        assert_eq!(s.on_event(&ev(19, Topic::Cases)), Verdict::Apply);
+    }
+
+    #[test]
+    fn a_snapshot_at_or_before_the_case_file_needs_no_reload() {
+        let mut s = SeqState::default();
+        s.set_base(Topic::Cases, 20);
+        assert!(s
+            .on_snapshot(20, SnapshotReason::NoSince, SMALL, &[Topic::Cases])
+            .is_empty());
+        assert_eq!(s.on_event(&ev(21, Topic::Cases)), Verdict::Apply);
+        // Too far behind later: the layer followed the stream to 21 < 40.
+        assert_eq!(
+            s.on_snapshot(40, SnapshotReason::TooFarBehind, SMALL, &[Topic::Cases]),
+            vec![Topic::Cases]
+        );
+        // A server whose store was reset (Ahead) reloads even when "newer".
+        let mut s = SeqState::default();
+        s.set_base(Topic::Cases, 50);
+        s.on_snapshot(50, SnapshotReason::NoSince, SMALL, &[Topic::Cases]);
+        assert_eq!(
+            s.on_snapshot(3, SnapshotReason::Ahead, SMALL, &[Topic::Cases]),
+            vec![Topic::Cases]
+        );
+        assert_eq!(s.cursor, Some(3));
+        assert_eq!(s.on_event(&ev(4, Topic::Sensors)), Verdict::Apply);
+    }
+
+    #[test]
+    fn a_failed_reload_releases_its_held_events() {
+        let mut s = SeqState::default();
+        s.set_base(Topic::Cases, 1);
+        s.on_snapshot(5, SnapshotReason::NoSince, SMALL, &[Topic::Cases]);
+        assert_eq!(s.on_event(&ev(6, Topic::Cases)), Verdict::Held);
+        let back = s.abandon_reload(Topic::Cases);
+        assert_eq!(back.len(), 1);
+        assert!(!s.reloading(Topic::Cases));
+        assert_eq!(s.on_event(&ev(7, Topic::Cases)), Verdict::Apply);
+    }
+
+    #[test]
+    fn backoff_doubles_to_thirty_seconds_with_jitter() {
+        let mut b = Backoff::default();
+        let full: Vec<f64> = (0..9).map(|_| b.next_delay(1.0)).collect();
+        assert_eq!(full[..4], [500.0, 1000.0, 2000.0, 4000.0]);
+        assert_eq!(*full.last().unwrap(), 30_000.0);
+        b.reset();
+        let low = b.next_delay(0.0);
+        assert_eq!(low, 250.0);
+    }
+}
