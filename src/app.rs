@@ -98,6 +98,9 @@ struct FrameLoop {
     first_frame_ms: Option<f64>,
     /// How often each cached surface was re-rendered (polygons, points).
     surface_renders: [u32; 2],
+    /// Frames that patched the points surface instead of re-rendering it,
+    /// and the places patched.
+    surface_patches: [u32; 2],
     frame_count: u64,
     /// Whole-frame cost (apply + draw) of frames that applied live events.
     live_frame_ms: VecDeque<f64>,
@@ -184,6 +187,10 @@ fn draw_frame() {
         f.frame_count += 1;
         f.surface_renders[0] += stats.base_rendered as u32;
         f.surface_renders[1] += stats.points_rendered as u32;
+        if stats.points_patched > 0 {
+            f.surface_patches[0] += 1;
+            f.surface_patches[1] += stats.points_patched as u32;
+        }
         let dt = now_ms() - t0 + applied_ms.unwrap_or(0.0);
         if applied_ms.is_some() {
             f.live_frame_ms.push_back(dt);
@@ -487,6 +494,41 @@ fn install_hooks(state: AppState) {
         Closure::<dyn Fn() -> JsValue>::new(move || {
             let [base, points] = FRAMES.with(|f| f.borrow().surface_renders);
             js_sys::Array::of2(&base.into(), &points.into()).into()
+        })
+        .into_js_value(),
+    );
+    set(
+        "surfacePatches",
+        Closure::<dyn Fn() -> JsValue>::new(move || {
+            let [frames, places] = FRAMES.with(|f| f.borrow().surface_patches);
+            js_sys::Array::of2(&frames.into(), &places.into()).into()
+        })
+        .into_js_value(),
+    );
+    // The points surface's offscreen canvas (tests compare its pixels).
+    set(
+        "pointsCanvas",
+        Closure::<dyn Fn() -> JsValue>::new(move || {
+            FRAMES.with(|f| {
+                f.borrow()
+                    .renderer
+                    .as_ref()
+                    .map(|r| JsValue::from(r.points_canvas().clone()))
+                    .unwrap_or(JsValue::NULL)
+            })
+        })
+        .into_js_value(),
+    );
+    // Re-render the points surface in full on the next frame.
+    set(
+        "forcePointsRender",
+        Closure::<dyn Fn()>::new(move || {
+            FRAMES.with(|f| {
+                if let Some(r) = f.borrow_mut().renderer.as_mut() {
+                    r.invalidate_points();
+                }
+            });
+            request_frame();
         })
         .into_js_value(),
     );

@@ -51,8 +51,16 @@ pub struct PointLayer {
     /// Bins per (integer zoom, UI scale in hundredths), built on first use
     /// and then updated point by point by live inserts.
     bins: Mutex<HashMap<(i32, u32), std::sync::Arc<Bins>>>,
-    /// Bumped (to a fresh [`next_version`]) by every change to the points.
+    /// Bumped (to a fresh [`next_version`]) by every change to what the
+    /// points surface shows (a point added, moved, or its symbol changed);
+    /// not by changes only the details panel shows (a reading's value).
     pub version: u64,
+    /// Where drawn symbols changed: (version of the change, world position;
+    /// a move logs both ends). The points surface patches these places
+    /// instead of re-rendering (see `render`). Bounded: holds every change
+    /// with a version above `edits_since`.
+    edits: Vec<(u64, [f64; 2])>,
+    edits_since: u64,
     /// Key of a case by id, or of a feature by its `id` (live updates).
     case_keys: HashMap<u32, u32>,
     feature_keys: HashMap<String, u32>,
@@ -73,6 +81,8 @@ impl Clone for PointLayer {
             state: self.state.clone(),
             bins: Mutex::new(bins),
             version: self.version,
+            edits: self.edits.clone(),
+            edits_since: self.edits_since,
             case_keys: self.case_keys.clone(),
             feature_keys: self.feature_keys.clone(),
         }
@@ -106,6 +116,9 @@ impl LayerData {
 /// Screen size of a bin cell in CSS pixels.
 pub const BIN_PX: f64 = 56.0;
 
+/// Edits a point layer remembers; a surface further behind re-renders.
+const MAX_EDITS: usize = 512;
+
 impl PointLayer {
     /// Indexes the points (key = position) and starts with no bins.
     fn new(
@@ -126,6 +139,7 @@ impl PointLayer {
             .enumerate()
             .filter_map(|(i, f)| Some((f.id.clone()?, i as u32)))
             .collect();
+        let version = next_version();
         PointLayer {
             features,
             cases,
@@ -134,7 +148,9 @@ impl PointLayer {
             class,
             state,
             bins: Mutex::new(HashMap::new()),
-            version: next_version(),
+            version,
+            edits: Vec::new(),
+            edits_since: version,
             case_keys,
             feature_keys,
         }
@@ -147,18 +163,41 @@ impl PointLayer {
         self.feature_keys.get(id).copied()
     }
 
+    /// A drawn change at these world positions: a new version, logged.
+    fn edit(&mut self, at: &[[f64; 2]]) {
+        self.version = next_version();
+        for a in at {
+            self.edits.push((self.version, *a));
+        }
+        if self.edits.len() > MAX_EDITS {
+            let cut = self.edits.len() - MAX_EDITS / 2;
+            self.edits_since = self.edits[cut - 1].0;
+            self.edits.drain(..cut);
+        }
+    }
+
+    /// The world positions of every drawn change since version `v`, or `None`
+    /// when the log no longer reaches back that far.
+    pub fn edits_after(&self, v: u64) -> Option<impl Iterator<Item = [f64; 2]> + '_> {
+        (v >= self.edits_since).then(|| {
+            let from = self.edits.partition_point(|e| e.0 <= v);
+            self.edits[from..].iter().map(|e| e.1)
+        })
+    }
+
     /// Inserts a new case or updates a known one, in place: a new point goes
     /// into the R-tree and into every cached bin lattice (one `Bins::add`
     /// each); a known case at the same position changes only its record and
     /// style state (no index or bin change); one that moved is removed and
-    /// re-added. Never rebuilds the index or the bins.
+    /// re-added. Never rebuilds the index or the bins. The version goes up
+    /// only if the symbol changed (new, moved, other colour or state).
     pub fn upsert_case(&mut self, rec: CaseRecord, now: i64) -> Upsert {
         let w = world_of(rec.lon, rec.lat);
-        self.version = next_version();
         if let Some(k) = self.case_key(rec.id) {
             let i = k as usize;
             let old = self.cases[i];
             let old_w = self.world[i];
+            let old_symbol = (self.class[i], self.state[i]);
             if old_w != w {
                 self.index.remove(old_w, k);
                 self.index.insert(w, k);
@@ -171,6 +210,11 @@ impl PointLayer {
             self.cases[i] = rec;
             self.class[i] = rec.category.index() as u8;
             self.state[i] = case_state(&rec, now);
+            if old_w != w {
+                self.edit(&[old_w, w]);
+            } else if old_symbol != (self.class[i], self.state[i]) {
+                self.edit(&[w]);
+            }
             return Upsert::Updated(k, old);
         }
         let k = self.world.len() as u32;
@@ -181,22 +225,32 @@ impl PointLayer {
         self.index.insert(w, k);
         self.case_keys.insert(rec.id, k);
         self.for_each_bins(|b| b.add(w));
+        self.edit(&[w]);
         Upsert::Inserted(k)
     }
 
     /// Sets the style state of one point (sensor level, hazard status) and,
     /// for GeoJSON features, the property it came from; position unchanged.
+    /// The version goes up only if the state (what is drawn) changed: a
+    /// reading at the same level changes only what the details panel shows.
     pub fn set_point_state(&mut self, key: u32, state: u8, props: &[(&str, serde_json::Value)]) {
         let i = key as usize;
-        if let Some(s) = self.state.get_mut(i) {
-            *s = state;
-        }
         if let Some(f) = self.features.get_mut(i) {
             for (k, v) in props {
                 f.properties.insert((*k).to_string(), v.clone());
             }
         }
-        self.version = next_version();
+        let changed = match self.state.get_mut(i) {
+            Some(s) if *s != state => {
+                *s = state;
+                true
+            }
+            _ => false,
+        };
+        if changed {
+            let w = self.world[i];
+            self.edit(&[w]);
+        }
     }
 
     /// Applies `f` to every cached bin lattice (each copied only if a frame
@@ -599,6 +653,52 @@ mod tests {
         let w = world_of(r.lon, r.lat);
         assert_eq!(p.index.nearest_within(w, 1e-12).map(|h| h.0), Some(7));
         assert_eq!(p.bins(12, 1.0).total(), 100);
+    }
+
+    #[test]
+    fn only_drawn_changes_bump_the_version_and_each_is_logged_where_it_is() {
+        let mut p = layer(100);
+        let v0 = p.version;
+        assert_eq!(p.edits_after(v0).map(|e| e.count()), Some(0));
+        // A transition that keeps the case open: same symbol, no new version.
+        let mut r = p.cases[3];
+        r.status = CaseStatus::Accepted;
+        p.upsert_case(r, 1_790_000_100);
+        assert_eq!(
+            p.cases[3].status,
+            CaseStatus::Accepted,
+            "the record changed"
+        );
+        assert_eq!(p.version, v0, "nothing drawn changed");
+        // Closing it changes its colour: one edit at its position.
+        r.status = CaseStatus::Resolved;
+        p.upsert_case(r, 1_790_000_100);
+        assert!(p.version > v0);
+        let v1 = p.version;
+        assert_eq!(p.edits_after(v0).unwrap().collect::<Vec<_>>(), [p.world[3]]);
+        // A sensor-style state: same state → nothing, other → one edit.
+        p.set_point_state(5, 0, &[]);
+        assert_eq!(p.version, v1);
+        p.set_point_state(5, 2, &[]);
+        assert!(p.version > v1);
+        assert_eq!(p.edits_after(v1).unwrap().collect::<Vec<_>>(), [p.world[5]]);
+        // A move logs both ends; an insert its point.
+        let v2 = p.version;
+        let old = p.world[3];
+        r.lon += 0.001;
+        p.upsert_case(r, 1_790_000_100);
+        p.upsert_case(rec(5_000, 113.9, 22.6), 1_790_000_100);
+        let e: Vec<_> = p.edits_after(v2).unwrap().collect();
+        assert_eq!(e, [old, p.world[3], p.world[100]]);
+        // The log is bounded; a surface further behind than it re-renders.
+        for i in 0..(MAX_EDITS as u32) {
+            p.upsert_case(rec(10_000 + i, 113.9, 22.6), 1_790_000_100);
+        }
+        assert!(p.edits_after(v0).is_none());
+        assert!(p.edits.len() <= MAX_EDITS);
+        let v3 = p.version;
+        p.set_point_state(6, 1, &[]);
+        assert_eq!(p.edits_after(v3).unwrap().count(), 1);
     }
 
     #[test]

@@ -13,8 +13,8 @@ use leptos::prelude::*;
 use pingan_model::cases::CaseRecord;
 use pingan_model::domain::CaseCategory;
 use pingan_model::live::{
-    Alert, AlertChange, Change, ClientMsg, Event, HazardState, Level, SensorState, Seq, ServerMsg,
-    Snapshot, SnapshotReason, Topic,
+    Alert, AlertChange, Change, Event, HazardState, Level, SensorState, Seq, ServerMsg, Snapshot,
+    SnapshotReason, Topic,
 };
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -290,7 +290,12 @@ pub fn start(state: AppState) {
         // The small layers' state at a known seq, so the stream can start
         // at min(case file, snapshot) without a second case download.
         match gloo_net::http::Request::get("api/live").send().await {
-            Ok(r) if r.ok() => match r.json::<Snapshot>().await {
+            Ok(r) if r.ok() => match r
+                .text()
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|t| crate::wire::decode_snapshot(&t))
+            {
                 Ok(s) => {
                     CORE.with(|c| {
                         c.borrow_mut()
@@ -408,13 +413,7 @@ fn connect() {
             )
         });
         let Some(ws) = ws else { return };
-        let hello = ClientMsg::Hello {
-            layers: TOPICS.to_vec(),
-            since,
-        };
-        if let Ok(text) = serde_json::to_string(&hello) {
-            let _ = ws.send_with_str(&text);
-        }
+        let _ = ws.send_with_str(&crate::wire::hello(TOPICS, since));
     });
     let on_message = MsgClosure::new(move |e: MessageEvent| {
         if CORE.with(|c| c.borrow().gen) != gen {
@@ -506,7 +505,7 @@ fn schedule_reconnect() {
 
 fn on_text(state: AppState, text: &str) {
     CORE.with(|c| c.borrow_mut().last_msg_ms = now());
-    let msg: ServerMsg = match serde_json::from_str(text) {
+    let msg = match crate::wire::decode(text) {
         Ok(m) => m,
         Err(e) => {
             let head: String = text.chars().take(120).collect();

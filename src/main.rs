@@ -9,6 +9,7 @@ mod live;
 mod render;
 mod style;
 mod sync;
+mod wire;
 
 fn main() {
     console_error_panic_hook::set_once();

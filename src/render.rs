@@ -1,12 +1,14 @@
 //! Drawing. Takes a 2D context and plain data (`Scene`); knows nothing of
 //! signals or the DOM beyond the canvases it is given.
 //!
-//! Two surfaces: the *base* (an offscreen canvas holding every polygon layer
-//! and the area labels, rendered with a margin around the viewport) and the
-//! visible canvas. A frame blits the base at the pan offset and draws the
-//! point layers on top, so panning never re-renders the 4,000 grid cells; the
-//! base is re-rendered only when the zoom, size, data, visible layers or
-//! language change, or the pan runs past the margin.
+//! Two cached surfaces, offscreen canvases rendered with a margin around the
+//! viewport: the *base* (every polygon layer and the area labels) and the
+//! *points* (the point layers). A frame blits both at the pan offset and
+//! draws badges, names, selection and pulses on top, so panning never
+//! re-renders the 4,000 grid cells; a surface is re-rendered only when the
+//! zoom, size, data, visible layers or language change, or the pan runs past
+//! the margin. Live edits to individually drawn points *patch* the points
+//! surface where they happened instead (`Renderer::patch_points`).
 //!
 //! Point symbols go through the small [`PointPainter`] interface so a WebGL2
 //! implementation can replace Canvas 2D for the point layers later.
@@ -54,6 +56,20 @@ fn surface_key<'a>(
         }
     }
     extra.hash(&mut h);
+    h.finish()
+}
+
+/// The points surface's key without the layers' versions: which layers
+/// (ids, `Arc` addresses) and the language. While it and the camera stay the
+/// same, a change of versions alone can be patched (see `Renderer::draw`).
+fn layers_key<'a>(layers: impl Iterator<Item = &'a SceneLayer>, lang: Lang) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for l in layers {
+        l.id.hash(&mut h);
+        (Arc::as_ptr(&l.data) as usize).hash(&mut h);
+    }
+    lang.hash(&mut h);
     h.finish()
 }
 
@@ -250,6 +266,8 @@ pub struct FrameStats {
     /// Whether the polygon surface / the points surface were re-rendered.
     pub base_rendered: bool,
     pub points_rendered: bool,
+    /// Places of the points surface patched instead (0: no patch).
+    pub points_patched: usize,
 }
 
 /// What a cached surface was rendered for; any difference (or a pan past the
@@ -284,6 +302,33 @@ impl Surface {
             center: World::default(),
             drawn: Vec::new(),
         })
+    }
+
+    /// Whether the surface was rendered for this camera (zoom, size, DPR)
+    /// and the pan is still within its margin: only its data may be stale.
+    fn fits(&self, cam: &Camera, dpr: f64) -> bool {
+        let Some(k) = self.key else { return false };
+        let s = cam.scale();
+        let (ox, oy) = (
+            (self.center.x - cam.center.x) * s,
+            (self.center.y - cam.center.y) * s,
+        );
+        k.zoom == cam.zoom
+            && k.width == cam.width
+            && k.height == cam.height
+            && k.dpr == dpr
+            && ox.abs() <= MARGIN - 4.0
+            && oy.abs() <= MARGIN - 4.0
+    }
+
+    /// The camera the surface was rendered with (the screen's, grown by the margin).
+    fn camera(&self, cam: &Camera) -> Camera {
+        Camera {
+            center: self.center,
+            width: cam.width + 2.0 * MARGIN,
+            height: cam.height + 2.0 * MARGIN,
+            ..*cam
+        }
     }
 
     /// Re-renders with `render` if stale; returns whether it did.
@@ -363,6 +408,10 @@ pub struct Renderer {
     ctx: Ctx,
     base: Surface,
     points: Surface,
+    /// What the points surface shows: `layers_key` and each layer's version.
+    points_for: Option<(u64, Vec<u64>)>,
+    /// The next frame re-renders the points surface in full (test hook).
+    force_points: bool,
 }
 
 fn ctx_of(c: &HtmlCanvasElement) -> Option<Ctx> {
@@ -383,7 +432,132 @@ impl Renderer {
             ctx,
             base: Surface::new(&doc)?,
             points: Surface::new(&doc)?,
+            points_for: None,
+            force_points: false,
         })
+    }
+
+    /// Makes the next frame re-render the points surface in full (tests
+    /// compare a patched surface with a fresh one).
+    pub fn invalidate_points(&mut self) {
+        self.force_points = true;
+    }
+
+    /// The offscreen canvas of the points surface (tests read its pixels).
+    pub fn points_canvas(&self) -> &HtmlCanvasElement {
+        &self.points.canvas
+    }
+
+    /// Where the points surface must be patched for the layers' new versions,
+    /// or `None` when it must be re-rendered (or is up to date: empty list).
+    /// Patchable: same camera and layers, every changed layer drawn as
+    /// individual points (a bin's size depends on the largest in view) and
+    /// its edit log reaching back to the version the surface shows.
+    fn points_dirty(
+        &self,
+        cam: &Camera,
+        dpr: f64,
+        layers_key: u64,
+        versions: &[u64],
+        layers: &[&SceneLayer],
+        ui: f64,
+    ) -> Option<Vec<[f64; 2]>> {
+        let (key, old) = self.points_for.as_ref()?;
+        if self.force_points || *key != layers_key || old.len() != versions.len() {
+            return None;
+        }
+        if !self.points.fits(cam, dpr) {
+            return None;
+        }
+        let mut at = Vec::new();
+        for ((l, v), old) in layers.iter().zip(versions).zip(old) {
+            if v == old {
+                continue;
+            }
+            let LayerData::Points(p) = &*l.data else {
+                return None;
+            };
+            if effective(cam.zoom, ui) < bin_below_zoom(l.id) {
+                return None;
+            }
+            at.extend(p.edits_after(*old)?);
+            if at.len() > MAX_PATCHES {
+                return None;
+            }
+        }
+        Some(at)
+    }
+
+    /// Patches the points surface at world positions `at`: per place, the
+    /// device-pixel square a symbol there can cover is cleared, clipped to,
+    /// and every symbol of every layer that can reach it is drawn again, in
+    /// the same order as a full render — so the result is the same.
+    #[allow(clippy::too_many_arguments)]
+    fn patch_points(
+        &mut self,
+        cam: &Camera,
+        dpr: f64,
+        at: &[[f64; 2]],
+        layers: &[&SceneLayer],
+        changed: &[bool],
+        ui: f64,
+        lang: Lang,
+    ) -> usize {
+        let big = self.points.camera(cam);
+        let view = big.world_bbox(30.0);
+        let reach = symbol_reach(effective(cam.zoom, ui), ui);
+        let (cw, ch) = (
+            self.points.canvas.width() as f64,
+            self.points.canvas.height() as f64,
+        );
+        let ctx = &self.points.ctx;
+        let mut patched = 0;
+        for w in at {
+            let p = big.to_screen(*w);
+            let x0 = ((p[0] - reach) * dpr).floor().max(0.0);
+            let y0 = ((p[1] - reach) * dpr).floor().max(0.0);
+            let x1 = ((p[0] + reach) * dpr).ceil().min(cw);
+            let y1 = ((p[1] + reach) * dpr).ceil().min(ch);
+            if x1 <= x0 || y1 <= y0 {
+                continue; // off the surface
+            }
+            ctx.save();
+            let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
+            ctx.clear_rect(x0, y0, x1 - x0, y1 - y0);
+            ctx.begin_path();
+            ctx.rect(x0, y0, x1 - x0, y1 - y0);
+            ctx.clip();
+            let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
+            // Every symbol centred within `reach` of the square can touch it.
+            let only = Bbox::new(
+                big.to_world([x0 / dpr - reach, y0 / dpr - reach]),
+                big.to_world([x1 / dpr + reach, y1 / dpr + reach]),
+            );
+            let mut painter = Canvas2dPainter { ctx };
+            for l in layers {
+                if let LayerData::Points(p) = &*l.data {
+                    draw_points_in(&mut painter, &big, l.id, p, ui, lang, &view, Some(&only));
+                }
+            }
+            ctx.restore();
+            patched += 1;
+        }
+        // The counts of the changed layers (individual points in view).
+        let eff = effective(cam.zoom, ui);
+        for (l, _) in layers.iter().zip(changed).filter(|(_, c)| **c) {
+            if let LayerData::Points(p) = &*l.data {
+                let n = p
+                    .index
+                    .query(&view)
+                    .filter(|(k, _)| point_shown(l.id, p, *k, eff))
+                    .count();
+                match self.points.drawn.iter_mut().find(|d| d.0 == l.id) {
+                    Some(d) => d.1 = n,
+                    None => self.points.drawn.push((l.id, n)),
+                }
+            }
+        }
+        patched.max(1)
     }
 
     /// Draws one frame.
@@ -420,6 +594,7 @@ impl Renderer {
             drawn: Vec::new(),
             base_rendered,
             points_rendered: false,
+            points_patched: 0,
         };
         // Point layers: everything but what the district-scale badges summarise.
         let point_layers: Vec<&SceneLayer> = scene
@@ -429,6 +604,34 @@ impl Renderer {
             .filter(|l| !(admin && AGGREGATED.contains(&l.id)))
             .collect();
         let points_version = surface_key(point_layers.iter().copied(), scene.lang);
+        // Only versions changed (live edits), same camera and layers: patch
+        // the places that changed instead of re-rendering the surface.
+        let lkey = layers_key(point_layers.iter().copied(), scene.lang);
+        let versions: Vec<u64> = point_layers
+            .iter()
+            .map(|l| match &*l.data {
+                LayerData::Points(p) => p.version,
+                LayerData::Areas(_) => 0,
+            })
+            .collect();
+        let stale = self.points.key.map(|k| k.version) != Some(points_version);
+        if stale {
+            if let Some(at) = self.points_dirty(&cam, dpr, lkey, &versions, &point_layers, ui) {
+                let changed: Vec<bool> = match &self.points_for {
+                    Some((_, old)) => versions.iter().zip(old).map(|(a, b)| a != b).collect(),
+                    None => vec![true; versions.len()],
+                };
+                stats.points_patched =
+                    self.patch_points(&cam, dpr, &at, &point_layers, &changed, ui, scene.lang);
+                if let Some(k) = self.points.key.as_mut() {
+                    k.version = points_version;
+                }
+                self.points_for = Some((lkey, versions.clone()));
+            }
+        }
+        if std::mem::take(&mut self.force_points) {
+            self.points.key = None;
+        }
         stats.points_rendered = self
             .points
             .ensure(&cam, dpr, points_version, |ctx, big, drawn| {
@@ -440,6 +643,9 @@ impl Renderer {
                     }
                 }
             });
+        if stats.points_rendered {
+            self.points_for = Some((lkey, versions));
+        }
 
         let ctx = &self.ctx;
         let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
@@ -906,6 +1112,20 @@ pub fn bin_radius(count: u32, max: f64, ui: f64) -> f64 {
     lo + (hi - lo) * (count as f64 / max.max(1.0)).sqrt()
 }
 
+/// Patches further behind than this many places re-render instead.
+const MAX_PATCHES: usize = 200;
+
+/// Symbol size factor at effective zoom `eff`: larger from z16.
+fn symbol_scale(eff: f64, ui: f64) -> f64 {
+    (if eff >= 16.0 { 1.35 } else { 1.0 }) * ui
+}
+
+/// How far (CSS px) from its point any individual symbol can paint: the
+/// largest is a hazard (4.5 + half its 2.2 ring), plus antialiasing.
+fn symbol_reach(eff: f64, ui: f64) -> f64 {
+    5.6 * symbol_scale(eff, ui) + 2.0
+}
+
 /// Draws one point layer; returns features or bins drawn.
 pub fn draw_points(
     painter: &mut dyn PointPainter,
@@ -916,6 +1136,22 @@ pub fn draw_points(
     lang: Lang,
 ) -> usize {
     let view = cam.world_bbox(30.0);
+    draw_points_in(painter, cam, id, p, ui, lang, &view, None)
+}
+
+/// Draws one point layer as seen in `view`; with `only`, just the symbols
+/// that can reach that box (a patch), each exactly as the whole view draws it.
+#[allow(clippy::too_many_arguments)]
+fn draw_points_in(
+    painter: &mut dyn PointPainter,
+    cam: &Camera,
+    id: &str,
+    p: &PointLayer,
+    ui: f64,
+    lang: Lang,
+    view: &Bbox,
+    only: Option<&Bbox>,
+) -> usize {
     if effective(cam.zoom, ui) < bin_below_zoom(id) {
         let zi = cam.zoom.floor() as i32;
         let bins = p.bins(zi, ui);
@@ -926,6 +1162,14 @@ pub fn draw_points(
         by_size.sort_by_key(|b| b.1);
         // Sized relative to the largest bin in view: area ∝ count.
         let max = by_size.last().map(|b| b.1).unwrap_or(1).max(1) as f64;
+        if let Some(o) = only {
+            // A bin (circle and label) stays within its cell of BIN_PX.
+            let (a, b) = (cam.to_screen(o.min), cam.to_screen(o.max));
+            let pad = BIN_PX * ui;
+            by_size.retain(|(s, _)| {
+                s[0] >= a[0] - pad && s[0] <= b[0] + pad && s[1] >= a[1] - pad && s[1] <= b[1] + pad
+            });
+        }
         let colour = style::bin_colour(id);
         let mut labels = Vec::with_capacity(by_size.len());
         for (s, count) in &by_size {
@@ -942,7 +1186,7 @@ pub fn draw_points(
     let mut groups: std::collections::BTreeMap<(u8, u8), Vec<[f64; 2]>> = Default::default();
     let mut n = 0;
     let eff = effective(cam.zoom, ui);
-    for (k, w) in p.index.query(&view) {
+    for (k, w) in p.index.query(only.unwrap_or(view)) {
         if !point_shown(id, p, k, eff) {
             continue;
         }
@@ -953,7 +1197,7 @@ pub fn draw_points(
             .push(cam.to_screen(w));
         n += 1;
     }
-    let big = if eff >= 16.0 { 1.35 } else { 1.0 } * ui;
+    let big = symbol_scale(eff, ui);
     for ((class, state), pts) in &groups {
         match id {
             "hazards" => {

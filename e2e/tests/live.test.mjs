@@ -3,6 +3,9 @@
 // place (the polygon surface is not redrawn unless the grid's class changed); a transition
 // changes its status in the list; an alarm reading puts an alert at the top of the ticker; a
 // dropped connection resumes from the last sequence number with no gap and no duplicate.
+// Zoomed in, a change that is drawn patches the points surface where it happened (no
+// re-render), and the patched surface matches a forced full render; one that is not drawn (a
+// reading at the same level, reported → accepted) touches no surface.
 //
 // Needs a server with the live API and no simulator (so that the only events are the test's):
 // PINGAN_LIVE_URL, else PINGAN_URL.
@@ -77,6 +80,55 @@ function nextPlace() {
 }
 
 const renders = (page) => page.evaluate(() => window.__pingan.surfaceRenders());
+const patches = (page) => page.evaluate(() => window.__pingan.surfacePatches()[0]);
+
+// Compares the points surface as it is (patched) with a full re-render of it at the same view:
+// the pixels that differ, the largest difference of one channel (RGBA), and `blobs`: pixels
+// that differ by more than 32 together with all 8 neighbours. Skia picks its antialiasing
+// rasteriser by a path's size and complexity, so a patch (a few symbols) and a full render
+// (thousands in one path) can differ on symbol edges — a few dozen 1-px-thin edge pixels —
+// but a missing, extra, moved or wrongly coloured symbol differs in its interior: blobs.
+// `at` ([lon, lat]): also the alpha of both surfaces at that point (the changed symbol).
+async function patchedVsFull(page, at) {
+  return page.evaluate(async (at) => {
+    const c = window.__pingan.pointsCanvas();
+    const g = c.getContext('2d');
+    const a = g.getImageData(0, 0, c.width, c.height).data.slice();
+    const before = window.__pingan.surfaceRenders()[1];
+    const t0 = window.__pingan.frames();
+    window.__pingan.forcePointsRender();
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    const rendered = window.__pingan.surfaceRenders()[1] - before;
+    // The forced frame is the first of those drawn since.
+    const times = window.__pingan.frameTimes();
+    const fullMs = times[times.length - (window.__pingan.frames() - t0)];
+    const b = g.getImageData(0, 0, c.width, c.height).data;
+    const [w, h] = [c.width, c.height];
+    const diff = new Uint8Array(w * h);
+    let differing = 0;
+    let max = 0;
+    for (let i = 0; i < a.length; i += 4) {
+      let d = 0;
+      for (let k = 0; k < 4; k++) d = Math.max(d, Math.abs(a[i + k] - b[i + k]));
+      diff[i / 4] = d;
+      if (d) { differing++; if (d > max) max = d; }
+    }
+    let blobs = 0;
+    for (let y = 1; y < h - 1; y++) {
+      for (let x = 1; x < w - 1; x++) {
+        if (diff[y * w + x] <= 32) continue;
+        let all = true;
+        for (let dy = -1; dy <= 1 && all; dy++) for (let dx = -1; dx <= 1; dx++) if (diff[(y + dy) * w + x + dx] <= 32) { all = false; break; }
+        if (all) blobs++;
+      }
+    }
+    // The surface has a 320 px margin and is centred on the view (no pan since).
+    const dpr = w / (innerWidth + 640);
+    const [sx, sy] = window.__pingan.project(at[0], at[1]);
+    const px = (Math.round((sy + 320) * dpr) * w + Math.round((sx + 320) * dpr)) * 4 + 3;
+    return { differing, max, blobs, alpha: [a[px], b[px]], rendered, fullMs, size: [w, h] };
+  }, at);
+}
 const live = (page) => page.evaluate(() => ({
   status: window.__pingan.live.status(),
   seq: window.__pingan.live.seq(),
@@ -143,11 +195,13 @@ describe('live updates', () => {
       assert.equal(l1.applied, l0.applied + 1, 'one event applied');
       assert.ok(l1.seq > l0.seq, `seq advanced ${l0.seq} → ${l1.seq}`);
 
-      // Surfaces: points re-rendered, polygons only if the grid's class changed.
+      // Surfaces: points patched where the case is (not re-rendered), polygons only if the
+      // grid's class changed.
       await settle(page);
       const [base1, points1] = await renders(page);
       const classAfter = await page.evaluate((i) => window.__pingan.gridClass(i), place.index);
-      assert.ok(points1 > points0, `the points surface re-rendered (${points0} → ${points1})`);
+      assert.equal(points1, points0, 'a new case is patched into the points surface, not re-rendered');
+      assert.ok(await patches(page) > 0, 'the points surface was patched');
       if (classAfter === classBefore) {
         assert.equal(base1, base0, 'a new case in a grid whose class did not change must not redraw the polygons');
       } else {
@@ -161,8 +215,9 @@ describe('live updates', () => {
         ?.dataset.status === 'accepted', number, { timeout: 5_000 });
       assert.equal(await row.count(), 1);
       await settle(page);
-      const [base2] = await renders(page);
+      const [base2, points2] = await renders(page);
       assert.equal(base2, base1, 'a transition never redraws the polygon surface');
+      assert.equal(points2, points1, 'reported → accepted: still open, same symbol, the points surface is untouched');
       assert.equal((await live(page)).applied, l0.applied + 2);
 
       // Clicking the list entry flies to the case and opens its details.
@@ -175,6 +230,76 @@ describe('live updates', () => {
       await page.locator('[data-testid=details-id]').filter({ hasText: number }).waitFor({ timeout: 3_000 });
       const status = await page.locator('[data-testid=details-row-status] td').textContent();
       assert.match(status, /已受理|accepted/i, `details show the new status: ${status}`);
+      assert.deepEqual(page.errors.filter((e) => !/favicon/i.test(e)), [], `browser errors${diagnostics(page)}`);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('zoomed in, a new case and an alarm patch the points surface; the patch equals a full render', { timeout: TEST_TIMEOUT }, async () => {
+    const page = await newPage(browser);
+    try {
+      // Dense Xixiang at z15.5: cases, hazards, sentinels and sensors drawn one by one.
+      const [lon, lat] = [113.883, 22.57];
+      await openLive(page, `/?c=${lon},${lat}&z=15.5`);
+      await settle(page);
+      const [base0, points0] = await renders(page);
+      const p0 = await patches(page);
+
+      // A case in view (a random spot, so reruns do not stack cases on one).
+      const at = {
+        lon: Number((lon + 0.0005 + Math.random() * 0.003).toFixed(6)),
+        lat: Number((lat - 0.0005 - Math.random() * 0.002).toFixed(6)),
+      };
+      const a0 = (await live(page)).applied;
+      const created = await report(at, '噪音扰民（端到端测试：补丁）');
+      await page.waitForFunction((num) => !!document.querySelector(`[data-testid=case-item][data-id="${num}"]`),
+        caseNumber(created), { timeout: 5_000 });
+      assert.equal((await live(page)).applied, a0 + 1);
+      await settle(page);
+      let [base1, points1] = await renders(page);
+      assert.equal(points1, points0, 'the new case did not re-render the points surface');
+      assert.equal(await patches(page), p0 + 1, 'it was patched, once');
+      const caseFrames = await page.evaluate(() => window.__pingan.liveFrameMs());
+      let cmp = await patchedVsFull(page, [at.lon, at.lat]);
+      console.log(`# new case: event frame ${caseFrames.at(-1).toFixed(1)} ms (patch); a full points render here ${cmp.fullMs.toFixed(1)} ms; patched vs full: ${cmp.differing} pixels differ (max ${cmp.max}, blobs ${cmp.blobs}) of ${cmp.size}`);
+      assert.equal(cmp.rendered, 1, 'the forced full render happened');
+      assert.ok(cmp.alpha[0] > 200 && cmp.alpha[1] > 200, `the symbol is drawn on both surfaces: ${JSON.stringify(cmp)}`);
+      assert.ok(cmp.blobs === 0 && cmp.differing <= 200, `the patched surface equals a full render: ${JSON.stringify(cmp)}`);
+
+      // A sensor: readings at the same level change nothing drawn; an alarm is patched.
+      const sensors = (await fetchJson(`${BASE}/data/sensors.geojson`)).features;
+      const s = sensors.find((f) => f.properties.type === 'water_level') || sensors[0];
+      const id = s.properties.id ?? s.id;
+      const [slon, slat] = s.geometry.coordinates;
+      await post('/api/readings', { readings: [{ sensor: id, value: 0 }] });
+      await page.evaluate(([x, y]) => window.__pingan.setView(x, y, 15.5), [slon, slat]);
+      await page.waitForTimeout(300);
+      await settle(page);
+      [base1, points1] = await renders(page);
+      const p1 = await patches(page);
+      let applied = (await live(page)).applied;
+      await post('/api/readings', { readings: [{ sensor: id, value: 1 }] });
+      await page.waitForFunction((n) => window.__pingan.live.applied() > n, applied, { timeout: 5_000 });
+      await settle(page);
+      assert.deepEqual(await renders(page), [base1, points1], 'a reading at the same level re-renders nothing');
+      assert.equal(await patches(page), p1, 'and patches nothing');
+
+      applied = (await live(page)).applied;
+      await post('/api/readings', { readings: [{ sensor: id, value: Number(s.properties.alarm) * 1.5 }] });
+      // The reading and the alert it raises.
+      await page.waitForFunction((n) => window.__pingan.live.applied() >= n + 2, applied, { timeout: 5_000 });
+      await settle(page);
+      const [base2, points2] = await renders(page);
+      assert.equal(points2, points1, 'the alarm did not re-render the points surface');
+      assert.equal(base2, base1, 'nor the polygons');
+      assert.equal(await patches(page), p1 + 1, 'it was patched');
+      const alarmFrames = await page.evaluate(() => window.__pingan.liveFrameMs());
+      cmp = await patchedVsFull(page, [slon, slat]);
+      console.log(`# alarm: event frame ${alarmFrames.at(-1).toFixed(1)} ms (patch); a full points render here ${cmp.fullMs.toFixed(1)} ms; patched vs full: ${cmp.differing} pixels differ (max ${cmp.max}, blobs ${cmp.blobs})`);
+      assert.ok(cmp.alpha[0] > 200 && cmp.alpha[1] > 200, `the symbol is drawn on both surfaces: ${JSON.stringify(cmp)}`);
+      assert.ok(cmp.blobs === 0 && cmp.differing <= 200, `the patched surface equals a full render: ${JSON.stringify(cmp)}`);
+      await post('/api/readings', { readings: [{ sensor: id, value: 0 }] });
       assert.deepEqual(page.errors.filter((e) => !/favicon/i.test(e)), [], `browser errors${diagnostics(page)}`);
     } finally {
       await page.close();
