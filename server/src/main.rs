@@ -106,8 +106,20 @@ async fn main() -> anyhow::Result<()> {
     let addr = listener.local_addr().context("reading the bound address")?;
     tracing::info!("listening on http://{addr}");
 
+    // TCP_NODELAY: the live stream writes small frames, which Nagle's
+    // algorithm and delayed ACKs would otherwise hold up to 40 ms.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
+    let hub = state.live().hub().clone();
     axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            // WebSocket clients get `resync{shutdown}` before the server goes.
+            hub.shutdown(std::time::Duration::from_secs(2)).await;
+        })
         .await
         .context("serving HTTP")?;
     tracing::info!("stopped");

@@ -1,8 +1,525 @@
-//! `GET /ws`: the live stream (see docs/api.md). Placeholder until the stream lands.
+//! `GET /ws`: the live stream (protocol in `pingan_model::live` and
+//! docs/api.md, delivery rules in [`crate::hub`]).
+//!
+//! One task per connection:
+//! 1. wait (at most [`StreamConfig::hello_timeout`]) for `hello`; anything
+//!    else is answered with `error` and the connection is closed;
+//! 2. note the hub's head `H`, decide replay (ring or store) or snapshot,
+//!    send `welcome`, then the replay or the snapshot;
+//! 3. loop: write every frame after the cursor (one flush per batch, each
+//!    write bounded by [`StreamConfig::write_timeout`]); heartbeat + ping
+//!    every [`StreamConfig::heartbeat`]; close a peer silent for three
+//!    heartbeats; `resync{slow}` and close when the cursor lags; `resync{shutdown}`
+//!    when the hub shuts down.
 
+use crate::hub::{Frame, Hub, StreamConfig};
+use crate::live::{now_ms, Live};
+use crate::store::StoreError;
 use crate::AppState;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{FromRef, State};
+use axum::response::Response;
+use axum::routing::get;
 use axum::Router;
+use futures_util::SinkExt;
+use pingan_model::live::{
+    ClientMsg, Event, ResyncReason, Seq, ServerMsg, Snapshot, SnapshotReason, Topic, TopicSet,
+};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::{timeout, Instant, MissedTickBehavior};
 
+/// Close codes (RFC 6455).
+const CLOSE_GOING_AWAY: u16 = 1001;
+const CLOSE_POLICY: u16 = 1008;
+const CLOSE_TRY_AGAIN: u16 = 1013;
+const CLOSE_INTERNAL: u16 = 1011;
+
+/// Read buffer of a connection (see [`upgrade`]).
+const READ_BUFFER: usize = 4 * 1024;
+
+/// Largest client message accepted (a hello is a few dozen bytes).
+const MAX_CLIENT_MESSAGE: usize = 64 * 1024;
+
+/// `GET /ws` on the application's router.
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    Router::new().route(
+        "/ws",
+        get(
+            |State(state): State<AppState>, ws: WebSocketUpgrade| async move {
+                upgrade(state.live().clone(), ws)
+            },
+        ),
+    )
+}
+
+/// `GET /ws` on any router whose state yields the live service.
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Arc<Live>: FromRef<S>,
+{
+    Router::new().route(
+        "/ws",
+        get(|State(live): State<Arc<Live>>, ws: WebSocketUpgrade| async move { upgrade(live, ws) }),
+    )
+}
+
+fn upgrade(live: Arc<Live>, ws: WebSocketUpgrade) -> Response {
+    // A small read buffer: tungstenite zero-fills the whole read buffer on
+    // every read attempt (128 KiB by default), which at a thousand clients
+    // woken hundreds of times a second was a quarter of the server's CPU.
+    // Clients only send a hello and pongs.
+    ws.read_buffer_size(READ_BUFFER)
+        .max_message_size(MAX_CLIENT_MESSAGE)
+        .max_frame_size(MAX_CLIENT_MESSAGE)
+        .on_upgrade(move |socket| serve(live, socket))
+}
+
+/// Why a connection ended (for the log).
+#[derive(Debug, thiserror::Error)]
+enum End {
+    #[error("peer closed")]
+    PeerClosed,
+    #[error("socket error: {0}")]
+    Socket(#[from] axum::Error),
+    #[error("write timed out")]
+    WriteTimeout,
+    #[error("no hello within {0:?}")]
+    HelloTimeout(Duration),
+    #[error("bad hello: {0}")]
+    BadHello(String),
+    #[error("silent for {0:?}")]
+    Dead(Duration),
+    #[error("too slow")]
+    Slow,
+    #[error("server shutting down")]
+    Shutdown,
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// Serves one upgraded connection to its end.
+pub async fn serve(live: Arc<Live>, mut socket: WebSocket) {
+    let hub = live.hub().clone();
+    hub.start_pacer();
+    let cfg = hub.config();
+    let hello = match read_hello(&mut socket, &cfg).await {
+        Ok(h) => h,
+        Err(end) => {
+            let reply = match &end {
+                End::HelloTimeout(d) => Some((
+                    "hello_timeout",
+                    format!(
+                        "send {{\"type\":\"hello\",\"layers\":[...],\"since\":N}} within {} s",
+                        d.as_secs_f64()
+                    ),
+                )),
+                End::BadHello(detail) => Some(("bad_hello", detail.clone())),
+                _ => None,
+            };
+            if let Some((error, detail)) = reply {
+                let msg = ServerMsg::Error {
+                    error: error.into(),
+                    detail,
+                };
+                close_with(&mut socket, &cfg, Some(msg), CLOSE_POLICY, error).await;
+            }
+            tracing::debug!(reason = %end, "ws: connection ended before hello");
+            return;
+        }
+    };
+    let c = &hub.counters;
+    let clients = c.clients.fetch_add(1, Ordering::Relaxed) + 1;
+    c.connects.fetch_add(1, Ordering::Relaxed);
+    tracing::info!(
+        clients,
+        since = ?hello.since,
+        layers = ?hello.layers,
+        "ws: client connected"
+    );
+    let started = Instant::now();
+    let mut sent = 0u64;
+    let end = stream(&live, &hub, &cfg, &mut socket, &hello, &mut sent).await;
+    let clients = c.clients.fetch_sub(1, Ordering::Relaxed).saturating_sub(1);
+    c.disconnects.fetch_add(1, Ordering::Relaxed);
+    tracing::info!(
+        clients,
+        frames = sent,
+        secs = format_args!("{:.1}", started.elapsed().as_secs_f64()),
+        reason = %end,
+        "ws: client disconnected"
+    );
+}
+
+/// What the client asked for.
+#[derive(Debug)]
+struct Hello {
+    topics: TopicSet,
+    layers: Vec<Topic>,
+    since: Option<Seq>,
+}
+
+async fn read_hello(socket: &mut WebSocket, cfg: &StreamConfig) -> Result<Hello, End> {
+    let wait = cfg.hello_timeout;
+    let deadline = Instant::now() + wait;
+    loop {
+        let msg = match tokio::time::timeout_at(deadline, socket.recv()).await {
+            Err(_) => return Err(End::HelloTimeout(wait)),
+            Ok(None) => return Err(End::PeerClosed),
+            Ok(Some(Err(e))) => return Err(End::Socket(e)),
+            Ok(Some(Ok(m))) => m,
+        };
+        let text = match msg {
+            Message::Text(t) => t,
+            Message::Binary(_) => {
+                return Err(End::BadHello(
+                    "the hello must be a JSON text message, not binary".into(),
+                ))
+            }
+            Message::Ping(_) | Message::Pong(_) => continue,
+            Message::Close(_) => return Err(End::PeerClosed),
+        };
+        return match serde_json::from_str::<ClientMsg>(text.as_str()) {
+            Ok(ClientMsg::Hello { layers, since }) => Ok(Hello {
+                topics: if layers.is_empty() {
+                    TopicSet::all()
+                } else {
+                    TopicSet::of(&layers)
+                },
+                layers,
+                since,
+            }),
+            Err(e) => Err(End::BadHello(format!(
+                "expected {{\"type\":\"hello\",\"layers\":[\"cases\",\"sensors\",\"alerts\",\"hazards\"],\"since\":N}}: {e}"
+            ))),
+        };
+    }
+}
+
+/// How the client catches up before live events.
+enum Start {
+    /// Frames after `since` are in the ring.
+    Ring { since: Seq, count: u64 },
+    /// Events read from the store, up to the head.
+    Store { events: Vec<Event> },
+    Snapshot {
+        reason: SnapshotReason,
+        snapshot: Snapshot,
+    },
+}
+
+async fn blocking<T: Send + 'static>(
+    live: &Arc<Live>,
+    f: impl FnOnce(&Live) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    let live = live.clone();
+    tokio::task::spawn_blocking(move || f(&live))
+        .await
+        .map_err(|e| StoreError::Backend(format!("store task failed: {e}")))?
+}
+
+async fn plan(
+    live: &Arc<Live>,
+    hub: &Hub,
+    cfg: &StreamConfig,
+    hello: &Hello,
+    head: Seq,
+) -> Result<Start, End> {
+    let reason = match hello.since {
+        None => Some(SnapshotReason::NoSince),
+        Some(s) if s > head => Some(SnapshotReason::Ahead),
+        Some(s) if head - s > cfg.max_replay => Some(SnapshotReason::TooFarBehind),
+        Some(_) => None,
+    };
+    if let (None, Some(since)) = (reason, hello.since) {
+        if hub.in_ring(since) {
+            let count = hub.count(since, head, hello.topics);
+            return Ok(Start::Ring { since, count });
+        }
+        let want = (head - since) as usize;
+        let events = blocking(live, move |l| {
+            let oldest = l.store().oldest()?;
+            if since + 1 < oldest {
+                return Ok(None);
+            }
+            l.store().events_since(since, want).map(Some)
+        })
+        .await?;
+        if let Some(mut events) = events {
+            events.retain(|e| e.seq > since && e.seq <= head);
+            let contiguous = events.first().is_none_or(|e| e.seq == since + 1)
+                && events.windows(2).all(|w| w[1].seq == w[0].seq + 1)
+                && events.last().map_or(since, |e| e.seq) == head;
+            if contiguous {
+                return Ok(Start::Store { events });
+            }
+            tracing::warn!(
+                since,
+                head,
+                got = events.len(),
+                "ws: the store's replay has a gap; sending a snapshot"
+            );
+        }
+    }
+    let mut snapshot = blocking(live, |l| l.store().snapshot()).await?;
+    let t = hello.topics;
+    if !t.contains(Topic::Sensors) {
+        snapshot.sensors.clear();
+    }
+    if !t.contains(Topic::Alerts) {
+        snapshot.alerts.clear();
+    }
+    if !t.contains(Topic::Hazards) {
+        snapshot.hazards.clear();
+    }
+    snapshot.reload = if t.contains(Topic::Cases) {
+        vec![Topic::Cases]
+    } else {
+        vec![]
+    };
+    Ok(Start::Snapshot {
+        reason: reason.unwrap_or(SnapshotReason::TooFarBehind),
+        snapshot,
+    })
+}
+
+async fn stream(
+    live: &Arc<Live>,
+    hub: &Hub,
+    cfg: &StreamConfig,
+    socket: &mut WebSocket,
+    hello: &Hello,
+    sent: &mut u64,
+) -> End {
+    match stream_inner(live, hub, cfg, socket, hello, sent).await {
+        Ok(()) => End::PeerClosed,
+        Err(End::Slow) => {
+            hub.counters.resyncs_slow.fetch_add(1, Ordering::Relaxed);
+            let msg = ServerMsg::Resync {
+                reason: ResyncReason::Slow,
+                head: hub.head(),
+            };
+            close_with(socket, cfg, Some(msg), CLOSE_TRY_AGAIN, "too slow: resync").await;
+            End::Slow
+        }
+        Err(End::Shutdown) => {
+            let msg = ServerMsg::Resync {
+                reason: ResyncReason::Shutdown,
+                head: hub.head(),
+            };
+            close_with(
+                socket,
+                cfg,
+                Some(msg),
+                CLOSE_GOING_AWAY,
+                "server shutting down",
+            )
+            .await;
+            End::Shutdown
+        }
+        Err(e @ End::Dead(_)) => {
+            close_with(socket, cfg, None, CLOSE_POLICY, "no heartbeat reply").await;
+            e
+        }
+        Err(End::Store(e)) => {
+            let msg = ServerMsg::Error {
+                error: "storage".into(),
+                detail: e.to_string(),
+            };
+            close_with(socket, cfg, Some(msg), CLOSE_INTERNAL, "storage error").await;
+            End::Store(e)
+        }
+        Err(e) => e,
+    }
+}
+
+/// Sends one message and flushes, within the write timeout.
+async fn send(socket: &mut WebSocket, cfg: &StreamConfig, msg: Message) -> Result<(), End> {
+    match timeout(cfg.write_timeout, socket.send(msg)).await {
+        Err(_) => Err(End::WriteTimeout),
+        Ok(r) => r.map_err(End::Socket),
+    }
+}
+
+/// Writes frames with one flush, within the write timeout.
+async fn send_frames(
+    socket: &mut WebSocket,
+    cfg: &StreamConfig,
+    frames: &[Frame],
+) -> Result<(), End> {
+    let write = async {
+        for f in frames {
+            socket.feed(Message::Text(f.text.clone())).await?;
+        }
+        socket.flush().await
+    };
+    match timeout(cfg.write_timeout, write).await {
+        Err(_) => Err(End::WriteTimeout),
+        Ok(r) => r.map_err(End::Socket),
+    }
+}
+
+/// Best effort: a last message, a close frame, and (unless the peer is
+/// known dead) a short wait for the peer's close, draining what it sent so
+/// that closing does not reset the connection before it read our message.
+async fn close_with(
+    socket: &mut WebSocket,
+    cfg: &StreamConfig,
+    msg: Option<ServerMsg>,
+    code: u16,
+    reason: &'static str,
+) {
+    let linger = code != CLOSE_POLICY || msg.is_some();
+    let short = cfg.write_timeout.min(Duration::from_secs(2));
+    let _ = timeout(short, async {
+        if let Some(m) = msg {
+            socket.feed(Message::Text(m.to_json().into())).await?;
+        }
+        socket
+            .send(Message::Close(Some(CloseFrame {
+                code,
+                reason: Utf8Bytes::from_static(reason),
+            })))
+            .await
+    })
+    .await;
+    if !linger {
+        return;
+    }
+    let _ = timeout(short, async {
+        while let Some(Ok(m)) = socket.recv().await {
+            if matches!(m, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+fn text(msg: &ServerMsg) -> Message {
+    Message::Text(msg.to_json().into())
+}
+
+async fn stream_inner(
+    live: &Arc<Live>,
+    hub: &Hub,
+    cfg: &StreamConfig,
+    socket: &mut WebSocket,
+    hello: &Hello,
+    sent: &mut u64,
+) -> Result<(), End> {
+    let mut wake = hub.watch();
+    let mut shutdown = hub.shutdown_signal();
+    // Subscribe (the watch above) before reading the head: nothing published
+    // from here on can be missed, since the cursor reads the ring.
+    let head = hub.head();
+    let start = plan(live, hub, cfg, hello, head).await?;
+    let c = &hub.counters;
+    let (replay, mut cursor) = match &start {
+        Start::Ring { since, count } => (*count, *since),
+        Start::Store { events } => (
+            events
+                .iter()
+                .filter(|e| hello.topics.contains(e.change.topic()))
+                .count() as u64,
+            head,
+        ),
+        Start::Snapshot { snapshot, .. } => (0, snapshot.seq),
+    };
+    let welcome = ServerMsg::Welcome {
+        head,
+        replay,
+        heartbeat_ms: cfg.heartbeat.as_millis() as u64,
+        server_time_ms: now_ms(),
+    };
+    send(socket, cfg, text(&welcome)).await?;
+    match start {
+        Start::Ring { .. } => {
+            c.replays.fetch_add(1, Ordering::Relaxed);
+        }
+        Start::Store { events } => {
+            c.replays.fetch_add(1, Ordering::Relaxed);
+            let frames: Vec<Frame> = events
+                .iter()
+                .filter(|e| hello.topics.contains(e.change.topic()))
+                .map(Frame::of)
+                .collect();
+            for chunk in frames.chunks(cfg.max_batch.max(1)) {
+                send_frames(socket, cfg, chunk).await?;
+            }
+            *sent += frames.len() as u64;
+            c.frames_sent
+                .fetch_add(frames.len() as u64, Ordering::Relaxed);
+        }
+        Start::Snapshot { reason, snapshot } => {
+            c.snapshots.fetch_add(1, Ordering::Relaxed);
+            send(socket, cfg, text(&ServerMsg::Snapshot { reason, snapshot })).await?;
+        }
+    }
+
+    let beat = cfg.heartbeat.max(Duration::from_millis(10));
+    let mut ticker = tokio::time::interval_at(Instant::now() + beat, beat);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut last_heard = Instant::now();
+    let dead_after = beat * StreamConfig::DEAD_AFTER_BEATS;
+    let mut batch: Vec<Frame> = Vec::with_capacity(cfg.max_batch.max(1));
+    loop {
+        // Write everything after the cursor.
+        loop {
+            if *shutdown.borrow() {
+                return Err(End::Shutdown);
+            }
+            wake.borrow_and_update();
+            batch.clear();
+            let before = cursor;
+            cursor = hub
+                .collect(cursor, hello.topics, cfg.max_batch, &mut batch)
+                .map_err(|_| End::Slow)?;
+            if !batch.is_empty() {
+                send_frames(socket, cfg, &batch).await?;
+                *sent += batch.len() as u64;
+                c.frames_sent
+                    .fetch_add(batch.len() as u64, Ordering::Relaxed);
+            }
+            if cursor == before {
+                break;
+            }
+        }
+        tokio::select! {
+            changed = wake.changed() => {
+                if changed.is_err() {
+                    return Err(End::Shutdown);
+                }
+            }
+            _ = shutdown.changed() => return Err(End::Shutdown),
+            msg = socket.recv() => match msg {
+                None | Some(Ok(Message::Close(_))) => return Ok(()),
+                Some(Err(e)) => return Err(End::Socket(e)),
+                Some(Ok(m)) => {
+                    last_heard = Instant::now();
+                    if let Message::Text(t) = m {
+                        tracing::debug!(len = t.len(), "ws: ignoring a client message after the hello");
+                    }
+                }
+            },
+            _ = ticker.tick() => {
+                let silent = last_heard.elapsed();
+                if silent > dead_after {
+                    return Err(End::Dead(silent));
+                }
+                let beat = ServerMsg::Heartbeat { head: hub.head(), server_time_ms: now_ms() };
+                let write = async {
+                    socket.feed(text(&beat)).await?;
+                    socket.feed(Message::Ping(axum::body::Bytes::from_static(b"hb"))).await?;
+                    socket.flush().await
+                };
+                match timeout(cfg.write_timeout, write).await {
+                    Err(_) => return Err(End::WriteTimeout),
+                    Ok(r) => r?,
+                }
+            }
+        }
+    }
 }
