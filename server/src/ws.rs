@@ -295,7 +295,10 @@ async fn stream(
 ) -> End {
     match stream_inner(live, hub, cfg, socket, hello, sent).await {
         Ok(()) => End::PeerClosed,
-        Err(End::Slow) => {
+        // A client whose socket takes no write for the write timeout is as
+        // slow as one whose cursor left the ring: both are told to resync
+        // (best effort: a full socket may not take even that) and dropped.
+        Err(End::Slow | End::WriteTimeout) => {
             hub.counters.resyncs_slow.fetch_add(1, Ordering::Relaxed);
             let msg = ServerMsg::Resync {
                 reason: ResyncReason::Slow,
