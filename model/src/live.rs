@@ -39,7 +39,8 @@ pub enum Topic {
 }
 
 impl Topic {
-    pub const ALL: &'static [Topic] = &[Topic::Cases, Topic::Sensors, Topic::Alerts, Topic::Hazards];
+    pub const ALL: &'static [Topic] =
+        &[Topic::Cases, Topic::Sensors, Topic::Alerts, Topic::Hazards];
     pub fn bit(self) -> u8 {
         1 << (self as u8)
     }
@@ -165,7 +166,11 @@ pub fn transition_error(from: CaseStatus, to: CaseStatus) -> Option<String> {
     }
     let allowed: Vec<&str> = from.next().iter().map(|s| s.code()).collect();
     Some(if allowed.is_empty() {
-        format!("a case that is {} is closed for good; it cannot become {}", from.code(), to.code())
+        format!(
+            "a case that is {} is closed for good; it cannot become {}",
+            from.code(),
+            to.code()
+        )
     } else {
         format!(
             "a case that is {} cannot become {}; allowed: {}",
@@ -321,12 +326,24 @@ pub struct HazardState {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
-    CaseReported { case: Case },
-    CaseTransitioned { case: Case, transition: Transition },
+    CaseReported {
+        case: Case,
+    },
+    CaseTransitioned {
+        case: Case,
+        transition: Transition,
+    },
     /// A batch of readings: the new state of each sensor it touched.
-    Readings { sensors: Vec<SensorState> },
-    Alert { alert: Alert, change: AlertChange },
-    HazardStatus { hazard: HazardState },
+    Readings {
+        sensors: Vec<SensorState>,
+    },
+    Alert {
+        alert: Alert,
+        change: AlertChange,
+    },
+    HazardStatus {
+        hazard: HazardState,
+    },
 }
 
 impl Change {
@@ -441,9 +458,8 @@ impl ServerMsg {
     pub fn to_json(&self) -> String {
         // Serialising these types cannot fail: no maps with non-string keys,
         // no fallible Serialize impls. Fall back to an error message anyway.
-        serde_json::to_string(self).unwrap_or_else(|e| {
-            format!(r#"{{"type":"error","error":"serialize","detail":"{e}"}}"#)
-        })
+        serde_json::to_string(self)
+            .unwrap_or_else(|e| format!(r#"{{"type":"error","error":"serialize","detail":"{e}"}}"#))
     }
 }
 
@@ -510,7 +526,10 @@ impl DispatchRules {
     pub fn route(&self, category: CaseCategory, description: &str) -> Option<&DispatchRule> {
         let of_cat = || self.rules.iter().filter(move |r| r.category == category);
         of_cat()
-            .find(|r| !r.keywords.is_empty() && r.keywords.iter().any(|k| description.contains(k.as_str())))
+            .find(|r| {
+                !r.keywords.is_empty()
+                    && r.keywords.iter().any(|k| description.contains(k.as_str()))
+            })
             .or_else(|| of_cat().find(|r| r.keywords.is_empty()))
     }
 }
@@ -522,7 +541,9 @@ mod tests {
     #[test]
     fn status_machine_allows_the_main_path_and_refuses_skips() {
         use CaseStatus::*;
-        let path = [Reported, Accepted, Dispatched, InProgress, Resolved, Archived];
+        let path = [
+            Reported, Accepted, Dispatched, InProgress, Resolved, Archived,
+        ];
         for w in path.windows(2) {
             assert!(w[0].can_move_to(w[1]), "{:?} → {:?}", w[0], w[1]);
         }
@@ -530,8 +551,13 @@ mod tests {
         assert!(!Archived.can_move_to(InProgress));
         assert!(!InProgress.can_move_to(InProgress));
         let msg = transition_error(Reported, Resolved).unwrap();
-        assert!(msg.contains("accepted") && msg.contains("returned"), "{msg}");
-        assert!(transition_error(Archived, Accepted).unwrap().contains("closed"));
+        assert!(
+            msg.contains("accepted") && msg.contains("returned"),
+            "{msg}"
+        );
+        assert!(transition_error(Archived, Accepted)
+            .unwrap()
+            .contains("closed"));
         assert_eq!(transition_error(Dispatched, Escalated), None);
     }
 
@@ -602,7 +628,8 @@ mod tests {
             assert_eq!(back, m, "{text}");
         }
         let hello: ClientMsg =
-            serde_json::from_str(r#"{"type":"hello","layers":["cases","alerts"],"since":42}"#).unwrap();
+            serde_json::from_str(r#"{"type":"hello","layers":["cases","alerts"],"since":42}"#)
+                .unwrap();
         assert_eq!(
             hello,
             ClientMsg::Hello {
@@ -610,7 +637,9 @@ mod tests {
                 since: Some(42)
             }
         );
-        assert!(serde_json::from_str::<ClientMsg>(r#"{"type":"hello","layers":["nope"]}"#).is_err());
+        assert!(
+            serde_json::from_str::<ClientMsg>(r#"{"type":"hello","layers":["nope"]}"#).is_err()
+        );
         assert_eq!(case.record().deadline_hours, 72);
     }
 
@@ -625,10 +654,18 @@ mod tests {
         }
         rules += r#"{"id":"R01","category":"dispute","keywords":["家庭纠纷","离婚"],"departments":["police","court","judicial"],"deadline_hours":72}]}"#;
         let rules = DispatchRules::parse(&rules).unwrap();
-        let r = rules.route(CaseCategory::Dispute, "邻里之间因家庭纠纷发生争吵").unwrap();
+        let r = rules
+            .route(CaseCategory::Dispute, "邻里之间因家庭纠纷发生争吵")
+            .unwrap();
         assert_eq!(r.id, "R01");
-        assert_eq!(r.departments, [Department::Police, Department::Court, Department::Judicial]);
-        assert_eq!(rules.route(CaseCategory::Dispute, "噪音扰民").unwrap().id, "D0");
+        assert_eq!(
+            r.departments,
+            [Department::Police, Department::Court, Department::Judicial]
+        );
+        assert_eq!(
+            rules.route(CaseCategory::Dispute, "噪音扰民").unwrap().id,
+            "D0"
+        );
         assert!(matches!(
             DispatchRules::parse(r#"{"version":1,"rules":[]}"#),
             Err(RulesError::NoDefault("dispute"))

@@ -5,8 +5,14 @@ use pingan_model::live::DispatchRules;
 #[test]
 fn generated_rules_file_routes_family_dispute() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/dispatch_rules.json");
-    let text = std::fs::read_to_string(path).expect("run scripts/setup.sh (or pingan-datagen) first");
+    let text =
+        std::fs::read_to_string(path).expect("run scripts/setup.sh (or pingan-datagen) first");
     let rules = DispatchRules::parse(&text).unwrap();
-    let r = rules.route(CaseCategory::Dispute, "居民反映婚姻家庭纠纷，双方争吵").unwrap();
-    assert_eq!(r.departments, [Department::Police, Department::Court, Department::Judicial]);
+    let r = rules
+        .route(CaseCategory::Dispute, "居民反映婚姻家庭纠纷，双方争吵")
+        .unwrap();
+    assert_eq!(
+        r.departments,
+        [Department::Police, Department::Court, Department::Judicial]
+    );
 }

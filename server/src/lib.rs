@@ -232,6 +232,8 @@ pub struct Health {
     pub store: Counts,
     /// The newest sequence number of the event log (= `store.head`).
     pub head: u64,
+    /// The WebSocket stream: clients connected, resyncs, frames sent, ring.
+    pub stream: crate::hub::HubStats,
 }
 
 /// The whole HTTP service.
@@ -290,6 +292,7 @@ async fn health(State(state): State<AppState>) -> Result<Response, ApiError> {
         layers_failed: failed,
         head: store.head,
         store,
+        stream: state.live().hub().stats(),
     };
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
 }

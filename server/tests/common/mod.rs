@@ -311,6 +311,11 @@ pub fn health_core(mut v: serde_json::Value) -> serde_json::Value {
             o.remove("head").is_some_and(|h| h.is_u64()),
             "health has head"
         );
+        assert!(
+            o.remove("stream")
+                .is_some_and(|s| s.get("clients").is_some_and(|c| c.is_u64())),
+            "health has stream stats"
+        );
     }
     v
 }
