@@ -406,22 +406,37 @@ fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
         .map_err(|e| bad_param("query", format!("the query string cannot be read: {e}")))
 }
 
+/// Latest `since` accepted: 9999-12-31T23:59:59Z.
+const MAX_SINCE: i64 = 253_402_300_799;
+
 /// `since`: Unix seconds, a date (`2026-11-01`, CST midnight) or a date-time
-/// (`2026-11-01T08:00`, CST unless it ends in `Z` or `±HH:MM`).
+/// (`2026-11-01T08:00`, CST unless it ends in `Z` or `±HH:MM`). Years
+/// 1970–9999, offsets within ±14:59, seconds up to 9999-12-31; anything
+/// else is `None` (so no arithmetic on it can overflow).
 pub fn parse_since(v: &str) -> Option<i64> {
+    fn digits(s: &str, max_len: usize) -> Option<i64> {
+        if s.is_empty() || s.len() > max_len || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        s.parse().ok()
+    }
     let v = v.trim();
     if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
-        return v.parse().ok();
+        return v.parse::<i64>().ok().filter(|t| *t <= MAX_SINCE);
     }
     let (date, time) = match v.split_once(['T', ' ']) {
         Some((d, t)) => (d, Some(t)),
         None => (v, None),
     };
     let mut parts = date.split('-');
-    let y: i64 = parts.next()?.parse().ok()?;
-    let m: u32 = parts.next()?.parse().ok()?;
-    let d: u32 = parts.next()?.parse().ok()?;
-    if parts.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+    let y = digits(parts.next()?, 4)?;
+    let m = digits(parts.next()?, 2)? as u32;
+    let d = digits(parts.next()?, 2)? as u32;
+    if parts.next().is_some()
+        || !(1970..=9999).contains(&y)
+        || !(1..=12).contains(&m)
+        || !(1..=31).contains(&d)
+    {
         return None;
     }
     let mut t = pingan_model::time::cst_midnight(y, m, d);
@@ -431,7 +446,11 @@ pub fn parse_since(v: &str) -> Option<i64> {
         } else if let Some(i) = time.rfind(['+', '-']) {
             let off = &time[i + 1..];
             let (h, mi) = off.split_once(':').unwrap_or((off, "0"));
-            let secs = h.parse::<i64>().ok()? * 3600 + mi.parse::<i64>().ok()? * 60;
+            let (h, mi) = (digits(h, 2)?, digits(mi, 2)?);
+            if h > 14 || mi >= 60 {
+                return None;
+            }
+            let secs = h * 3600 + mi * 60;
             (
                 &time[..i],
                 Some(if time[i..].starts_with('-') {
@@ -444,10 +463,14 @@ pub fn parse_since(v: &str) -> Option<i64> {
             (time, None)
         };
         let mut hms = clock.split(':');
-        let h: i64 = hms.next()?.parse().ok()?;
-        let mi: i64 = hms.next().unwrap_or("0").parse().ok()?;
+        let h = digits(hms.next()?, 2)?;
+        let mi = digits(hms.next().unwrap_or("0"), 2)?;
         let s: f64 = hms.next().unwrap_or("0").parse().ok()?;
-        if !(0..24).contains(&h) || !(0..60).contains(&mi) || !(0.0..61.0).contains(&s) {
+        if hms.next().is_some()
+            || !(0..24).contains(&h)
+            || !(0..60).contains(&mi)
+            || !(0.0..61.0).contains(&s)
+        {
             return None;
         }
         t += h * 3600 + mi * 60 + s as i64;
@@ -696,12 +719,16 @@ async fn ack_alert(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let id: u64 = id.parse().map_err(|_| {
-        bad_param(
-            "id",
-            format!("{id:?} is not an alert id (a positive integer)"),
-        )
-    })?;
+    let id: u64 = id
+        .parse()
+        .ok()
+        .filter(|n| (1..=i64::MAX as u64).contains(n))
+        .ok_or_else(|| {
+            bad_param(
+                "id",
+                format!("{id:?} is not an alert id (a positive integer)"),
+            )
+        })?;
     let input: AckIn = json_body(&headers, body, SINGLE_LIMIT).await?;
     check_text("by", &input.by, MAX_NAME, false).map_err(intake_error)?;
     let events = execute(
@@ -777,8 +804,32 @@ mod tests {
         );
         assert_eq!(parse_since("2026-11-01T00:00:00+08:00"), Some(midnight));
         assert_eq!(parse_since("2026-10-31T16:00:00Z"), Some(midnight));
+        assert_eq!(
+            parse_since("2026-11-01T08:30:15-05:30"),
+            Some(midnight + 22 * 3600 + 15)
+        );
         assert_eq!(parse_since("2026-13-01"), None);
         assert_eq!(parse_since("yesterday"), None);
+        // Nothing out of range overflows (a debug build would panic).
+        for bad in [
+            "9999999999999999-01-01",
+            "-5-01-01",
+            "1969-12-31",
+            "10000-01-01",
+            "2026-11-01T00:00+999999999999999",
+            "2026-11-01T00:00-999999999999999:99",
+            "2026-11-01T00:00+15:00",
+            "2026-11-01T00:00+08:60",
+            "2026-11-01T00:00++8",
+            "2026-11-01T99999999999999999999:00",
+            "2026-11-01T00:00:00:00",
+            "99999999999999999999",
+            "253402300800",
+        ] {
+            assert_eq!(parse_since(bad), None, "{bad}");
+        }
+        assert_eq!(parse_since("253402300799"), Some(MAX_SINCE));
+        assert!(parse_since("9999-12-31T23:59:59-14:00").is_some());
     }
 
     #[test]

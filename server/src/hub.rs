@@ -38,10 +38,13 @@
 //! right after the store committed, so frames enter the ring in sequence
 //! order. A subscriber decides where its cursor starts:
 //!
-//! - replay from the ring: cursor = `since`;
-//! - replay from the store: read `(since, H]` where `H` = [`Hub::head`] read
-//!   *before* the store, then cursor = `H` (everything after `H` is in the
-//!   ring, or the client is told it is too slow);
+//! - replay from the ring: cursor = `since`, when the ring still holds every
+//!   frame after it and `H − since` ≤ [`StreamConfig::client_queue`] (`H` =
+//!   [`Hub::head`] read after subscribing);
+//! - replay from the store: cursor = `since`, and `crate::ws` sends the
+//!   events after the cursor from the store, a page at a time, until the
+//!   ring can serve it (every `seq` up to the head is committed before it
+//!   is published, so the store holds them);
 //! - snapshot: cursor = the snapshot's own `seq`. The store commits before
 //!   the hub publishes, so that `seq` is at or after the head the client saw
 //!   when it subscribed; frames at or below it are skipped, later ones follow.

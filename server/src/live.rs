@@ -66,3 +66,51 @@ impl Live {
             .map_err(|e| StoreError::Backend(format!("write task failed: {e}")))?
     }
 }
+
+/// Events deleted per transaction by the retention task: a few ms of the
+/// write lock each, so writers are never held up long.
+pub const PRUNE_BATCH: usize = 2_000;
+
+/// Deletes events older than `days` days (0: keeps everything), never one
+/// a replay within `max_replay` of the head could need and never the
+/// newest. Returns how many were deleted.
+pub fn prune_once(live: &Live, days: u32) -> StoreResult<u64> {
+    if days == 0 {
+        return Ok(0);
+    }
+    let cut = now_ms().saturating_sub(i64::from(days).saturating_mul(86_400_000));
+    let keep_from = live.hub.head().saturating_sub(live.hub.config().max_replay);
+    live.store.prune_events_before(cut, keep_from, PRUNE_BATCH)
+}
+
+/// The retention task (`--retain-days`): prunes the event log a minute
+/// after start and then every `every`, until the task is dropped.
+pub async fn retain(live: Arc<Live>, days: u32, every: std::time::Duration) {
+    if days == 0 {
+        tracing::info!("event log retention off: events are kept forever");
+        return;
+    }
+    let mut first = true;
+    loop {
+        let wait = if first {
+            std::time::Duration::from_secs(60).min(every)
+        } else {
+            every
+        };
+        first = false;
+        tokio::time::sleep(wait).await;
+        let l = live.clone();
+        let started = std::time::Instant::now();
+        match tokio::task::spawn_blocking(move || prune_once(&l, days)).await {
+            Ok(Ok(0)) => tracing::debug!(days, "event log retention: nothing to prune"),
+            Ok(Ok(n)) => tracing::info!(
+                days,
+                deleted = n,
+                ms = started.elapsed().as_millis() as u64,
+                "event log retention: pruned old events"
+            ),
+            Ok(Err(e)) => tracing::warn!(error = %e, "event log retention failed"),
+            Err(e) => tracing::warn!(error = %e, "event log retention task failed"),
+        }
+    }
+}

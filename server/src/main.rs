@@ -38,6 +38,10 @@ struct Args {
     /// Seed of the simulator's random choices.
     #[arg(long, default_value_t = 2026)]
     sim_seed: u64,
+    /// Days of the event log kept (older events are pruned hourly; replays
+    /// that reach further get a snapshot); 0 keeps everything.
+    #[arg(long, default_value_t = 7)]
+    retain_days: u32,
 }
 
 fn parse_factor(s: &str) -> Result<f64, String> {
@@ -97,6 +101,11 @@ async fn main() -> anyhow::Result<()> {
         };
         tokio::spawn(pingan_server::sim::run(state.clone(), cfg));
     }
+    tokio::spawn(pingan_server::live::retain(
+        state.live().clone(),
+        args.retain_days,
+        std::time::Duration::from_secs(3600),
+    ));
     let warm = state.clone();
     tokio::spawn(async move { warm.warm_up().await });
 

@@ -8,8 +8,12 @@
 //!   scenarios and the departments' delays. Records carry the server's wall
 //!   clock (what the store would see from real input), so a fast simulation
 //!   compresses a day's activity into less time without writing the future.
-//! - **Readings**: every sensor every 5 simulated seconds (at least 0.5 s of
-//!   wall time apart at high factors), with noise around its seeded value.
+//! - **Readings**: a batch every 5 simulated seconds (at least 0.5 s of
+//!   wall time apart at high factors) carrying the sensors that are due, as
+//!   real devices report: each about once a simulated minute (its own period,
+//!   55–65 s, phases spread), every 10 s while it is in a storm or gas-leak
+//!   scenario or near/over its warn threshold; values with noise around its
+//!   seeded value.
 //! - **Rainstorm** (the first 5 simulated minutes in, then every 8–20 h):
 //!   rain intensity rises and falls over two hours; rainfall sensors follow
 //!   it, water-level sensors follow it with a lag, most in low-lying and
@@ -50,6 +54,13 @@ pub const HOUR_WEIGHTS: [f64; 24] = [
 pub const CASES_PER_DAY: f64 = 2700.0;
 /// Simulated seconds between reading batches.
 pub const READING_INTERVAL: f64 = 5.0;
+/// Simulated seconds between a quiet sensor's reports (each sensor its own
+/// period within ±[`REPORT_JITTER`]).
+pub const REPORT_EVERY: f64 = 60.0;
+pub const REPORT_JITTER: f64 = 5.0;
+/// Simulated seconds between reports of a sensor in a scenario or near or
+/// over its warn threshold.
+pub const REPORT_EVERY_ACTIVE: f64 = 10.0;
 const STORM_SECONDS: f64 = 2.0 * 3600.0;
 const LEAK_SECONDS: f64 = 30.0 * 60.0;
 
@@ -119,6 +130,11 @@ pub struct Simulator {
     water: f64,
     leak_start: f64,
     leak_sensor: Option<usize>,
+    /// Per sensor: its quiet reporting period, when it last reported
+    /// (simulated seconds) and what.
+    period: Vec<f64>,
+    last_at: Vec<f64>,
+    last_value: Vec<f64>,
     case_debt: f64,
     pending: Vec<Pending>,
 }
@@ -151,6 +167,16 @@ impl Simulator {
         };
         let mut rng = SmallRng::seed_from_u64(seed);
         let leak_sensor = pick_gas(&mut rng, &sensors);
+        let period: Vec<f64> = sensors
+            .iter()
+            .map(|_| rng.random_range(REPORT_EVERY - REPORT_JITTER..REPORT_EVERY + REPORT_JITTER))
+            .collect();
+        // Spread the phases: a sensor last reported somewhere in its period.
+        let last_at = period
+            .iter()
+            .map(|p| start - rng.random_range(0.0..*p))
+            .collect();
+        let last_value = sensors.iter().map(|s| s.base).collect();
         Simulator {
             rng,
             grids,
@@ -164,6 +190,9 @@ impl Simulator {
             water: 0.0,
             leak_start: start + 2400.0,
             leak_sensor,
+            period,
+            last_at,
+            last_value,
             case_debt: 0.0,
             pending: Vec::new(),
         }
@@ -196,16 +225,29 @@ impl Simulator {
         let rain = self.storm();
         let k = 1.0 - (-dt / 1200.0).exp();
         self.water += (rain - self.water) * k;
-        // Readings (one batch per step at most).
+        // Readings (one batch per step at most) of the sensors due.
         if self.next_readings <= end && !self.sensors.is_empty() {
-            let readings = (0..self.sensors.len())
-                .map(|i| ReadingIn {
-                    sensor: self.sensors[i].id.clone(),
-                    value: self.value(i, rain),
-                    at: None,
-                })
-                .collect();
-            out.push(Command::Readings { readings, at: now });
+            let mut readings = Vec::new();
+            for i in 0..self.sensors.len() {
+                let every = if self.active(i, rain) {
+                    REPORT_EVERY_ACTIVE
+                } else {
+                    self.period[i]
+                };
+                if self.last_at[i] + every <= end {
+                    let value = self.value(i, rain);
+                    self.last_at[i] = end;
+                    self.last_value[i] = value;
+                    readings.push(ReadingIn {
+                        sensor: self.sensors[i].id.clone(),
+                        value,
+                        at: None,
+                    });
+                }
+            }
+            if !readings.is_empty() {
+                out.push(Command::Readings { readings, at: now });
+            }
             while self.next_readings <= end {
                 self.next_readings += READING_INTERVAL;
             }
@@ -248,6 +290,27 @@ impl Simulator {
         self.pending = keep;
         self.clock = end;
         out
+    }
+
+    /// Whether sensor `i` reports at the short interval: its last value near
+    /// or over warn (where the level may change; the hysteresis band is 10 %
+    /// of warn), or it is part of a running scenario.
+    fn active(&self, i: usize, rain: f64) -> bool {
+        let s = &self.sensors[i];
+        if self.last_value[i] >= thresholds(s.sensor_type).warn * 0.85 {
+            return true;
+        }
+        match s.sensor_type {
+            SensorType::Rainfall | SensorType::WaterLevel | SensorType::SlopeMovement => {
+                rain > 0.0 || self.water > 0.02
+            }
+            SensorType::Gas => {
+                self.leak_sensor == Some(i)
+                    && (self.leak_start - REPORT_EVERY..=self.leak_start + LEAK_SECONDS)
+                        .contains(&self.clock)
+            }
+            _ => false,
+        }
     }
 
     fn value(&mut self, i: usize, rain: f64) -> f64 {
@@ -873,8 +936,72 @@ mod tests {
         // ~2,700/day; 08:00–12:00 is busy (hour weights 1.2–2.0 × mean): ~930.
         assert!((700..1200).contains(&stats.cases), "{stats:?}");
         assert!(stats.transitions > stats.cases, "{stats:?}");
-        assert_eq!(stats.reading_batches, 480);
+        // A batch per 30 s step whenever a sensor is due (each of the 5
+        // about once a minute, every step during the storm and the leak).
+        assert!((240..=480).contains(&stats.reading_batches), "{stats:?}");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Sensors report about once a simulated minute, staggered so that a
+    /// batch goes out every 5 s with a subset; every 10 s in a scenario.
+    #[test]
+    fn sensors_report_staggered_about_once_a_minute_and_often_in_a_storm() {
+        let grids = Arc::new(GridLocator::parse(GRIDS).unwrap());
+        let sensors: Vec<SimSensor> = (0..240)
+            .map(|i| SimSensor {
+                id: format!("S{i:04}"),
+                sensor_type: if i % 2 == 0 {
+                    SensorType::WaterLevel
+                } else {
+                    SensorType::Smoke
+                },
+                base: thresholds(SensorType::Smoke)
+                    .warn
+                    .min(thresholds(SensorType::WaterLevel).warn)
+                    * 0.2,
+                zone: None,
+                gain: 1.0,
+            })
+            .collect();
+        let start = pingan_model::time::cst_midnight(2026, 11, 26) as f64;
+        let mut sim = Simulator::new(3, start, grids, None, sensors, vec![]);
+        // Per 5 s step: which sensors reported.
+        fn run(sim: &mut Simulator, secs: f64) -> Vec<Vec<String>> {
+            (0..(secs / READING_INTERVAL) as usize)
+                .map(|_| {
+                    sim.step(READING_INTERVAL, 1_790_000_000)
+                        .into_iter()
+                        .filter_map(|c| match c {
+                            Command::Readings { readings, .. } => {
+                                Some(readings.into_iter().map(|r| r.sensor).collect::<Vec<_>>())
+                            }
+                            _ => None,
+                        })
+                        .flatten()
+                        .collect()
+                })
+                .collect()
+        }
+        // Before the storm (it starts 5 min in): 4 quiet minutes.
+        let quiet = run(&mut sim, 240.0);
+        assert!(
+            quiet.iter().all(|b| !b.is_empty() && b.len() < 60),
+            "every 5 s a subset: {:?}",
+            quiet.iter().map(Vec::len).collect::<Vec<_>>()
+        );
+        let total: usize = quiet.iter().map(Vec::len).sum();
+        assert!(
+            (800..=1100).contains(&total),
+            "240 sensors × 4 min: {total}"
+        );
+        // An hour into the storm: water levels every 10 s, the others still
+        // about once a minute.
+        run(&mut sim, 3600.0);
+        assert!(sim.storm() > 0.5);
+        let storm = run(&mut sim, 60.0);
+        let count = |id: &str| storm.iter().filter(|b| b.iter().any(|s| s == id)).count();
+        assert!((5..=7).contains(&count("S0000")), "{}", count("S0000"));
+        assert!((1..=2).contains(&count("S0001")), "{}", count("S0001"));
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! 1. wait (at most [`StreamConfig::hello_timeout`]) for `hello`; anything
 //!    else is answered with `error` and the connection is closed;
 //! 2. note the hub's head `H`, decide replay (ring or store) or snapshot,
-//!    send `welcome`, then the replay or the snapshot;
+//!    send `welcome`, then the snapshot, or the replay from the store a
+//!    page at a time while the ring cannot serve the cursor ([`catch_up`]);
 //! 3. loop: write every frame after the cursor (one flush per batch, each
 //!    write bounded by [`StreamConfig::write_timeout`]); heartbeat + ping
 //!    every [`StreamConfig::heartbeat`]; close a peer silent for three
@@ -23,7 +24,7 @@ use axum::routing::get;
 use axum::Router;
 use futures_util::SinkExt;
 use pingan_model::live::{
-    ClientMsg, Event, ResyncReason, Seq, ServerMsg, Snapshot, SnapshotReason, Topic, TopicSet,
+    ClientMsg, ResyncReason, Seq, ServerMsg, Snapshot, SnapshotReason, Topic, TopicSet,
 };
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -200,15 +201,21 @@ async fn read_hello(socket: &mut WebSocket, cfg: &StreamConfig) -> Result<Hello,
 
 /// How the client catches up before live events.
 enum Start {
-    /// Frames after `since` are in the ring.
+    /// Frames after `since` are in the ring, within the client's queue.
     Ring { since: Seq, count: u64 },
-    /// Events read from the store, up to the head.
-    Store { events: Vec<Event> },
+    /// `(since, head]` is read from the store, a page at a time; `count`
+    /// events of the client's topics.
+    Store { since: Seq, count: u64 },
     Snapshot {
         reason: SnapshotReason,
         snapshot: Snapshot,
     },
 }
+
+/// Most events read from the store per page of a replay: with reading
+/// batches of ~22 kB (every sensor) a page is ~1.4 MB of JSON, written
+/// before the next is read, so a replay's memory does not grow with its length.
+const REPLAY_PAGE: usize = 64;
 
 async fn blocking<T: Send + 'static>(
     live: &Arc<Live>,
@@ -234,31 +241,35 @@ async fn plan(
         Some(_) => None,
     };
     if let (None, Some(since)) = (reason, hello.since) {
-        if hub.in_ring(since) {
+        // The ring only when the client starts within its queue: further
+        // behind, `Hub::collect` would call it slow at once, and it would
+        // come back with the same `since` forever.
+        if hub.in_ring(since) && head - since <= cfg.client_queue {
             let count = hub.count(since, head, hello.topics);
             return Ok(Start::Ring { since, count });
         }
-        let want = (head - since) as usize;
-        let events = blocking(live, move |l| {
+        let counts = blocking(live, move |l| {
             let oldest = l.store().oldest()?;
             if since + 1 < oldest {
                 return Ok(None);
             }
-            l.store().events_since(since, want).map(Some)
+            l.store().count_events(since, head).map(Some)
         })
         .await?;
-        if let Some(mut events) = events {
-            events.retain(|e| e.seq > since && e.seq <= head);
-            let contiguous = events.first().is_none_or(|e| e.seq == since + 1)
-                && events.windows(2).all(|w| w[1].seq == w[0].seq + 1)
-                && events.last().map_or(since, |e| e.seq) == head;
-            if contiguous {
-                return Ok(Start::Store { events });
+        if let Some(counts) = counts {
+            let total: u64 = counts.iter().map(|(_, n)| n).sum();
+            if total == head - since {
+                let count = counts
+                    .iter()
+                    .filter(|(t, _)| hello.topics.contains(*t))
+                    .map(|(_, n)| n)
+                    .sum();
+                return Ok(Start::Store { since, count });
             }
             tracing::warn!(
                 since,
                 head,
-                got = events.len(),
+                got = total,
                 "ws: the store's replay has a gap; sending a snapshot"
             );
         }
@@ -401,6 +412,74 @@ async fn close_with(
     .await;
 }
 
+/// Whether the ring can take the client on from `cursor`: every frame after
+/// it still there, and at most `client_queue` of them.
+fn ring_serves(hub: &Hub, cfg: &StreamConfig, cursor: Seq) -> bool {
+    hub.in_ring(cursor) && hub.head().saturating_sub(cursor) <= cfg.client_queue
+}
+
+/// Sends the events after `cursor` from the store, a page at a time, until
+/// the ring can serve the client (see [`ring_serves`]); `cursor` ends at the
+/// last event sent (or skipped: other topics). The store commits before the
+/// hub publishes, so every `seq` up to [`Hub::head`] is in the store; a
+/// page that does not continue the cursor (pruned meanwhile) ends the
+/// connection with a storage error, and the client comes back with its
+/// last `seq` (then to a snapshot, if the log no longer holds it). More
+/// than `max_replay + client_queue` events from the store at once is a
+/// slow client.
+async fn catch_up(
+    live: &Arc<Live>,
+    hub: &Hub,
+    cfg: &StreamConfig,
+    socket: &mut WebSocket,
+    hello: &Hello,
+    cursor: &mut Seq,
+    sent: &mut u64,
+) -> Result<(), End> {
+    let start = *cursor;
+    let page = REPLAY_PAGE.min(cfg.max_batch.max(1));
+    while !ring_serves(hub, cfg, *cursor) {
+        let upto = hub.head();
+        if upto.saturating_sub(start) > cfg.max_replay.saturating_add(cfg.client_queue) {
+            return Err(End::Slow);
+        }
+        while *cursor < upto {
+            let after = *cursor;
+            let want = page.min((upto - after) as usize);
+            let events = blocking(live, move |l| l.store().events_since(after, want)).await?;
+            let mut next = after;
+            let mut frames = Vec::with_capacity(events.len());
+            for e in events.iter().take_while(|e| e.seq <= upto) {
+                if e.seq != next + 1 {
+                    return Err(End::Store(StoreError::Backend(format!(
+                        "the event log has no event {} (pruned during the replay?)",
+                        next + 1
+                    ))));
+                }
+                next = e.seq;
+                if hello.topics.contains(e.change.topic()) {
+                    frames.push(Frame::of(e));
+                }
+            }
+            drop(events);
+            if next == after {
+                return Err(End::Store(StoreError::Backend(format!(
+                    "the event log ends before {upto} (at {after})"
+                ))));
+            }
+            if !frames.is_empty() {
+                send_frames(socket, cfg, &frames).await?;
+                *sent += frames.len() as u64;
+                hub.counters
+                    .frames_sent
+                    .fetch_add(frames.len() as u64, Ordering::Relaxed);
+            }
+            *cursor = next;
+        }
+    }
+    Ok(())
+}
+
 fn text(msg: &ServerMsg) -> Message {
     Message::Text(msg.to_json().into())
 }
@@ -421,14 +500,7 @@ async fn stream_inner(
     let start = plan(live, hub, cfg, hello, head).await?;
     let c = &hub.counters;
     let (replay, mut cursor) = match &start {
-        Start::Ring { since, count } => (*count, *since),
-        Start::Store { events } => (
-            events
-                .iter()
-                .filter(|e| hello.topics.contains(e.change.topic()))
-                .count() as u64,
-            head,
-        ),
+        Start::Ring { since, count } | Start::Store { since, count } => (*count, *since),
         Start::Snapshot { snapshot, .. } => (0, snapshot.seq),
     };
     let welcome = ServerMsg::Welcome {
@@ -439,28 +511,19 @@ async fn stream_inner(
     };
     send(socket, cfg, text(&welcome)).await?;
     match start {
-        Start::Ring { .. } => {
+        Start::Ring { .. } | Start::Store { .. } => {
             c.replays.fetch_add(1, Ordering::Relaxed);
-        }
-        Start::Store { events } => {
-            c.replays.fetch_add(1, Ordering::Relaxed);
-            let frames: Vec<Frame> = events
-                .iter()
-                .filter(|e| hello.topics.contains(e.change.topic()))
-                .map(Frame::of)
-                .collect();
-            for chunk in frames.chunks(cfg.max_batch.max(1)) {
-                send_frames(socket, cfg, chunk).await?;
-            }
-            *sent += frames.len() as u64;
-            c.frames_sent
-                .fetch_add(frames.len() as u64, Ordering::Relaxed);
         }
         Start::Snapshot { reason, snapshot } => {
             c.snapshots.fetch_add(1, Ordering::Relaxed);
             send(socket, cfg, text(&ServerMsg::Snapshot { reason, snapshot })).await?;
         }
     }
+    // Catch up from the store while the ring cannot serve the cursor (a
+    // store replay; or events published meanwhile pushed the client past
+    // its queue): page by page up to the hub's head, each page written
+    // before the next is read.
+    catch_up(live, hub, cfg, socket, hello, &mut cursor, sent).await?;
 
     let beat = cfg.heartbeat.max(Duration::from_millis(10));
     let mut ticker = tokio::time::interval_at(Instant::now() + beat, beat);

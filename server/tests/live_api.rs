@@ -195,9 +195,45 @@ async fn a_family_dispute_is_routed_to_its_grid_and_to_police_court_and_judicial
     assert_eq!(d["transitions"][0]["from"], Value::Null);
 }
 
-/// Asserts a 4xx JSON error whose detail names `field`, and that nothing was stored.
+/// Everything a rejected request could have changed: the row counts, the
+/// small live layers (every sensor's latest reading and level, the alerts,
+/// the changed hazards) and the cases the request names.
+#[derive(Debug, PartialEq)]
+struct StoreState {
+    counts: Counts,
+    snapshot: pingan_model::live::Snapshot,
+    cases: Vec<
+        Option<(
+            pingan_model::live::Case,
+            Vec<pingan_model::live::Transition>,
+        )>,
+    >,
+}
+
+/// Case ids named in a request's path (`/api/cases/{id}/…`).
+fn cases_of(uri: &str) -> Vec<u32> {
+    uri.strip_prefix("/api/cases/")
+        .and_then(|rest| rest.split('/').next())
+        .map(|id| id.trim_start_matches("AJ"))
+        .and_then(|id| id.parse().ok())
+        .into_iter()
+        .collect()
+}
+
+fn store_state(e: &Env, cases: &[u32]) -> StoreState {
+    let store = e.state.live().store();
+    StoreState {
+        counts: store.counts().unwrap(),
+        snapshot: store.snapshot().unwrap(),
+        cases: cases.iter().map(|id| store.case(*id).unwrap()).collect(),
+    }
+}
+
+/// Asserts a 4xx JSON error whose detail names `field`, and that nothing was
+/// stored: no row added, no sensor, alert, hazard or named case changed.
 async fn rejected(e: &Env, req: Request<Body>, status: u16, code: &str, field: &str) {
-    let before = e.counts();
+    let cases = cases_of(req.uri().path());
+    let before = store_state(e, &cases);
     let what = format!("{} {}", req.method(), req.uri());
     let r = send(&e.app, req).await;
     let detail = r.assert_error(status, code);
@@ -206,7 +242,7 @@ async fn rejected(e: &Env, req: Request<Body>, status: u16, code: &str, field: &
         "{what}: detail {detail:?} should name {field:?}"
     );
     assert_eq!(
-        e.counts(),
+        store_state(e, &cases),
         before,
         "{what}: a rejected request stores nothing"
     );
@@ -450,6 +486,16 @@ async fn every_invalid_input_is_refused_by_name_and_stores_nothing() {
         "id",
     )
     .await;
+    for id in ["0", "-1", "18446744073709551615", "99999999999999999999"] {
+        rejected(
+            &e,
+            json_post(&format!("/api/alerts/{id}/ack"), r#"{"by":"值班员"}"#),
+            400,
+            "bad_request",
+            "id",
+        )
+        .await;
+    }
     rejected(
         &e,
         json_post("/api/alerts/987654/ack", r#"{"by":"值班员"}"#),
@@ -499,6 +545,13 @@ async fn every_invalid_input_is_refused_by_name_and_stores_nothing() {
         ("status=open", "status"),
         ("category=nope", "category"),
         ("since=last-week", "since"),
+        // Out of range: a 400, not an overflow (a panic in a debug build).
+        ("since=9999999999999999-01-01", "since"),
+        ("since=2026-11-01T00:00%2B999999999999999", "since"),
+        ("since=2026-11-01T00:00-99:00", "since"),
+        ("since=99999999999999999999", "since"),
+        ("since=1969-12-31", "since"),
+        ("limit=99999999999999999999999", "limit"),
         ("limit=0", "limit"),
         ("limit=10001", "limit"),
         ("limit=ten", "limit"),
@@ -617,6 +670,75 @@ async fn transitions_follow_the_status_machine_and_are_recorded() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// An alert's `peak` rising within a level is stored (GET /api/alerts, the
+/// snapshot) without an alert event: the stream carries the reading itself
+/// (the `readings` event), and the alert's next event (level, ack, clear)
+/// carries the peak as stored. (docs/api.md, "Alert peaks".)
+#[tokio::test]
+async fn a_peak_within_a_level_is_stored_and_carried_by_the_next_alert_event() {
+    let e = env("peak");
+    let snap = e.state.live().store().snapshot().unwrap();
+    let sensor = snap
+        .sensors
+        .iter()
+        .find(|s| s.sensor_type == SensorType::WaterLevel && s.level == Level::Normal)
+        .unwrap()
+        .id
+        .clone();
+    let post = |v: f64| {
+        e.post(
+            "/api/readings",
+            json!({"readings": [{"sensor": sensor, "value": v}]}),
+        )
+    };
+    let head = e.counts().head;
+    assert_eq!(post(60.0).await.json()["alerts"][0]["alert"]["peak"], 60.0);
+    for v in [80.0, 70.0] {
+        let out = post(v).await.json();
+        assert_eq!(out["alerts"], json!([]), "{v}: no alert change");
+    }
+    let events = e.state.live().store().events_since(head, 100).unwrap();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|ev| match &ev.change {
+            Change::Readings { .. } => "readings",
+            Change::Alert { .. } => "alert",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(kinds, ["readings", "alert", "readings", "readings"]);
+    match &events[2].change {
+        Change::Readings { sensors } => assert_eq!(sensors[0].value, 80.0),
+        other => panic!("{other:?}"),
+    }
+    let active = e.get("/api/alerts?active=true").await.json();
+    let alert = active["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["sensor"] == sensor.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(alert["peak"], 80.0, "the stored peak rose");
+    let id = alert["id"].as_u64().unwrap();
+    let r = e
+        .post(&format!("/api/alerts/{id}/ack"), json!({"by": "值班员"}))
+        .await;
+    assert_eq!(r.json()["peak"], 80.0);
+    let out = post(40.0).await.json();
+    assert_eq!(out["alerts"][0]["change"], "cleared");
+    assert_eq!(out["alerts"][0]["alert"]["peak"], 80.0);
+    let last = e.state.live().store().events_since(head + 4, 100).unwrap();
+    let peaks: Vec<f64> = last
+        .iter()
+        .filter_map(|ev| match &ev.change {
+            Change::Alert { alert, .. } => Some(alert.peak),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(peaks, [80.0, 80.0], "ack and clear carry the peak");
 }
 
 #[tokio::test]

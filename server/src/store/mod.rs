@@ -15,7 +15,7 @@ pub mod sqlite;
 
 use pingan_model::cases::CaseRecord;
 use pingan_model::domain::{CaseCategory, CaseStatus, Department, HazardStatus};
-use pingan_model::live::{Case, Event, ReadingIn, Seq, Snapshot, Transition};
+use pingan_model::live::{Case, Event, ReadingIn, Seq, Snapshot, Topic, Transition};
 
 /// A change the live system is asked to make.
 #[derive(Clone, Debug, PartialEq)]
@@ -127,6 +127,16 @@ pub trait Store: Send + Sync + 'static {
     fn oldest(&self) -> StoreResult<Seq>;
     /// Events with `seq > since`, in order, at most `limit` of them.
     fn events_since(&self, since: Seq, limit: usize) -> StoreResult<Vec<Event>>;
+    /// How many events with `after < seq ≤ upto` the log holds, per topic
+    /// (topics without any are left out). Their sum is `upto − after` when
+    /// the log holds all of that range.
+    fn count_events(&self, after: Seq, upto: Seq) -> StoreResult<Vec<(Topic, u64)>>;
+    /// Deletes events recorded before `at_ms` (Unix ms) whose `seq` is below
+    /// `keep_from`, oldest first, in short transactions of at most `batch`
+    /// events each (so writers wait at most one batch). The newest event is
+    /// never deleted (the head must survive a restart). Returns how many
+    /// were deleted.
+    fn prune_events_before(&self, at_ms: i64, keep_from: Seq, batch: usize) -> StoreResult<u64>;
 
     /// The small live layers at one consistent sequence number.
     fn snapshot(&self) -> StoreResult<Snapshot>;

@@ -13,7 +13,9 @@
 //!   in its own transaction; a database newer than this build is refused.
 //! - The event log (`events`) is append-only; `seq` is its integer primary
 //!   key and each write takes `max(seq) + 1`, so numbers continue across
-//!   restarts. Nothing is ever deleted from it (no pruning yet).
+//!   restarts. Old events are pruned by [`Store::prune_events_before`]
+//!   (the server's retention task, `--retain-days`), oldest first and never
+//!   the newest, so `max(seq)` — the head — survives.
 
 use super::seed::Seed;
 use super::{CaseQuery, Command, Counts, NewCase, Store, StoreError, StoreResult};
@@ -975,6 +977,63 @@ impl Store for SqliteStore {
             out.push(e);
         }
         Ok(out)
+    }
+
+    fn count_events(&self, after: Seq, upto: Seq) -> StoreResult<Vec<(Topic, u64)>> {
+        let mut r = self.reader()?;
+        let conn = r.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT topic, COUNT(*) FROM events WHERE seq > ?1 AND seq <= ?2 GROUP BY topic",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                after.min(i64::MAX as u64) as i64,
+                upto.min(i64::MAX as u64) as i64
+            ],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (code, n) = row?;
+            let topic = Topic::ALL
+                .iter()
+                .copied()
+                .find(|t| topic_code(*t) == code)
+                .ok_or_else(|| StoreError::Backend(format!("event log: unknown topic {code:?}")))?;
+            out.push((topic, n.max(0) as u64));
+        }
+        Ok(out)
+    }
+
+    fn prune_events_before(&self, at_ms: i64, keep_from: Seq, batch: usize) -> StoreResult<u64> {
+        let batch = batch.clamp(1, 1 << 20) as i64;
+        let keep_from = keep_from.min(i64::MAX as u64) as i64;
+        let mut total = 0u64;
+        loop {
+            // One short write transaction per batch: the `batch` oldest
+            // events, of which those before `at_ms` go. `at_ms` grows with
+            // `seq` (both are taken under the write lock), so a batch that
+            // deletes fewer than it looked at has reached the cut.
+            let deleted = {
+                let conn = self.writer();
+                let n = conn
+                    .prepare_cached(
+                        "DELETE FROM events WHERE seq IN (
+                         SELECT seq FROM events
+                         WHERE seq < ?2 AND seq < (SELECT MAX(seq) FROM events)
+                         ORDER BY seq LIMIT ?3)
+                     AND at_ms < ?1",
+                    )?
+                    .execute(params![at_ms, keep_from, batch])?;
+                n
+            };
+            total += deleted as u64;
+            if (deleted as i64) < batch {
+                return Ok(total);
+            }
+            // Let waiting writers in between batches.
+            std::thread::yield_now();
+        }
     }
 
     fn snapshot(&self) -> StoreResult<Snapshot> {
