@@ -40,8 +40,11 @@ pub const RECENT_DAYS: i64 = 30;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/cases", post(report_case).get(list_cases))
-        .route("/api/cases.bin", get(cases_bin))
+        .route(
+            "/api/cases",
+            post(report_case).get(list_cases).layer(compress()),
+        )
+        .route("/api/cases.bin", get(cases_bin).layer(compress()))
         .route("/api/cases/{id}", get(get_case))
         .route("/api/cases/{id}/transitions", post(transition))
         .route("/api/readings", post(readings))
@@ -49,6 +52,15 @@ pub fn routes() -> Router<AppState> {
         .route("/api/alerts/{id}/ack", post(ack_alert))
         .route("/api/hazards/{id}/status", post(hazard_status))
         .route("/api/live", get(live_snapshot))
+}
+
+/// On-the-fly gzip (fastest level) for the large, per-request answers: the
+/// case file (~2 MB → ~1 MB) and GeoJSON queries. Static files are
+/// precompressed instead (see `files`).
+fn compress() -> tower_http::compression::CompressionLayer {
+    tower_http::compression::CompressionLayer::new()
+        .gzip(true)
+        .quality(tower_http::CompressionLevel::Fastest)
 }
 
 /// The `Allow` header of a path (for 405 answers).

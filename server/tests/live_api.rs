@@ -1019,6 +1019,20 @@ async fn the_compact_case_file_decodes_and_names_the_head_it_is_consistent_with(
     e.get("/api/cases.bin?x=1")
         .await
         .assert_error(400, "bad_request");
+
+    // Browsers ask for gzip: the same bytes, about half the size on the wire.
+    let req = Request::builder()
+        .uri("/api/cases.bin")
+        .header("accept-encoding", "gzip")
+        .body(Body::empty())
+        .unwrap();
+    let z = send(&e.app, req).await;
+    assert_eq!(z.header("content-encoding"), Some("gzip"));
+    assert!(z.body.len() < r.body.len() * 3 / 4, "{} of {}", z.body.len(), r.body.len());
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&z.body[..]), &mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, r.body, "gzip round trip");
 }
 
 #[tokio::test]
