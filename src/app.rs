@@ -55,8 +55,6 @@ pub struct AppState {
     pub live: LiveUi,
     /// Phones: which live panel is open (none: collapsed to its tabs).
     pub live_tab: RwSignal<Option<LiveTab>>,
-    /// Unix seconds when the page loaded (overdue is judged against it).
-    pub now: i64,
     /// The URL gave no centre: fit the district once the canvas has a size.
     pub fit_on_first_size: bool,
 }
@@ -114,6 +112,12 @@ thread_local! {
     static STATE: RefCell<Option<(AppState, NodeRef<leptos::html::Canvas>)>> = const { RefCell::new(None) };
     /// The pending URL write (timeout id) and its reusable callback.
     static URL_TIMER: RefCell<UrlTimer> = const { RefCell::new((None, None)) };
+}
+
+/// The wall clock, Unix seconds (overdue, details): read when used, never
+/// fixed at page load (a wall runs for days).
+pub fn now_s() -> i64 {
+    (js_sys::Date::now() / 1000.0) as i64
 }
 
 pub fn now_ms() -> f64 {
@@ -279,7 +283,7 @@ async fn load_all(state: AppState) {
             // Cases: from the live API when there is one (with its seq).
             let mut case_seq = None;
             let fetched = if entry.def.id == "cases" {
-                live::fetch_cases(&url).await.map(|(b, seq)| {
+                live::fetch_cases(state, &url).await.map(|(b, seq)| {
                     case_seq = seq;
                     b
                 })
@@ -289,7 +293,7 @@ async fn load_all(state: AppState) {
             let result = match fetched {
                 Ok(bytes) => {
                     let t1 = now_ms();
-                    let built = data::build(entry.def, &bytes, state.now)
+                    let built = data::build(entry.def, &bytes, now_s())
                         .map_err(|e| format!("{}: {e}", entry.def.file));
                     web_sys::console::info_1(&JsValue::from_str(&format!(
                         "layer {}: {} bytes, fetched in {:.0} ms, parsed and indexed in {:.0} ms",
@@ -903,7 +907,6 @@ pub fn App() -> impl IntoView {
         panel_open: RwSignal::new(false),
         live: LiveUi::new(),
         live_tab: RwSignal::new(None),
-        now: (js_sys::Date::now() / 1000.0) as i64,
         fit_on_first_size: !has_view,
     };
     let canvas_ref = NodeRef::<leptos::html::Canvas>::new();
@@ -1351,7 +1354,7 @@ fn DetailsPanel(state: AppState) -> impl IntoView {
         let e = state.entry(layer)?;
         let grid_ids = grid_ids(state);
         e.data
-            .with(|d| inspect::details(layer, d.as_ref()?, key, lang, state.now, &grid_ids))
+            .with(|d| inspect::details(layer, d.as_ref()?, key, lang, now_s(), &grid_ids))
             .map(|d| (e, d))
     };
     view! {

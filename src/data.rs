@@ -64,6 +64,9 @@ pub struct PointLayer {
     /// Key of a case by id, or of a feature by its `id` (live updates).
     case_keys: HashMap<u32, u32>,
     feature_keys: HashMap<String, u32>,
+    /// Cases: the start of the file's window (Unix seconds); a live case
+    /// reported before it does not belong to the layer.
+    pub window_start: Option<i64>,
 }
 
 impl Clone for PointLayer {
@@ -85,6 +88,7 @@ impl Clone for PointLayer {
             edits_since: self.edits_since,
             case_keys: self.case_keys.clone(),
             feature_keys: self.feature_keys.clone(),
+            window_start: self.window_start,
         }
     }
 }
@@ -153,6 +157,7 @@ impl PointLayer {
             edits_since: version,
             case_keys,
             feature_keys,
+            window_start: None,
         }
     }
 
@@ -430,13 +435,9 @@ pub fn build(def: &LayerDef, bytes: &[u8], now: i64) -> Result<LayerData, String
                 .map(|c| c.category.index() as u8)
                 .collect();
             let state = file.records.iter().map(|c| case_state(c, now)).collect();
-            Ok(LayerData::Points(PointLayer::new(
-                Vec::new(),
-                file.records,
-                world,
-                class,
-                state,
-            )))
+            let mut p = PointLayer::new(Vec::new(), file.records, world, class, state);
+            p.window_start = Some(file.window_start);
+            Ok(LayerData::Points(p))
         }
         LayerKind::Point => {
             let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8 text: {e}"))?;
@@ -526,13 +527,20 @@ use geo::MapCoords;
 /// its data — otherwise it must not). The breaks stay those of the loaded
 /// window until the case layer is loaded again, so classes do not shift
 /// under every other grid on each report.
+#[cfg(test)]
 pub fn count_case(counts: &mut [u32], breaks: &[f64], grid: u16) -> bool {
     let Some(c) = counts.get_mut(grid as usize) else {
         return false;
     };
-    let before = pingan_model::analysis::class_of(*c as f64, breaks);
+    let changed = count_changes_class(*c, breaks);
     *c += 1;
-    pingan_model::analysis::class_of(*c as f64, breaks) != before
+    changed
+}
+
+/// Whether one more case moves a grid with `count` cases to another class.
+pub fn count_changes_class(count: u32, breaks: &[f64]) -> bool {
+    use pingan_model::analysis::class_of;
+    class_of(count as f64 + 1.0, breaks) != class_of(count as f64, breaks)
 }
 
 impl AdminSummary {

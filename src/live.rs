@@ -141,8 +141,14 @@ pub struct Pulse {
 /// How long a pulse lasts, ms.
 pub const PULSE_MS: f64 = 2600.0;
 
+/// The case file is fetched again this often (ms): the window moves, cases
+/// turn overdue.
+const REFRESH_MS: i32 = 6 * 3600 * 1000;
+
 enum Item {
     Msg(ServerMsg),
+    /// The small layers' state from `GET /api/live`, before the stream.
+    Initial(Snapshot),
     /// An event released by a completed reload: apply without a verdict.
     Apply(Event),
 }
@@ -190,6 +196,12 @@ struct Core {
     apply_ms: VecDeque<f64>,
     /// Whether the case file came from the live API (set by its first load).
     api: Option<bool>,
+    /// Retries of a failed case-file reload.
+    reload_backoff: Backoff,
+    /// Each hazard's style state as in its file (a store reset goes back to it).
+    hazard_file: Vec<u8>,
+    /// Completed case-file reloads (snapshot or periodic).
+    reloads: u64,
 }
 
 thread_local! {
@@ -212,26 +224,80 @@ fn warn(msg: &str) {
 
 // --- loading the case layer ------------------------------------------------------
 
-/// The case file: `api/cases.bin` (the live store, with the sequence number
-/// it is consistent with) or, without a live API, `data/cases_recent.bin`.
-pub async fn fetch_cases(data_url: &str) -> Result<(Vec<u8>, Option<Seq>), String> {
-    match gloo_net::http::Request::get("api/cases.bin").send().await {
-        Ok(resp) if resp.ok() => {
-            let seq = resp
-                .headers()
-                .get("x-pingan-seq")
-                .and_then(|s| s.trim().parse::<Seq>().ok());
-            if let Some(seq) = seq {
-                let bytes = resp
-                    .binary()
-                    .await
-                    .map_err(|e| format!("api/cases.bin: {e}"))?;
-                if bytes.starts_with(pingan_model::cases::MAGIC) {
-                    return Ok((bytes, Some(seq)));
+/// What `GET api/cases.bin` gave.
+enum ApiCases {
+    /// The live store's cases, consistent with this sequence number.
+    Live(Vec<u8>, Seq),
+    /// No live API here (404, or not a case file with a seq: static hosting).
+    NoApi,
+    /// A failure worth retrying (5xx, network: a server restarting).
+    Failed(String),
+}
+
+async fn fetch_api_cases() -> ApiCases {
+    let resp = match gloo_net::http::Request::get("api/cases.bin").send().await {
+        Ok(r) => r,
+        Err(e) => return ApiCases::Failed(format!("api/cases.bin: {e}")),
+    };
+    if resp.status() == 404 {
+        return ApiCases::NoApi;
+    }
+    if !resp.ok() {
+        return ApiCases::Failed(format!("api/cases.bin: HTTP {}", resp.status()));
+    }
+    let seq = resp
+        .headers()
+        .get("x-pingan-seq")
+        .and_then(|s| s.trim().parse::<Seq>().ok());
+    let Some(seq) = seq else {
+        return ApiCases::NoApi;
+    };
+    match resp.binary().await {
+        Ok(bytes) if bytes.starts_with(pingan_model::cases::MAGIC) => ApiCases::Live(bytes, seq),
+        Ok(_) => ApiCases::NoApi,
+        Err(e) => ApiCases::Failed(format!("api/cases.bin: {e}")),
+    }
+}
+
+/// Waits `ms` (a timer; no animation frame needed).
+async fn sleep(ms: f64) {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(
+            &resolve,
+            ms.round().max(0.0) as i32,
+        );
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+}
+
+/// The case file at page load: `api/cases.bin` (the live store, with the
+/// sequence number it is consistent with) or, when there is no live API
+/// (404), `data/cases_recent.bin` (static, no stream). Any other failure (a
+/// server restarting) is retried with backoff, the indicator offline.
+pub async fn fetch_cases(
+    state: AppState,
+    data_url: &str,
+) -> Result<(Vec<u8>, Option<Seq>), String> {
+    let mut backoff = Backoff::default();
+    loop {
+        match fetch_api_cases().await {
+            ApiCases::Live(bytes, seq) => {
+                if backoff.attempts > 0 {
+                    state.live.conn.set(Conn::Idle);
                 }
+                return Ok((bytes, Some(seq)));
+            }
+            ApiCases::NoApi => break,
+            ApiCases::Failed(e) => {
+                let delay = backoff.next_delay(js_sys::Math::random());
+                warn(&format!("live: {e}; retrying in {:.1} s", delay / 1000.0));
+                state.live.conn.set(Conn::Offline {
+                    retry_at: now() + delay,
+                });
+                sleep(delay).await;
+                state.live.conn.set(Conn::Idle);
             }
         }
-        _ => {}
     }
     log("no live API (api/cases.bin): static case file, no live updates");
     crate::app::fetch_bytes(data_url).await.map(|b| (b, None))
@@ -286,6 +352,22 @@ pub fn start(state: AppState) {
         return;
     }
     install_listeners();
+    // Each hazard's status as in its file, for a store reset (Ahead).
+    if let Some(e) = entry(&state, "hazards") {
+        let file = e.data.with_untracked(|d| match d.as_deref() {
+            Some(LayerData::Points(p)) => p.state.clone(),
+            _ => Vec::new(),
+        });
+        CORE.with(|c| c.borrow_mut().hazard_file = file);
+    }
+    // The case file again every few hours: the 30-day window moves and
+    // overdue colours follow the clock (the same path as a snapshot's reload).
+    let refresh = Closure::<dyn Fn()>::new(move || refresh_cases(state));
+    let _ = window().set_interval_with_callback_and_timeout_and_arguments_0(
+        refresh.as_ref().unchecked_ref(),
+        REFRESH_MS,
+    );
+    refresh.forget();
     leptos::task::spawn_local(async move {
         // The small layers' state at a known seq, so the stream can start
         // at min(case file, snapshot) without a second case download.
@@ -297,16 +379,14 @@ pub fn start(state: AppState) {
                 .and_then(|t| crate::wire::decode_snapshot(&t))
             {
                 Ok(s) => {
+                    // Bases for the small layers only (the cursor stays
+                    // unset: since = min(case file, this), no case event
+                    // between the two is lost).
                     CORE.with(|c| {
-                        c.borrow_mut()
-                            .queue
-                            .push_back(Item::Msg(ServerMsg::Snapshot {
-                                reason: SnapshotReason::NoSince,
-                                snapshot: Snapshot {
-                                    reload: Vec::new(),
-                                    ..s
-                                },
-                            }))
+                        c.borrow_mut().queue.push_back(Item::Initial(Snapshot {
+                            reload: Vec::new(),
+                            ..s
+                        }))
                     });
                     // Apply it now so `since` reflects it before the hello.
                     apply_pending(state);
@@ -325,9 +405,10 @@ fn install_listeners() {
     // Watchdog: no message (heartbeats included) for 3 intervals → reconnect.
     let tick = Closure::<dyn Fn()>::new(|| {
         let stale = CORE.with(|c| {
-            let c = c.borrow();
-            let Some(s) = &c.socket else { return false };
+            let mut c = c.borrow_mut();
             let t = now();
+            c.backoff.tick(t);
+            let Some(s) = &c.socket else { return false };
             if s.ws.ready_state() == WebSocket::CONNECTING {
                 t - c.opened_ms > 10_000.0
             } else {
@@ -522,7 +603,8 @@ fn on_text(state: AppState, text: &str) {
         } => {
             CORE.with(|c| {
                 let mut c = c.borrow_mut();
-                c.backoff.reset();
+                // Not a reset yet: only once it delivers an event or stays up.
+                c.backoff.welcomed(now());
                 c.heartbeat_ms = (heartbeat_ms as f64).clamp(1000.0, 120_000.0);
             });
             log(&format!("live: connected, head {head}, replaying {replay}"));
@@ -539,7 +621,13 @@ fn on_text(state: AppState, text: &str) {
             warn(&format!("live: server error {error}: {detail}"));
         }
         m @ (ServerMsg::Snapshot { .. } | ServerMsg::Event(_)) => {
-            CORE.with(|c| c.borrow_mut().queue.push_back(Item::Msg(m)));
+            CORE.with(|c| {
+                let mut c = c.borrow_mut();
+                if matches!(m, ServerMsg::Event(_)) {
+                    c.backoff.delivered();
+                }
+                c.queue.push_back(Item::Msg(m))
+            });
             if document().hidden() {
                 // No animation frames in a hidden tab: apply now.
                 apply_pending(state);
@@ -574,12 +662,18 @@ fn with_points<R>(e: &LayerEntry, f: impl FnOnce(&mut data::PointLayer) -> R) ->
 /// What a batch changed, for the panels.
 #[derive(Default)]
 struct Batch {
-    inserted: Vec<u32>,
-    updated: Vec<u32>,
+    /// Cases inserted or updated: key, record before (`None`: new), after.
+    cases: Vec<CaseChange>,
     alerts: Vec<Alert>,
     snapshot_alerts: Option<Vec<Alert>>,
+    /// Latest readings (sensor id, value), for the ticker's peaks.
+    readings: Vec<(String, f64)>,
     reload: Vec<Topic>,
 }
+
+/// A case inserted into or updated in the layer: its key, its record before
+/// (`None`: new to the layer) and after.
+pub type CaseChange = (u32, Option<CaseRecord>, CaseRecord);
 
 /// Applies every queued message (called at the start of a frame). Returns
 /// how long it took, when there was anything.
@@ -591,11 +685,16 @@ pub fn apply_pending(state: AppState) -> Option<f64> {
     let t0 = crate::app::now_ms();
     let mut batch = Batch::default();
     let mut applied = 0u64;
+    const SMALL: &[Topic] = &[Topic::Sensors, Topic::Alerts, Topic::Hazards];
     for item in items {
         match item {
             Item::Apply(e) => {
                 apply_event(state, &e, &mut batch);
                 applied += 1;
+            }
+            Item::Initial(snapshot) => {
+                apply_snapshot(state, &snapshot, &mut batch);
+                CORE.with(|c| c.borrow_mut().seq.on_http_snapshot(snapshot.seq, SMALL));
             }
             Item::Msg(ServerMsg::Event(e)) => {
                 let v = CORE.with(|c| c.borrow_mut().seq.on_event(&e));
@@ -605,14 +704,15 @@ pub fn apply_pending(state: AppState) -> Option<f64> {
                 }
             }
             Item::Msg(ServerMsg::Snapshot { reason, snapshot }) => {
+                if reason == SnapshotReason::Ahead {
+                    // A reset store: the snapshot lists only hazards changed since.
+                    reset_hazards(state);
+                }
                 apply_snapshot(state, &snapshot, &mut batch);
                 let fetch = CORE.with(|c| {
-                    c.borrow_mut().seq.on_snapshot(
-                        snapshot.seq,
-                        reason,
-                        &[Topic::Sensors, Topic::Alerts, Topic::Hazards],
-                        &snapshot.reload,
-                    )
+                    c.borrow_mut()
+                        .seq
+                        .on_snapshot(snapshot.seq, reason, SMALL, &snapshot.reload)
                 });
                 batch.reload.extend(fetch);
             }
@@ -642,7 +742,42 @@ fn apply_snapshot(state: AppState, s: &Snapshot, batch: &mut Batch) {
     let mut alerts = s.alerts.clone();
     alerts.sort_by(|a, b| b.raised_at.cmp(&a.raised_at).then(b.id.cmp(&a.id)));
     alerts.truncate(TICKER_LEN);
+    let readings: Vec<(String, f64)> = s.sensors.iter().map(|r| (r.id.clone(), r.value)).collect();
+    raise_peaks(&mut alerts, &readings);
     batch.snapshot_alerts = Some(alerts);
+}
+
+/// Every hazard back to its status in the file.
+fn reset_hazards(state: AppState) {
+    let file = CORE.with(|c| c.borrow().hazard_file.clone());
+    if let Some(e) = entry(&state, "hazards") {
+        with_points(&e, |p| {
+            for (k, s0) in file.iter().enumerate() {
+                if p.state.get(k) == Some(s0) {
+                    continue;
+                }
+                if let Some(h) = pingan_model::domain::HazardStatus::from_index(*s0 as usize) {
+                    p.set_point_state(k as u32, *s0, &[("status", serde_json::json!(h.code()))]);
+                }
+            }
+        });
+    }
+}
+
+/// Active alerts show the highest of their peak and their sensor's latest
+/// reading (the stream's alert events change only with the level). Returns
+/// whether anything changed.
+pub fn raise_peaks(alerts: &mut [Alert], readings: &[(String, f64)]) -> bool {
+    let mut changed = false;
+    for a in alerts.iter_mut().filter(|a| a.is_active()) {
+        for (id, v) in readings {
+            if *id == a.sensor && *v > a.peak {
+                a.peak = *v;
+                changed = true;
+            }
+        }
+    }
+    changed
 }
 
 fn apply_sensor(state: AppState, r: &SensorState) {
@@ -674,51 +809,49 @@ fn apply_hazard(state: AppState, h: &HazardState) {
     }
 }
 
+/// Whether a case event changes the layer: a known case always; an unknown
+/// one only if reported inside the loaded window (a transition of a case
+/// older than the window, or a report back-dated before it, is not part of
+/// the layer).
+pub fn case_belongs(known: bool, window_start: Option<i64>, reported_at: i64) -> bool {
+    known || window_start.is_none_or(|w| reported_at >= w)
+}
+
 fn apply_event(state: AppState, e: &Event, batch: &mut Batch) {
     match &e.change {
         Change::CaseReported { case } | Change::CaseTransitioned { case, .. } => {
+            let reported = matches!(e.change, Change::CaseReported { .. });
             let Some(entry) = entry(&state, "cases") else {
                 return;
             };
             let rec = case.record();
-            let now_s = (now() / 1000.0) as i64;
-            let Some(up) = with_points(&entry, |p| p.upsert_case(rec, now_s)) else {
-                return;
-            };
+            let now_s = crate::app::now_s();
+            let up = with_points(&entry, |p| {
+                case_belongs(p.case_key(rec.id).is_some(), p.window_start, rec.time)
+                    .then(|| p.upsert_case(rec, now_s))
+            })
+            .flatten();
             match up {
-                Upsert::Inserted(k) => {
-                    batch.inserted.push(k);
-                    // The grid's count, and the base surface only if its class changed.
-                    let breaks = state.breaks.get_untracked();
-                    let mut class_changed = false;
-                    state.grid_counts.update_untracked(|counts| {
-                        if counts.is_empty() {
-                            return;
-                        }
-                        let mut next = (**counts).clone();
-                        class_changed = data::count_case(&mut next, &breaks, rec.grid);
-                        if class_changed {
-                            // A new Arc: the base key changes (a legitimate data change).
-                            *counts = Arc::new(next);
-                        } else if let Some(c) = Arc::make_mut(counts).get_mut(rec.grid as usize) {
-                            *c += 1;
-                        }
-                    });
-                    let sub = case.subdistrict.clone();
-                    state.admin.update_untracked(|a| {
-                        if let Some(i) = sub.as_deref().and_then(|n| a.index_of(n)) {
-                            Arc::make_mut(a).add("cases", i);
-                        }
-                    });
-                    let w = pingan_model::projection::to_world(case.lon, case.lat);
-                    pulse([w.x, w.y], "#ffe08a");
+                None => {}
+                Some(Upsert::Inserted(k)) => {
+                    batch.cases.push((k, None, rec));
+                    // The layer holds one more case in its window: its grid
+                    // and subdistrict counts follow (as a reload would count).
+                    count_case(state, rec.grid, case.subdistrict.as_deref());
+                    if reported {
+                        // Only a report is news; a transition of a case we
+                        // did not hold is not.
+                        let w = pingan_model::projection::to_world(case.lon, case.lat);
+                        pulse([w.x, w.y], "#ffe08a");
+                    }
                 }
-                Upsert::Updated(k, _) => batch.updated.push(k),
+                Some(Upsert::Updated(k, old)) => batch.cases.push((k, Some(old), rec)),
             }
         }
         Change::Readings { sensors } => {
             for r in sensors {
                 apply_sensor(state, r);
+                batch.readings.push((r.id.clone(), r.value));
             }
         }
         Change::Alert { alert, change } => {
@@ -737,6 +870,31 @@ fn apply_event(state: AppState, e: &Event, batch: &mut Batch) {
         }
         Change::HazardStatus { hazard } => apply_hazard(state, hazard),
     }
+}
+
+/// One more case in `grid` and its subdistrict. The grid counts get a new
+/// `Arc` (→ the base surface re-renders once) only when the grid's class
+/// changes; otherwise the count changes in place (no copy).
+fn count_case(state: AppState, grid: u16, subdistrict: Option<&str>) {
+    let breaks = state.breaks.get_untracked();
+    state.grid_counts.update_untracked(|counts| {
+        let g = grid as usize;
+        let Some(&c) = counts.get(g) else {
+            return;
+        };
+        if data::count_changes_class(c, &breaks) {
+            let mut next = (**counts).clone();
+            next[g] += 1;
+            *counts = Arc::new(next);
+        } else {
+            Arc::make_mut(counts)[g] += 1;
+        }
+    });
+    state.admin.update_untracked(|a| {
+        if let Some(i) = subdistrict.and_then(|n| a.index_of(n)) {
+            Arc::make_mut(a).add("cases", i);
+        }
+    });
 }
 
 fn pulse(at: [f64; 2], colour: &'static str) {
@@ -778,15 +936,15 @@ pub fn grid_subdistricts(state: &AppState) -> Vec<Option<String>> {
 
 fn finish_batch(state: AppState, batch: Batch) {
     let cases = entry(&state, "cases");
-    if !batch.inserted.is_empty() || !batch.updated.is_empty() {
+    if !batch.cases.is_empty() {
         if let Some(e) = cases {
             let n = e.data.with_untracked(|d| d.as_ref().map(|d| d.len()));
             if let Some(n) = n {
-                if !batch.inserted.is_empty() {
+                if batch.cases.iter().any(|c| c.1.is_none()) {
                     e.status.set(LoadStatus::Loaded(n));
                 }
             }
-            patch_rows(state, e, &batch.inserted, &batch.updated);
+            patch_rows(state, &batch.cases);
         }
     }
     if let Some(list) = batch.snapshot_alerts {
@@ -805,6 +963,23 @@ fn finish_batch(state: AppState, batch: Batch) {
             list.truncate(TICKER_LEN);
         });
     }
+    if !batch.readings.is_empty() {
+        // Touch the ticker only when a shown peak goes up.
+        let higher = state.live.alerts.with_untracked(|list| {
+            list.iter().any(|a| {
+                a.is_active()
+                    && batch
+                        .readings
+                        .iter()
+                        .any(|(id, v)| *id == a.sensor && *v > a.peak)
+            })
+        });
+        if higher {
+            state.live.alerts.update(|list| {
+                raise_peaks(list, &batch.readings);
+            });
+        }
+    }
     for t in batch.reload {
         if t == Topic::Cases {
             reload_cases(state);
@@ -813,8 +988,60 @@ fn finish_batch(state: AppState, batch: Batch) {
     state.live.rev.update(|r| *r += 1);
 }
 
-/// Updates the list for inserted and updated cases without rescanning the layer.
-fn patch_rows(state: AppState, e: LayerEntry, inserted: &[u32], updated: &[u32]) {
+/// Patches the list rows and the number of matching cases for changed
+/// cases, without rescanning the layer: the count moves by whether each
+/// case matches now minus whether it matched before; rows follow. Returns
+/// the new count and whether the rows must be refilled from the layer (fewer
+/// than `LIST_LEN` shown while more match: a shown case stopped matching).
+pub fn patch_list(
+    rows: &mut Vec<CaseRow>,
+    matched: u32,
+    changes: &[CaseChange],
+    ok: impl Fn(&CaseRecord) -> bool,
+) -> (u32, bool) {
+    let mut m = matched as i64;
+    for (key, old, rec) in changes {
+        let was = old.as_ref().is_some_and(&ok);
+        let is = ok(rec);
+        m += is as i64 - was as i64;
+        let pos = rows.iter().position(|r| r.key == *key);
+        match (pos, is) {
+            (Some(i), true) => {
+                rows[i].rec = *rec;
+                rows[i].fresh = true;
+            }
+            (Some(i), false) => {
+                rows.remove(i);
+            }
+            (None, true) => {
+                // New, or newly matching: at its place in time order.
+                let at = rows
+                    .iter()
+                    .position(|r| newer(rec, &r.rec).is_le())
+                    .unwrap_or(rows.len());
+                if at < LIST_LEN {
+                    rows.insert(
+                        at,
+                        CaseRow {
+                            key: *key,
+                            rec: *rec,
+                            fresh: true,
+                        },
+                    );
+                    rows.truncate(LIST_LEN);
+                }
+            }
+            (None, false) => {}
+        }
+    }
+    let m = m.max(0) as u32;
+    let refill = rows.len() < LIST_LEN && m as usize > rows.len();
+    (m, refill)
+}
+
+/// Updates the list for inserted and updated cases without rescanning the
+/// layer (unless a shown row left and others match: then refilled).
+fn patch_rows(state: AppState, changes: &[CaseChange]) {
     let filter = state.live.filter.get_untracked();
     let subs = if filter.subdistrict.is_some() {
         grid_subdistricts(&state)
@@ -822,67 +1049,25 @@ fn patch_rows(state: AppState, e: LayerEntry, inserted: &[u32], updated: &[u32])
         Vec::new()
     };
     let sub_of = |g: u16| subs.get(g as usize).and_then(|s| s.as_deref());
-    let now_s = (now() / 1000.0) as i64;
-    let recs: Vec<(u32, CaseRecord, bool)> = e.data.with_untracked(|d| {
-        let Some(LayerData::Points(p)) = d.as_deref() else {
-            return Vec::new();
-        };
-        inserted
-            .iter()
-            .map(|k| (*k, true))
-            .chain(updated.iter().map(|k| (*k, false)))
-            .filter_map(|(k, new)| p.cases.get(k as usize).map(|r| (k, *r, new)))
-            .collect()
-    });
-    let mut delta: i64 = 0;
+    let now_s = crate::app::now_s();
+    let matched = state.live.matched.get_untracked();
+    let mut out = (matched, false);
     state.live.rows.update(|rows| {
-        for (key, rec, new) in recs {
-            let ok = matches(&filter, &rec, now_s, sub_of);
-            let pos = rows.iter().position(|r| r.key == key);
-            match (pos, ok) {
-                (Some(i), true) => {
-                    rows[i].rec = rec;
-                    rows[i].fresh = true;
-                }
-                (Some(i), false) => {
-                    rows.remove(i);
-                    delta -= 1;
-                }
-                (None, true) => {
-                    // New, or newly matching: at its place in time order.
-                    let at = rows
-                        .iter()
-                        .position(|r| newer(&rec, &r.rec).is_le())
-                        .unwrap_or(rows.len());
-                    if at < LIST_LEN {
-                        rows.insert(
-                            at,
-                            CaseRow {
-                                key,
-                                rec,
-                                fresh: true,
-                            },
-                        );
-                        rows.truncate(LIST_LEN);
-                    }
-                    if new || at < LIST_LEN {
-                        delta += 1;
-                    }
-                }
-                (None, false) => {}
-            }
-        }
+        out = patch_list(rows, matched, changes, |r| {
+            matches(&filter, r, now_s, sub_of)
+        });
     });
-    if delta != 0 {
-        state
-            .live
-            .matched
-            .update(|m| *m = (*m as i64 + delta).max(0) as u32);
+    if out.0 != matched {
+        state.live.matched.set(out.0);
+    }
+    if out.1 {
+        rebuild_rows(state);
     }
 }
 
-/// Rebuilds the list from the whole layer: on load and when the filter
-/// changes (a user action), never per event.
+/// Rebuilds the list from the whole layer: on load, when the filter
+/// changes (a user action), and to refill it after a shown case left it.
+/// Rows that were highlighted stay so.
 pub fn rebuild_rows(state: AppState) {
     let Some(e) = entry(&state, "cases") else {
         return;
@@ -890,7 +1075,11 @@ pub fn rebuild_rows(state: AppState) {
     let filter = state.live.filter.get_untracked();
     let subs = grid_subdistricts(&state);
     let sub_of = |g: u16| subs.get(g as usize).and_then(|s| s.as_deref());
-    let now_s = (now() / 1000.0) as i64;
+    let now_s = crate::app::now_s();
+    let fresh: Vec<u32> = state
+        .live
+        .rows
+        .with_untracked(|r| r.iter().filter(|r| r.fresh).map(|r| r.rec.id).collect());
     let (rows, matched) = e.data.with_untracked(|d| {
         let Some(LayerData::Points(p)) = d.as_deref() else {
             return (Vec::new(), 0);
@@ -903,7 +1092,7 @@ pub fn rebuild_rows(state: AppState) {
             .map(|(k, c)| CaseRow {
                 key: k as u32,
                 rec: *c,
-                fresh: false,
+                fresh: fresh.contains(&c.id),
             })
             .collect();
         let n = all.len() as u32;
@@ -918,32 +1107,80 @@ pub fn rebuild_rows(state: AppState) {
     state.live.matched.set(matched);
 }
 
+/// The periodic refresh of the case file (the window moves; overdue
+/// colours follow the clock): the same path as a snapshot's reload.
+fn refresh_cases(state: AppState) {
+    let start = CORE.with(|c| {
+        let mut c = c.borrow_mut();
+        c.api == Some(true) && c.seq.base(Topic::Cases).is_some() && {
+            c.seq.request_reload(Topic::Cases)
+        }
+    });
+    if start {
+        reload_cases(state);
+    }
+}
+
+/// Fetches the case file again (at most one fetch in flight; a file for a
+/// superseded request is discarded and fetched again; a failure is retried
+/// with backoff while the layer's events stay held).
 fn reload_cases(state: AppState) {
     let Some(e) = entry(&state, "cases") else {
         return;
     };
-    log("live: the stream starts after the case file; fetching api/cases.bin again");
+    let gen = CORE.with(|c| c.borrow_mut().seq.begin_fetch(Topic::Cases));
+    log("live: fetching api/cases.bin again");
     leptos::task::spawn_local(async move {
-        let url = format!("data/{}", e.def.file);
-        let result = match fetch_cases(&url).await {
-            Ok((bytes, Some(seq))) => data::build(e.def, &bytes, state.now)
+        let result = match fetch_api_cases().await {
+            ApiCases::Live(bytes, seq) => data::build(e.def, &bytes, crate::app::now_s())
                 .map(|d| (d, seq))
                 .map_err(|err| err.to_string()),
-            Ok((_, None)) => Err("the live API went away".to_string()),
-            Err(err) => Err(err),
+            ApiCases::NoApi => Err("the live API went away".to_string()),
+            ApiCases::Failed(err) => Err(err),
         };
         match result {
             Ok((d, seq)) => {
-                let n = d.len();
-                e.data.set(Some(Arc::new(d)));
-                e.status.set(LoadStatus::Loaded(n));
-                cases_loaded(Some(seq));
-                rebuild_rows(state);
+                let released =
+                    CORE.with(|c| c.borrow_mut().seq.finish_fetch(Topic::Cases, gen, seq));
+                match released {
+                    Some(events) => {
+                        CORE.with(|c| {
+                            let mut c = c.borrow_mut();
+                            c.reload_backoff.reset();
+                            c.reloads += 1;
+                        });
+                        let n = d.len();
+                        e.data.set(Some(Arc::new(d)));
+                        e.status.set(LoadStatus::Loaded(n));
+                        queue_front(events);
+                        rebuild_rows(state);
+                    }
+                    None => {
+                        // Superseded by a newer snapshot while in flight.
+                        if CORE.with(|c| c.borrow().seq.needs_fetch(Topic::Cases)) {
+                            reload_cases(state);
+                        }
+                    }
+                }
             }
             Err(err) => {
-                warn(&format!("live: reloading cases failed: {err}"));
-                let back = CORE.with(|c| c.borrow_mut().seq.abandon_reload(Topic::Cases));
-                queue_front(back);
+                let retry = CORE.with(|c| {
+                    let mut c = c.borrow_mut();
+                    c.seq
+                        .fetch_failed(Topic::Cases)
+                        .then(|| c.reload_backoff.next_delay(js_sys::Math::random()))
+                });
+                if let Some(delay) = retry {
+                    warn(&format!(
+                        "live: reloading cases failed: {err}; retrying in {:.1} s",
+                        delay / 1000.0
+                    ));
+                    sleep(delay).await;
+                    // Unless another request started a fetch meanwhile.
+                    if CORE.with(|c| c.borrow().seq.needs_fetch(Topic::Cases)) {
+                        reload_cases(state);
+                    }
+                }
             }
         }
         request_frame();
@@ -1045,5 +1282,112 @@ mod tests {
         // Newest first, ties by id.
         let later = CaseRecord { time: 2_000, ..c };
         assert!(newer(&later, &c).is_lt());
+    }
+
+    fn case(id: u32, time: i64, status: CaseStatus) -> CaseRecord {
+        CaseRecord {
+            id,
+            time,
+            lon: 113.8,
+            lat: 22.6,
+            grid: 0,
+            category: CaseCategory::Dispute,
+            status,
+            departments: Default::default(),
+            deadline_hours: 24,
+        }
+    }
+
+    #[test]
+    fn the_list_count_follows_each_case_before_and_after() {
+        use CaseStatus::*;
+        let open = |r: &CaseRecord| r.status.is_open();
+        // 100 open cases; the list shows the newest 80 (ids 100..=21).
+        let all: Vec<CaseRecord> = (1..=100).map(|i| case(i, i as i64, Reported)).collect();
+        let mut rows: Vec<CaseRow> = all
+            .iter()
+            .rev()
+            .take(LIST_LEN)
+            .map(|c| CaseRow {
+                key: c.id - 1,
+                rec: *c,
+                fresh: false,
+            })
+            .collect();
+        let mut m = 100;
+        // An old case (not shown) closes: one fewer matches, rows unchanged.
+        let ch = |k: u32, old: CaseRecord, s| (k, Some(old), CaseRecord { status: s, ..old });
+        let (m2, refill) = patch_list(&mut rows, m, &[ch(4, all[4], Resolved)], open);
+        assert_eq!((m2, refill, rows.len()), (99, false, LIST_LEN));
+        m = m2;
+        // A transition that keeps it open changes nothing in the count.
+        let (m2, _) = patch_list(&mut rows, m, &[ch(5, all[5], Accepted)], open);
+        assert_eq!(m2, 99);
+        // A shown case closes: removed, and the list must be refilled.
+        let (m2, refill) = patch_list(&mut rows, m, &[ch(90, all[90], Archived)], open);
+        assert_eq!((m2, refill, rows.len()), (98, true, LIST_LEN - 1));
+        assert!(rows.iter().all(|r| r.key != 90));
+        m = m2;
+        // A new case: counted and shown first.
+        let new = case(101, 101, Reported);
+        let (m2, _) = patch_list(&mut rows, m, &[(100, None, new)], open);
+        assert_eq!((m2, rows[0].key, rows[0].fresh), (99, 100, true));
+        // A closed case reopened (returned) while not shown: counted back.
+        let closed = CaseRecord {
+            status: Resolved,
+            ..all[4]
+        };
+        let (m2, _) = patch_list(&mut rows, m2, &[ch(4, closed, Returned)], open);
+        assert_eq!(m2, 100);
+        // All shown and all matching: no refill.
+        let mut few = vec![CaseRow {
+            key: 0,
+            rec: all[0],
+            fresh: false,
+        }];
+        let (m2, refill) = patch_list(&mut few, 1, &[ch(0, all[0], Archived)], open);
+        assert_eq!((m2, refill, few.len()), (0, false, 0));
+    }
+
+    #[test]
+    fn only_cases_of_the_loaded_window_join_the_layer() {
+        // Known: always updated.
+        assert!(case_belongs(true, Some(1_000), 10));
+        // Unknown: only when reported inside the window.
+        assert!(case_belongs(false, Some(1_000), 1_000));
+        assert!(!case_belongs(false, Some(1_000), 999));
+        // The static file has no window here: everything.
+        assert!(case_belongs(false, None, 0));
+    }
+
+    #[test]
+    fn active_alerts_show_their_sensors_latest_reading_when_higher() {
+        use pingan_model::domain::SensorType;
+        let a = Alert {
+            id: 1,
+            sensor: "S1".into(),
+            sensor_type: SensorType::WaterLevel,
+            level: Level::Warn,
+            peak: 60.0,
+            lon: 0.0,
+            lat: 0.0,
+            raised_at: 0,
+            cleared_at: None,
+            acked_at: None,
+            acked_by: None,
+        };
+        let cleared = Alert {
+            id: 2,
+            sensor: "S2".into(),
+            cleared_at: Some(5),
+            ..a.clone()
+        };
+        let mut list = vec![a, cleared];
+        assert!(!raise_peaks(&mut list, &[("S1".into(), 55.0)]));
+        assert!(raise_peaks(
+            &mut list,
+            &[("S1".into(), 80.0), ("S2".into(), 90.0)]
+        ));
+        assert_eq!((list[0].peak, list[1].peak), (80.0, 60.0));
     }
 }

@@ -12,6 +12,15 @@
 //! first event); a snapshot that starts after a layer's base means the events
 //! in between are lost for that layer, so it is fetched again, and its events
 //! are held back until the new file says which of them it already contains.
+//!
+//! Fetching a layer again: at most one fetch per layer is in flight; each
+//! request (a snapshot, the periodic refresh) bumps the layer's generation,
+//! and a file fetched for an older generation is discarded and fetched
+//! again (a newer snapshot supersedes it). A failed fetch is retried; the
+//! held events stay held meanwhile. Every held event was received — so
+//! committed by the server — before a fetch that starts later, so that file
+//! contains it: starting a fetch drops the layer's held events (memory stays
+//! bounded across retries).
 
 use pingan_model::live::{Event, Seq, SnapshotReason, Topic};
 
@@ -45,6 +54,10 @@ pub struct SeqState {
     pub cursor: Option<Seq>,
     base: [Option<Seq>; 4],
     reloading: [bool; 4],
+    /// Generation of the latest reload request per layer.
+    gen: [u64; 4],
+    /// The generation of the fetch in flight, per layer.
+    in_flight: [Option<u64>; 4],
     held: Vec<Event>,
 }
 
@@ -56,32 +69,78 @@ impl SeqState {
     pub fn reloading(&self, t: Topic) -> bool {
         self.reloading[slot(t)]
     }
+    /// Events held for layers being fetched again.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub fn held(&self) -> usize {
+        self.held.len()
+    }
     /// A layer's data now reflects `seq` (a file or snapshot arrived). Returns
     /// the held events for it that the data does not contain yet, in order.
     pub fn set_base(&mut self, t: Topic, seq: Seq) -> Vec<Event> {
         let i = slot(t);
         self.base[i] = Some(seq);
         self.reloading[i] = false;
-        let (mine, rest): (Vec<Event>, Vec<Event>) = std::mem::take(&mut self.held)
-            .into_iter()
-            .partition(|e| e.change.topic() == t);
-        self.held = rest;
+        let mine = self.take_held(t);
         mine.into_iter().filter(|e| e.seq > seq).collect()
     }
-    /// The layer is being fetched again: hold its events until `set_base`.
-    pub fn start_reload(&mut self, t: Topic) {
-        self.reloading[slot(t)] = true;
-    }
-    /// A fetch of the layer failed: apply its held events on the old data
-    /// rather than lose them (the base is unchanged).
-    pub fn abandon_reload(&mut self, t: Topic) -> Vec<Event> {
-        let base = self.base(t).unwrap_or(0);
-        self.reloading[slot(t)] = false;
+    fn take_held(&mut self, t: Topic) -> Vec<Event> {
         let (mine, rest): (Vec<Event>, Vec<Event>) = std::mem::take(&mut self.held)
             .into_iter()
             .partition(|e| e.change.topic() == t);
         self.held = rest;
-        mine.into_iter().filter(|e| e.seq > base).collect()
+        mine
+    }
+
+    /// The small layers' state from `GET /api/live` at `seq`: their bases,
+    /// and nothing else — the stream has not started, so the cursor stays
+    /// unset and `since` = the smallest base (the case file's, usually older).
+    pub fn on_http_snapshot(&mut self, seq: Seq, small: &[Topic]) {
+        for t in small {
+            let _ = self.set_base(*t, seq);
+        }
+    }
+
+    /// The layer must be fetched again (a snapshot, the periodic refresh):
+    /// its events are held from now on. Returns whether to start a fetch
+    /// now (none in flight; one in flight is superseded and its file will
+    /// be discarded by [`SeqState::finish_fetch`]).
+    pub fn request_reload(&mut self, t: Topic) -> bool {
+        let i = slot(t);
+        self.reloading[i] = true;
+        self.gen[i] += 1;
+        self.in_flight[i].is_none()
+    }
+    /// A fetch of the layer starts: returns its generation tag. Held events
+    /// of the layer are dropped: this file will contain them (see the module
+    /// comment).
+    pub fn begin_fetch(&mut self, t: Topic) -> u64 {
+        let i = slot(t);
+        self.in_flight[i] = Some(self.gen[i]);
+        let _ = self.take_held(t);
+        self.gen[i]
+    }
+    /// A fetch of generation `gen` returned a file at `seq`. `Some(events)`:
+    /// use the file, then apply these held events; `None`: a newer request
+    /// superseded it — discard the file and fetch again.
+    pub fn finish_fetch(&mut self, t: Topic, gen: u64, seq: Seq) -> Option<Vec<Event>> {
+        let i = slot(t);
+        self.in_flight[i] = None;
+        if gen != self.gen[i] || !self.reloading[i] {
+            return None;
+        }
+        Some(self.set_base(t, seq))
+    }
+    /// Reloading with no fetch in flight: one must be started.
+    pub fn needs_fetch(&self, t: Topic) -> bool {
+        let i = slot(t);
+        self.reloading[i] && self.in_flight[i].is_none()
+    }
+    /// A fetch failed: the layer stays reloading (events held); the caller
+    /// retries with backoff. Returns whether a retry is still wanted.
+    pub fn fetch_failed(&mut self, t: Topic) -> bool {
+        let i = slot(t);
+        self.in_flight[i] = None;
+        self.reloading[i]
     }
 
     /// `since` for the hello: the cursor, else the smallest base of the
@@ -98,12 +157,15 @@ impl SeqState {
         min
     }
 
-    /// A snapshot at `seq` arrived: `small` are the layers it carries (their
-    /// base becomes `seq`), `reload` those it says to fetch again. Returns the
-    /// layers to fetch: a reload layer whose data (its base, or the cursor if
-    /// it has been following the stream) is older than `seq`, or every
-    /// reload layer when the server's log is behind us (`Ahead`: its store
-    /// was reset, nothing we hold can be trusted).
+    /// A snapshot at `seq` arrived on the stream: `small` are the layers it
+    /// carries (their base becomes `seq`), `reload` those it says to fetch
+    /// again. Returns the layers to start fetching now: a reload layer whose
+    /// data (its base, or the cursor if it has been following the stream)
+    /// is older than `seq`, or every reload layer when the server's log is
+    /// behind us (`Ahead`: its store was reset, nothing we hold can be
+    /// trusted — every base and the cursor go back to `seq`, held events
+    /// are dropped). A layer whose fetch is in flight is not returned: that
+    /// fetch is superseded and started again when it returns.
     pub fn on_snapshot(
         &mut self,
         seq: Seq,
@@ -111,6 +173,15 @@ impl SeqState {
         small: &[Topic],
         reload: &[Topic],
     ) -> Vec<Topic> {
+        let ahead = reason == SnapshotReason::Ahead;
+        if ahead {
+            self.held.clear();
+            for b in self.base.iter_mut() {
+                if b.is_some() {
+                    *b = Some(seq);
+                }
+            }
+        }
         let mut fetch = Vec::new();
         for t in reload {
             let i = slot(*t);
@@ -118,10 +189,9 @@ impl SeqState {
                 (Some(b), Some(c)) if !self.reloading[i] => Some(b.max(c)),
                 (b, _) => b,
             };
-            let stale = reason == SnapshotReason::Ahead || current.is_none_or(|c| c < seq);
-            if stale && !fetch.contains(t) {
+            let stale = ahead || self.reloading[i] || current.is_none_or(|c| c < seq);
+            if stale && !fetch.contains(t) && self.request_reload(*t) {
                 fetch.push(*t);
-                self.start_reload(*t);
             }
         }
         for t in small {
@@ -153,23 +223,47 @@ impl SeqState {
 
 /// Reconnection delays: 0.5 s doubling to 30 s, each with jitter (a random
 /// factor in [0.5, 1]) so a wall of screens does not reconnect in lockstep
-/// after a server restart.
+/// after a server restart. The delays go back to the start only once a
+/// connection has proved itself — delivered an event, or stayed up
+/// `STABLE_MS` — not on its `welcome`: a server that welcomes and drops
+/// at once is not hammered.
 #[derive(Clone, Debug, Default)]
 pub struct Backoff {
     pub attempts: u32,
+    /// When the current connection was welcomed (ms), until it proves itself.
+    up_since: Option<f64>,
 }
 
 impl Backoff {
     pub const FIRST_MS: f64 = 500.0;
     pub const MAX_MS: f64 = 30_000.0;
+    pub const STABLE_MS: f64 = 10_000.0;
     /// The delay before the next attempt; `r` is uniform in [0, 1).
     pub fn next_delay(&mut self, r: f64) -> f64 {
+        self.up_since = None;
         let d = (Self::FIRST_MS * 2f64.powi(self.attempts.min(16) as i32)).min(Self::MAX_MS);
         self.attempts += 1;
         d * (0.5 + 0.5 * r.clamp(0.0, 1.0))
     }
     pub fn reset(&mut self) {
         self.attempts = 0;
+        self.up_since = None;
+    }
+    /// The server welcomed a connection at `now` (ms).
+    pub fn welcomed(&mut self, now: f64) {
+        if self.attempts > 0 {
+            self.up_since = Some(now);
+        }
+    }
+    /// The connection delivered an event: it works.
+    pub fn delivered(&mut self) {
+        self.reset();
+    }
+    /// Periodic check (ms): a connection up `STABLE_MS` works.
+    pub fn tick(&mut self, now: f64) {
+        if self.up_since.is_some_and(|t| now - t >= Self::STABLE_MS) {
+            self.reset();
+        }
     }
 }
 
@@ -289,15 +383,140 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_reload_releases_its_held_events() {
+    fn the_http_snapshot_leaves_the_stream_to_start_at_the_case_file() {
+        // Cases from api/cases.bin at 10, then GET /api/live at 15.
+        let mut s = SeqState::default();
+        s.set_base(Topic::Cases, 10);
+        s.on_http_snapshot(15, SMALL);
+        assert_eq!(s.cursor, None);
+        assert_eq!(s.since(Topic::ALL), Some(10));
+        // The replay from 10: cases 11..=15 are new, small layers ≤ 15 known.
+        for seq in 11..=15 {
+            let topic = if seq % 2 == 0 {
+                Topic::Cases
+            } else {
+                Topic::Sensors
+            };
+            let want = if topic == Topic::Cases {
+                Verdict::Apply
+            } else {
+                Verdict::InBase
+            };
+            assert_eq!(s.on_event(&ev(seq, topic)), want, "seq {seq}");
+        }
+        assert_eq!(s.on_event(&ev(16, Topic::Sensors)), Verdict::Apply);
+        assert_eq!(s.on_event(&ev(17, Topic::Cases)), Verdict::Apply);
+    }
+
+    #[test]
+    fn a_failed_reload_keeps_holding_and_is_retried() {
         let mut s = SeqState::default();
         s.set_base(Topic::Cases, 1);
-        s.on_snapshot(5, SnapshotReason::NoSince, SMALL, &[Topic::Cases]);
+        assert_eq!(
+            s.on_snapshot(5, SnapshotReason::NoSince, SMALL, &[Topic::Cases]),
+            [Topic::Cases]
+        );
+        let g = s.begin_fetch(Topic::Cases);
         assert_eq!(s.on_event(&ev(6, Topic::Cases)), Verdict::Held);
-        let back = s.abandon_reload(Topic::Cases);
-        assert_eq!(back.len(), 1);
+        assert!(s.fetch_failed(Topic::Cases), "retry");
+        assert!(s.reloading(Topic::Cases));
+        assert_eq!(s.on_event(&ev(7, Topic::Cases)), Verdict::Held);
+        // The retry's file contains everything received before it started.
+        let g2 = s.begin_fetch(Topic::Cases);
+        assert_eq!(g2, g);
+        assert_eq!(s.held(), 0);
+        assert_eq!(s.on_event(&ev(8, Topic::Cases)), Verdict::Held);
+        let back = s.finish_fetch(Topic::Cases, g2, 7).unwrap();
+        assert_eq!(back.iter().map(|e| e.seq).collect::<Vec<_>>(), [8]);
         assert!(!s.reloading(Topic::Cases));
+        assert_eq!(s.on_event(&ev(9, Topic::Cases)), Verdict::Apply);
+    }
+
+    #[test]
+    fn a_newer_snapshot_supersedes_a_reload_in_flight() {
+        let mut s = SeqState::default();
+        s.set_base(Topic::Cases, 1);
+        assert_eq!(
+            s.on_snapshot(5, SnapshotReason::NoSince, SMALL, &[Topic::Cases]),
+            [Topic::Cases]
+        );
+        let g = s.begin_fetch(Topic::Cases);
+        // Too far behind again while the first fetch runs: no second fetch.
+        assert!(s
+            .on_snapshot(50, SnapshotReason::TooFarBehind, SMALL, &[Topic::Cases])
+            .is_empty());
+        assert_eq!(s.on_event(&ev(51, Topic::Cases)), Verdict::Held);
+        // The first file (seq 6) is discarded: events 7..=50 are not in it.
+        assert_eq!(s.finish_fetch(Topic::Cases, g, 6), None);
+        assert!(s.reloading(Topic::Cases));
+        let g2 = s.begin_fetch(Topic::Cases);
+        assert_ne!(g2, g);
+        assert_eq!(s.on_event(&ev(52, Topic::Cases)), Verdict::Held);
+        let back = s.finish_fetch(Topic::Cases, g2, 51).unwrap();
+        assert_eq!(back.iter().map(|e| e.seq).collect::<Vec<_>>(), [52]);
+        // The periodic refresh uses the same path.
+        assert!(s.request_reload(Topic::Cases));
+        let g3 = s.begin_fetch(Topic::Cases);
+        assert_eq!(s.on_event(&ev(53, Topic::Cases)), Verdict::Held);
+        assert_eq!(s.on_event(&ev(54, Topic::Cases)), Verdict::Held);
+        let back = s.finish_fetch(Topic::Cases, g3, 53).unwrap();
+        assert_eq!(back.iter().map(|e| e.seq).collect::<Vec<_>>(), [54]);
+    }
+
+    #[test]
+    fn a_store_reset_resets_bases_and_drops_held_events() {
+        let mut s = SeqState::default();
+        s.set_base(Topic::Cases, 100);
+        s.on_http_snapshot(100, SMALL);
+        assert_eq!(s.on_event(&ev(101, Topic::Cases)), Verdict::Apply);
+        // A periodic reload is in flight with an event held.
+        assert!(s.request_reload(Topic::Cases));
+        let g = s.begin_fetch(Topic::Cases);
+        assert_eq!(s.on_event(&ev(102, Topic::Cases)), Verdict::Held);
+        // The server's store was reset: it is at 3.
+        assert!(s
+            .on_snapshot(3, SnapshotReason::Ahead, SMALL, &[Topic::Cases])
+            .is_empty());
+        assert_eq!(s.held(), 0);
+        assert_eq!(s.cursor, Some(3));
+        assert_eq!(s.base(Topic::Cases), Some(3));
+        assert_eq!(s.on_event(&ev(4, Topic::Sensors)), Verdict::Apply);
+        assert_eq!(s.on_event(&ev(5, Topic::Cases)), Verdict::Held);
+        // The old store's file is discarded; the new one at 4 keeps 5.
+        assert_eq!(s.finish_fetch(Topic::Cases, g, 102), None);
+        let g2 = s.begin_fetch(Topic::Cases);
+        assert_eq!(s.on_event(&ev(6, Topic::Cases)), Verdict::Held);
+        let back = s.finish_fetch(Topic::Cases, g2, 5).unwrap();
+        assert_eq!(back.iter().map(|e| e.seq).collect::<Vec<_>>(), [6]);
         assert_eq!(s.on_event(&ev(7, Topic::Cases)), Verdict::Apply);
+        // Even when the reload keeps failing, events above 3 are not "in base".
+        let mut s = SeqState::default();
+        s.set_base(Topic::Cases, 100);
+        s.on_http_snapshot(100, SMALL);
+        s.on_snapshot(3, SnapshotReason::Ahead, SMALL, &[]);
+        assert_eq!(s.on_event(&ev(4, Topic::Cases)), Verdict::Apply);
+    }
+
+    #[test]
+    fn backoff_resets_only_once_a_connection_proves_itself() {
+        let mut b = Backoff::default();
+        b.next_delay(1.0);
+        b.next_delay(1.0);
+        // Welcomed, then dropped at once: the delays keep growing.
+        b.welcomed(0.0);
+        b.tick(500.0);
+        assert_eq!(b.next_delay(1.0), 2000.0);
+        // Welcomed and up for 10 s: back to the start.
+        b.welcomed(1000.0);
+        b.tick(5000.0);
+        assert_eq!(b.attempts, 3);
+        b.tick(11_000.0);
+        assert_eq!(b.attempts, 0);
+        // Or an event delivered.
+        b.next_delay(1.0);
+        b.welcomed(0.0);
+        b.delivered();
+        assert_eq!(b.next_delay(1.0), 500.0);
     }
 
     #[test]

@@ -364,6 +364,72 @@ describe('live updates', () => {
     }
   });
 
+  test('a case reported between the case file and the live snapshot is not lost', { timeout: TEST_TIMEOUT }, async () => {
+    const page = await newPage(browser);
+    try {
+      // Hold GET /api/live until a case has been reported: the case file (loaded first) does
+      // not have it, the snapshot's seq is after it; the stream must start at the file's seq.
+      let created;
+      await page.route('**/api/live', async (route) => {
+        if (!created) created = await report(nextPlace(), '家庭纠纷（快照前上报）');
+        await route.continue();
+      });
+      await openLive(page);
+      assert.ok(created, 'the snapshot was requested');
+      const number = caseNumber(created);
+      await page.waitForFunction((num) => !!document.querySelector(`[data-testid=case-item][data-id="${num}"]`),
+        number, { timeout: 5_000 });
+      assert.equal(await page.locator(`[data-testid=case-item][data-id="${number}"]`).count(), 1, 'listed once');
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('the list count follows transitions; a back-dated case outside the window is not new', { timeout: TEST_TIMEOUT }, async () => {
+    const page = await newPage(browser);
+    try {
+      await openLive(page);
+      const count = async () => ({
+        layer: Number(await page.locator('[data-testid=layer-count-cases]').textContent()),
+        matched: Number((await page.locator('[data-testid=case-matched]').textContent()).replace(/[^0-9]/g, '')),
+        seq: (await live(page)).seq,
+      });
+      const waitSeq = (seq) => page.waitForFunction((s) => window.__pingan.live.seq() >= s, seq, { timeout: 5_000 });
+      const c0 = await count();
+      // Reported 40 days ago (outside the loaded 30 days), then moved on: neither joins the layer.
+      const at = Math.floor(Date.now() / 1000) - 40 * 86_400;
+      const old = await post('/api/cases', {
+        category: 'dispute', lon: nextPlace().lon, lat: nextPlace().lat, description: '补录旧案', reporter: 'e2e', at,
+      });
+      await post(`/api/cases/${old.id}/transitions`, { to: 'accepted', by: 'centre', note: 'e2e' });
+      await waitSeq(c0.seq + 2);
+      await settle(page);
+      const c1 = await count();
+      assert.deepEqual([c1.layer, c1.matched], [c0.layer, c0.matched], 'a case outside the window is not counted');
+      assert.equal(await page.locator(`[data-testid=case-item][data-id="${caseNumber(old)}"]`).count(), 0);
+      // A new open case: +1; still open after a transition: unchanged; closed: −1.
+      const created = await report(nextPlace());
+      await waitSeq(c1.seq + 1);
+      await settle(page);
+      assert.equal((await count()).matched, c1.matched + 1, 'a new open case matches the Open filter');
+      let seq = (await count()).seq;
+      for (const to of ['accepted', 'dispatched', 'in_progress', 'resolved']) {
+        await post(`/api/cases/${created.id}/transitions`, { to, by: 'centre', note: 'e2e' });
+        seq += 1;
+        await waitSeq(seq);
+        await settle(page);
+        const want = to === 'resolved' ? c1.matched : c1.matched + 1;
+        assert.equal((await count()).matched, want, `after ${to}`);
+      }
+      assert.equal(await page.locator(`[data-testid=case-item][data-id="${caseNumber(created)}"]`).count(), 0,
+        'a closed case leaves the Open list');
+      assert.equal(await page.locator('[data-testid=case-item]').count(), Math.min(80, c1.matched),
+        'the list is refilled');
+    } finally {
+      await page.close();
+    }
+  });
+
   test('screenshots: wall and phone with the ticker and list populated', { timeout: TEST_TIMEOUT }, async () => {
     const dir = ensureScreenshotDir();
     // Something in the ticker: a warning on one sensor.
