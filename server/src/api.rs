@@ -597,6 +597,15 @@ async fn list_cases(
     Ok(no_store(StatusCode::OK, Json(body)))
 }
 
+/// Start of the case file's window: midnight (CST) [`RECENT_DAYS`] days
+/// before today. Whole days, so the file only grows during a day: two loads
+/// a few seconds apart hold the same old cases (a window sliding by the
+/// second would drop one every half minute).
+pub fn window_start(now: i64) -> i64 {
+    let t = pingan_model::time::cst(now - RECENT_DAYS * 86_400);
+    pingan_model::time::cst_midnight(t.year, t.month, t.day)
+}
+
 async fn cases_bin(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -605,7 +614,7 @@ async fn cases_bin(
         return Err(bad_param(&k, "GET /api/cases.bin takes no parameters"));
     }
     let now = now_s();
-    let from = now - RECENT_DAYS * 86_400;
+    let from = window_start(now);
     let (seq, records) = read(&state, move |s| s.case_records(from, now + 1)).await?;
     let grid_count = records
         .iter()
@@ -804,6 +813,18 @@ async fn live_snapshot(State(state): State<AppState>) -> Result<Response, ApiErr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_case_window_starts_at_a_cst_midnight_30_days_back() {
+        // 2026-11-26 13:53 CST.
+        let now = pingan_model::time::cst_midnight(2026, 11, 26) + 13 * 3600 + 53 * 60;
+        let start = window_start(now);
+        assert_eq!(start, pingan_model::time::cst_midnight(2026, 10, 27));
+        // Stable through the day; moves at midnight.
+        let midnight = pingan_model::time::cst_midnight(2026, 11, 27);
+        assert_eq!(window_start(midnight - 1), start);
+        assert_eq!(window_start(midnight), start + 86_400);
+    }
 
     #[test]
     fn since_accepts_seconds_dates_and_datetimes() {
