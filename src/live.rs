@@ -77,8 +77,23 @@ pub struct CaseRow {
 
 /// Rows the list keeps (newest first).
 pub const LIST_LEN: usize = 80;
-/// Alerts the ticker keeps.
-pub const TICKER_LEN: usize = 60;
+/// Cleared alerts the ticker keeps (newest first). Active alerts are never
+/// dropped from it (at most one per sensor, so they are bounded by the
+/// sensor registry): an alarm that has lasted an hour must not be pushed out
+/// by newer warnings, and the active count must be the true one.
+pub const TICKER_CLEARED: usize = 40;
+
+/// Trims the ticker (newest first) to every active alert plus the newest
+/// [`TICKER_CLEARED`] cleared ones.
+pub fn trim_ticker(list: &mut Vec<Alert>) {
+    let mut cleared = 0;
+    list.retain(|a| {
+        a.is_active() || {
+            cleared += 1;
+            cleared <= TICKER_CLEARED
+        }
+    });
+}
 
 /// The live state the panels show; Copy handles.
 #[derive(Clone, Copy)]
@@ -741,7 +756,7 @@ fn apply_snapshot(state: AppState, s: &Snapshot, batch: &mut Batch) {
     }
     let mut alerts = s.alerts.clone();
     alerts.sort_by(|a, b| b.raised_at.cmp(&a.raised_at).then(b.id.cmp(&a.id)));
-    alerts.truncate(TICKER_LEN);
+    trim_ticker(&mut alerts);
     let readings: Vec<(String, f64)> = s.sensors.iter().map(|r| (r.id.clone(), r.value)).collect();
     raise_peaks(&mut alerts, &readings);
     batch.snapshot_alerts = Some(alerts);
@@ -960,7 +975,7 @@ fn finish_batch(state: AppState, batch: Batch) {
                     .unwrap_or(list.len());
                 list.insert(at, a);
             }
-            list.truncate(TICKER_LEN);
+            trim_ticker(list);
         });
     }
     if !batch.readings.is_empty() {
@@ -1245,6 +1260,35 @@ pub fn hooks(state: AppState) -> js_sys::Object {
 mod tests {
     use super::*;
     use pingan_model::domain::CaseStatus;
+
+    #[test]
+    fn the_ticker_keeps_every_active_alert_and_the_newest_cleared() {
+        let alert = |id: u64, active: bool| Alert {
+            id,
+            sensor: format!("S{id:04}"),
+            sensor_type: pingan_model::domain::SensorType::WaterLevel,
+            level: Level::Warn,
+            peak: 60.0,
+            lon: 113.8,
+            lat: 22.6,
+            raised_at: 10_000 - id as i64,
+            cleared_at: (!active).then_some(20_000),
+            acked_at: None,
+            acked_by: None,
+        };
+        // Newest first: 100 cleared, then (older) 80 active ones.
+        let mut list: Vec<Alert> = (0..100).map(|i| alert(i, false)).collect();
+        list.extend((100..180).map(|i| alert(i, true)));
+        trim_ticker(&mut list);
+        assert_eq!(list.iter().filter(|a| a.is_active()).count(), 80);
+        let cleared: Vec<u64> = list
+            .iter()
+            .filter(|a| !a.is_active())
+            .map(|a| a.id)
+            .collect();
+        assert_eq!(cleared, (0..TICKER_CLEARED as u64).collect::<Vec<_>>());
+        assert_eq!(list.first().map(|a| a.id), Some(0), "order kept");
+    }
 
     #[test]
     fn the_list_filter_by_status_category_and_subdistrict() {
