@@ -99,19 +99,6 @@ fn level(s: &str) -> Option<Level> {
     })
 }
 
-fn topic(s: &str) -> Option<Topic> {
-    Topic::ALL.iter().copied().find(|t| topic_code(*t) == s)
-}
-
-fn topic_code(t: Topic) -> &'static str {
-    match t {
-        Topic::Cases => "cases",
-        Topic::Sensors => "sensors",
-        Topic::Alerts => "alerts",
-        Topic::Hazards => "hazards",
-    }
-}
-
 fn case(v: &Value) -> R<Case> {
     let o = obj(v, "case")?;
     Ok(Case {
@@ -242,7 +229,7 @@ pub fn snapshot(v: &Value) -> R<Snapshot> {
         hazards: list(o, "hazards", hazard)?,
         reload: list(o, "reload", |t| {
             t.as_str()
-                .and_then(topic)
+                .and_then(Topic::from_code)
                 .ok_or_else(|| bad("reload", "known topics"))
         })?,
     })
@@ -311,7 +298,7 @@ pub fn hello(layers: &[Topic], since: Option<Seq>) -> String {
             s.push(',');
         }
         s.push('"');
-        s.push_str(topic_code(*t));
+        s.push_str(t.code());
         s.push('"');
     }
     s.push_str(r#"],"since":"#);

@@ -44,6 +44,18 @@ impl Topic {
     pub fn bit(self) -> u8 {
         1 << (self as u8)
     }
+    /// The code on the wire and in the event log (`cases`, `sensors`, …).
+    pub fn code(self) -> &'static str {
+        match self {
+            Topic::Cases => "cases",
+            Topic::Sensors => "sensors",
+            Topic::Alerts => "alerts",
+            Topic::Hazards => "hazards",
+        }
+    }
+    pub fn from_code(s: &str) -> Option<Topic> {
+        Topic::ALL.iter().copied().find(|t| t.code() == s)
+    }
 }
 
 /// A set of topics as a bit set (cheap to test per event per client).
@@ -559,6 +571,18 @@ mod tests {
             .unwrap()
             .contains("closed"));
         assert_eq!(transition_error(Dispatched, Escalated), None);
+    }
+
+    #[test]
+    fn topic_codes_are_their_json_names() {
+        for t in Topic::ALL {
+            assert_eq!(
+                serde_json::to_string(t).unwrap(),
+                format!("\"{}\"", t.code())
+            );
+            assert_eq!(Topic::from_code(t.code()), Some(*t));
+        }
+        assert_eq!(Topic::from_code("nope"), None);
     }
 
     #[test]

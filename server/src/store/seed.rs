@@ -17,7 +17,7 @@
 use crate::intake::GridLocator;
 use pingan_model::cases::CaseRecord;
 use pingan_model::domain::{CaseStatus, HazardStatus, Lang, SensorType};
-use pingan_model::geojson_io::{parse_feature_collection, Geom};
+use pingan_model::geojson_io::{parse_feature_collection, Feature, Geom};
 use pingan_model::live::{next_level, thresholds, Case, Level, Transition};
 use std::path::Path;
 
@@ -82,80 +82,86 @@ impl Seed {
     }
 }
 
-fn sensors(text: &str, problems: &mut Vec<String>) -> Vec<SeedSensor> {
+/// The point features of `file` that have an id and a known code in their
+/// `key` property, with that code; the others are counted in one problem line.
+fn coded_points<T>(
+    text: &str,
+    file: &str,
+    key: &str,
+    from_code: fn(&str) -> Option<T>,
+    problems: &mut Vec<String>,
+) -> Vec<(String, f64, f64, T, Feature)> {
     let features = match parse_feature_collection(text) {
         Ok(f) => f,
         Err(e) => {
-            problems.push(format!("sensors.geojson: {e}"));
+            problems.push(format!("{file}: {e}"));
             return vec![];
         }
     };
-    let mut out = Vec::with_capacity(features.len());
-    let mut skipped = 0;
-    for f in features {
-        let (Some(id), Geom::Point(p)) = (f.id.clone(), &f.geometry) else {
-            skipped += 1;
-            continue;
-        };
-        let Some(sensor_type) = f.str_prop("type").and_then(SensorType::from_code) else {
-            skipped += 1;
-            continue;
-        };
-        let value = f.num_prop("value").filter(|v| v.is_finite()).unwrap_or(0.0);
-        out.push(SeedSensor {
-            level: next_level(Level::Normal, value, thresholds(sensor_type)),
-            id,
-            sensor_type,
-            lon: p.x(),
-            lat: p.y(),
-            name: f.str_prop("name").unwrap_or_default().to_string(),
-            area: f.str_prop("area").map(str::to_string),
-            subdistrict: f.str_prop("subdistrict").map(str::to_string),
-            value,
-        });
-    }
-    if skipped > 0 {
+    let total = features.len();
+    let out: Vec<_> = features
+        .into_iter()
+        .filter_map(|f| {
+            let (Some(id), Geom::Point(p)) = (f.id.clone(), &f.geometry) else {
+                return None;
+            };
+            let code = f.str_prop(key).and_then(from_code)?;
+            Some((id, p.x(), p.y(), code, f))
+        })
+        .collect();
+    if out.len() < total {
         problems.push(format!(
-            "sensors.geojson: {skipped} features skipped (no id, not a point or no known `type`)"
+            "{file}: {} features skipped (no id, not a point or no known `{key}`)",
+            total - out.len()
         ));
     }
     out
 }
 
-fn hazards(text: &str, problems: &mut Vec<String>) -> Vec<SeedHazard> {
-    let features = match parse_feature_collection(text) {
-        Ok(f) => f,
-        Err(e) => {
-            problems.push(format!("hazards.geojson: {e}"));
-            return vec![];
-        }
-    };
-    let mut out = Vec::with_capacity(features.len());
-    let mut skipped = 0;
-    for f in features {
-        let (Some(id), Geom::Point(p)) = (f.id.clone(), &f.geometry) else {
-            skipped += 1;
-            continue;
-        };
-        let Some(status) = f.str_prop("status").and_then(HazardStatus::from_code) else {
-            skipped += 1;
-            continue;
-        };
-        out.push(SeedHazard {
+fn sensors(text: &str, problems: &mut Vec<String>) -> Vec<SeedSensor> {
+    coded_points(
+        text,
+        "sensors.geojson",
+        "type",
+        SensorType::from_code,
+        problems,
+    )
+    .into_iter()
+    .map(|(id, lon, lat, sensor_type, f)| {
+        let value = f.num_prop("value").filter(|v| v.is_finite()).unwrap_or(0.0);
+        SeedSensor {
+            level: next_level(Level::Normal, value, thresholds(sensor_type)),
             id,
-            status,
-            lon: p.x(),
-            lat: p.y(),
+            sensor_type,
+            lon,
+            lat,
             name: f.str_prop("name").unwrap_or_default().to_string(),
+            area: f.str_prop("area").map(str::to_string),
             subdistrict: f.str_prop("subdistrict").map(str::to_string),
-        });
-    }
-    if skipped > 0 {
-        problems.push(format!(
-            "hazards.geojson: {skipped} features skipped (no id, not a point or no known `status`)"
-        ));
-    }
-    out
+            value,
+        }
+    })
+    .collect()
+}
+
+fn hazards(text: &str, problems: &mut Vec<String>) -> Vec<SeedHazard> {
+    coded_points(
+        text,
+        "hazards.geojson",
+        "status",
+        HazardStatus::from_code,
+        problems,
+    )
+    .into_iter()
+    .map(|(id, lon, lat, status, f)| SeedHazard {
+        id,
+        status,
+        lon,
+        lat,
+        name: f.str_prop("name").unwrap_or_default().to_string(),
+        subdistrict: f.str_prop("subdistrict").map(str::to_string),
+    })
+    .collect()
 }
 
 /// A small deterministic hash → [0, 1).

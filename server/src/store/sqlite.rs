@@ -532,15 +532,6 @@ fn alert_row(row: &Row) -> rusqlite::Result<Alert> {
     })
 }
 
-fn topic_code(t: Topic) -> &'static str {
-    match t {
-        Topic::Cases => "cases",
-        Topic::Sensors => "sensors",
-        Topic::Alerts => "alerts",
-        Topic::Hazards => "hazards",
-    }
-}
-
 /// One command's writes inside its transaction, collecting its events.
 struct Writer<'a> {
     tx: &'a rusqlite::Transaction<'a>,
@@ -563,7 +554,7 @@ impl Writer<'_> {
             .execute(params![
                 event.seq as i64,
                 event.at_ms,
-                topic_code(event.change.topic()),
+                event.change.topic().code(),
                 json
             ])?;
         self.next_seq += 1;
@@ -998,7 +989,7 @@ impl Store for SqliteStore {
             let topic = Topic::ALL
                 .iter()
                 .copied()
-                .find(|t| topic_code(*t) == code)
+                .find(|t| *t.code() == code)
                 .ok_or_else(|| StoreError::Backend(format!("event log: unknown topic {code:?}")))?;
             out.push((topic, n.max(0) as u64));
         }
