@@ -12,4 +12,4 @@ pingan_setup
 SIM=(--simulate)
 [[ "${SIMULATE:-1}" == 0 ]] && SIM=()
 log "starting pingan-server on port ${PORT:-8080}${SIM:+ with the simulator}"
-exec cargo run --release -p pingan-server -- --port "${PORT:-8080}" --data-dir data --dist-dir dist "${SIM[@]}" "$@"
+exec cargo run --release -p pingan-server --bin pingan-server -- --port "${PORT:-8080}" --data-dir data --dist-dir dist "${SIM[@]}" "$@"

@@ -216,7 +216,7 @@ pingan_deb_installed() {
 
 pingan_browser() {
   local need=() p
-  for p in chromium chromium-driver fonts-noto-cjk; do
+  for p in chromium chromium-driver fonts-noto-cjk curl; do
     pingan_deb_installed "$p" || need+=("$p")
   done
   if ((${#need[@]})); then

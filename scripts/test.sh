@@ -8,7 +8,9 @@
 #   5. the app's wasm tests, when it has any (wasm-bindgen-test-runner, chromedriver),
 #   6. starts two servers on free ports: one on the real data, one on a copy with a
 #      deliberately broken layer,
-#   7. runs the browser tests (node --test e2e/tests/), stops the servers and prints
+#   7. runs the browser tests (node --test e2e/tests/), stops the servers,
+#   8. starts the product with the README's run command (scripts/run.sh, simulator on) on a free
+#      port and checks that it serves the app and simulated events, and prints
 #      `N passed, N failed` as its last line.
 # Exits non-zero on any failure. Logs go to target/test-logs/, screenshots to target/screenshots/.
 set -euo pipefail
@@ -22,7 +24,7 @@ T0=$(date +%s)
 elapsed() { local s=$(($(date +%s) - T0)); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
 phase() { log "[$(elapsed)] $*"; }
 
-CARGO_PASSED=0 CARGO_FAILED=0 E2E_PASSED=0 E2E_FAILED=0 PHASE_FAILED=0
+CARGO_PASSED=0 CARGO_FAILED=0 E2E_PASSED=0 E2E_FAILED=0 PHASE_FAILED=0 SMOKE_PASSED=0
 FAILURES=()
 fail_phase() { FAILURES+=("$1"); PHASE_FAILED=$((PHASE_FAILED + 1)); warn "FAILED: $1"; }
 
@@ -47,10 +49,11 @@ trap 'warn "interrupted"; exit 130' INT TERM
 
 summary() {
   SUMMARY_DONE=1
-  local passed=$((CARGO_PASSED + E2E_PASSED)) failed=$((CARGO_FAILED + E2E_FAILED + PHASE_FAILED))
+  local passed=$((CARGO_PASSED + E2E_PASSED + SMOKE_PASSED)) failed=$((CARGO_FAILED + E2E_FAILED + PHASE_FAILED))
   echo
   echo "cargo test: $CARGO_PASSED passed, $CARGO_FAILED failed"
   echo "browser e2e: $E2E_PASSED passed, $E2E_FAILED failed"
+  echo "run command: $SMOKE_PASSED passed"
   if ((${#FAILURES[@]})); then
     printf 'failed step: %s\n' "${FAILURES[@]}"
   fi
@@ -172,5 +175,41 @@ if ((rc != 0)); then
   done
 fi
 echo "screenshots: $(ls "$PINGAN_ROOT"/target/screenshots/*.png 2>/dev/null | sed "s|$PINGAN_ROOT/||" | tr '\n' ' ')"
+
+# --- 8. the README's run command ------------------------------------------------------------------
+# `scripts/run.sh` exactly as a user runs it (simulator on), on a free port and a throw-away
+# database: it must serve the app and the API, and the simulator must produce events.
+phase "the run command: PORT=0 scripts/run.sh (simulator on)"
+RUN_LOG="$LOGS/run-command.log"
+setsid env PORT=0 bash scripts/run.sh --db "$DB_DIR/live-run.sqlite" --time-factor 60 \
+  >"$RUN_LOG" 2>&1 </dev/null &
+RUN_PID=$!
+run_ok=""
+run_url=""
+for ((i = 0; i < 300; i++)); do
+  run_url="$(sed 's/\x1b\[[0-9;]*m//g' "$RUN_LOG" | grep -oE 'listening on http://[^ ,"]+' | head -n1 | sed 's/^listening on //')" || true
+  [[ -n "$run_url" ]] && break
+  kill -0 "$RUN_PID" 2>/dev/null || break
+  sleep 0.2
+done
+if [[ -n "$run_url" ]]; then
+  for ((i = 0; i < 60; i++)); do
+    head="$(curl -fsS "$run_url/api/health" 2>/dev/null | grep -oE '"head":[0-9]+' | head -n1 | cut -d: -f2)" || true
+    if [[ -n "$head" && "$head" -gt 0 ]] && curl -fsS "$run_url/" | grep -q '<html'; then
+      run_ok=1
+      break
+    fi
+    sleep 0.5
+  done
+fi
+kill -- -"$RUN_PID" 2>/dev/null || true
+wait "$RUN_PID" 2>/dev/null || true
+if [[ -n "$run_ok" ]]; then
+  SMOKE_PASSED=1
+  echo "scripts/run.sh served $run_url: the app, /api/health, and simulated events (head $head)"
+else
+  tail -n 20 "$RUN_LOG"
+  fail_phase "scripts/run.sh did not serve the app with live events (log: target/test-logs/run-command.log)"
+fi
 
 summary
