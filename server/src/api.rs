@@ -199,6 +199,21 @@ pub async fn json_body<T: DeserializeOwned>(
             bytes.extend_from_slice(&data);
         }
     }
+    // Every body is a JSON object: serde would otherwise read an array
+    // positionally into a struct.
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => {}
+        Some(_) => {
+            return Err(ApiError::BadJson(
+                "the body must be a JSON object ({\"field\": value, …})".into(),
+            ))
+        }
+        None => {
+            return Err(ApiError::BadJson(
+                "the body is empty; send a JSON object".into(),
+            ))
+        }
+    }
     parse_json(&bytes)
 }
 

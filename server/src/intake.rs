@@ -249,8 +249,8 @@ pub fn prepare_case(
     })?;
     let rules = rules.ok_or_else(|| {
         IntakeError::NoRules(
-            "no dispatch rules are loaded (data/dispatch_rules.json is missing or invalid); \
-             cases cannot be routed"
+            "no dispatch rules are loaded (dispatch_rules.json in the data directory was \
+             missing or invalid at start; see the server log); cases cannot be routed"
                 .into(),
         )
     })?;

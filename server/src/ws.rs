@@ -17,8 +17,10 @@ use crate::hub::{Frame, Hub, StreamConfig};
 use crate::live::{now_ms, Live};
 use crate::store::StoreError;
 use crate::AppState;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRef, State};
+use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -48,8 +50,12 @@ pub fn routes() -> Router<AppState> {
     Router::new().route(
         "/ws",
         get(
-            |State(state): State<AppState>, ws: WebSocketUpgrade| async move {
-                upgrade(state.live().clone(), ws)
+            |State(state): State<AppState>,
+             ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>| async move {
+                match ws {
+                    Ok(ws) => upgrade(state.live().clone(), ws),
+                    Err(e) => not_an_upgrade(e),
+                }
             },
         ),
     )
@@ -63,8 +69,28 @@ where
 {
     Router::new().route(
         "/ws",
-        get(|State(live): State<Arc<Live>>, ws: WebSocketUpgrade| async move { upgrade(live, ws) }),
+        get(
+            |State(live): State<Arc<Live>>,
+             ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>| async move {
+                match ws {
+                    Ok(ws) => upgrade(live, ws),
+                    Err(e) => not_an_upgrade(e),
+                }
+            },
+        ),
     )
+}
+
+/// A plain HTTP request to `/ws` (no upgrade, or HEAD): the API's JSON error.
+fn not_an_upgrade(e: WebSocketUpgradeRejection) -> Response {
+    crate::error::ApiError::BadField {
+        field: "upgrade".into(),
+        detail: format!(
+            "/ws is the WebSocket stream; open it with a WebSocket client (GET with \
+             `Connection: Upgrade`, `Upgrade: websocket`): {e}"
+        ),
+    }
+    .into_response()
 }
 
 fn upgrade(live: Arc<Live>, ws: WebSocketUpgrade) -> Response {

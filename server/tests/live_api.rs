@@ -280,10 +280,21 @@ async fn every_invalid_input_is_refused_by_name_and_stores_nothing() {
         &e,
         json_post("/api/cases", "42"),
         400,
-        "bad_request",
-        "body",
+        "bad_json",
+        "JSON object",
     )
     .await;
+    // An array would otherwise fill the struct's fields by position.
+    let positional = format!(r#"["dispute",{},{},"家庭纠纷","网格员"]"#, p[0], p[1]);
+    rejected(
+        &e,
+        json_post("/api/cases", positional),
+        400,
+        "bad_json",
+        "JSON object",
+    )
+    .await;
+    rejected(&e, json_post("/api/cases", " "), 400, "bad_json", "empty").await;
     rejected(&e, without("lat"), 400, "bad_request", "lat").await;
     rejected(
         &e,
@@ -1159,4 +1170,30 @@ async fn a_database_newer_than_the_build_is_refused() {
     let err = SqliteStore::open(&db).unwrap_err().to_string();
     assert!(err.contains("schema version 99"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn plain_http_to_the_stream_gets_a_json_error() {
+    let e = env("ws-http");
+    for method in ["GET", "HEAD"] {
+        let req = Request::builder()
+            .method(method)
+            .uri("/ws")
+            .body(Body::empty())
+            .unwrap();
+        let r = send(&e.app, req).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{method}");
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/json"),
+            "{method}"
+        );
+        if method == "GET" {
+            let detail = r.assert_error(400, "bad_request");
+            assert!(
+                detail.starts_with("upgrade: /ws is the WebSocket stream"),
+                "{detail}"
+            );
+        }
+    }
 }
