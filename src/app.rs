@@ -4,7 +4,7 @@
 use crate::data::{self, AdminSummary, LayerData};
 use crate::i18n::t;
 use crate::inspect::{self, Hit};
-use crate::live::{self, CaseFilter, Conn, LiveUi, StatusFilter};
+use crate::live::{self, Conn, LiveUi, StatusFilter};
 use crate::render::{self, FrameStats, Renderer, Scene, SceneLayer};
 use crate::style::{self, Swatch};
 use leptos::prelude::*;
@@ -67,7 +67,7 @@ pub enum LiveTab {
 }
 
 impl AppState {
-    fn entry(&self, id: &str) -> Option<LayerEntry> {
+    pub(crate) fn entry(&self, id: &str) -> Option<LayerEntry> {
         self.layers.iter().find(|e| e.def.id == id).copied()
     }
     /// The visible, loaded layers, bottom first (untracked).
@@ -1249,8 +1249,8 @@ pub fn App() -> impl IntoView {
 
 #[component]
 fn Clock() -> impl IntoView {
-    let now = RwSignal::new((js_sys::Date::now() / 1000.0) as i64);
-    let tick = Closure::<dyn Fn()>::new(move || now.set((js_sys::Date::now() / 1000.0) as i64));
+    let now = RwSignal::new(now_s());
+    let tick = Closure::<dyn Fn()>::new(move || now.set(now_s()));
     let _ = window().set_interval_with_callback_and_timeout_and_arguments_0(
         tick.as_ref().unchecked_ref(),
         1000,
@@ -1347,14 +1347,23 @@ fn LayerPanel(state: AppState) -> impl IntoView {
 
 #[component]
 fn DetailsPanel(state: AppState) -> impl IntoView {
+    // Grid ids change only when the grid layer loads, not per live batch.
+    let grid_ids = Memo::new(move |_| {
+        if let Some(e) = state.entry("grids") {
+            e.data.track();
+        }
+        grid_ids(state)
+    });
     let details = move || {
         state.live.rev.track();
         let (layer, key) = state.selected.get()?;
         let lang = state.lang.get();
         let e = state.entry(layer)?;
-        let grid_ids = grid_ids(state);
-        e.data
-            .with(|d| inspect::details(layer, d.as_ref()?, key, lang, now_s(), &grid_ids))
+        grid_ids
+            .with(|ids| {
+                e.data
+                    .with(|d| inspect::details(layer, d.as_ref()?, key, lang, now_s(), ids))
+            })
             .map(|d| (e, d))
     };
     view! {
@@ -1558,7 +1567,7 @@ fn LivePanel(state: AppState) -> impl IntoView {
     };
     let case_rows = move || {
         let lang = lang();
-        let now_s = (js_sys::Date::now() / 1000.0) as i64;
+        let now_s = now_s();
         let grid_place = |g: u16| -> String {
             state
                 .entry("grids")
@@ -1673,7 +1682,6 @@ fn LivePanel(state: AppState) -> impl IntoView {
             })
             .collect_view()
     };
-    let _ = CaseFilter::default;
     view! {
         <aside
             class="panel live"

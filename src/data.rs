@@ -349,7 +349,7 @@ impl AdminSummary {
     }
 }
 
-fn world_of(lon: f64, lat: f64) -> [f64; 2] {
+pub(crate) fn world_of(lon: f64, lat: f64) -> [f64; 2] {
     let w = to_world(lon, lat);
     [w.x, w.y]
 }

@@ -368,7 +368,7 @@ pub fn start(state: AppState) {
     }
     install_listeners();
     // Each hazard's status as in its file, for a store reset (Ahead).
-    if let Some(e) = entry(&state, "hazards") {
+    if let Some(e) = state.entry("hazards") {
         let file = e.data.with_untracked(|d| match d.as_deref() {
             Some(LayerData::Points(p)) => p.state.clone(),
             _ => Vec::new(),
@@ -655,10 +655,6 @@ fn on_text(state: AppState, text: &str) {
 
 // --- applying ---------------------------------------------------------------------------
 
-fn entry(state: &AppState, id: &str) -> Option<LayerEntry> {
-    state.layers.iter().find(|e| e.def.id == id).copied()
-}
-
 /// Mutates a point layer in place (no notification: the frame that applies
 /// the batch draws it; the surface key follows the layer's version).
 fn with_points<R>(e: &LayerEntry, f: impl FnOnce(&mut data::PointLayer) -> R) -> Option<R> {
@@ -765,7 +761,7 @@ fn apply_snapshot(state: AppState, s: &Snapshot, batch: &mut Batch) {
 /// Every hazard back to its status in the file.
 fn reset_hazards(state: AppState) {
     let file = CORE.with(|c| c.borrow().hazard_file.clone());
-    if let Some(e) = entry(&state, "hazards") {
+    if let Some(e) = state.entry("hazards") {
         with_points(&e, |p| {
             for (k, s0) in file.iter().enumerate() {
                 if p.state.get(k) == Some(s0) {
@@ -796,22 +792,18 @@ pub fn raise_peaks(alerts: &mut [Alert], readings: &[(String, f64)]) -> bool {
 }
 
 fn apply_sensor(state: AppState, r: &SensorState) {
-    if let Some(e) = entry(&state, "sensors") {
+    if let Some(e) = state.entry("sensors") {
         with_points(&e, |p| {
             if let Some(k) = p.feature_key(&r.id) {
-                let level = match r.level {
-                    Level::Normal => 0,
-                    Level::Warn => 1,
-                    Level::Alarm => 2,
-                };
-                p.set_point_state(k, level, &[("value", serde_json::json!(r.value))]);
+                // The style state is the level's position (normal, warn, alarm).
+                p.set_point_state(k, r.level as u8, &[("value", serde_json::json!(r.value))]);
             }
         });
     }
 }
 
 fn apply_hazard(state: AppState, h: &HazardState) {
-    if let Some(e) = entry(&state, "hazards") {
+    if let Some(e) = state.entry("hazards") {
         with_points(&e, |p| {
             if let Some(k) = p.feature_key(&h.id) {
                 p.set_point_state(
@@ -836,7 +828,7 @@ fn apply_event(state: AppState, e: &Event, batch: &mut Batch) {
     match &e.change {
         Change::CaseReported { case } | Change::CaseTransitioned { case, .. } => {
             let reported = matches!(e.change, Change::CaseReported { .. });
-            let Some(entry) = entry(&state, "cases") else {
+            let Some(entry) = state.entry("cases") else {
                 return;
             };
             let rec = case.record();
@@ -856,8 +848,7 @@ fn apply_event(state: AppState, e: &Event, batch: &mut Batch) {
                     if reported {
                         // Only a report is news; a transition of a case we
                         // did not hold is not.
-                        let w = pingan_model::projection::to_world(case.lon, case.lat);
-                        pulse([w.x, w.y], "#ffe08a");
+                        pulse(crate::data::world_of(case.lon, case.lat), "#ffe08a");
                     }
                 }
                 Some(Upsert::Updated(k, old)) => batch.cases.push((k, Some(old), rec)),
@@ -871,9 +862,8 @@ fn apply_event(state: AppState, e: &Event, batch: &mut Batch) {
         }
         Change::Alert { alert, change } => {
             if matches!(change, AlertChange::Raised | AlertChange::Level) && alert.is_active() {
-                let w = pingan_model::projection::to_world(alert.lon, alert.lat);
                 pulse(
-                    [w.x, w.y],
+                    crate::data::world_of(alert.lon, alert.lat),
                     if alert.level == Level::Alarm {
                         "#ff3b3b"
                     } else {
@@ -932,25 +922,21 @@ pub fn pulses(t: f64) -> Vec<Pulse> {
     })
 }
 
-/// Grid → subdistrict name, from the grid layer.
-pub fn grid_subdistricts(state: &AppState) -> Vec<Option<String>> {
-    entry(state, "grids")
-        .and_then(|e| {
-            e.data.with_untracked(|d| match d.as_deref() {
-                Some(LayerData::Areas(a)) => Some(
-                    a.features
-                        .iter()
-                        .map(|f| f.str_prop("subdistrict").map(str::to_string))
-                        .collect(),
-                ),
-                _ => None,
-            })
-        })
-        .unwrap_or_default()
+/// The grid layer (a shared `Arc`: no copy), for grid → subdistrict lookups.
+fn grids_layer(state: &AppState) -> Option<Arc<LayerData>> {
+    state.entry("grids").and_then(|e| e.data.get_untracked())
+}
+
+/// The subdistrict of grid `g`, read from the grid layer.
+fn subdistrict_of(grids: Option<&LayerData>, g: u16) -> Option<&str> {
+    match grids {
+        Some(LayerData::Areas(a)) => a.features.get(g as usize)?.str_prop("subdistrict"),
+        _ => None,
+    }
 }
 
 fn finish_batch(state: AppState, batch: Batch) {
-    let cases = entry(&state, "cases");
+    let cases = state.entry("cases");
     if !batch.cases.is_empty() {
         if let Some(e) = cases {
             let n = e.data.with_untracked(|d| d.as_ref().map(|d| d.len()));
@@ -979,21 +965,11 @@ fn finish_batch(state: AppState, batch: Batch) {
         });
     }
     if !batch.readings.is_empty() {
-        // Touch the ticker only when a shown peak goes up.
-        let higher = state.live.alerts.with_untracked(|list| {
-            list.iter().any(|a| {
-                a.is_active()
-                    && batch
-                        .readings
-                        .iter()
-                        .any(|(id, v)| *id == a.sensor && *v > a.peak)
-            })
-        });
-        if higher {
-            state.live.alerts.update(|list| {
-                raise_peaks(list, &batch.readings);
-            });
-        }
+        // Notifies the ticker only when a shown peak goes up.
+        state
+            .live
+            .alerts
+            .maybe_update(|list| raise_peaks(list, &batch.readings));
     }
     for t in batch.reload {
         if t == Topic::Cases {
@@ -1058,12 +1034,8 @@ pub fn patch_list(
 /// layer (unless a shown row left and others match: then refilled).
 fn patch_rows(state: AppState, changes: &[CaseChange]) {
     let filter = state.live.filter.get_untracked();
-    let subs = if filter.subdistrict.is_some() {
-        grid_subdistricts(&state)
-    } else {
-        Vec::new()
-    };
-    let sub_of = |g: u16| subs.get(g as usize).and_then(|s| s.as_deref());
+    let grids = grids_layer(&state);
+    let sub_of = |g: u16| subdistrict_of(grids.as_deref(), g);
     let now_s = crate::app::now_s();
     let matched = state.live.matched.get_untracked();
     let mut out = (matched, false);
@@ -1084,12 +1056,12 @@ fn patch_rows(state: AppState, changes: &[CaseChange]) {
 /// changes (a user action), and to refill it after a shown case left it.
 /// Rows that were highlighted stay so.
 pub fn rebuild_rows(state: AppState) {
-    let Some(e) = entry(&state, "cases") else {
+    let Some(e) = state.entry("cases") else {
         return;
     };
     let filter = state.live.filter.get_untracked();
-    let subs = grid_subdistricts(&state);
-    let sub_of = |g: u16| subs.get(g as usize).and_then(|s| s.as_deref());
+    let grids = grids_layer(&state);
+    let sub_of = |g: u16| subdistrict_of(grids.as_deref(), g);
     let now_s = crate::app::now_s();
     let fresh: Vec<u32> = state
         .live
@@ -1140,7 +1112,7 @@ fn refresh_cases(state: AppState) {
 /// superseded request is discarded and fetched again; a failure is retried
 /// with backoff while the layer's events stay held).
 fn reload_cases(state: AppState) {
-    let Some(e) = entry(&state, "cases") else {
+    let Some(e) = state.entry("cases") else {
         return;
     };
     let gen = CORE.with(|c| c.borrow_mut().seq.begin_fetch(Topic::Cases));
@@ -1167,8 +1139,8 @@ fn reload_cases(state: AppState) {
                         let n = d.len();
                         e.data.set(Some(Arc::new(d)));
                         e.status.set(LoadStatus::Loaded(n));
+                        // The case-list Effect rebuilds the rows from the new data.
                         queue_front(events);
-                        rebuild_rows(state);
                     }
                     None => {
                         // Superseded by a newer snapshot while in flight.

@@ -90,15 +90,6 @@ fn list<T>(o: &Obj, k: &str, each: impl Fn(&Value) -> R<T>) -> R<Vec<T>> {
     arr(o, k)?.iter().map(each).collect()
 }
 
-fn level(s: &str) -> Option<Level> {
-    Some(match s {
-        "normal" => Level::Normal,
-        "warn" => Level::Warn,
-        "alarm" => Level::Alarm,
-        _ => return None,
-    })
-}
-
 fn case(v: &Value) -> R<Case> {
     let o = obj(v, "case")?;
     Ok(Case {
@@ -155,7 +146,7 @@ fn sensor(v: &Value) -> R<SensorState> {
         sensor_type: code(o, "type", SensorType::from_code)?,
         value: f64_(o, "value")?,
         at: i64_(o, "at")?,
-        level: code(o, "level", level)?,
+        level: code(o, "level", Level::from_code)?,
     })
 }
 
@@ -165,7 +156,7 @@ fn alert(v: &Value) -> R<Alert> {
         id: u64_(o, "id")?,
         sensor: string(o, "sensor")?,
         sensor_type: code(o, "type", SensorType::from_code)?,
-        level: code(o, "level", level)?,
+        level: code(o, "level", Level::from_code)?,
         peak: f64_(o, "peak")?,
         lon: f64_(o, "lon")?,
         lat: f64_(o, "lat")?,

@@ -112,8 +112,7 @@ pub fn parse_date(s: &str) -> Result<i64, Error> {
 
 /// CST midnight starting today.
 pub fn today_cst(unix_now: i64) -> i64 {
-    let t = time::cst(unix_now);
-    time::cst_midnight(t.year, t.month, t.day)
+    time::cst_day_start(unix_now)
 }
 
 /// One written file.

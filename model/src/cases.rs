@@ -81,6 +81,12 @@ impl CaseRecord {
     pub fn number(&self) -> String {
         format!("AJ{:08}", self.id)
     }
+    /// Whole hours from a report to its deadline (rounded up, saturating):
+    /// the inverse of [`CaseRecord::deadline`].
+    pub fn deadline_hours(reported_at: i64, deadline: i64) -> u16 {
+        let hours = ((deadline - reported_at).max(0) + 3599) / 3600;
+        hours.min(u16::MAX as i64) as u16
+    }
     /// Unix seconds of the deadline.
     pub fn deadline(&self) -> i64 {
         self.time + self.deadline_hours as i64 * 3600

@@ -116,7 +116,6 @@ impl Case {
     }
     /// The compact record the map's case layer holds.
     pub fn record(&self) -> CaseRecord {
-        let hours = ((self.deadline - self.reported_at).max(0) + 3599) / 3600;
         CaseRecord {
             id: self.id,
             time: self.reported_at,
@@ -126,7 +125,7 @@ impl Case {
             category: self.category,
             status: self.status,
             departments: DeptSet::of(&self.departments),
-            deadline_hours: hours.min(u16::MAX as i64) as u16,
+            deadline_hours: CaseRecord::deadline_hours(self.reported_at, self.deadline),
         }
     }
 }
@@ -200,6 +199,22 @@ pub enum Level {
     Normal,
     Warn,
     Alarm,
+}
+
+impl Level {
+    /// The code on the wire and in the store.
+    pub fn code(self) -> &'static str {
+        match self {
+            Level::Normal => "normal",
+            Level::Warn => "warn",
+            Level::Alarm => "alarm",
+        }
+    }
+    pub fn from_code(s: &str) -> Option<Level> {
+        [Level::Normal, Level::Warn, Level::Alarm]
+            .into_iter()
+            .find(|l| l.code() == s)
+    }
 }
 
 /// Thresholds of a sensor type. A level is entered when the value reaches its

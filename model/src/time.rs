@@ -77,6 +77,12 @@ pub fn iso_cst(unix: i64) -> String {
     )
 }
 
+/// CST midnight starting the (CST) day that contains `unix`.
+pub fn cst_day_start(unix: i64) -> i64 {
+    let t = cst(unix);
+    cst_midnight(t.year, t.month, t.day)
+}
+
 /// Unix time of local (CST) midnight starting the given date.
 pub fn cst_midnight(y: i64, m: u32, d: u32) -> i64 {
     days_from_civil(y, m, d) * 86_400 - CST_OFFSET

@@ -8,7 +8,7 @@
 
 use crate::error::ApiError;
 use crate::intake::{self, check_text, check_time, CaseIn, IntakeError, MAX_NAME, MAX_NOTE};
-use crate::live::now_ms;
+use crate::live::now_s;
 use crate::store::{CaseQuery, Command, Store, StoreResult};
 use crate::AppState;
 use axum::body::Body;
@@ -307,10 +307,6 @@ async fn execute(state: &AppState, cmd: Command) -> Result<Vec<Event>, ApiError>
 
 fn no_store<T: IntoResponse>(status: StatusCode, body: T) -> Response {
     (status, [(header::CACHE_CONTROL, "no-store")], body).into_response()
-}
-
-fn now_s() -> i64 {
-    now_ms().div_euclid(1000)
 }
 
 /// A case id: `123` or the case number `AJ00000123`.
@@ -617,8 +613,7 @@ async fn list_cases(
 /// a few seconds apart hold the same old cases (a window sliding by the
 /// second would drop one every half minute).
 pub fn window_start(now: i64) -> i64 {
-    let t = pingan_model::time::cst(now - RECENT_DAYS * 86_400);
-    pingan_model::time::cst_midnight(t.year, t.month, t.day)
+    pingan_model::time::cst_day_start(now - RECENT_DAYS * 86_400)
 }
 
 async fn cases_bin(

@@ -147,7 +147,7 @@ impl AppState {
         let db = SqliteStore::open(&path).map_err(fail)?;
         if !db.is_seeded().map_err(fail)? {
             let started = std::time::Instant::now();
-            let seed = Seed::load(&config.data_dir, &grids, live::now_ms() / 1000);
+            let seed = Seed::load(&config.data_dir, &grids, live::now_s());
             for p in &seed.problems {
                 tracing::warn!(problem = %p, "seeding: part of the data skipped");
             }

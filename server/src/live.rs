@@ -30,6 +30,11 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// Unix seconds now.
+pub fn now_s() -> i64 {
+    now_ms().div_euclid(1000)
+}
+
 impl Live {
     pub fn new(store: Arc<dyn Store>) -> StoreResult<Live> {
         let head = store.head()?;

@@ -759,7 +759,7 @@ pub async fn run(state: crate::AppState, cfg: SimConfig) {
     let mut last_log = std::time::Instant::now();
     loop {
         ticker.tick().await;
-        let now = crate::live::now_ms() / 1000;
+        let now = crate::live::now_s();
         for cmd in sim.step(wall * factor, now) {
             let kind = match &cmd {
                 Command::Readings { readings, .. } => {

@@ -19,7 +19,7 @@ use crate::store::StoreError;
 use crate::AppState;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{FromRef, State};
+use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::routing::get;
@@ -54,26 +54,6 @@ pub fn routes() -> Router<AppState> {
              ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>| async move {
                 match ws {
                     Ok(ws) => upgrade(state.live().clone(), ws),
-                    Err(e) => not_an_upgrade(e),
-                }
-            },
-        ),
-    )
-}
-
-/// `GET /ws` on any router whose state yields the live service.
-pub fn router<S>() -> Router<S>
-where
-    S: Clone + Send + Sync + 'static,
-    Arc<Live>: FromRef<S>,
-{
-    Router::new().route(
-        "/ws",
-        get(
-            |State(live): State<Arc<Live>>,
-             ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>| async move {
-                match ws {
-                    Ok(ws) => upgrade(live, ws),
                     Err(e) => not_an_upgrade(e),
                 }
             },

@@ -299,14 +299,14 @@ impl SqliteStore {
                     s.subdistrict,
                     s.value,
                     seed.now,
-                    level_code(s.level),
+                    s.level.code(),
                 ])?;
                 report.sensors += n;
                 if n == 1 && s.level != Level::Normal {
                     alert.execute(params![
                         s.id,
                         s.sensor_type.code(),
-                        level_code(s.level),
+                        s.level.code(),
                         s.value,
                         s.lon,
                         s.lat,
@@ -378,23 +378,6 @@ fn migrate(conn: &mut Connection) -> StoreResult<usize> {
 }
 
 const CASE_COLS: &str = "id, category, lon, lat, grid, grid_index, community, subdistrict, description, reporter, status, departments, rule, reported_at, deadline, updated_at";
-
-fn level_code(l: Level) -> &'static str {
-    match l {
-        Level::Normal => "normal",
-        Level::Warn => "warn",
-        Level::Alarm => "alarm",
-    }
-}
-
-fn level_from(s: &str) -> Option<Level> {
-    match s {
-        "normal" => Some(Level::Normal),
-        "warn" => Some(Level::Warn),
-        "alarm" => Some(Level::Alarm),
-        _ => None,
-    }
-}
 
 fn depts_text(d: &[Department]) -> String {
     d.iter().map(|d| d.code()).collect::<Vec<_>>().join(",")
@@ -508,7 +491,7 @@ fn sensor_row(row: &Row) -> rusqlite::Result<SensorState> {
         sensor_type: coded(row, 1, SensorType::from_code)?,
         value: row.get(2)?,
         at: row.get(3)?,
-        level: coded(row, 4, level_from)?,
+        level: coded(row, 4, Level::from_code)?,
     })
 }
 
@@ -521,7 +504,7 @@ fn alert_row(row: &Row) -> rusqlite::Result<Alert> {
         id: id as u64,
         sensor: row.get(1)?,
         sensor_type: coded(row, 2, SensorType::from_code)?,
-        level: coded(row, 3, level_from)?,
+        level: coded(row, 3, Level::from_code)?,
         peak: row.get(4)?,
         lon: row.get(5)?,
         lat: row.get(6)?,
@@ -697,6 +680,8 @@ impl Writer<'_> {
             sensor_type: SensorType,
             lon: f64,
             lat: f64,
+            /// The level before this batch.
+            level: Level,
         }
         let mut metas = Vec::with_capacity(readings.len());
         for (i, r) in readings.iter().enumerate() {
@@ -708,12 +693,13 @@ impl Writer<'_> {
             }
             let meta = self
                 .tx
-                .prepare_cached("SELECT type, lon, lat FROM sensors WHERE id = ?1")?
+                .prepare_cached("SELECT type, lon, lat, level FROM sensors WHERE id = ?1")?
                 .query_row([&r.sensor], |row| {
                     Ok(Meta {
                         sensor_type: coded(row, 0, SensorType::from_code)?,
                         lon: row.get(1)?,
                         lat: row.get(2)?,
+                        level: Level::from_code(&row.get::<_, String>(3)?).unwrap_or(Level::Normal),
                     })
                 })
                 .optional()?;
@@ -731,15 +717,16 @@ impl Writer<'_> {
         let mut alert_changes: Vec<(Alert, AlertChange)> = Vec::new();
         for (r, meta) in readings.iter().zip(metas) {
             let when = r.at.unwrap_or(at);
-            let prev: String = self
-                .tx
-                .prepare_cached("SELECT level FROM sensors WHERE id = ?1")?
-                .query_row([&r.sensor], |row| row.get(0))?;
-            let prev = level_from(&prev).unwrap_or(Level::Normal);
+            // Its level before this reading: an earlier reading of the same
+            // sensor in this batch, else the stored one.
+            let prev = states
+                .iter()
+                .find(|s| s.id == r.sensor)
+                .map_or(meta.level, |s| s.level);
             let level = next_level(prev, r.value, thresholds(meta.sensor_type));
             self.tx
                 .prepare_cached("UPDATE sensors SET value = ?2, at = ?3, level = ?4 WHERE id = ?1")?
-                .execute(params![r.sensor, r.value, when, level_code(level)])?;
+                .execute(params![r.sensor, r.value, when, level.code()])?;
             let state = SensorState {
                 id: r.sensor.clone(),
                 sensor_type: meta.sensor_type,
@@ -769,7 +756,7 @@ impl Writer<'_> {
                                 .prepare_cached(
                                     "UPDATE alerts SET level = ?2, peak = ?3 WHERE id = ?1",
                                 )?
-                                .execute(params![a.id as i64, level_code(level), peak])?;
+                                .execute(params![a.id as i64, level.code(), peak])?;
                         }
                         if changed {
                             alert_changes.push((a, AlertChange::Level));
@@ -785,7 +772,7 @@ impl Writer<'_> {
                         .execute(params![
                             r.sensor,
                             meta.sensor_type.code(),
-                            level_code(level),
+                            level.code(),
                             r.value,
                             meta.lon,
                             meta.lat,
@@ -892,13 +879,6 @@ fn head_of(conn: &Connection) -> rusqlite::Result<Seq> {
     Ok(h.unwrap_or(0).max(0) as Seq)
 }
 
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 impl Store for SqliteStore {
     fn execute(&self, cmd: Command, now_ms: i64) -> StoreResult<Vec<Event>> {
         let mut conn = self.writer();
@@ -986,10 +966,7 @@ impl Store for SqliteStore {
         let mut out = Vec::new();
         for row in rows {
             let (code, n) = row?;
-            let topic = Topic::ALL
-                .iter()
-                .copied()
-                .find(|t| *t.code() == code)
+            let topic = Topic::from_code(&code)
                 .ok_or_else(|| StoreError::Backend(format!("event log: unknown topic {code:?}")))?;
             out.push((topic, n.max(0) as u64));
         }
@@ -1040,7 +1017,7 @@ impl Store for SqliteStore {
                 "SELECT {ALERT_COLS} FROM alerts WHERE cleared_at IS NULL OR cleared_at >= ?1
                  ORDER BY raised_at DESC, id DESC"
             ))?
-            .query_map([unix_now() - 86_400], alert_row)?
+            .query_map([crate::live::now_s() - 86_400], alert_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         let hazards = tx
             .prepare_cached(
@@ -1081,7 +1058,6 @@ impl Store for SqliteStore {
                 let time: i64 = row.get(1)?;
                 let grid: i64 = row.get(4)?;
                 let deadline: i64 = row.get(8)?;
-                let hours = ((deadline - time).max(0) + 3599) / 3600;
                 Ok(CaseRecord {
                     id: row.get(0)?,
                     time,
@@ -1091,7 +1067,7 @@ impl Store for SqliteStore {
                     category: coded(row, 5, CaseCategory::from_code)?,
                     status: coded(row, 6, CaseStatus::from_code)?,
                     departments: DeptSet::of(&departments(row, 7)?),
-                    deadline_hours: hours.min(u16::MAX as i64) as u16,
+                    deadline_hours: CaseRecord::deadline_hours(time, deadline),
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
