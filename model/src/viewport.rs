@@ -110,7 +110,37 @@ pub fn scale_bar(metres_per_px: f64, max_px: f64) -> (f64, f64, String) {
     (nice, nice / metres_per_px, label)
 }
 
-/// What the URL carries: `?c=<lon>,<lat>&z=<zoom>&l=<ids>&lang=zh|en`.
+/// The app's whole layout: the desk (today's), the command-centre wall, the
+/// officer's phone, the planner. Chosen by `?mode=`; only the desk layout
+/// exists so far, the others fall back to it in the app.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    #[default]
+    Desk,
+    Wall,
+    Field,
+    Plan,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 4] = [Mode::Desk, Mode::Wall, Mode::Field, Mode::Plan];
+
+    /// The URL code (`?mode=`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Mode::Desk => "desk",
+            Mode::Wall => "wall",
+            Mode::Field => "field",
+            Mode::Plan => "plan",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Mode> {
+        Mode::ALL.into_iter().find(|m| m.code() == code)
+    }
+}
+
+/// What the URL carries: `?c=<lon>,<lat>&z=<zoom>&l=<ids>&lang=zh|en&mode=<mode>`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ViewState {
     pub center: Option<(f64, f64)>,
@@ -118,6 +148,8 @@ pub struct ViewState {
     /// `None`: the catalogue's defaults. `Some(vec![])`: nothing visible.
     pub layers: Option<Vec<String>>,
     pub lang: Option<Lang>,
+    /// The layout; an unknown `mode=` is a problem and leaves the default.
+    pub mode: Mode,
     /// Parameters that were present but invalid, with why (shown, not fatal).
     pub problems: Vec<String>,
 }
@@ -197,19 +229,43 @@ impl ViewState {
                     Some(l) => vs.lang = Some(l),
                     None => vs.problems.push(format!("lang={v}: expected zh or en")),
                 },
+                "mode" => match Mode::from_code(&v) {
+                    Some(m) => vs.mode = m,
+                    None => vs
+                        .problems
+                        .push(format!("mode={v}: expected desk, wall, field or plan")),
+                },
                 _ => {}
             }
         }
         vs
     }
 
-    /// The query string for a view (always complete, so links are stable).
+    /// The query string for a view in the default mode (always complete, so
+    /// links are stable).
     pub fn to_query(lon: f64, lat: f64, zoom: f64, layers: &[&str], lang: Lang) -> String {
-        format!(
+        ViewState::to_query_in(Mode::Desk, lon, lat, zoom, layers, lang)
+    }
+
+    /// The query string for a view in `mode`; the default mode is not written.
+    pub fn to_query_in(
+        mode: Mode,
+        lon: f64,
+        lat: f64,
+        zoom: f64,
+        layers: &[&str],
+        lang: Lang,
+    ) -> String {
+        let mut q = format!(
             "?c={lon:.5},{lat:.5}&z={zoom:.2}&l={}&lang={}",
             layers.join(","),
             lang.code()
-        )
+        );
+        if mode != Mode::Desk {
+            q.push_str("&mode=");
+            q.push_str(mode.code());
+        }
+        q
     }
 }
 
@@ -324,5 +380,27 @@ mod tests {
         assert_eq!(q, "?c=113.85000,22.65000&z=12.00&l=grids,hazards&lang=zh");
         let back = ViewState::parse(&q, known);
         assert_eq!(back.center, Some((113.85, 22.65)));
+    }
+
+    #[test]
+    fn the_mode_is_parsed_defaults_to_desk_and_is_written_only_when_not_default() {
+        let known = |_: &str| true;
+        assert_eq!(ViewState::parse("", known).mode, Mode::Desk);
+        for m in Mode::ALL {
+            let vs = ViewState::parse(&format!("?mode={}", m.code()), known);
+            assert_eq!((vs.mode, vs.problems.len()), (m, 0), "{m:?}");
+        }
+        let bad = ViewState::parse("?z=12&mode=kiosk", known);
+        assert_eq!(bad.mode, Mode::Desk);
+        assert_eq!(bad.zoom, Some(12.0), "the other parameters still apply");
+        assert_eq!(
+            bad.problems,
+            vec!["mode=kiosk: expected desk, wall, field or plan".to_string()]
+        );
+        let desk = ViewState::to_query_in(Mode::Desk, 113.85, 22.65, 12.0, &["grids"], Lang::Zh);
+        assert!(!desk.contains("mode"), "{desk}");
+        let wall = ViewState::to_query_in(Mode::Wall, 113.85, 22.65, 12.0, &["grids"], Lang::En);
+        assert!(wall.ends_with("&mode=wall"), "{wall}");
+        assert_eq!(ViewState::parse(&wall, known).mode, Mode::Wall);
     }
 }
