@@ -1,0 +1,205 @@
+//! The live client: one WebSocket to `/ws`, reconnecting with backoff and
+//! resuming from the last sequence number; events queued on arrival and
+//! applied in place, in a batch, at the start of the next animation frame.
+//!
+//! Bookkeeping (which event to apply, skip or hold; which layer to fetch
+//! again; reconnect delays) is the pure [`crate::sync`]; this module is the
+//! I/O around it and the in-place application to the layers' data:
+//! `socket` (connect, reconnect, watchdog, messages), `casefile` (the case
+//! file: first load, reloads), `apply` (a batch applied to the layers),
+//! `list` (the ticker and the case list). [`start`] once the layers have
+//! settled; [`stop`] at unmount closes the socket and releases every timer
+//! and listener.
+
+mod apply;
+mod casefile;
+mod list;
+mod socket;
+
+pub use apply::{apply_pending, pulses, PULSE_MS};
+pub use casefile::{cases_loaded, fetch_cases};
+pub use list::rebuild_rows;
+
+use crate::state::{AppState, Conn};
+use crate::sync::{Backoff, SeqState};
+use gloo_events::EventListener;
+use gloo_timers::callback::{Interval, Timeout};
+use leptos::prelude::*;
+use pingan_model::live::{Event, ServerMsg, Snapshot, Topic};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use wasm_bindgen::prelude::*;
+
+/// Why a live request failed (logged; the indicator shows offline).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LiveError {
+    #[error("{what}: {reason}")]
+    Network { what: &'static str, reason: String },
+    #[error("{what}: HTTP {status}")]
+    Http { what: &'static str, status: u16 },
+    #[error("{what}: {reason}")]
+    Decode { what: &'static str, reason: String },
+    #[error("the live API went away")]
+    Gone,
+    #[error("case file: {0}")]
+    Parse(String),
+}
+
+enum Item {
+    Msg(ServerMsg),
+    /// The small layers' state from `GET /api/live`, before the stream.
+    Initial(Snapshot),
+    /// An event released by a completed reload: apply without a verdict.
+    Apply(Event),
+}
+
+/// The client's bookkeeping between callbacks. Holds no app state: every
+/// callback that needs it captured it (and is dropped with this).
+#[derive(Default)]
+struct Core {
+    /// Between `start` and `stop`.
+    started: bool,
+    socket: Option<socket::Socket>,
+    /// Generation of the current socket; callbacks of older ones are ignored.
+    gen: u64,
+    seq: SeqState,
+    backoff: Backoff,
+    queue: VecDeque<Item>,
+    last_msg_ms: f64,
+    opened_ms: f64,
+    heartbeat_ms: f64,
+    /// The pending reconnect.
+    retry: Option<Timeout>,
+    /// The watchdog, the case-file refresh, and the `online` /
+    /// `visibilitychange` wake-ups: released at `stop`.
+    timers: Vec<Interval>,
+    listeners: Vec<EventListener>,
+    /// No reconnect before this `Date.now()` (the test hook's drop).
+    hold_until: f64,
+    applied: u64,
+    reconnects: u64,
+    connects: u64,
+    pulses: Vec<apply::Pulse>,
+    apply_ms: VecDeque<f64>,
+    /// Whether the case file came from the live API (set by its first load).
+    api: Option<bool>,
+    /// Retries of a failed case-file reload.
+    reload_backoff: Backoff,
+    /// Each hazard's style state as in its file (a store reset goes back to it).
+    hazard_file: Vec<u8>,
+    /// Completed case-file reloads (snapshot or periodic).
+    reloads: u64,
+}
+
+thread_local! {
+    static CORE: RefCell<Core> = RefCell::new(Core::default());
+}
+
+const TOPICS: &[Topic] = Topic::ALL;
+
+fn now() -> f64 {
+    js_sys::Date::now()
+}
+
+fn log(msg: &str) {
+    web_sys::console::info_1(&JsValue::from_str(msg));
+}
+
+fn warn(msg: &str) {
+    web_sys::console::warn_1(&JsValue::from_str(msg));
+}
+
+/// Whether the client runs (tasks that awaited check before touching state).
+fn running() -> bool {
+    CORE.with(|c| c.borrow().started)
+}
+
+/// Starts the live client once the live layers have settled: the small
+/// layers' state from `api/live`, then the stream. Static hosting (no case
+/// seq) → the indicator says so and nothing connects.
+pub fn start(state: AppState) {
+    let (first, live_api) = CORE.with(|c| {
+        let mut c = c.borrow_mut();
+        let first = !c.started;
+        c.started = true;
+        (first, c.api.unwrap_or(false))
+    });
+    if !first {
+        return;
+    }
+    if !live_api {
+        state.live.conn.set(Conn::Static);
+        return;
+    }
+    socket::install_listeners(state);
+    casefile::remember_hazards(state);
+    casefile::start_refresh(state);
+    leptos::task::spawn_local(async move {
+        casefile::fetch_initial(state).await;
+        if running() {
+            socket::connect(state);
+        }
+    });
+}
+
+/// Stops the client (at unmount): closes the socket, cancels the reconnect,
+/// the watchdog and the refresh, removes the listeners, forgets the queue.
+pub fn stop() {
+    let mut old = CORE.with(|c| std::mem::take(&mut *c.borrow_mut()));
+    if let Some(s) = old.socket.take() {
+        s.close();
+    }
+    drop(old);
+}
+
+/// `window.__pingan.live`: `{status(), seq(), applied(), reconnects(),
+/// applyMs(), drop(holdMs)}`.
+pub fn hooks(state: AppState) -> js_sys::Object {
+    let o = js_sys::Object::new();
+    let set = |name: &str, f: JsValue| {
+        let _ = js_sys::Reflect::set(&o, &JsValue::from_str(name), &f);
+    };
+    set(
+        "status",
+        Closure::<dyn Fn() -> String>::new(move || state.live.conn.get_untracked().code().into())
+            .into_js_value(),
+    );
+    set(
+        "seq",
+        Closure::<dyn Fn() -> f64>::new(|| {
+            CORE.with(|c| c.borrow().seq.cursor.unwrap_or(0) as f64)
+        })
+        .into_js_value(),
+    );
+    set(
+        "applied",
+        Closure::<dyn Fn() -> f64>::new(|| CORE.with(|c| c.borrow().applied as f64))
+            .into_js_value(),
+    );
+    set(
+        "reconnects",
+        Closure::<dyn Fn() -> f64>::new(|| CORE.with(|c| c.borrow().reconnects as f64))
+            .into_js_value(),
+    );
+    set(
+        "applyMs",
+        Closure::<dyn Fn() -> JsValue>::new(|| {
+            let arr = js_sys::Array::new();
+            CORE.with(|c| {
+                for v in &c.borrow().apply_ms {
+                    arr.push(&JsValue::from_f64(*v));
+                }
+            });
+            arr.into()
+        })
+        .into_js_value(),
+    );
+    set(
+        "drop",
+        Closure::<dyn Fn(JsValue)>::new(move |hold: JsValue| {
+            socket::disconnect(state, hold.as_f64().unwrap_or(0.0).max(0.0));
+        })
+        .into_js_value(),
+    );
+    o
+}

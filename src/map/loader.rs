@@ -1,0 +1,103 @@
+//! Loading the layers: every catalogue layer is fetched at once from its
+//! URL (`/data/<file>`, what the server's manifest lists; the cases from the
+//! live API when there is one), parsed, projected and indexed
+//! (`data::build`); a missing or broken file fails only its own row, with
+//! the server's or the parser's explanation.
+
+use crate::data;
+use crate::frame::request_frame;
+use crate::live;
+use crate::state::{AppState, LayerEntry, LoadStatus};
+use crate::web::fetch::{fetch_bytes, FetchError};
+use crate::web::time::{now_ms, now_s};
+use leptos::prelude::*;
+use std::sync::Arc;
+use wasm_bindgen::JsValue;
+
+/// Why a layer failed to load (shown in its row).
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    /// The file arrived but is not a valid layer file.
+    #[error("{file}: {reason}")]
+    Parse { file: &'static str, reason: String },
+}
+
+/// Layers in the order their fetches start: largest first, so the longest
+/// transfer is not queued behind small ones (HTTP/1.1 allows 6 at a time).
+const FETCH_ORDER: &[&str] = &[
+    "hazards",
+    "cases",
+    "grids",
+    "parks",
+    "greenspace",
+    "sentinels",
+    "communities",
+    "subdistricts",
+    "sensors",
+    "areas",
+    "district",
+];
+
+/// Starts every layer's fetch (each its own task).
+pub async fn load_all(state: AppState) {
+    let mut entries: Vec<LayerEntry> = state.layers.to_vec();
+    entries.sort_by_key(|e| {
+        FETCH_ORDER
+            .iter()
+            .position(|id| *id == e.def.id)
+            .unwrap_or(usize::MAX)
+    });
+    for entry in entries {
+        leptos::task::spawn_local(load(state, entry));
+    }
+}
+
+async fn load(state: AppState, entry: LayerEntry) {
+    let url = format!("data/{}", entry.def.file);
+    let t0 = now_ms();
+    // Cases: from the live API when there is one (with its seq).
+    let mut case_seq = None;
+    let fetched = if entry.def.id == "cases" {
+        live::fetch_cases(state, &url).await.map(|(b, seq)| {
+            case_seq = seq;
+            b
+        })
+    } else {
+        fetch_bytes(&url).await
+    };
+    let result = match fetched {
+        Ok(bytes) => {
+            let t1 = now_ms();
+            let built = data::build(entry.def, &bytes, now_s()).map_err(|e| LoadError::Parse {
+                file: entry.def.file,
+                reason: e.to_string(),
+            });
+            web_sys::console::info_1(&JsValue::from_str(&format!(
+                "layer {}: {} bytes, fetched in {:.0} ms, parsed and indexed in {:.0} ms",
+                entry.def.id,
+                bytes.len(),
+                t1 - t0,
+                now_ms() - t1
+            )));
+            built
+        }
+        Err(e) => Err(LoadError::Fetch(e)),
+    };
+    match result {
+        Ok(d) => {
+            let n = d.len();
+            entry.data.set(Some(Arc::new(d)));
+            entry.status.set(LoadStatus::Loaded(n));
+            if entry.def.id == "cases" {
+                live::cases_loaded(case_seq);
+            }
+        }
+        Err(e) => {
+            web_sys::console::warn_1(&JsValue::from_str(&format!("layer {}: {e}", entry.def.id)));
+            entry.status.set(LoadStatus::Failed(e.to_string()));
+        }
+    }
+    request_frame();
+}
