@@ -6,7 +6,7 @@
 //! in flight, a superseded file discarded. Also the small layers' state from
 //! `api/live` before the stream starts.
 
-use super::{apply, log, now, running, warn, Item, LiveError, CORE};
+use super::{log, now, running, warn, Item, LiveError, CORE};
 use crate::data::{self, LayerData};
 use crate::frame::request_frame;
 use crate::state::{AppState, Conn, LoadStatus};
@@ -152,8 +152,9 @@ pub(super) fn start_refresh(state: AppState) {
 }
 
 /// The small layers' state at a known seq, so the stream can start at
-/// min(case file, snapshot) without a second case download.
-pub(super) async fn fetch_initial(state: AppState) {
+/// min(case file, snapshot) without a second case download: queued (the
+/// caller applies it before the hello).
+pub(super) async fn fetch_initial() {
     const LIVE: &str = "api/live";
     let got = match gloo_net::http::Request::get(LIVE).send().await {
         Ok(r) if r.ok() => r
@@ -192,8 +193,6 @@ pub(super) async fn fetch_initial(state: AppState) {
                     ..s
                 }))
             });
-            // Apply it now so `since` reflects it before the hello.
-            apply::apply_pending(state);
         }
         Err(e) => warn(&e.to_string()),
     }

@@ -135,8 +135,10 @@ pub fn start(state: AppState) {
     casefile::remember_hazards(state);
     casefile::start_refresh(state);
     leptos::task::spawn_local(async move {
-        casefile::fetch_initial(state).await;
+        casefile::fetch_initial().await;
         if running() {
+            // Applied now so `since` reflects it before the hello.
+            apply_pending(state);
             socket::connect(state);
         }
     });
