@@ -6,11 +6,11 @@ use crate::i18n::t;
 use crate::inspect::{self, Hit};
 use crate::live::{self, Conn, LiveUi, StatusFilter};
 use crate::render::{self, FrameStats, Renderer, Scene, SceneLayer};
-use crate::style::{self, Swatch};
+use crate::style::Swatch;
 use leptos::prelude::*;
 use pingan_model::analysis::quantile_breaks;
 use pingan_model::domain::Lang;
-use pingan_model::layers::{LayerDef, LAYERS};
+use pingan_model::layers::{LayerDef, LayerId, LAYERS};
 use pingan_model::projection::to_world;
 use pingan_model::viewport::{scale_bar, Camera, ViewState, DISTRICT_LONLAT_BBOX};
 use std::cell::RefCell;
@@ -42,7 +42,7 @@ pub struct AppState {
     pub camera: RwSignal<Camera>,
     pub dpr: RwSignal<f64>,
     pub lang: RwSignal<Lang>,
-    pub selected: RwSignal<Option<(&'static str, u32)>>,
+    pub selected: RwSignal<Option<(LayerId, u32)>>,
     pub hover: RwSignal<Option<(f64, f64, String)>>,
     pub pointer_lonlat: RwSignal<Option<(f64, f64)>>,
     pub grid_counts: RwSignal<Arc<Vec<u32>>>,
@@ -67,7 +67,7 @@ pub enum LiveTab {
 }
 
 impl AppState {
-    pub(crate) fn entry(&self, id: &str) -> Option<LayerEntry> {
+    pub(crate) fn entry(&self, id: LayerId) -> Option<LayerEntry> {
         self.layers.iter().find(|e| e.def.id == id).copied()
     }
     /// The visible, loaded layers, bottom first (untracked).
@@ -249,40 +249,21 @@ pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     resp.binary().await.map_err(|e| format!("{url}: {e}"))
 }
 
-/// Layers in the order their fetches start: largest first, so the longest
-/// transfer is not queued behind small ones (HTTP/1.1 allows 6 at a time).
-const FETCH_ORDER: &[&str] = &[
-    "hazards",
-    "cases",
-    "grids",
-    "parks",
-    "greenspace",
-    "sentinels",
-    "communities",
-    "subdistricts",
-    "sensors",
-    "areas",
-    "district",
-];
-
 async fn load_all(state: AppState) {
     // Every layer is fetched at once from its catalogue URL (`/data/<file>`,
     // what the server's manifest lists); a missing or broken file fails only
     // its own row, with the server's or the parser's explanation.
     let mut entries: Vec<LayerEntry> = state.layers.to_vec();
-    entries.sort_by_key(|e| {
-        FETCH_ORDER
-            .iter()
-            .position(|id| *id == e.def.id)
-            .unwrap_or(usize::MAX)
-    });
+    // Largest first, so the longest transfer is not queued behind small
+    // ones (each layer's `fetch_rank`).
+    entries.sort_by_key(|e| crate::layers::spec(e.def.id).fetch_rank);
     for entry in entries {
         let url = format!("data/{}", entry.def.file);
         leptos::task::spawn_local(async move {
             let t0 = now_ms();
             // Cases: from the live API when there is one (with its seq).
             let mut case_seq = None;
-            let fetched = if entry.def.id == "cases" {
+            let fetched = if entry.def.id == LayerId::Cases {
                 live::fetch_cases(state, &url).await.map(|(b, seq)| {
                     case_seq = seq;
                     b
@@ -311,7 +292,7 @@ async fn load_all(state: AppState) {
                     let n = d.len();
                     entry.data.set(Some(Arc::new(d)));
                     entry.status.set(LoadStatus::Loaded(n));
-                    if entry.def.id == "cases" {
+                    if entry.def.id == LayerId::Cases {
                         live::cases_loaded(case_seq);
                     }
                 }
@@ -335,9 +316,9 @@ fn grid_counts(grids: &LayerData, cases: Option<&LayerData>) -> Vec<u32> {
         return Vec::new();
     };
     match cases {
-        Some(LayerData::Points(p)) if !p.cases.is_empty() => {
+        Some(LayerData::Points(p)) if !p.cases().is_empty() => {
             let mut counts = vec![0u32; g.features.len()];
-            for c in &p.cases {
+            for c in p.cases() {
                 if let Some(x) = counts.get_mut(c.grid as usize) {
                     *x += 1;
                 }
@@ -359,7 +340,7 @@ fn visible_ids(state: &AppState) -> Vec<&'static str> {
         .layers
         .iter()
         .filter(|e| e.visible.get_untracked())
-        .map(|e| e.def.id)
+        .map(|e| e.def.id.as_str())
         .collect()
 }
 
@@ -473,7 +454,7 @@ fn install_hooks(state: AppState) {
                     .stats
                     .drawn
                     .iter()
-                    .find(|(l, _)| *l == id)
+                    .find(|(l, _)| l.as_str() == id)
                     .map(|(_, n)| *n as f64)
                     .unwrap_or(0.0)
             })
@@ -517,7 +498,7 @@ fn install_hooks(state: AppState) {
                 f.borrow()
                     .renderer
                     .as_ref()
-                    .map(|r| JsValue::from(r.points_canvas().clone()))
+                    .map(|r| JsValue::from(r.points_canvas()))
                     .unwrap_or(JsValue::NULL)
             })
         })
@@ -568,7 +549,7 @@ fn install_hooks(state: AppState) {
                         .and_then(|l| inspect::title(&l.data, key, state.lang.get_untracked()))
                         .unwrap_or_default();
                     let v = js_sys::Object::new();
-                    let _ = js_sys::Reflect::set(&v, &"layer".into(), &layer.into());
+                    let _ = js_sys::Reflect::set(&v, &"layer".into(), &layer.as_str().into());
                     let _ = js_sys::Reflect::set(&v, &"key".into(), &key.into());
                     let _ = js_sys::Reflect::set(&v, &"title".into(), &title.into());
                     v.into()
@@ -666,7 +647,7 @@ fn hover_text(state: AppState, hit: Hit) -> String {
                 .counts
                 .iter()
                 .filter_map(|(l, c)| {
-                    let e = state.entry(l).filter(|e| e.visible.get_untracked())?;
+                    let e = state.entry(*l).filter(|e| e.visible.get_untracked())?;
                     Some(format!(
                         "{} {}",
                         lang.pick(e.def.name, e.def.name_en),
@@ -705,7 +686,7 @@ fn hover_text(state: AppState, hit: Hit) -> String {
 
 fn grid_ids(state: AppState) -> Vec<String> {
     state
-        .entry("grids")
+        .entry(LayerId::Grids)
         .and_then(|e| {
             e.data.with_untracked(|d| match d.as_deref() {
                 Some(LayerData::Areas(a)) => Some(
@@ -815,16 +796,16 @@ pub fn fly_to(state: AppState, at: [f64; 2], min_zoom: f64) {
 }
 
 /// Flies to a point of a layer and selects it (ticker and list entries).
-pub fn fly_to_feature(state: AppState, layer: &'static str, key: u32) {
+pub fn fly_to_feature(state: AppState, layer: LayerId, key: u32) {
     let Some(e) = state.entry(layer) else { return };
     let at = e.data.with_untracked(|d| match d.as_deref() {
         Some(LayerData::Points(p)) => p.world.get(key as usize).copied(),
         _ => None,
     });
     let Some(at) = at else { return };
-    // Where the point is drawn on its own: cases from effective z15.
+    // Where the point is drawn on its own (its layer's spec).
     let ui = render::ui_scale(state.camera.get_untracked().width);
-    let min_eff = if layer == "cases" { 15.6 } else { 14.0 };
+    let min_eff = crate::layers::spec(layer).fly_min_eff;
     fly_to(state, at, min_eff + ui.log2());
     state.selected.set(Some((layer, key)));
     state.panel_open.set(false);
@@ -870,7 +851,7 @@ pub fn App() -> impl IntoView {
                 status: RwSignal::new(LoadStatus::Pending),
                 data: RwSignal::new(None),
                 visible: RwSignal::new(match &vs.layers {
-                    Some(ids) => ids.iter().any(|i| i == def.id),
+                    Some(ids) => ids.iter().any(|i| i == def.id.as_str()),
                     None => def.visible_by_default,
                 }),
             })
@@ -929,8 +910,8 @@ pub fn App() -> impl IntoView {
 
     // Choropleth counts follow the grid and case layers.
     Effect::new(move |_| {
-        let grids = state.entry("grids").and_then(|e| e.data.get());
-        let cases = state.entry("cases").and_then(|e| e.data.get());
+        let grids = state.entry(LayerId::Grids).and_then(|e| e.data.get());
+        let cases = state.entry(LayerId::Cases).and_then(|e| e.data.get());
         if let Some(g) = grids {
             let counts = grid_counts(&g, cases.as_deref());
             let values: Vec<f64> = counts.iter().map(|&c| c as f64).collect();
@@ -941,8 +922,10 @@ pub fn App() -> impl IntoView {
 
     // District-scale summary: per-subdistrict counts of the aggregated layers.
     Effect::new(move |_| {
-        let subs = state.entry("subdistricts").and_then(|e| e.data.get());
-        let grids = state.entry("grids").and_then(|e| e.data.get());
+        let subs = state
+            .entry(LayerId::Subdistricts)
+            .and_then(|e| e.data.get());
+        let grids = state.entry(LayerId::Grids).and_then(|e| e.data.get());
         let Some(subs) = subs else { return };
         let LayerData::Areas(sa) = &*subs else { return };
         let ga = match grids.as_deref() {
@@ -950,7 +933,7 @@ pub fn App() -> impl IntoView {
             _ => None,
         };
         let mut counts = Vec::new();
-        for id in render::AGGREGATED {
+        for id in render::badge_layers() {
             if let Some(d) = state.entry(id).and_then(|e| e.data.get()) {
                 if let LayerData::Points(p) = &*d {
                     counts.push((id, data::counts_by_subdistrict(sa, ga, p)));
@@ -979,11 +962,13 @@ pub fn App() -> impl IntoView {
         if started == Some(true) {
             return true;
         }
-        let settled = ["cases", "sensors", "hazards"].iter().all(|id| {
-            state
-                .entry(id)
-                .is_none_or(|e| e.status.get() != LoadStatus::Pending)
-        });
+        let settled = [LayerId::Cases, LayerId::Sensors, LayerId::Hazards]
+            .iter()
+            .all(|id| {
+                state
+                    .entry(*id)
+                    .is_none_or(|e| e.status.get() != LoadStatus::Pending)
+            });
         if settled {
             live::start(state);
         }
@@ -993,10 +978,10 @@ pub fn App() -> impl IntoView {
     // filter changes; live events patch it (live::patch_rows).
     Effect::new(move |_| {
         state.live.filter.track();
-        if let Some(e) = state.entry("cases") {
+        if let Some(e) = state.entry(LayerId::Cases) {
             e.data.track();
         }
-        if let Some(e) = state.entry("grids") {
+        if let Some(e) = state.entry(LayerId::Grids) {
             e.data.track();
         }
         live::rebuild_rows(state);
@@ -1291,7 +1276,7 @@ fn LayerPanel(state: AppState) -> impl IntoView {
             let legend = move || {
                 let lang = state.lang.get();
                 let breaks = state.breaks.get();
-                style::legend(id, lang, &breaks)
+                crate::layers::legend(id, lang, &breaks)
                     .into_iter()
                     .map(|item| {
                         let sw = match item.swatch {
@@ -1349,7 +1334,7 @@ fn LayerPanel(state: AppState) -> impl IntoView {
 fn DetailsPanel(state: AppState) -> impl IntoView {
     // Grid ids change only when the grid layer loads, not per live batch.
     let grid_ids = Memo::new(move |_| {
-        if let Some(e) = state.entry("grids") {
+        if let Some(e) = state.entry(LayerId::Grids) {
             e.data.track();
         }
         grid_ids(state)
@@ -1497,12 +1482,12 @@ fn LivePanel(state: AppState) -> impl IntoView {
     let sensor_info = move |id: &str| -> (Option<u32>, String) {
         let lang = state.lang.get_untracked();
         state
-            .entry("sensors")
+            .entry(LayerId::Sensors)
             .and_then(|e| {
                 e.data.with_untracked(|d| match d.as_deref() {
                     Some(LayerData::Points(p)) => {
                         let k = p.feature_key(id)?;
-                        let f = p.features.get(k as usize)?;
+                        let f = p.features().get(k as usize)?;
                         Some((Some(k), render::label_text(f, lang)))
                     }
                     _ => None,
@@ -1543,7 +1528,7 @@ fn LivePanel(state: AppState) -> impl IntoView {
                 let sensor = a.sensor.clone();
                 let on_click = move |_| {
                     match key {
-                        Some(k) => fly_to_feature(state, "sensors", k),
+                        Some(k) => fly_to_feature(state, LayerId::Sensors, k),
                         None => {
                             let w = to_world(lon, lat);
                             fly_to(state, [w.x, w.y], 14.0);
@@ -1570,7 +1555,7 @@ fn LivePanel(state: AppState) -> impl IntoView {
         let now_s = now_s();
         let grid_place = |g: u16| -> String {
             state
-                .entry("grids")
+                .entry(LayerId::Grids)
                 .and_then(|e| {
                     e.data.with_untracked(|d| match d.as_deref() {
                         Some(LayerData::Areas(a)) => {
@@ -1616,7 +1601,7 @@ fn LivePanel(state: AppState) -> impl IntoView {
                         data-id=c.number()
                         data-status=c.status.code()
                         on:click=move |_| {
-                            fly_to_feature(state, "cases", key);
+                            fly_to_feature(state, LayerId::Cases, key);
                             state.live_tab.set(None);
                         }
                     >

@@ -12,6 +12,7 @@ use crate::sync::{Backoff, SeqState, Verdict};
 use leptos::prelude::*;
 use pingan_model::cases::CaseRecord;
 use pingan_model::domain::CaseCategory;
+use pingan_model::layers::LayerId;
 use pingan_model::live::{
     Alert, AlertChange, Change, Event, HazardState, Level, SensorState, Seq, ServerMsg, Snapshot,
     SnapshotReason, Topic,
@@ -368,7 +369,7 @@ pub fn start(state: AppState) {
     }
     install_listeners();
     // Each hazard's status as in its file, for a store reset (Ahead).
-    if let Some(e) = state.entry("hazards") {
+    if let Some(e) = state.entry(LayerId::Hazards) {
         let file = e.data.with_untracked(|d| match d.as_deref() {
             Some(LayerData::Points(p)) => p.state.clone(),
             _ => Vec::new(),
@@ -761,7 +762,7 @@ fn apply_snapshot(state: AppState, s: &Snapshot, batch: &mut Batch) {
 /// Every hazard back to its status in the file.
 fn reset_hazards(state: AppState) {
     let file = CORE.with(|c| c.borrow().hazard_file.clone());
-    if let Some(e) = state.entry("hazards") {
+    if let Some(e) = state.entry(LayerId::Hazards) {
         with_points(&e, |p| {
             for (k, s0) in file.iter().enumerate() {
                 if p.state.get(k) == Some(s0) {
@@ -792,7 +793,7 @@ pub fn raise_peaks(alerts: &mut [Alert], readings: &[(String, f64)]) -> bool {
 }
 
 fn apply_sensor(state: AppState, r: &SensorState) {
-    if let Some(e) = state.entry("sensors") {
+    if let Some(e) = state.entry(LayerId::Sensors) {
         with_points(&e, |p| {
             if let Some(k) = p.feature_key(&r.id) {
                 // The style state is the level's position (normal, warn, alarm).
@@ -803,7 +804,7 @@ fn apply_sensor(state: AppState, r: &SensorState) {
 }
 
 fn apply_hazard(state: AppState, h: &HazardState) {
-    if let Some(e) = state.entry("hazards") {
+    if let Some(e) = state.entry(LayerId::Hazards) {
         with_points(&e, |p| {
             if let Some(k) = p.feature_key(&h.id) {
                 p.set_point_state(
@@ -828,7 +829,7 @@ fn apply_event(state: AppState, e: &Event, batch: &mut Batch) {
     match &e.change {
         Change::CaseReported { case } | Change::CaseTransitioned { case, .. } => {
             let reported = matches!(e.change, Change::CaseReported { .. });
-            let Some(entry) = state.entry("cases") else {
+            let Some(entry) = state.entry(LayerId::Cases) else {
                 return;
             };
             let rec = case.record();
@@ -839,7 +840,7 @@ fn apply_event(state: AppState, e: &Event, batch: &mut Batch) {
             })
             .flatten();
             match up {
-                None => {}
+                None | Some(Upsert::NotCases) => {}
                 Some(Upsert::Inserted(k)) => {
                     batch.cases.push((k, None, rec));
                     // The layer holds one more case in its window: its grid
@@ -897,7 +898,7 @@ fn count_case(state: AppState, grid: u16, subdistrict: Option<&str>) {
     });
     state.admin.update_untracked(|a| {
         if let Some(i) = subdistrict.and_then(|n| a.index_of(n)) {
-            Arc::make_mut(a).add("cases", i);
+            Arc::make_mut(a).add(LayerId::Cases, i);
         }
     });
 }
@@ -924,7 +925,9 @@ pub fn pulses(t: f64) -> Vec<Pulse> {
 
 /// The grid layer (a shared `Arc`: no copy), for grid → subdistrict lookups.
 fn grids_layer(state: &AppState) -> Option<Arc<LayerData>> {
-    state.entry("grids").and_then(|e| e.data.get_untracked())
+    state
+        .entry(LayerId::Grids)
+        .and_then(|e| e.data.get_untracked())
 }
 
 /// The subdistrict of grid `g`, read from the grid layer.
@@ -936,7 +939,7 @@ fn subdistrict_of(grids: Option<&LayerData>, g: u16) -> Option<&str> {
 }
 
 fn finish_batch(state: AppState, batch: Batch) {
-    let cases = state.entry("cases");
+    let cases = state.entry(LayerId::Cases);
     if !batch.cases.is_empty() {
         if let Some(e) = cases {
             let n = e.data.with_untracked(|d| d.as_ref().map(|d| d.len()));
@@ -1056,7 +1059,7 @@ fn patch_rows(state: AppState, changes: &[CaseChange]) {
 /// changes (a user action), and to refill it after a shown case left it.
 /// Rows that were highlighted stay so.
 pub fn rebuild_rows(state: AppState) {
-    let Some(e) = state.entry("cases") else {
+    let Some(e) = state.entry(LayerId::Cases) else {
         return;
     };
     let filter = state.live.filter.get_untracked();
@@ -1072,7 +1075,7 @@ pub fn rebuild_rows(state: AppState) {
             return (Vec::new(), 0);
         };
         let mut all: Vec<CaseRow> = p
-            .cases
+            .cases()
             .iter()
             .enumerate()
             .filter(|(_, c)| matches(&filter, c, now_s, sub_of))
@@ -1112,7 +1115,7 @@ fn refresh_cases(state: AppState) {
 /// superseded request is discarded and fetched again; a failure is retried
 /// with backoff while the layer's events stay held).
 fn reload_cases(state: AppState) {
-    let Some(e) = state.entry("cases") else {
+    let Some(e) = state.entry(LayerId::Cases) else {
         return;
     };
     let gen = CORE.with(|c| c.borrow_mut().seq.begin_fetch(Topic::Cases));

@@ -5,6 +5,7 @@ mod app;
 mod data;
 mod i18n;
 mod inspect;
+mod layers;
 mod live;
 mod render;
 mod style;
