@@ -11,6 +11,7 @@ use crate::state::{self, AppState, LoadStatus};
 use crate::{hooks, live, url};
 use leptos::prelude::*;
 use pingan_model::domain::Lang;
+use pingan_model::layers::LayerId;
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -24,11 +25,13 @@ pub fn App() -> impl IntoView {
         if started == Some(true) {
             return true;
         }
-        let settled = ["cases", "sensors", "hazards"].iter().all(|id| {
-            state
-                .entry(id)
-                .is_none_or(|e| e.status.get() != LoadStatus::Pending)
-        });
+        let settled = [LayerId::Cases, LayerId::Sensors, LayerId::Hazards]
+            .iter()
+            .all(|id| {
+                state
+                    .entry(*id)
+                    .is_none_or(|e| e.status.get() != LoadStatus::Pending)
+            });
         if settled {
             live::start(state);
         }
@@ -39,10 +42,10 @@ pub fn App() -> impl IntoView {
     // filter changes; live events patch it.
     Effect::new(move |_| {
         state.live.filter.track();
-        if let Some(e) = state.entry("cases") {
+        if let Some(e) = state.entry(LayerId::Cases) {
             e.data.track();
         }
-        if let Some(e) = state.entry("grids") {
+        if let Some(e) = state.entry(LayerId::Grids) {
             e.data.track();
         }
         live::rebuild_rows(state);

@@ -1,14 +1,15 @@
 //! Layer data as the app holds it: features parsed by the model, projected
 //! once to world coordinates, indexed in R-trees, with per-feature style keys.
 //! Also the loader that fetches a layer and turns bytes into `LayerData`.
+//! (Over 600 lines: ~200 of them are the tests of the in-place live edits,
+//! which belong next to the code they pin down.)
 
 use geo::{InteriorPoint, MultiPolygon};
 use pingan_model::aggregate::Bins;
 use pingan_model::cases::{self, CaseRecord};
-use pingan_model::domain::*;
 use pingan_model::geojson_io::{parse_feature_collection, Feature, Geom};
 use pingan_model::index::{bbox_of, AreaIndex, Bbox, PointIndex};
-use pingan_model::layers::{LayerDef, LayerKind};
+use pingan_model::layers::{LayerDef, LayerId, LayerKind};
 use pingan_model::projection::to_world;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,11 +38,17 @@ pub struct AreaLayer {
     pub class: Vec<u8>,
 }
 
+/// What a point layer's points are: GeoJSON features or case records.
+#[derive(Clone)]
+pub enum Items {
+    Features(Vec<Feature>),
+    Cases(Vec<CaseRecord>),
+}
+
 /// Points of one layer (GeoJSON points or cases).
 pub struct PointLayer {
-    /// GeoJSON features (empty for cases, which live in `cases`).
-    pub features: Vec<Feature>,
-    pub cases: Vec<CaseRecord>,
+    /// The points' own data, one per key.
+    pub items: Items,
     pub world: Vec<[f64; 2]>,
     pub index: PointIndex,
     /// Colour class per point, see `style`.
@@ -50,7 +57,7 @@ pub struct PointLayer {
     pub state: Vec<u8>,
     /// Bins per (integer zoom, UI scale in hundredths), built on first use
     /// and then updated point by point by live inserts.
-    bins: Mutex<HashMap<(i32, u32), std::sync::Arc<Bins>>>,
+    bins: BinCache,
     /// Bumped (to a fresh [`next_version`]) by every change to what the
     /// points surface shows (a point added, moved, or its symbol changed);
     /// not by changes only the details panel shows (a reading's value).
@@ -76,8 +83,7 @@ impl Clone for PointLayer {
             Err(p) => p.into_inner().clone(),
         };
         PointLayer {
-            features: self.features.clone(),
-            cases: self.cases.clone(),
+            items: self.items.clone(),
             world: self.world.clone(),
             index: self.index.clone(),
             class: self.class.clone(),
@@ -93,6 +99,9 @@ impl Clone for PointLayer {
     }
 }
 
+/// Bins per (integer zoom, UI scale in hundredths).
+type BinCache = Mutex<HashMap<(i32, u32), std::sync::Arc<Bins>>>;
+
 /// What [`PointLayer::upsert_case`] did.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Upsert {
@@ -100,6 +109,8 @@ pub enum Upsert {
     Inserted(u32),
     /// An existing case (same position) whose record changed; its old record.
     Updated(u32, CaseRecord),
+    /// Nothing: the layer holds features, not cases.
+    NotCases,
 }
 
 #[derive(Clone)]
@@ -125,28 +136,28 @@ const MAX_EDITS: usize = 512;
 
 impl PointLayer {
     /// Indexes the points (key = position) and starts with no bins.
-    fn new(
-        features: Vec<Feature>,
-        cases: Vec<CaseRecord>,
-        world: Vec<[f64; 2]>,
-        class: Vec<u8>,
-        state: Vec<u8>,
-    ) -> PointLayer {
+    fn new(items: Items, world: Vec<[f64; 2]>, class: Vec<u8>, state: Vec<u8>) -> PointLayer {
         let index = PointIndex::bulk_load(world.iter().enumerate().map(|(i, p)| (*p, i as u32)));
-        let case_keys = cases
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.id, i as u32))
-            .collect();
-        let feature_keys = features
-            .iter()
-            .enumerate()
-            .filter_map(|(i, f)| Some((f.id.clone()?, i as u32)))
-            .collect();
+        let (mut case_keys, mut feature_keys) = (HashMap::new(), HashMap::new());
+        match &items {
+            Items::Cases(cases) => {
+                case_keys = cases
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (c.id, i as u32))
+                    .collect()
+            }
+            Items::Features(features) => {
+                feature_keys = features
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, f)| Some((f.id.clone()?, i as u32)))
+                    .collect()
+            }
+        }
         let version = next_version();
         PointLayer {
-            features,
-            cases,
+            items,
             world,
             index,
             class,
@@ -158,6 +169,21 @@ impl PointLayer {
             case_keys,
             feature_keys,
             window_start: None,
+        }
+    }
+
+    /// The case records (empty for a layer of features).
+    pub fn cases(&self) -> &[CaseRecord] {
+        match &self.items {
+            Items::Cases(c) => c,
+            Items::Features(_) => &[],
+        }
+    }
+    /// The GeoJSON features (empty for the case layer).
+    pub fn features(&self) -> &[Feature] {
+        match &self.items {
+            Items::Features(f) => f,
+            Items::Cases(_) => &[],
         }
     }
 
@@ -198,21 +224,24 @@ impl PointLayer {
     /// only if the symbol changed (new, moved, other colour or state).
     pub fn upsert_case(&mut self, rec: CaseRecord, now: i64) -> Upsert {
         let w = world_of(rec.lon, rec.lat);
-        if let Some(k) = self.case_key(rec.id) {
+        let Items::Cases(cases) = &mut self.items else {
+            return Upsert::NotCases;
+        };
+        if let Some(k) = self.case_keys.get(&rec.id).copied() {
             let i = k as usize;
-            let old = self.cases[i];
+            let old = cases[i];
             let old_w = self.world[i];
             let old_symbol = (self.class[i], self.state[i]);
             if old_w != w {
                 self.index.remove(old_w, k);
                 self.index.insert(w, k);
-                self.for_each_bins(|b| {
+                for_each_bins(&mut self.bins, |b| {
                     b.remove(old_w);
                     b.add(w);
                 });
                 self.world[i] = w;
             }
-            self.cases[i] = rec;
+            cases[i] = rec;
             self.class[i] = rec.category.index() as u8;
             self.state[i] = case_state(&rec, now);
             if old_w != w {
@@ -223,13 +252,13 @@ impl PointLayer {
             return Upsert::Updated(k, old);
         }
         let k = self.world.len() as u32;
-        self.cases.push(rec);
+        cases.push(rec);
         self.world.push(w);
         self.class.push(rec.category.index() as u8);
         self.state.push(case_state(&rec, now));
         self.index.insert(w, k);
         self.case_keys.insert(rec.id, k);
-        self.for_each_bins(|b| b.add(w));
+        for_each_bins(&mut self.bins, |b| b.add(w));
         self.edit(&[w]);
         Upsert::Inserted(k)
     }
@@ -240,7 +269,10 @@ impl PointLayer {
     /// reading at the same level changes only what the details panel shows.
     pub fn set_point_state(&mut self, key: u32, state: u8, props: &[(&str, serde_json::Value)]) {
         let i = key as usize;
-        if let Some(f) = self.features.get_mut(i) {
+        if let Some(f) = match &mut self.items {
+            Items::Features(f) => f.get_mut(i),
+            Items::Cases(_) => None,
+        } {
             for (k, v) in props {
                 f.properties.insert((*k).to_string(), v.clone());
             }
@@ -255,18 +287,6 @@ impl PointLayer {
         if changed {
             let w = self.world[i];
             self.edit(&[w]);
-        }
-    }
-
-    /// Applies `f` to every cached bin lattice (each copied only if a frame
-    /// still holds it).
-    fn for_each_bins(&mut self, mut f: impl FnMut(&mut Bins)) {
-        let cache = match self.bins.get_mut() {
-            Ok(c) => c,
-            Err(p) => p.into_inner(),
-        };
-        for b in cache.values_mut() {
-            f(std::sync::Arc::make_mut(b));
         }
     }
 
@@ -287,6 +307,18 @@ impl PointLayer {
     }
 }
 
+/// Applies `f` to every cached bin lattice (each copied only if a frame
+/// still holds it).
+fn for_each_bins(bins: &mut BinCache, mut f: impl FnMut(&mut Bins)) {
+    let cache = match bins.get_mut() {
+        Ok(c) => c,
+        Err(p) => p.into_inner(),
+    };
+    for b in cache.values_mut() {
+        f(std::sync::Arc::make_mut(b));
+    }
+}
+
 /// Counts of a point layer per subdistrict (in the order of the subdistrict
 /// layer): by the feature's `subdistrict` property, or for cases through
 /// their grid's `subdistrict`.
@@ -302,25 +334,28 @@ pub fn counts_by_subdistrict(
         .filter_map(|(i, f)| f.str_prop("name").map(|n| (n, i)))
         .collect();
     let mut counts = vec![0u32; subs.features.len()];
-    if !layer.cases.is_empty() {
-        let Some(g) = grids else { return counts };
-        let grid_sub: Vec<Option<usize>> = g
-            .features
-            .iter()
-            .map(|f| {
-                f.str_prop("subdistrict")
-                    .and_then(|n| names.get(n).copied())
-            })
-            .collect();
-        for c in &layer.cases {
-            if let Some(Some(s)) = grid_sub.get(c.grid as usize) {
-                counts[*s] += 1;
+    match &layer.items {
+        Items::Cases(cases) => {
+            let Some(g) = grids else { return counts };
+            let grid_sub: Vec<Option<usize>> = g
+                .features
+                .iter()
+                .map(|f| {
+                    f.str_prop("subdistrict")
+                        .and_then(|n| names.get(n).copied())
+                })
+                .collect();
+            for c in cases {
+                if let Some(Some(s)) = grid_sub.get(c.grid as usize) {
+                    counts[*s] += 1;
+                }
             }
         }
-    } else {
-        for f in &layer.features {
-            if let Some(&s) = f.str_prop("subdistrict").and_then(|n| names.get(n)) {
-                counts[s] += 1;
+        Items::Features(features) => {
+            for f in features {
+                if let Some(&s) = f.str_prop("subdistrict").and_then(|n| names.get(n)) {
+                    counts[s] += 1;
+                }
             }
         }
     }
@@ -334,14 +369,14 @@ pub struct AdminSummary {
     pub names: Vec<(String, String)>,
     pub at: Vec<[f64; 2]>,
     pub bboxes: Vec<Bbox>,
-    pub counts: Vec<(&'static str, Vec<u32>)>,
+    pub counts: Vec<(LayerId, Vec<u32>)>,
 }
 
 impl AdminSummary {
     pub fn is_empty(&self) -> bool {
         self.at.is_empty()
     }
-    pub fn count(&self, layer: &str, i: usize) -> Option<u32> {
+    pub fn count(&self, layer: LayerId, i: usize) -> Option<u32> {
         self.counts
             .iter()
             .find(|(l, _)| *l == layer)
@@ -352,60 +387,6 @@ impl AdminSummary {
 pub(crate) fn world_of(lon: f64, lat: f64) -> [f64; 2] {
     let w = to_world(lon, lat);
     [w.x, w.y]
-}
-
-/// Style class of an area feature, by layer.
-fn area_class(layer: &str, f: &Feature) -> u8 {
-    let code = |k| f.str_prop(k).unwrap_or("");
-    match layer {
-        "parks" | "greenspace" => ParkTier::from_code(code("tier"))
-            .map(|t| t.index() as u8)
-            .unwrap_or(ParkTier::Green as u8),
-        "areas" => RiskDomain::from_code(code("domain"))
-            .map(|d| d.index() as u8)
-            .unwrap_or(0),
-        _ => 0,
-    }
-}
-
-/// (class, state) of a point feature, by layer.
-fn point_class(layer: &str, f: &Feature) -> (u8, u8) {
-    let code = |k| f.str_prop(k).unwrap_or("");
-    match layer {
-        "hazards" => (
-            HazardType::from_code(code("type"))
-                .map(|t| t.index() as u8)
-                .unwrap_or(0),
-            HazardStatus::from_code(code("status"))
-                .map(|s| s.index() as u8)
-                .unwrap_or(0),
-        ),
-        "sensors" => {
-            let v = f.num_prop("value").unwrap_or(0.0);
-            let warn = f.num_prop("warn").unwrap_or(f64::MAX);
-            let alarm = f.num_prop("alarm").unwrap_or(f64::MAX);
-            let state = if v >= alarm {
-                2
-            } else if v >= warn {
-                1
-            } else {
-                0
-            };
-            (
-                SensorType::from_code(code("type"))
-                    .map(|t| t.index() as u8)
-                    .unwrap_or(0),
-                state,
-            )
-        }
-        "sentinels" => (
-            SentinelKind::from_code(code("kind"))
-                .map(|k| k.index() as u8)
-                .unwrap_or(0),
-            0,
-        ),
-        _ => (0, 0),
-    }
 }
 
 /// Case state for styling: 0 open, 1 overdue, 2 closed.
@@ -419,11 +400,50 @@ pub fn case_state(c: &CaseRecord, now: i64) -> u8 {
     }
 }
 
-/// Parses a fetched layer into indexed, projected data.
-pub fn build(def: &LayerDef, bytes: &[u8], now: i64) -> Result<LayerData, String> {
+/// Why a fetched layer could not be built.
+#[derive(Debug)]
+pub enum BuildError {
+    /// The case file is not a valid `PACS` file.
+    Cases(cases::CaseFileError),
+    /// A GeoJSON layer's bytes are not UTF-8.
+    NotUtf8(std::str::Utf8Error),
+    GeoJson(pingan_model::geojson_io::GeoJsonError),
+    /// A feature (by index) whose geometry is not of the layer's kind.
+    PolygonInPointLayer(usize),
+    PointInPolygonLayer(usize),
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BuildError::Cases(e) => write!(f, "{e}"),
+            BuildError::NotUtf8(e) => write!(f, "not UTF-8 text: {e}"),
+            BuildError::GeoJson(e) => write!(f, "{e}"),
+            BuildError::PolygonInPointLayer(i) => {
+                write!(f, "feature {i}: a polygon in a point layer")
+            }
+            BuildError::PointInPolygonLayer(i) => {
+                write!(f, "feature {i}: a point in a polygon layer")
+            }
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+/// The features of a GeoJSON layer file.
+fn features_of(bytes: &[u8]) -> Result<Vec<Feature>, BuildError> {
+    let text = std::str::from_utf8(bytes).map_err(BuildError::NotUtf8)?;
+    parse_feature_collection(text).map_err(BuildError::GeoJson)
+}
+
+/// Parses a fetched layer into indexed, projected data, classed by its
+/// layer's spec (`layers`).
+pub fn build(def: &LayerDef, bytes: &[u8], now: i64) -> Result<LayerData, BuildError> {
+    let spec = crate::layers::spec(def.id);
     match def.kind {
         LayerKind::Cases => {
-            let file = cases::decode(bytes).map_err(|e| e.to_string())?;
+            let file = cases::decode(bytes).map_err(BuildError::Cases)?;
             let world: Vec<[f64; 2]> = file
                 .records
                 .iter()
@@ -435,13 +455,13 @@ pub fn build(def: &LayerDef, bytes: &[u8], now: i64) -> Result<LayerData, String
                 .map(|c| c.category.index() as u8)
                 .collect();
             let state = file.records.iter().map(|c| case_state(c, now)).collect();
-            let mut p = PointLayer::new(Vec::new(), file.records, world, class, state);
+            let mut p = PointLayer::new(Items::Cases(file.records), world, class, state);
             p.window_start = Some(file.window_start);
             Ok(LayerData::Points(p))
         }
         LayerKind::Point => {
-            let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8 text: {e}"))?;
-            let features = parse_feature_collection(text).map_err(|e| e.to_string())?;
+            let features = features_of(bytes)?;
+            let point_class = spec.point().map(|p| p.class).unwrap_or(|_| (0, 0));
             let mut world = Vec::with_capacity(features.len());
             let (mut class, mut state) = (
                 Vec::with_capacity(features.len()),
@@ -450,25 +470,22 @@ pub fn build(def: &LayerDef, bytes: &[u8], now: i64) -> Result<LayerData, String
             for (i, f) in features.iter().enumerate() {
                 match &f.geometry {
                     Geom::Point(p) => world.push(world_of(p.x(), p.y())),
-                    Geom::Area(_) => {
-                        return Err(format!("feature {i}: a polygon in a point layer"))
-                    }
+                    Geom::Area(_) => return Err(BuildError::PolygonInPointLayer(i)),
                 }
-                let (c, s) = point_class(def.id, f);
+                let (c, s) = point_class(f);
                 class.push(c);
                 state.push(s);
             }
             Ok(LayerData::Points(PointLayer::new(
-                features,
-                Vec::new(),
+                Items::Features(features),
                 world,
                 class,
                 state,
             )))
         }
         LayerKind::Polygon => {
-            let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8 text: {e}"))?;
-            let features = parse_feature_collection(text).map_err(|e| e.to_string())?;
+            let features = features_of(bytes)?;
+            let area_class = spec.area().map(|a| a.class).unwrap_or(|_| 0);
             let n = features.len();
             let (mut rings, mut world, mut bboxes, mut label_at, mut class) = (
                 Vec::with_capacity(n),
@@ -479,7 +496,7 @@ pub fn build(def: &LayerDef, bytes: &[u8], now: i64) -> Result<LayerData, String
             );
             for (i, f) in features.iter().enumerate() {
                 let Geom::Area(mp) = &f.geometry else {
-                    return Err(format!("feature {i}: a point in a polygon layer"));
+                    return Err(BuildError::PointInPolygonLayer(i));
                 };
                 let wmp: MultiPolygon<f64> = mp.map_coords(|c| {
                     let w = to_world(c.x, c.y);
@@ -503,7 +520,7 @@ pub fn build(def: &LayerDef, bytes: &[u8], now: i64) -> Result<LayerData, String
                     .map(|p| [p.x(), p.y()])
                     .unwrap_or([0.0, 0.0]);
                 label_at.push(lp);
-                class.push(area_class(def.id, f));
+                class.push(area_class(f));
                 world.push(wmp);
             }
             let index = AreaIndex::bulk_load(&world);
@@ -545,7 +562,7 @@ pub fn count_changes_class(count: u32, breaks: &[f64]) -> bool {
 
 impl AdminSummary {
     /// One more point of `layer` in subdistrict `index`.
-    pub fn add(&mut self, layer: &str, index: usize) {
+    pub fn add(&mut self, layer: LayerId, index: usize) {
         if let Some(c) = self
             .counts
             .iter_mut()
@@ -593,7 +610,7 @@ mod tests {
         let world = cases.iter().map(|c| world_of(c.lon, c.lat)).collect();
         let class = vec![0; n as usize];
         let state = vec![0; n as usize];
-        PointLayer::new(Vec::new(), cases, world, class, state)
+        PointLayer::new(Items::Cases(cases), world, class, state)
     }
 
     #[test]
@@ -640,13 +657,13 @@ mod tests {
         let mut p = layer(100);
         let bins = p.bins(12, 1.0);
         let v0 = p.version;
-        let mut r = p.cases[7];
+        let mut r = p.cases()[7];
         r.status = CaseStatus::Resolved;
         match p.upsert_case(r, 1_790_000_100) {
             Upsert::Updated(7, old) => assert_eq!(old.status, CaseStatus::Reported),
             u => panic!("{u:?}"),
         }
-        assert_eq!(p.cases[7].status, CaseStatus::Resolved);
+        assert_eq!(p.cases()[7].status, CaseStatus::Resolved);
         assert_eq!(p.state[7], 2, "closed");
         assert_eq!(p.index.len(), 100);
         assert!(p.version > v0);
@@ -669,11 +686,11 @@ mod tests {
         let v0 = p.version;
         assert_eq!(p.edits_after(v0).map(|e| e.count()), Some(0));
         // A transition that keeps the case open: same symbol, no new version.
-        let mut r = p.cases[3];
+        let mut r = p.cases()[3];
         r.status = CaseStatus::Accepted;
         p.upsert_case(r, 1_790_000_100);
         assert_eq!(
-            p.cases[3].status,
+            p.cases()[3].status,
             CaseStatus::Accepted,
             "the record changed"
         );

@@ -71,7 +71,7 @@ pub fn install(state: AppState) {
                 f.stats
                     .drawn
                     .iter()
-                    .find(|(l, _)| *l == id)
+                    .find(|(l, _)| l.as_str() == id)
                     .map(|(_, n)| *n as f64)
                     .unwrap_or(0.0)
             })
@@ -114,7 +114,7 @@ pub fn install(state: AppState) {
             with_frames(|f| {
                 f.renderer
                     .as_ref()
-                    .map(|r| JsValue::from(r.points_canvas().clone()))
+                    .map(|r| JsValue::from(r.points_canvas()))
                     .unwrap_or(JsValue::NULL)
             })
         })
@@ -165,7 +165,7 @@ pub fn install(state: AppState) {
                         .and_then(|l| inspect::title(&l.data, key, state.lang.get_untracked()))
                         .unwrap_or_default();
                     let v = js_sys::Object::new();
-                    let _ = js_sys::Reflect::set(&v, &"layer".into(), &layer.into());
+                    let _ = js_sys::Reflect::set(&v, &"layer".into(), &layer.as_str().into());
                     let _ = js_sys::Reflect::set(&v, &"key".into(), &key.into());
                     let _ = js_sys::Reflect::set(&v, &"title".into(), &title.into());
                     v.into()

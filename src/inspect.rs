@@ -1,13 +1,14 @@
 //! Hit testing (what is under the pointer) and feature details for the panel.
 
 use crate::data::AdminSummary;
-use crate::data::{LayerData, BIN_PX};
-use crate::render::{
-    admin_mode, badges, bin_below_zoom, effective_zoom, point_shown, ui_scale, SceneLayer,
-    AGGREGATED,
-};
+use crate::data::{Items, LayerData, PointLayer, BIN_PX};
+use crate::layers::ranked;
+use crate::render::points::point_shown;
+use crate::render::{admin_mode, badge_layers, badges, SceneLayer};
 use pingan_model::domain::Lang;
 use pingan_model::labels::{key_label, value_text};
+use pingan_model::layers::LayerId;
+use pingan_model::lod::{effective_zoom, ui_scale};
 use pingan_model::time::format_cst;
 use pingan_model::viewport::Camera;
 use serde_json::Value;
@@ -16,12 +17,12 @@ use serde_json::Value;
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Hit {
     Feature {
-        layer: &'static str,
+        layer: LayerId,
         key: u32,
     },
     /// An aggregate bin of a point layer (world centre, count).
     Bin {
-        layer: &'static str,
+        layer: LayerId,
         at: [f64; 2],
         count: u32,
     },
@@ -34,22 +35,6 @@ pub enum Hit {
 /// Pick radius in CSS pixels for point symbols.
 const PICK_PX: f64 = 8.0;
 
-/// Order in which layers are hit-tested: points top-down as drawn, then the
-/// most specific areas.
-const HIT_ORDER: &[&str] = &[
-    "sensors",
-    "hazards",
-    "sentinels",
-    "cases",
-    "areas",
-    "parks",
-    "greenspace",
-    "grids",
-    "communities",
-    "subdistricts",
-    "district",
-];
-
 pub fn hit_test(
     cam: &Camera,
     layers: &[SceneLayer],
@@ -60,9 +45,8 @@ pub fn hit_test(
     let ui = ui_scale(cam.width);
     let admin_view = admin_mode(cam, admin);
     if admin_view {
-        let shown: Vec<&'static str> = AGGREGATED
-            .iter()
-            .copied()
+        let shown: Vec<LayerId> = badge_layers()
+            .into_iter()
             .filter(|id| layers.iter().any(|l| l.id == *id))
             .collect();
         let hit = badges(cam, admin, &shown).into_iter().find(|b| {
@@ -75,14 +59,18 @@ pub fn hit_test(
             return Some(Hit::Admin { index: b.index });
         }
     }
-    for id in HIT_ORDER {
-        let Some(layer) = layers.iter().find(|l| l.id == *id) else {
+    // Points top-down as drawn, then the most specific areas (each layer's
+    // `hit_rank`).
+    let order = ranked(layers.iter().map(|l| l.id).collect(), |s| s.hit_rank);
+    for id in order {
+        let Some(layer) = layers.iter().find(|l| l.id == id) else {
             continue;
         };
+        let lod = id.def().lod;
         match &*layer.data {
-            LayerData::Points(_) if admin_view && AGGREGATED.contains(id) => {}
+            LayerData::Points(_) if lod.summarised(cam, !admin.is_empty()) => {}
             LayerData::Points(p) => {
-                if effective_zoom(cam) < bin_below_zoom(id) {
+                if lod.binned(effective_zoom(cam)) {
                     let bins = p.bins(cam.zoom.floor() as i32, ui);
                     let r = BIN_PX * ui * 0.5 / cam.scale();
                     let best = bins
@@ -119,7 +107,7 @@ pub fn hit_test(
 /// A feature's details: its id, a title and every property as (key, label, value).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Details {
-    pub layer: &'static str,
+    pub layer: LayerId,
     pub id: String,
     pub title: String,
     pub rows: Vec<(String, String, String)>,
@@ -129,11 +117,13 @@ pub struct Details {
 /// or its id. Cheap: the tooltip calls it on every pointer move.
 pub fn title(data: &LayerData, key: u32, lang: Lang) -> Option<String> {
     match data {
-        LayerData::Points(p) if !p.cases.is_empty() => {
-            let c = p.cases.get(key as usize)?;
-            Some(format!("{} {}", c.category.label(lang), c.number()))
-        }
-        LayerData::Points(p) => feature_title(p.features.get(key as usize)?, lang),
+        LayerData::Points(p) => match &p.items {
+            Items::Cases(cases) => {
+                let c = cases.get(key as usize)?;
+                Some(format!("{} {}", c.category.label(lang), c.number()))
+            }
+            Items::Features(features) => feature_title(features.get(key as usize)?, lang),
+        },
         LayerData::Areas(a) => feature_title(a.features.get(key as usize)?, lang),
     }
 }
@@ -148,7 +138,7 @@ fn feature_title(f: &pingan_model::geojson_io::Feature, lang: Lang) -> Option<St
 }
 
 pub fn details(
-    layer: &'static str,
+    layer: LayerId,
     data: &LayerData,
     key: u32,
     lang: Lang,
@@ -157,8 +147,11 @@ pub fn details(
 ) -> Option<Details> {
     match data {
         LayerData::Areas(a) => feature_details(layer, a.features.get(key as usize)?, lang),
-        LayerData::Points(p) if !p.cases.is_empty() => {
-            let c = p.cases.get(key as usize)?;
+        LayerData::Points(PointLayer {
+            items: Items::Cases(cases),
+            ..
+        }) => {
+            let c = cases.get(key as usize)?;
             let depts: Vec<&str> = c.departments.iter().map(|d| d.label(lang)).collect();
             let grid = grid_ids
                 .get(c.grid as usize)
@@ -199,12 +192,15 @@ pub fn details(
                     .collect(),
             })
         }
-        LayerData::Points(p) => feature_details(layer, p.features.get(key as usize)?, lang),
+        LayerData::Points(PointLayer {
+            items: Items::Features(features),
+            ..
+        }) => feature_details(layer, features.get(key as usize)?, lang),
     }
 }
 
 fn feature_details(
-    layer: &'static str,
+    layer: LayerId,
     f: &pingan_model::geojson_io::Feature,
     lang: Lang,
 ) -> Option<Details> {
@@ -327,7 +323,7 @@ mod tests {
         assert_eq!(
             hit_test(&cam, &layers, &none, p),
             Some(Hit::Feature {
-                layer: "hazards",
+                layer: LayerId::Hazards,
                 key: 0
             })
         );
@@ -335,14 +331,14 @@ mod tests {
         assert_eq!(
             hit_test(&cam, &layers, &none, [p[0] + 5.0, p[1]]),
             Some(Hit::Feature {
-                layer: "hazards",
+                layer: LayerId::Hazards,
                 key: 0
             })
         );
         assert_eq!(
             hit_test(&cam, &layers, &none, [p[0] + 20.0, p[1]]),
             Some(Hit::Feature {
-                layer: "grids",
+                layer: LayerId::Grids,
                 key: 0
             })
         );
@@ -352,7 +348,7 @@ mod tests {
         assert_eq!(
             hit_test(&cam_far, &layers, &none, p3),
             Some(Hit::Feature {
-                layer: "hazards",
+                layer: LayerId::Hazards,
                 key: 2
             })
         );
@@ -360,7 +356,7 @@ mod tests {
         assert_eq!(
             hit_test(&cam_far, &layers, &none, p2),
             Some(Hit::Feature {
-                layer: "hazards",
+                layer: LayerId::Hazards,
                 key: 1
             })
         );
@@ -371,7 +367,7 @@ mod tests {
         assert_eq!(
             hit_test(&mid, &layers, &none, on_rectified),
             Some(Hit::Feature {
-                layer: "hazards",
+                layer: LayerId::Hazards,
                 key: 2
             })
         );
@@ -380,7 +376,7 @@ mod tests {
         assert_eq!(
             hit_test(&cam, &layers, &none, c),
             Some(Hit::Feature {
-                layer: "cases",
+                layer: LayerId::Cases,
                 key: 1
             })
         );
@@ -392,7 +388,7 @@ mod tests {
     #[test]
     fn details_show_every_property_readably_and_mask_phones() {
         let layers = scene(&["hazards", "cases", "grids"]);
-        let d = details("hazards", &layers[0].data, 0, Lang::Zh, 0, &[]).unwrap();
+        let d = details(LayerId::Hazards, &layers[0].data, 0, Lang::Zh, 0, &[]).unwrap();
         assert_eq!(d.id, "YH1");
         assert_eq!(d.title, "积水点");
         let row = |k: &str| {
@@ -410,7 +406,7 @@ mod tests {
         assert!(row("lonlat").is_some());
         let grid_ids = vec!["G0001".to_string(), "G0002".to_string()];
         let c = details(
-            "cases",
+            LayerId::Cases,
             &layers[1].data,
             0,
             Lang::En,
@@ -426,7 +422,7 @@ mod tests {
         );
         assert_eq!(crow("grid").as_deref(), Some("G0001"));
         assert_eq!(crow("overdue").as_deref(), Some("yes"));
-        assert!(details("cases", &layers[1].data, 99, Lang::En, 0, &grid_ids).is_none());
+        assert!(details(LayerId::Cases, &layers[1].data, 99, Lang::En, 0, &grid_ids).is_none());
     }
 
     #[test]
@@ -454,12 +450,15 @@ mod tests {
             ],
             at: s.label_at.clone(),
             bboxes: s.bboxes.clone(),
-            counts: vec![("cases", vec![1, 2]), ("hazards", vec![1, 2])],
+            counts: vec![(LayerId::Cases, vec![1, 2]), (LayerId::Hazards, vec![1, 2])],
         };
         let cam = cam_at(113.85, 22.575, 12.0);
-        let bs = crate::render::badges(&cam, &admin, &["cases", "hazards"]);
+        let bs = crate::render::badges(&cam, &admin, &[LayerId::Cases, LayerId::Hazards]);
         assert_eq!(bs.len(), 2);
-        assert_eq!(bs[1].lines, vec![("cases", 2), ("hazards", 2)]);
+        assert_eq!(
+            bs[1].lines,
+            vec![(LayerId::Cases, 2), (LayerId::Hazards, 2)]
+        );
         let mid = [
             (bs[1].rect[0] + bs[1].rect[2]) / 2.0,
             (bs[1].rect[1] + bs[1].rect[3]) / 2.0,
@@ -471,7 +470,7 @@ mod tests {
         // Zoomed out until they would overlap: the busier keeps its place below
         // its name, the other moves above its own.
         let far = cam_at(113.85, 22.575, 9.0);
-        let kept = crate::render::badges(&far, &admin, &["cases", "hazards"]);
+        let kept = crate::render::badges(&far, &admin, &[LayerId::Cases, LayerId::Hazards]);
         assert_eq!(kept.iter().map(|b| b.index).collect::<Vec<_>>(), vec![0, 1]);
         let name_y = far.to_screen(admin.at[0])[1];
         assert!(kept[0].rect[3] < name_y, "badge 0 above its name");
@@ -485,9 +484,9 @@ mod tests {
             names: vec![Default::default(); 5],
             at: vec![admin.at[0]; 5],
             bboxes: vec![admin.bboxes[0]; 5],
-            counts: vec![("cases", vec![5, 1, 9, 3, 7])],
+            counts: vec![(LayerId::Cases, vec![5, 1, 9, 3, 7])],
         };
-        let kept = crate::render::badges(&far, &crowded, &["cases"]);
+        let kept = crate::render::badges(&far, &crowded, &[LayerId::Cases]);
         assert_eq!(
             kept.iter().map(|b| b.index).collect::<Vec<_>>(),
             vec![0, 2, 3, 4]
@@ -510,7 +509,7 @@ mod tests {
         let at = cam.to_screen([b.cx, b.cy]);
         match hit_test(&cam, &layers, &AdminSummary::default(), at) {
             Some(Hit::Bin {
-                layer: "cases",
+                layer: LayerId::Cases,
                 count,
                 ..
             }) => assert_eq!(count, b.count),

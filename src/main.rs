@@ -14,6 +14,7 @@ mod frame;
 mod hooks;
 mod i18n;
 mod inspect;
+mod layers;
 mod layouts;
 mod live;
 mod map;

@@ -2,6 +2,8 @@
 //! first), with its file in the data directory, and the manifest types that
 //! `GET /api/layers` returns.
 
+use crate::domain::HazardStatus;
+use crate::lod::Lod;
 use serde::{Deserialize, Serialize};
 
 /// How a layer's file is encoded and drawn.
@@ -16,52 +18,144 @@ pub enum LayerKind {
     Cases,
 }
 
+/// A layer of the catalogue, by name. The variants are in drawing order
+/// (bottom first), the order of [`LAYERS`]: `id as usize` is its row.
+/// Written as its [`as_str`](LayerId::as_str) name in URLs (`l=`), the
+/// manifest and the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LayerId {
+    Grids,
+    Greenspace,
+    Parks,
+    Areas,
+    Communities,
+    Subdistricts,
+    District,
+    Cases,
+    Sentinels,
+    Hazards,
+    Sensors,
+}
+
+impl LayerId {
+    /// Every layer, bottom to top.
+    pub const ALL: [LayerId; 11] = [
+        LayerId::Grids,
+        LayerId::Greenspace,
+        LayerId::Parks,
+        LayerId::Areas,
+        LayerId::Communities,
+        LayerId::Subdistricts,
+        LayerId::District,
+        LayerId::Cases,
+        LayerId::Sentinels,
+        LayerId::Hazards,
+        LayerId::Sensors,
+    ];
+
+    /// The layer's name in URLs, the manifest and file-independent APIs.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            LayerId::Grids => "grids",
+            LayerId::Greenspace => "greenspace",
+            LayerId::Parks => "parks",
+            LayerId::Areas => "areas",
+            LayerId::Communities => "communities",
+            LayerId::Subdistricts => "subdistricts",
+            LayerId::District => "district",
+            LayerId::Cases => "cases",
+            LayerId::Sentinels => "sentinels",
+            LayerId::Hazards => "hazards",
+            LayerId::Sensors => "sensors",
+        }
+    }
+
+    /// The layer's catalogue entry.
+    pub fn def(self) -> &'static LayerDef {
+        &LAYERS[self as usize]
+    }
+}
+
+impl std::fmt::Display for LayerId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A layer name that is not in the catalogue.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown layer {0:?}")]
+pub struct UnknownLayer(pub String);
+
+impl std::str::FromStr for LayerId {
+    type Err = UnknownLayer;
+    fn from_str(s: &str) -> Result<LayerId, UnknownLayer> {
+        LayerId::ALL
+            .into_iter()
+            .find(|l| l.as_str() == s)
+            .ok_or_else(|| UnknownLayer(s.to_string()))
+    }
+}
+
+impl Serialize for LayerId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for LayerId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<LayerId, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// A layer of the catalogue.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LayerDef {
-    pub id: &'static str,
+    pub id: LayerId,
     pub file: &'static str,
     pub name: &'static str,
     pub name_en: &'static str,
     pub kind: LayerKind,
     /// Shown when the page opens without a `layers` URL parameter.
     pub visible_by_default: bool,
+    /// How the layer thins out when zoomed out (drawing and hit testing).
+    pub lod: Lod,
 }
 
 macro_rules! layer {
-    ($id:literal, $file:literal, $zh:literal, $en:literal, $kind:ident, $vis:literal) => {
+    ($id:ident, $file:literal, $zh:literal, $en:literal, $kind:ident, $vis:literal) => {
+        layer!($id, $file, $zh, $en, $kind, $vis, Lod::ALWAYS)
+    };
+    ($id:ident, $file:literal, $zh:literal, $en:literal, $kind:ident, $vis:literal, $lod:expr) => {
         LayerDef {
-            id: $id,
+            id: LayerId::$id,
             file: $file,
             name: $zh,
             name_en: $en,
             kind: LayerKind::$kind,
             visible_by_default: $vis,
+            lod: $lod,
         }
     };
 }
 
-/// All layers, bottom to top. Hit-testing goes top to bottom.
+/// All layers, bottom to top (the order of [`LayerId`]). Hit-testing goes
+/// top to bottom.
 pub const LAYERS: &[LayerDef] = &[
+    layer!(Grids, "grids.geojson", "网格", "Grid cells", Polygon, true),
     layer!(
-        "grids",
-        "grids.geojson",
-        "网格",
-        "Grid cells",
-        Polygon,
-        true
-    ),
-    layer!(
-        "greenspace",
+        Greenspace,
         "greenspace.geojson",
         "其他绿地",
         "Other green space",
         Polygon,
         false
     ),
-    layer!("parks", "parks.geojson", "公园", "Parks", Polygon, true),
+    layer!(Parks, "parks.geojson", "公园", "Parks", Polygon, true),
     layer!(
-        "areas",
+        Areas,
         "monitored_areas.geojson",
         "监测区域",
         "Monitored areas",
@@ -69,7 +163,7 @@ pub const LAYERS: &[LayerDef] = &[
         true
     ),
     layer!(
-        "communities",
+        Communities,
         "communities.geojson",
         "社区",
         "Communities",
@@ -77,7 +171,7 @@ pub const LAYERS: &[LayerDef] = &[
         true
     ),
     layer!(
-        "subdistricts",
+        Subdistricts,
         "subdistricts.geojson",
         "街道",
         "Subdistricts",
@@ -85,7 +179,7 @@ pub const LAYERS: &[LayerDef] = &[
         true
     ),
     layer!(
-        "district",
+        District,
         "district.geojson",
         "区界",
         "District",
@@ -94,31 +188,47 @@ pub const LAYERS: &[LayerDef] = &[
     ),
     // Points: the most numerous and least individually urgent at the bottom.
     layer!(
-        "cases",
+        Cases,
         "cases_recent.bin",
         "近30天事件",
         "Cases (30 days)",
         Cases,
-        true
+        true,
+        Lod {
+            bin_below: 15.0,
+            badge_rank: Some(0),
+            hide_state_below: None,
+        }
     ),
     layer!(
-        "sentinels",
+        Sentinels,
         "sentinels.geojson",
         "电子哨兵",
         "Electronic sentinels",
         Point,
-        false
+        false,
+        Lod {
+            bin_below: 13.0,
+            badge_rank: Some(2),
+            hide_state_below: None,
+        }
     ),
+    // Until z15 only the hazards still to be rectified: what needs action.
     layer!(
-        "hazards",
+        Hazards,
         "hazards.geojson",
         "隐患点",
         "Hazard sites",
         Point,
-        true
+        true,
+        Lod {
+            bin_below: 0.0,
+            badge_rank: Some(1),
+            hide_state_below: Some((HazardStatus::Rectified as u8, 15.0)),
+        }
     ),
     layer!(
-        "sensors",
+        Sensors,
         "sensors.geojson",
         "物联感知",
         "Sensors",
@@ -127,9 +237,9 @@ pub const LAYERS: &[LayerDef] = &[
     ),
 ];
 
-/// Looks a layer up by id.
+/// Looks a layer up by its name.
 pub fn layer(id: &str) -> Option<&'static LayerDef> {
-    LAYERS.iter().find(|l| l.id == id)
+    id.parse::<LayerId>().ok().map(LayerId::def)
 }
 
 /// One row of the layer manifest served at `GET /api/layers`.
@@ -161,12 +271,16 @@ mod tests {
 
     #[test]
     fn ids_and_files_are_unique_and_safe() {
-        let mut ids: Vec<_> = LAYERS.iter().map(|l| l.id).collect();
+        let mut ids: Vec<_> = LAYERS.iter().map(|l| l.id.as_str()).collect();
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), LAYERS.len());
         for l in LAYERS {
-            assert!(l.id.chars().all(|c| c.is_ascii_lowercase()), "{}", l.id);
+            assert!(
+                l.id.as_str().chars().all(|c| c.is_ascii_lowercase()),
+                "{}",
+                l.id
+            );
             assert!(
                 !l.file.contains('/') && !l.file.contains(".."),
                 "{}",
@@ -175,5 +289,28 @@ mod tests {
         }
         assert_eq!(layer("hazards").map(|l| l.kind), Some(LayerKind::Point));
         assert!(layer("nope").is_none());
+    }
+
+    #[test]
+    fn ids_are_in_catalogue_order_and_read_back_from_their_names() {
+        for (i, l) in LAYERS.iter().enumerate() {
+            assert_eq!(l.id as usize, i, "{} out of order", l.id);
+            assert_eq!(l.id.as_str().parse::<LayerId>(), Ok(l.id));
+            assert_eq!(l.id.def().file, l.file);
+        }
+        assert_eq!(LayerId::ALL.len(), LAYERS.len());
+        assert_eq!(
+            "Cases".parse::<LayerId>(),
+            Err(UnknownLayer("Cases".into()))
+        );
+        assert_eq!(
+            serde_json::to_string(&LayerId::Hazards).unwrap(),
+            "\"hazards\""
+        );
+        assert_eq!(
+            serde_json::from_str::<LayerId>("\"sensors\"").unwrap(),
+            LayerId::Sensors
+        );
+        assert!(serde_json::from_str::<LayerId>("\"nope\"").is_err());
     }
 }

@@ -16,6 +16,8 @@
 //! - [`labels`]: readable labels for property keys.
 //! - [`live`]: live entities, the event log and WebSocket protocol, status
 //!   machine, sensor thresholds with hysteresis, dispatch rules.
+//! - [`lod`]: level of detail (effective zoom, bins, badges, hidden points)
+//!   shared by drawing and hit testing.
 //! - [`time`]: China Standard Time formatting.
 //! - [`viewport`]: the camera (pan/zoom/fit maths), scale bar, URL view state.
 
@@ -28,6 +30,7 @@ pub mod index;
 pub mod labels;
 pub mod layers;
 pub mod live;
+pub mod lod;
 pub mod projection;
 pub mod time;
 pub mod viewport;

@@ -147,9 +147,14 @@ impl Layers {
             let result = task.await.map_err(ApiError::from_join)?;
             match &result.result {
                 Ok(count) => {
-                    tracing::info!(layer = def.id, count, bytes = result.bytes, "layer ok")
+                    tracing::info!(
+                        layer = def.id.as_str(),
+                        count,
+                        bytes = result.bytes,
+                        "layer ok"
+                    )
                 }
-                Err(error) => tracing::warn!(layer = def.id, %error, "layer unavailable"),
+                Err(error) => tracing::warn!(layer = def.id.as_str(), %error, "layer unavailable"),
             }
             checked[i] = Some(result);
         }

@@ -19,11 +19,16 @@ async fn manifest_lists_every_catalogue_layer_with_its_count() {
     assert_eq!(r.header("cache-control"), Some("no-cache"));
     let m: pingan_model::layers::Manifest = serde_json::from_slice(&r.body).unwrap();
     let ids: Vec<&str> = m.layers.iter().map(|l| l.id.as_str()).collect();
-    let want: Vec<&str> = LAYERS.iter().map(|l| l.id).collect();
+    let want: Vec<&str> = LAYERS.iter().map(|l| l.id.as_str()).collect();
     assert_eq!(ids, want, "every catalogue layer, in catalogue order");
     for (info, def) in m.layers.iter().zip(LAYERS) {
         assert_eq!(info.error, None, "{}", def.id);
-        assert_eq!(info.count, Some(expected_count(def.id)), "{}", def.id);
+        assert_eq!(
+            info.count,
+            Some(expected_count(def.id.as_str())),
+            "{}",
+            def.id
+        );
         assert_eq!(info.url, format!("/data/{}", def.file));
         assert_eq!(info.bytes, file_len(&fx.data.join(def.file)), "{}", def.id);
         assert_eq!(

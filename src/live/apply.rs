@@ -10,6 +10,7 @@ use crate::state::{AppState, LayerEntry, LoadStatus};
 use crate::sync::Verdict;
 use crate::web::time::{now_ms, now_s};
 use leptos::prelude::*;
+use pingan_model::layers::LayerId;
 use pingan_model::live::{
     Alert, AlertChange, Change, Event, HazardState, Level, SensorState, ServerMsg, Snapshot,
     SnapshotReason, Topic,
@@ -129,7 +130,7 @@ fn apply_snapshot(state: AppState, s: &Snapshot, batch: &mut Batch) {
 /// Every hazard back to its status in the file.
 fn reset_hazards(state: AppState) {
     let file = CORE.with(|c| c.borrow().hazard_file.clone());
-    if let Some(e) = state.entry("hazards") {
+    if let Some(e) = state.entry(LayerId::Hazards) {
         with_points(&e, |p| {
             for (k, s0) in file.iter().enumerate() {
                 if p.state.get(k) == Some(s0) {
@@ -144,7 +145,7 @@ fn reset_hazards(state: AppState) {
 }
 
 fn apply_sensor(state: AppState, r: &SensorState) {
-    if let Some(e) = state.entry("sensors") {
+    if let Some(e) = state.entry(LayerId::Sensors) {
         with_points(&e, |p| {
             if let Some(k) = p.feature_key(&r.id) {
                 // The style state is the level's position (normal, warn, alarm).
@@ -155,7 +156,7 @@ fn apply_sensor(state: AppState, r: &SensorState) {
 }
 
 fn apply_hazard(state: AppState, h: &HazardState) {
-    if let Some(e) = state.entry("hazards") {
+    if let Some(e) = state.entry(LayerId::Hazards) {
         with_points(&e, |p| {
             if let Some(k) = p.feature_key(&h.id) {
                 p.set_point_state(
@@ -180,7 +181,7 @@ fn apply_event(state: AppState, e: &Event, batch: &mut Batch) {
     match &e.change {
         Change::CaseReported { case } | Change::CaseTransitioned { case, .. } => {
             let reported = matches!(e.change, Change::CaseReported { .. });
-            let Some(entry) = state.entry("cases") else {
+            let Some(entry) = state.entry(LayerId::Cases) else {
                 return;
             };
             let rec = case.record();
@@ -191,7 +192,7 @@ fn apply_event(state: AppState, e: &Event, batch: &mut Batch) {
             })
             .flatten();
             match up {
-                None => {}
+                None | Some(Upsert::NotCases) => {}
                 Some(Upsert::Inserted(k)) => {
                     batch.cases.push((k, None, rec));
                     // The layer holds one more case in its window: its grid
@@ -249,7 +250,7 @@ fn count_case(state: AppState, grid: u16, subdistrict: Option<&str>) {
     });
     state.admin.update_untracked(|a| {
         if let Some(i) = subdistrict.and_then(|n| a.index_of(n)) {
-            Arc::make_mut(a).add("cases", i);
+            Arc::make_mut(a).add(LayerId::Cases, i);
         }
     });
 }
@@ -275,7 +276,7 @@ pub fn pulses(t: f64) -> Vec<Pulse> {
 }
 
 fn finish_batch(state: AppState, batch: Batch) {
-    let cases = state.entry("cases");
+    let cases = state.entry(LayerId::Cases);
     if !batch.cases.is_empty() {
         if let Some(e) = cases {
             let n = e.data.with_untracked(|d| d.as_ref().map(|d| d.len()));

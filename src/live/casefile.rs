@@ -16,6 +16,7 @@ use crate::web::time::now_s;
 use gloo_timers::callback::Interval;
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
+use pingan_model::layers::LayerId;
 use pingan_model::live::{Event, Seq, Snapshot, Topic};
 use std::sync::Arc;
 
@@ -135,7 +136,7 @@ fn queue_front(events: Vec<Event>) {
 
 /// Each hazard's status as in its file, for a store reset (Ahead).
 pub(super) fn remember_hazards(state: AppState) {
-    if let Some(e) = state.entry("hazards") {
+    if let Some(e) = state.entry(LayerId::Hazards) {
         let file = e.data.with_untracked(|d| match d.as_deref() {
             Some(LayerData::Points(p)) => p.state.clone(),
             _ => Vec::new(),
@@ -216,7 +217,7 @@ fn refresh_cases(state: AppState) {
 /// superseded request is discarded and fetched again; a failure is retried
 /// with backoff while the layer's events stay held).
 pub(super) fn reload_cases(state: AppState) {
-    let Some(e) = state.entry("cases") else {
+    let Some(e) = state.entry(LayerId::Cases) else {
         return;
     };
     let gen = CORE.with(|c| c.borrow_mut().seq.begin_fetch(Topic::Cases));

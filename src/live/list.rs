@@ -9,6 +9,7 @@ use crate::state::AppState;
 use crate::web::time::now_s;
 use leptos::prelude::*;
 use pingan_model::cases::CaseRecord;
+use pingan_model::layers::LayerId;
 use pingan_model::live::Alert;
 use std::sync::Arc;
 
@@ -78,7 +79,9 @@ pub type CaseChange = (u32, Option<CaseRecord>, CaseRecord);
 
 /// The grid layer (a shared `Arc`: no copy), for grid → subdistrict lookups.
 fn grids_layer(state: &AppState) -> Option<Arc<LayerData>> {
-    state.entry("grids").and_then(|e| e.data.get_untracked())
+    state
+        .entry(LayerId::Grids)
+        .and_then(|e| e.data.get_untracked())
 }
 
 /// The subdistrict of grid `g`, read from the grid layer.
@@ -166,7 +169,7 @@ pub(super) fn patch_rows(state: AppState, changes: &[CaseChange]) {
 /// changes (a user action), and to refill it after a shown case left it.
 /// Rows that were highlighted stay so.
 pub fn rebuild_rows(state: AppState) {
-    let Some(e) = state.entry("cases") else {
+    let Some(e) = state.entry(LayerId::Cases) else {
         return;
     };
     let filter = state.live.filter.get_untracked();
@@ -182,7 +185,7 @@ pub fn rebuild_rows(state: AppState) {
             return (Vec::new(), 0);
         };
         let mut all: Vec<CaseRow> = p
-            .cases
+            .cases()
             .iter()
             .enumerate()
             .filter(|(_, c)| matches(&filter, c, now_s, sub_of))

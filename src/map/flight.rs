@@ -9,6 +9,7 @@ use crate::render;
 use crate::state::AppState;
 use crate::web::time::now_ms;
 use leptos::prelude::*;
+use pingan_model::layers::LayerId;
 use pingan_model::projection::World;
 use pingan_model::viewport::{DISTRICT_LONLAT_BBOX, MAX_ZOOM};
 use std::cell::RefCell;
@@ -106,16 +107,16 @@ pub fn fly_to(state: AppState, at: [f64; 2], min_zoom: f64) {
 }
 
 /// Flies to a point of a layer and selects it (ticker and list entries).
-pub fn fly_to_feature(state: AppState, layer: &'static str, key: u32) {
+pub fn fly_to_feature(state: AppState, layer: LayerId, key: u32) {
     let Some(e) = state.entry(layer) else { return };
     let at = e.data.with_untracked(|d| match d.as_deref() {
         Some(LayerData::Points(p)) => p.world.get(key as usize).copied(),
         _ => None,
     });
     let Some(at) = at else { return };
-    // Where the point is drawn on its own: cases from effective z15.
+    // Where the point is drawn on its own (its layer's spec).
     let ui = render::ui_scale(state.camera.get_untracked().width);
-    let min_eff = if layer == "cases" { 15.6 } else { 14.0 };
+    let min_eff = crate::layers::spec(layer).fly_min_eff;
     fly_to(state, at, min_eff + ui.log2());
     state.selected.set(Some((layer, key)));
     state.panel_open.set(false);

@@ -80,7 +80,7 @@ fn hover_text(state: AppState, hit: Hit) -> String {
                 .counts
                 .iter()
                 .filter_map(|(l, c)| {
-                    let e = state.entry(l).filter(|e| e.visible.get_untracked())?;
+                    let e = state.entry(*l).filter(|e| e.visible.get_untracked())?;
                     Some(format!(
                         "{} {}",
                         lang.pick(e.def.name, e.def.name_en),

@@ -11,6 +11,7 @@ use crate::state::{AppState, LayerEntry, LoadStatus};
 use crate::web::fetch::{fetch_bytes, FetchError};
 use crate::web::time::{now_ms, now_s};
 use leptos::prelude::*;
+use pingan_model::layers::LayerId;
 use std::sync::Arc;
 use wasm_bindgen::JsValue;
 
@@ -24,31 +25,12 @@ pub enum LoadError {
     Parse { file: &'static str, reason: String },
 }
 
-/// Layers in the order their fetches start: largest first, so the longest
-/// transfer is not queued behind small ones (HTTP/1.1 allows 6 at a time).
-const FETCH_ORDER: &[&str] = &[
-    "hazards",
-    "cases",
-    "grids",
-    "parks",
-    "greenspace",
-    "sentinels",
-    "communities",
-    "subdistricts",
-    "sensors",
-    "areas",
-    "district",
-];
-
 /// Starts every layer's fetch (each its own task).
 pub async fn load_all(state: AppState) {
     let mut entries: Vec<LayerEntry> = state.layers.to_vec();
-    entries.sort_by_key(|e| {
-        FETCH_ORDER
-            .iter()
-            .position(|id| *id == e.def.id)
-            .unwrap_or(usize::MAX)
-    });
+    // Largest first, so the longest transfer is not queued behind small
+    // ones (HTTP/1.1 allows 6 at a time; each layer's `fetch_rank`).
+    entries.sort_by_key(|e| crate::layers::spec(e.def.id).fetch_rank);
     for entry in entries {
         leptos::task::spawn_local(load(state, entry));
     }
@@ -59,7 +41,7 @@ async fn load(state: AppState, entry: LayerEntry) {
     let t0 = now_ms();
     // Cases: from the live API when there is one (with its seq).
     let mut case_seq = None;
-    let fetched = if entry.def.id == "cases" {
+    let fetched = if entry.def.id == LayerId::Cases {
         live::fetch_cases(state, &url).await.map(|(b, seq)| {
             case_seq = seq;
             b
@@ -90,7 +72,7 @@ async fn load(state: AppState, entry: LayerEntry) {
             let n = d.len();
             entry.data.set(Some(Arc::new(d)));
             entry.status.set(LoadStatus::Loaded(n));
-            if entry.def.id == "cases" {
+            if entry.def.id == LayerId::Cases {
                 live::cases_loaded(case_seq);
             }
         }

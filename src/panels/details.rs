@@ -6,10 +6,11 @@ use crate::inspect;
 use crate::state::{use_app, AppState};
 use crate::web::time::now_s;
 use leptos::prelude::*;
+use pingan_model::layers::LayerId;
 
 fn grid_ids(state: AppState) -> Vec<String> {
     state
-        .entry("grids")
+        .entry(LayerId::Grids)
         .and_then(|e| {
             e.data.with_untracked(|d| match d.as_deref() {
                 Some(LayerData::Areas(a)) => Some(
@@ -29,7 +30,7 @@ pub fn DetailsPanel() -> impl IntoView {
     let state = use_app();
     // Grid ids change only when the grid layer loads, not per live batch.
     let grid_ids = Memo::new(move |_| {
-        if let Some(e) = state.entry("grids") {
+        if let Some(e) = state.entry(LayerId::Grids) {
             e.data.track();
         }
         grid_ids(state)

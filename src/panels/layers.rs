@@ -3,7 +3,7 @@
 
 use crate::i18n::t;
 use crate::state::{use_app, LoadStatus};
-use crate::style::{self, Swatch};
+use crate::style::Swatch;
 use leptos::prelude::*;
 
 #[component]
@@ -19,7 +19,7 @@ pub fn LayerPanel() -> impl IntoView {
             let legend = move || {
                 let lang = state.lang.get();
                 let breaks = state.breaks.get();
-                style::legend(id, lang, &breaks)
+                crate::layers::legend(id, lang, &breaks)
                     .into_iter()
                     .map(|item| {
                         let sw = match item.swatch {

@@ -10,6 +10,7 @@ use crate::state::{use_app, LiveTab};
 use crate::web::time::now_s;
 use leptos::prelude::*;
 use pingan_model::domain::Lang;
+use pingan_model::layers::LayerId;
 use pingan_model::projection::to_world;
 
 /// Hours:minutes:seconds in CST.
@@ -48,12 +49,12 @@ pub fn LivePanel() -> impl IntoView {
     let sensor_info = move |id: &str| -> (Option<u32>, String) {
         let lang = state.lang.get_untracked();
         state
-            .entry("sensors")
+            .entry(LayerId::Sensors)
             .and_then(|e| {
                 e.data.with_untracked(|d| match d.as_deref() {
                     Some(LayerData::Points(p)) => {
                         let k = p.feature_key(id)?;
-                        let f = p.features.get(k as usize)?;
+                        let f = p.features().get(k as usize)?;
                         Some((Some(k), render::label_text(f, lang)))
                     }
                     _ => None,
@@ -94,7 +95,7 @@ pub fn LivePanel() -> impl IntoView {
                 let sensor = a.sensor.clone();
                 let on_click = move |_| {
                     match key {
-                        Some(k) => fly_to_feature(state, "sensors", k),
+                        Some(k) => fly_to_feature(state, LayerId::Sensors, k),
                         None => {
                             let w = to_world(lon, lat);
                             fly_to(state, [w.x, w.y], 14.0);
@@ -121,7 +122,7 @@ pub fn LivePanel() -> impl IntoView {
         let now_s = now_s();
         let grid_place = |g: u16| -> String {
             state
-                .entry("grids")
+                .entry(LayerId::Grids)
                 .and_then(|e| {
                     e.data.with_untracked(|d| match d.as_deref() {
                         Some(LayerData::Areas(a)) => {
@@ -167,7 +168,7 @@ pub fn LivePanel() -> impl IntoView {
                         data-id=c.number()
                         data-status=c.status.code()
                         on:click=move |_| {
-                            fly_to_feature(state, "cases", key);
+                            fly_to_feature(state, LayerId::Cases, key);
                             state.live_tab.set(None);
                         }
                     >

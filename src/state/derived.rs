@@ -7,6 +7,7 @@ use crate::data::{self, AdminSummary, LayerData};
 use crate::render;
 use leptos::prelude::*;
 use pingan_model::analysis::quantile_breaks;
+use pingan_model::layers::LayerId;
 use std::sync::Arc;
 
 /// Cases per grid over the loaded window (or the grids' own `cases_30d`
@@ -16,9 +17,9 @@ fn grid_counts(grids: &LayerData, cases: Option<&LayerData>) -> Vec<u32> {
         return Vec::new();
     };
     match cases {
-        Some(LayerData::Points(p)) if !p.cases.is_empty() => {
+        Some(LayerData::Points(p)) if !p.cases().is_empty() => {
             let mut counts = vec![0u32; g.features.len()];
-            for c in &p.cases {
+            for c in p.cases() {
                 if let Some(x) = counts.get_mut(c.grid as usize) {
                     *x += 1;
                 }
@@ -37,8 +38,8 @@ fn grid_counts(grids: &LayerData, cases: Option<&LayerData>) -> Vec<u32> {
 pub fn follow(state: AppState) {
     // Choropleth counts follow the grid and case layers.
     Effect::new(move |_| {
-        let grids = state.entry("grids").and_then(|e| e.data.get());
-        let cases = state.entry("cases").and_then(|e| e.data.get());
+        let grids = state.entry(LayerId::Grids).and_then(|e| e.data.get());
+        let cases = state.entry(LayerId::Cases).and_then(|e| e.data.get());
         if let Some(g) = grids {
             let counts = grid_counts(&g, cases.as_deref());
             let values: Vec<f64> = counts.iter().map(|&c| c as f64).collect();
@@ -49,8 +50,10 @@ pub fn follow(state: AppState) {
 
     // District-scale summary: per-subdistrict counts of the aggregated layers.
     Effect::new(move |_| {
-        let subs = state.entry("subdistricts").and_then(|e| e.data.get());
-        let grids = state.entry("grids").and_then(|e| e.data.get());
+        let subs = state
+            .entry(LayerId::Subdistricts)
+            .and_then(|e| e.data.get());
+        let grids = state.entry(LayerId::Grids).and_then(|e| e.data.get());
         let Some(subs) = subs else { return };
         let LayerData::Areas(sa) = &*subs else { return };
         let ga = match grids.as_deref() {
@@ -58,7 +61,7 @@ pub fn follow(state: AppState) {
             _ => None,
         };
         let mut counts = Vec::new();
-        for id in render::AGGREGATED {
+        for id in render::badge_layers() {
             if let Some(d) = state.entry(id).and_then(|e| e.data.get()) {
                 if let LayerData::Points(p) = &*d {
                     counts.push((id, data::counts_by_subdistrict(sa, ga, p)));

@@ -10,7 +10,7 @@ use crate::data::{AdminSummary, LayerData};
 use crate::render::SceneLayer;
 use leptos::prelude::*;
 use pingan_model::domain::Lang;
-use pingan_model::layers::{LayerDef, LAYERS};
+use pingan_model::layers::{LayerDef, LayerId, LAYERS};
 use pingan_model::projection::to_world;
 use pingan_model::viewport::{Camera, Mode, ViewState, DISTRICT_LONLAT_BBOX};
 use std::sync::Arc;
@@ -42,7 +42,7 @@ pub struct AppState {
     pub camera: RwSignal<Camera>,
     pub dpr: RwSignal<f64>,
     pub lang: RwSignal<Lang>,
-    pub selected: RwSignal<Option<(&'static str, u32)>>,
+    pub selected: RwSignal<Option<(LayerId, u32)>>,
     pub hover: RwSignal<Option<(f64, f64, String)>>,
     pub pointer_lonlat: RwSignal<Option<(f64, f64)>>,
     pub grid_counts: RwSignal<Arc<Vec<u32>>>,
@@ -78,7 +78,7 @@ impl AppState {
                     status: RwSignal::new(LoadStatus::Pending),
                     data: RwSignal::new(None),
                     visible: RwSignal::new(match &vs.layers {
-                        Some(ids) => ids.iter().any(|i| i == def.id),
+                        Some(ids) => ids.iter().any(|i| i == def.id.as_str()),
                         None => def.visible_by_default,
                     }),
                 })
@@ -120,7 +120,7 @@ impl AppState {
         }
     }
 
-    pub(crate) fn entry(&self, id: &str) -> Option<LayerEntry> {
+    pub(crate) fn entry(&self, id: LayerId) -> Option<LayerEntry> {
         self.layers.iter().find(|e| e.def.id == id).copied()
     }
 
@@ -142,7 +142,7 @@ impl AppState {
         self.layers
             .iter()
             .filter(|e| e.visible.get_untracked())
-            .map(|e| e.def.id)
+            .map(|e| e.def.id.as_str())
             .collect()
     }
 

@@ -26,7 +26,7 @@ pub fn expected_count(id: &str) -> usize {
     let (i, def) = LAYERS
         .iter()
         .enumerate()
-        .find(|(_, l)| l.id == id)
+        .find(|(_, l)| l.id.as_str() == id)
         .expect("catalogue id");
     match def.kind {
         LayerKind::Cases => CASES,
@@ -71,8 +71,10 @@ impl Fixture {
         let f = Fixture::empty(name);
         for (i, def) in LAYERS.iter().enumerate() {
             match def.kind {
-                LayerKind::Polygon => f.write(def.file, polygons(def.id, i + 2).as_bytes()),
-                LayerKind::Point => f.write(def.file, points(def.id, i + 2).as_bytes()),
+                LayerKind::Polygon => {
+                    f.write(def.file, polygons(def.id.as_str(), i + 2).as_bytes())
+                }
+                LayerKind::Point => f.write(def.file, points(def.id.as_str(), i + 2).as_bytes()),
                 LayerKind::Cases => f.write(def.file, &cases(CASES)),
             }
         }
