@@ -6,7 +6,7 @@ use geo::{InteriorPoint, MultiPolygon};
 use pingan_model::aggregate::Bins;
 use pingan_model::cases::{self, CaseRecord};
 use pingan_model::domain::*;
-use pingan_model::geojson_io::{parse_feature_collection, Feature, Geom};
+use pingan_model::geojson_io::{parse_features, Expect, Feature, Geom};
 use pingan_model::index::{bbox_of, AreaIndex, Bbox, PointIndex};
 use pingan_model::layers::{LayerDef, LayerKind};
 use pingan_model::projection::to_world;
@@ -441,7 +441,9 @@ pub fn build(def: &LayerDef, bytes: &[u8], now: i64) -> Result<LayerData, String
         }
         LayerKind::Point => {
             let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8 text: {e}"))?;
-            let features = parse_feature_collection(text).map_err(|e| e.to_string())?;
+            let mut features = parse_features(text, Expect::Points).map_err(|e| e.to_string())?;
+            // Features without geometry are not drawn (the manifest counts them).
+            features.retain(|f| f.geometry != Geom::Null);
             let mut world = Vec::with_capacity(features.len());
             let (mut class, mut state) = (
                 Vec::with_capacity(features.len()),
@@ -450,7 +452,7 @@ pub fn build(def: &LayerDef, bytes: &[u8], now: i64) -> Result<LayerData, String
             for (i, f) in features.iter().enumerate() {
                 match &f.geometry {
                     Geom::Point(p) => world.push(world_of(p.x(), p.y())),
-                    Geom::Area(_) => {
+                    Geom::Area(_) | Geom::Null => {
                         return Err(format!("feature {i}: a polygon in a point layer"))
                     }
                 }
@@ -468,7 +470,9 @@ pub fn build(def: &LayerDef, bytes: &[u8], now: i64) -> Result<LayerData, String
         }
         LayerKind::Polygon => {
             let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8 text: {e}"))?;
-            let features = parse_feature_collection(text).map_err(|e| e.to_string())?;
+            let mut features = parse_features(text, Expect::Areas).map_err(|e| e.to_string())?;
+            // Features without geometry are not drawn (the manifest counts them).
+            features.retain(|f| f.geometry != Geom::Null);
             let n = features.len();
             let (mut rings, mut world, mut bboxes, mut label_at, mut class) = (
                 Vec::with_capacity(n),
