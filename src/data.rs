@@ -7,7 +7,7 @@
 use geo::{InteriorPoint, MultiPolygon};
 use pingan_model::aggregate::Bins;
 use pingan_model::cases::{self, CaseRecord};
-use pingan_model::geojson_io::{parse_feature_collection, Feature, Geom};
+use pingan_model::geojson_io::{parse_features, Expect, Feature, Geom};
 use pingan_model::index::{bbox_of, AreaIndex, Bbox, PointIndex};
 use pingan_model::layers::{LayerDef, LayerId, LayerKind};
 use pingan_model::projection::to_world;
@@ -432,9 +432,13 @@ impl std::fmt::Display for BuildError {
 impl std::error::Error for BuildError {}
 
 /// The features of a GeoJSON layer file.
-fn features_of(bytes: &[u8]) -> Result<Vec<Feature>, BuildError> {
+/// Parses a GeoJSON layer; features without geometry are kept by the reader but not drawn
+/// here (the manifest counts them: `LayerInfo::without_geometry`).
+fn features_of(bytes: &[u8], expect: Expect) -> Result<Vec<Feature>, BuildError> {
     let text = std::str::from_utf8(bytes).map_err(BuildError::NotUtf8)?;
-    parse_feature_collection(text).map_err(BuildError::GeoJson)
+    let mut features = parse_features(text, expect).map_err(BuildError::GeoJson)?;
+    features.retain(|f| f.geometry != Geom::Null);
+    Ok(features)
 }
 
 /// Parses a fetched layer into indexed, projected data, classed by its
@@ -460,7 +464,7 @@ pub fn build(def: &LayerDef, bytes: &[u8], now: i64) -> Result<LayerData, BuildE
             Ok(LayerData::Points(p))
         }
         LayerKind::Point => {
-            let features = features_of(bytes)?;
+            let features = features_of(bytes, Expect::Points)?;
             let point_class = spec.point().map(|p| p.class).unwrap_or(|_| (0, 0));
             let mut world = Vec::with_capacity(features.len());
             let (mut class, mut state) = (
@@ -470,7 +474,7 @@ pub fn build(def: &LayerDef, bytes: &[u8], now: i64) -> Result<LayerData, BuildE
             for (i, f) in features.iter().enumerate() {
                 match &f.geometry {
                     Geom::Point(p) => world.push(world_of(p.x(), p.y())),
-                    Geom::Area(_) => return Err(BuildError::PolygonInPointLayer(i)),
+                    Geom::Area(_) | Geom::Null => return Err(BuildError::PolygonInPointLayer(i)),
                 }
                 let (c, s) = point_class(f);
                 class.push(c);
@@ -484,7 +488,7 @@ pub fn build(def: &LayerDef, bytes: &[u8], now: i64) -> Result<LayerData, BuildE
             )))
         }
         LayerKind::Polygon => {
-            let features = features_of(bytes)?;
+            let features = features_of(bytes, Expect::Areas)?;
             let area_class = spec.area().map(|a| a.class).unwrap_or(|_| 0);
             let n = features.len();
             let (mut rings, mut world, mut bboxes, mut label_at, mut class) = (

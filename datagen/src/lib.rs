@@ -365,7 +365,9 @@ pub fn generate(cfg: &Config) -> Result<Report, Error> {
     let t = Instant::now();
     let dgeom = match &adm.district.geometry {
         Geom::Area(mp) => mp.orient(geo::orient::Direction::Default),
-        Geom::Point(_) => return Err(Error::Input("district.geojson holds a point".into())),
+        Geom::Point(_) | Geom::Null => {
+            return Err(Error::Input("district.geojson holds no area".into()))
+        }
     };
     let darea = pingan_model::analysis::area_m2(&dgeom);
     let dfeat = Feature {

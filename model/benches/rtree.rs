@@ -1,7 +1,9 @@
 //! `cargo bench -p pingan-model --bench rtree`: R-tree bulk load, viewport
-//! queries and k-nearest on 1,000,000 points spread like cases over Bao'an
-//! (world coordinates). Prints numbers; asserts nothing about speed.
+//! queries, k-nearest, single inserts and removes, and binning on 1,000,000
+//! points spread like cases over Bao'an (world coordinates), timed by
+//! Criterion. Reports numbers; asserts nothing about speed.
 
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use pingan_model::aggregate::Bins;
 use pingan_model::index::{Bbox, PointIndex};
 use pingan_model::projection::{pixels_per_world_unit, to_world};
@@ -9,18 +11,14 @@ use pingan_model::viewport::DISTRICT_LONLAT_BBOX;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use std::hint::black_box;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
+const N: usize = 1_000_000;
 
-fn main() {
-    let n = 1_000_000;
+/// Clustered like people: 60 % around 40 centres, 40 % uniform (seeded).
+fn points() -> Vec<[f64; 2]> {
     let mut rng = SmallRng::seed_from_u64(42);
     let (min, max) = DISTRICT_LONLAT_BBOX;
-    // Clustered like people: 60 % around 40 centres, 40 % uniform.
     let centres: Vec<(f64, f64)> = (0..40)
         .map(|_| {
             (
@@ -29,7 +27,7 @@ fn main() {
             )
         })
         .collect();
-    let pts: Vec<[f64; 2]> = (0..n)
+    (0..N)
         .map(|i| {
             let (lon, lat) = if i % 5 < 3 {
                 let c = centres[i % centres.len()];
@@ -46,81 +44,93 @@ fn main() {
             let w = to_world(lon, lat);
             [w.x, w.y]
         })
-        .collect();
+        .collect()
+}
 
-    println!("R-tree benchmark, {n} points (Bao'an extent, clustered)");
-    let mut loads = Vec::new();
-    let mut idx = PointIndex::default();
-    for _ in 0..3 {
-        let t = Instant::now();
-        idx = PointIndex::bulk_load(pts.iter().enumerate().map(|(i, p)| (*p, i as u32)));
-        loads.push(t.elapsed().as_secs_f64() * 1e3);
-    }
-    println!(
-        "  bulk load                       {:>9.1} ms (median of 3)",
-        median(loads)
-    );
+fn load(pts: &[[f64; 2]]) -> PointIndex {
+    PointIndex::bulk_load(pts.iter().enumerate().map(|(i, p)| (*p, i as u32)))
+}
 
-    // Viewports of a 1920×1080 screen at several zooms, centred on random points.
-    for zoom in [12.0, 14.0, 16.0] {
-        let s = pixels_per_world_unit(zoom);
-        let (hw, hh) = (960.0 / s, 540.0 / s);
-        let mut times = Vec::new();
-        let mut hits = 0usize;
-        for q in 0..200 {
-            let c = pts[(q * 4999) % n];
-            let b = Bbox::new([c[0] - hw, c[1] - hh], [c[0] + hw, c[1] + hh]);
-            let t = Instant::now();
-            hits += black_box(idx.query(&b).count());
-            times.push(t.elapsed().as_secs_f64() * 1e3);
-        }
-        println!(
-            "  viewport query z{zoom:<4}            {:>9.3} ms median, {:>8} points/query avg",
-            median(times),
-            hits / 200
+fn rtree(c: &mut Criterion) {
+    let pts = points();
+    let idx = load(&pts);
+
+    let mut heavy = c.benchmark_group("rtree 1M (heavy)");
+    heavy.sample_size(10);
+    heavy.bench_function("bulk load", |b| b.iter(|| black_box(load(&pts))));
+    for zoom in [10u32, 12, 14] {
+        let cell = 56.0 / pixels_per_world_unit(f64::from(zoom));
+        heavy.bench_with_input(
+            BenchmarkId::new("bin all points", zoom),
+            &cell,
+            |b, &cell| b.iter(|| black_box(Bins::from_points(cell, pts.iter().copied()).len())),
         );
+    }
+    heavy.finish();
+
+    // Viewports of a 1920×1080 screen at several zooms, centred on the points.
+    let mut group = c.benchmark_group("rtree 1M");
+    for zoom in [12u32, 14, 16] {
+        let s = pixels_per_world_unit(f64::from(zoom));
+        let (hw, hh) = (960.0 / s, 540.0 / s);
+        let mut q = 0usize;
+        group.bench_function(BenchmarkId::new("viewport query", zoom), |b| {
+            b.iter(|| {
+                let c = pts[(q * 4999) % N];
+                q += 1;
+                let bb = Bbox::new([c[0] - hw, c[1] - hh], [c[0] + hw, c[1] + hh]);
+                black_box(idx.query(&bb).count())
+            })
+        });
     }
     for k in [1usize, 10, 100] {
-        let mut times = Vec::new();
-        for q in 0..2000 {
-            let c = pts[(q * 7919) % n];
-            let p = [c[0] + 1e-6, c[1] - 1e-6];
+        let mut q = 0usize;
+        group.bench_function(BenchmarkId::new("k-nearest", k), |b| {
+            b.iter(|| {
+                let c = pts[(q * 7919) % N];
+                q += 1;
+                black_box(idx.k_nearest([c[0] + 1e-6, c[1] - 1e-6], k))
+            })
+        });
+    }
+    // Single inserts and removes into the loaded tree: only the timed
+    // operation is counted, the tree is put back untimed.
+    let mut tree = idx.clone();
+    group.bench_function("insert", |b| {
+        b.iter_custom(|iters| {
+            let ids = (N as u32)..(N as u32 + iters as u32);
             let t = Instant::now();
-            black_box(idx.k_nearest(p, k));
-            times.push(t.elapsed().as_secs_f64() * 1e6);
-        }
-        println!(
-            "  k-nearest k={k:<4}                {:>9.1} µs median",
-            median(times)
-        );
-    }
-    let mut idx2 = idx.clone();
-    let t = Instant::now();
-    for i in 0..10_000u32 {
-        idx2.insert(pts[i as usize], n as u32 + i);
-    }
-    println!(
-        "  insert (10,000 single inserts)  {:>9.2} µs each",
-        t.elapsed().as_secs_f64() * 1e6 / 10_000.0
-    );
-    let t = Instant::now();
-    for i in 0..10_000u32 {
-        idx2.remove(pts[i as usize], n as u32 + i);
-    }
-    println!(
-        "  remove (10,000 single removes)  {:>9.2} µs each",
-        t.elapsed().as_secs_f64() * 1e6 / 10_000.0
-    );
-    for zoom in [10, 12, 14] {
-        let t = Instant::now();
-        let bins = Bins::from_points(
-            56.0 / pixels_per_world_unit(zoom as f64),
-            pts.iter().copied(),
-        );
-        println!(
-            "  bin all points at z{zoom:<3}          {:>9.1} ms → {} bins",
-            t.elapsed().as_secs_f64() * 1e3,
-            bins.len()
-        );
-    }
+            for id in ids.clone() {
+                tree.insert(pts[id as usize % N], id);
+            }
+            let took = t.elapsed();
+            for id in ids {
+                tree.remove(pts[id as usize % N], id);
+            }
+            took
+        })
+    });
+    group.bench_function("remove", |b| {
+        b.iter_custom(|iters| {
+            let ids = (N as u32)..(N as u32 + iters as u32);
+            for id in ids.clone() {
+                tree.insert(pts[id as usize % N], id);
+            }
+            let t = Instant::now();
+            for id in ids {
+                tree.remove(pts[id as usize % N], id);
+            }
+            t.elapsed()
+        })
+    });
+    group.finish();
 }
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    targets = rtree
+}
+criterion_main!(benches);

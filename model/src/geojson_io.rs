@@ -7,6 +7,12 @@
 //! known, and validates as it converts to `geo` types. Every rejection names
 //! the feature (index and id) and what is wrong with it.
 //!
+//! It accepts what RFC 7946 allows: a leading UTF-8 byte order mark, an empty
+//! FeatureCollection, a feature whose `geometry` is `null` (kept as
+//! [`Geom::Null`] for its properties, not drawn), and a GeometryCollection
+//! (its members of the layer's kind, see [`Expect`]). Polygons must be simple
+//! (see `rings`): a self-intersecting ring is refused with the place named.
+//!
 //! Writing goes through the `geojson` crate's types so output is the
 //! reference serialization.
 
@@ -15,6 +21,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::fmt;
+
+mod rings;
 
 /// One feature of a layer: a point or an area, with its properties.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,6 +39,31 @@ pub struct Feature {
 pub enum Geom {
     Point(Point<f64>),
     Area(MultiPolygon<f64>),
+    /// `"geometry": null` (or an empty GeometryCollection): the feature is
+    /// kept for its properties and is not drawn.
+    Null,
+}
+
+/// What the reader makes of a GeometryCollection: a layer draws one kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expect {
+    /// Its Polygon/MultiPolygon members, or else its one Point.
+    Any,
+    /// Its one Point member (other members are not drawn).
+    Points,
+    /// Its Polygon and MultiPolygon members as one area (others are not drawn).
+    Areas,
+}
+
+/// Whether a polygon's rings are simple, as the reader requires: `Err` names
+/// the ring and the place where it crosses or touches itself or another ring.
+pub fn check_polygon_rings(poly: &Polygon<f64>) -> Result<(), String> {
+    rings::check_simple(poly)
+}
+
+/// How many features have no geometry ([`Geom::Null`]): a layer says so in its row.
+pub fn without_geometry(features: &[Feature]) -> usize {
+    features.iter().filter(|f| f.geometry == Geom::Null).count()
 }
 
 impl Feature {
@@ -51,8 +84,6 @@ pub enum GeoJsonError {
     Json(String),
     #[error("expected a GeoJSON FeatureCollection, found {found}")]
     NotFeatureCollection { found: String },
-    #[error("the FeatureCollection has no features")]
-    Empty,
     #[error("feature {index}{}: {problem}", id_suffix(.id))]
     Feature {
         index: usize,
@@ -79,12 +110,20 @@ struct RawCollection {
 struct RawFeature {
     #[serde(rename = "type")]
     ty: Option<String>,
-    #[serde(default)]
-    geometry: Option<RawGeometry>,
+    /// Outer `None`: no `geometry` member; inner `None`: `"geometry": null`.
+    #[serde(default, deserialize_with = "present")]
+    geometry: Option<Option<RawGeometry>>,
     #[serde(default)]
     properties: Option<Map<String, Value>>,
     #[serde(default)]
     id: Option<Value>,
+}
+
+/// Tells a member given as `null` from a missing one.
+fn present<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<RawGeometry>>, D::Error> {
+    Option::<RawGeometry>::deserialize(d).map(Some)
 }
 
 #[derive(Deserialize)]
@@ -92,6 +131,8 @@ struct RawGeometry {
     #[serde(rename = "type")]
     ty: Option<String>,
     coordinates: Option<Box<RawValue>>,
+    /// The members of a GeometryCollection.
+    geometries: Option<Vec<RawGeometry>>,
 }
 
 /// A position: two or more numbers, of which the first two are lon, lat.
@@ -122,8 +163,17 @@ impl<'de> Deserialize<'de> for Pos {
     }
 }
 
-/// Parses a FeatureCollection, validating every geometry.
+/// Parses a FeatureCollection, validating every geometry; a GeometryCollection
+/// gives its areas, or else its one point ([`Expect::Any`]).
 pub fn parse_feature_collection(text: &str) -> Result<Vec<Feature>, GeoJsonError> {
+    parse_features(text, Expect::Any)
+}
+
+/// Parses a FeatureCollection for a layer that draws `expect`: a
+/// GeometryCollection gives its members of that kind.
+pub fn parse_features(text: &str, expect: Expect) -> Result<Vec<Feature>, GeoJsonError> {
+    // RFC 7946 §8.1: a reader may ignore a byte order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // First a cheap structural check so that "valid JSON, wrong type" gets a
     // clear message rather than a serde field error.
     let raw: RawCollection = serde_json::from_str(text).map_err(|e| diagnose(text, e))?;
@@ -143,13 +193,10 @@ pub fn parse_feature_collection(text: &str) -> Result<Vec<Feature>, GeoJsonError
     let raw_features = raw.features.ok_or(GeoJsonError::NotFeatureCollection {
         found: "a FeatureCollection without \"features\"".into(),
     })?;
-    if raw_features.is_empty() {
-        return Err(GeoJsonError::Empty);
-    }
     raw_features
         .into_iter()
         .enumerate()
-        .map(|(index, f)| convert_feature(index, f))
+        .map(|(index, f)| convert_feature(index, f, expect))
         .collect()
 }
 
@@ -213,7 +260,7 @@ fn diagnose(text: &str, err: serde_json::Error) -> GeoJsonError {
     GeoJsonError::Json(err.to_string())
 }
 
-fn convert_feature(index: usize, raw: RawFeature) -> Result<Feature, GeoJsonError> {
+fn convert_feature(index: usize, raw: RawFeature, expect: Expect) -> Result<Feature, GeoJsonError> {
     let properties = raw.properties.unwrap_or_default();
     let id = match raw.id.as_ref().or_else(|| properties.get("id")) {
         Some(Value::String(s)) => Some(s.clone()),
@@ -233,42 +280,113 @@ fn convert_feature(index: usize, raw: RawFeature) -> Result<Feature, GeoJsonErro
                 .unwrap_or_else(|| "no type".into())
         )));
     }
-    let g = raw.geometry.ok_or_else(|| fail("has no geometry".into()))?;
-    let ty =
-        g.ty.ok_or_else(|| fail("geometry has no \"type\"".into()))?;
-    let coords = g
-        .coordinates
-        .ok_or_else(|| fail(format!("{ty} geometry has no \"coordinates\"")))?;
-    let parse_err = |e: serde_json::Error| fail(format!("{ty} coordinates: {e}"));
-    let geometry = match ty.as_str() {
-        "Point" => {
-            let p: Pos = serde_json::from_str(coords.get()).map_err(parse_err)?;
-            check_pos(p).map_err(|m| fail(format!("Point {m}")))?;
-            Geom::Point(Point::new(p.0, p.1))
+    let geometry = match raw.geometry {
+        None => {
+            return Err(fail(
+                "has no \"geometry\" member (a feature without one says \"geometry\": null)".into(),
+            ))
         }
-        "Polygon" => {
-            let rings: Vec<Vec<Pos>> = serde_json::from_str(coords.get()).map_err(parse_err)?;
-            let poly = to_polygon(rings).map_err(|m| fail(format!("Polygon {m}")))?;
-            Geom::Area(MultiPolygon(vec![poly]))
-        }
-        "MultiPolygon" => {
-            let polys: Vec<Vec<Vec<Pos>>> = serde_json::from_str(coords.get()).map_err(parse_err)?;
-            if polys.is_empty() {
-                return Err(fail("MultiPolygon has no polygons".into()));
-            }
-            let mut out = Vec::with_capacity(polys.len());
-            for (pi, rings) in polys.into_iter().enumerate() {
-                out.push(to_polygon(rings).map_err(|m| fail(format!("MultiPolygon part {pi}: {m}")))?);
-            }
-            Geom::Area(MultiPolygon(out))
-        }
-        other => return Err(fail(format!("geometry type \"{other}\" is not supported by map layers (Point, Polygon, MultiPolygon)"))),
+        Some(None) => Geom::Null,
+        Some(Some(g)) => convert_geometry(g, expect).map_err(fail)?,
     };
     Ok(Feature {
         id,
         geometry,
         properties,
     })
+}
+
+/// One geometry object; `Err` is the problem, without the feature's name.
+fn convert_geometry(g: RawGeometry, expect: Expect) -> Result<Geom, String> {
+    let ty = g.ty.ok_or_else(|| "geometry has no \"type\"".to_string())?;
+    if ty == "GeometryCollection" {
+        let members = g
+            .geometries
+            .ok_or_else(|| "GeometryCollection has no \"geometries\"".to_string())?;
+        return collection(members, expect);
+    }
+    let coords = g
+        .coordinates
+        .ok_or_else(|| format!("{ty} geometry has no \"coordinates\""))?;
+    let parse_err = |e: serde_json::Error| format!("{ty} coordinates: {e}");
+    Ok(match ty.as_str() {
+        "Point" => {
+            let p: Pos = serde_json::from_str(coords.get()).map_err(parse_err)?;
+            check_pos(p).map_err(|m| format!("Point {m}"))?;
+            Geom::Point(Point::new(p.0, p.1))
+        }
+        "Polygon" => {
+            let rings: Vec<Vec<Pos>> = serde_json::from_str(coords.get()).map_err(parse_err)?;
+            let poly = to_polygon(rings).map_err(|m| format!("Polygon {m}"))?;
+            Geom::Area(MultiPolygon(vec![poly]))
+        }
+        "MultiPolygon" => {
+            let polys: Vec<Vec<Vec<Pos>>> = serde_json::from_str(coords.get()).map_err(parse_err)?;
+            if polys.is_empty() {
+                return Err("MultiPolygon has no polygons".into());
+            }
+            let mut out = Vec::with_capacity(polys.len());
+            for (pi, rings) in polys.into_iter().enumerate() {
+                out.push(to_polygon(rings).map_err(|m| format!("MultiPolygon part {pi}: {m}"))?);
+            }
+            Geom::Area(MultiPolygon(out))
+        }
+        other => return Err(format!("geometry type \"{other}\" is not supported by map layers (Point, Polygon, MultiPolygon)")),
+    })
+}
+
+/// Nested collections are flattened (RFC 7946 §3.1.8 discourages them).
+fn flatten(members: Vec<RawGeometry>, out: &mut Vec<RawGeometry>) {
+    for m in members {
+        match (m.ty.as_deref(), m.geometries) {
+            (Some("GeometryCollection"), Some(inner)) => flatten(inner, out),
+            (_, geometries) => out.push(RawGeometry { geometries, ..m }),
+        }
+    }
+}
+
+/// A GeometryCollection's members of the layer's kind.
+fn collection(members: Vec<RawGeometry>, expect: Expect) -> Result<Geom, String> {
+    let mut flat = Vec::with_capacity(members.len());
+    flatten(members, &mut flat);
+    if flat.is_empty() {
+        return Ok(Geom::Null);
+    }
+    let is_area = |m: &RawGeometry| matches!(m.ty.as_deref(), Some("Polygon" | "MultiPolygon"));
+    let is_point = |m: &RawGeometry| m.ty.as_deref() == Some("Point");
+    let areas = match expect {
+        Expect::Areas => true,
+        Expect::Points => false,
+        Expect::Any => flat.iter().any(is_area),
+    };
+    if areas {
+        let mut parts = Vec::new();
+        for (k, m) in flat.into_iter().enumerate().filter(|(_, m)| is_area(m)) {
+            match convert_geometry(m, expect)
+                .map_err(|e| format!("GeometryCollection member {k}: {e}"))?
+            {
+                Geom::Area(mp) => parts.extend(mp.0),
+                Geom::Point(_) | Geom::Null => {}
+            }
+        }
+        if parts.is_empty() {
+            return Err("GeometryCollection is not drawn in a polygon layer: it has no Polygon or MultiPolygon member".into());
+        }
+        return Ok(Geom::Area(MultiPolygon(parts)));
+    }
+    let points: Vec<(usize, RawGeometry)> = flat
+        .into_iter()
+        .enumerate()
+        .filter(|(_, m)| is_point(m))
+        .collect();
+    match points.len() {
+        1 => {
+            let (k, m) = points.into_iter().next().ok_or("GeometryCollection lost its Point")?;
+            convert_geometry(m, expect).map_err(|e| format!("GeometryCollection member {k}: {e}"))
+        }
+        0 => Err("GeometryCollection is not drawn in a point layer: it has no Point member".into()),
+        n => Err(format!("GeometryCollection is not drawn in a point layer: it has {n} Point members (a feature is one point)")),
+    }
 }
 
 fn check_pos(p: Pos) -> Result<(), String> {
@@ -311,7 +429,9 @@ fn to_polygon(rings: Vec<Vec<Pos>>) -> Result<Polygon<f64>, String> {
         ));
     }
     let exterior = lines.remove(0);
-    Ok(Polygon::new(exterior, lines))
+    let poly = Polygon::new(exterior, lines);
+    rings::check_simple(&poly)?;
+    Ok(poly)
 }
 
 // --- writing -------------------------------------------------------------------
@@ -334,20 +454,25 @@ fn polygon_positions(p: &Polygon<f64>) -> Vec<Vec<geojson::Position>> {
         .collect()
 }
 
-/// Converts one of our features to the `geojson` crate's type.
+/// Converts one of our features to the `geojson` crate's type
+/// ([`Geom::Null`] is written as `"geometry": null`).
 pub fn to_geojson_feature(f: &Feature) -> geojson::Feature {
     let value = match &f.geometry {
-        Geom::Point(p) => geojson::GeometryValue::new_point([round6(p.x()), round6(p.y())]),
-        Geom::Area(mp) if mp.0.len() == 1 => geojson::GeometryValue::Polygon {
+        Geom::Point(p) => Some(geojson::GeometryValue::new_point([
+            round6(p.x()),
+            round6(p.y()),
+        ])),
+        Geom::Area(mp) if mp.0.len() == 1 => Some(geojson::GeometryValue::Polygon {
             coordinates: polygon_positions(&mp.0[0]),
-        },
-        Geom::Area(mp) => geojson::GeometryValue::MultiPolygon {
+        }),
+        Geom::Area(mp) => Some(geojson::GeometryValue::MultiPolygon {
             coordinates: mp.0.iter().map(polygon_positions).collect(),
-        },
+        }),
+        Geom::Null => None,
     };
     geojson::Feature {
         bbox: None,
-        geometry: Some(geojson::Geometry::new(value)),
+        geometry: value.map(geojson::Geometry::new),
         id: f.id.clone().map(geojson::feature::Id::String),
         properties: Some(f.properties.clone()),
         foreign_members: None,
@@ -360,131 +485,4 @@ pub fn write_feature_collection(features: &[Feature]) -> String {
     let fc = geojson::FeatureCollection::new(features.iter().map(to_geojson_feature));
     // Serializing plain data (strings, finite numbers, maps) cannot fail.
     serde_json::to_string(&fc).unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn fc(features: &str) -> String {
-        format!(r#"{{"type":"FeatureCollection","features":[{features}]}}"#)
-    }
-    const SQUARE: &str = r#"{"type":"Feature","id":"a","properties":{"name":"方块"},"geometry":{"type":"Polygon","coordinates":[[[113.8,22.6],[113.9,22.6],[113.9,22.7],[113.8,22.7],[113.8,22.6]]]}}"#;
-
-    #[test]
-    fn parses_points_and_polygons() {
-        let text = fc(&format!(
-            r#"{SQUARE},{{"type":"Feature","properties":{{"id":7}},"geometry":{{"coordinates":[113.85,22.65,4.0],"type":"Point"}}}}"#
-        ));
-        let f = parse_feature_collection(&text).unwrap();
-        assert_eq!(f.len(), 2);
-        assert_eq!(f[0].id.as_deref(), Some("a"));
-        assert_eq!(f[0].str_prop("name"), Some("方块"));
-        match &f[0].geometry {
-            Geom::Area(mp) => assert_eq!(mp.0[0].exterior().0.len(), 5),
-            g => panic!("{g:?}"),
-        }
-        assert_eq!(f[1].id.as_deref(), Some("7"));
-        assert_eq!(f[1].geometry, Geom::Point(Point::new(113.85, 22.65)));
-    }
-
-    fn err(text: &str) -> String {
-        parse_feature_collection(text).unwrap_err().to_string()
-    }
-
-    #[test]
-    fn rejects_bad_inputs_with_clear_messages() {
-        assert!(err("this is not json").starts_with("not valid JSON"));
-        assert!(err("{\"type\":\"FeatureCollection\",\"features\":[").contains("EOF"));
-        assert_eq!(
-            err(r#"{"type":"Point","coordinates":[1,2]}"#),
-            "expected a GeoJSON FeatureCollection, found type \"Point\""
-        );
-        assert_eq!(err(&fc("")), "the FeatureCollection has no features");
-        let missing = err(&fc(
-            r#"{"type":"Feature","id":"h1","properties":{},"geometry":{"type":"Point"}}"#,
-        ));
-        assert_eq!(
-            missing,
-            "feature 0 (id h1): Point geometry has no \"coordinates\""
-        );
-        let unclosed = err(&fc(
-            r#"{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1]]]}}"#,
-        ));
-        assert!(unclosed.contains("ring 0 is not closed"), "{unclosed}");
-        let nan = err(&fc(
-            r#"{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[NaN,1]}}"#,
-        ));
-        assert!(nan.starts_with("not valid JSON"), "{nan}");
-        let range = err(&fc(
-            r#"{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[12673729,2590000]}}"#,
-        ));
-        assert!(
-            range.contains("outside longitude/latitude range"),
-            "{range}"
-        );
-        let short = err(&fc(
-            r#"{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[1]}}"#,
-        ));
-        assert!(short.contains("needs 2 numbers"), "{short}");
-        let line = err(&fc(
-            r#"{"type":"Feature","properties":{},"geometry":{"type":"LineString","coordinates":[[1,1],[2,2]]}}"#,
-        ));
-        assert!(line.contains("\"LineString\" is not supported"), "{line}");
-        // Valid JSON of the wrong shape: the message names the feature or the top level.
-        let props = err(&fc(
-            r#"{"type":"Feature","id":"x9","properties":[],"geometry":{"type":"Point","coordinates":[1,2]}}"#,
-        ));
-        assert!(
-            props.starts_with("feature 0 (id x9): invalid type: sequence, expected a map"),
-            "{props}"
-        );
-        let geom = err(&fc(&format!(
-            r#"{SQUARE},{{"type":"Feature","properties":{{}},"geometry":"x"}}"#
-        )));
-        assert!(
-            geom.starts_with("feature 1: invalid type: string"),
-            "{geom}"
-        );
-        assert_eq!(
-            err("[1,2,3]"),
-            "expected a GeoJSON FeatureCollection, found a JSON array"
-        );
-        assert!(err(r#"{"type":"FeatureCollection","features":{}}"#)
-            .contains("\"features\" is not an array"));
-        let second = err(&fc(&format!(
-            r#"{SQUARE},{{"type":"Feature","properties":{{}},"geometry":null}}"#
-        )));
-        assert_eq!(second, "feature 1: has no geometry");
-    }
-
-    #[test]
-    fn write_then_read_round_trips_at_six_decimals() {
-        let mut props = Map::new();
-        props.insert("name".into(), Value::String("测试".into()));
-        let features = vec![
-            Feature {
-                id: Some("p1".into()),
-                geometry: Geom::Point(Point::new(113.123_456_789, 22.5)),
-                properties: props.clone(),
-            },
-            Feature {
-                id: Some("a1".into()),
-                geometry: Geom::Area(MultiPolygon(vec![Polygon::new(
-                    LineString::from(vec![(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 0.0)]),
-                    vec![],
-                )])),
-                properties: props,
-            },
-        ];
-        let text = write_feature_collection(&features);
-        assert!(text.contains("113.123457"), "{text}");
-        // The geojson crate itself accepts what we write.
-        let gj: geojson::GeoJson = text.parse().unwrap();
-        assert!(matches!(gj, geojson::GeoJson::FeatureCollection(ref c) if c.features.len() == 2));
-        let back = parse_feature_collection(&text).unwrap();
-        assert_eq!(back[0].geometry, Geom::Point(Point::new(113.123457, 22.5)));
-        assert_eq!(back[1].geometry, features[1].geometry);
-        assert_eq!(back[1].id.as_deref(), Some("a1"));
-    }
 }

@@ -251,6 +251,10 @@ pub struct LayerInfo {
     pub kind: LayerKind,
     /// Number of features, when the file was read successfully.
     pub count: Option<usize>,
+    /// Of them, features with `"geometry": null`: kept for their
+    /// properties, not drawn (the layer's row says how many).
+    #[serde(default)]
+    pub without_geometry: usize,
     /// Where the browser fetches the layer from (relative to the site root).
     pub url: String,
     /// Size of the file in bytes.

@@ -19,7 +19,7 @@ fn areas(name: &str) -> Vec<MultiPolygon<f64>> {
         .into_iter()
         .map(|f| match f.geometry {
             Geom::Area(mp) => mp,
-            Geom::Point(_) => panic!("{name} holds a point"),
+            g => panic!("{name} holds {g:?}"),
         })
         .collect()
 }

@@ -92,7 +92,7 @@ impl GridLocator {
             });
             areas.push(match f.geometry {
                 Geom::Area(mp) => mp,
-                Geom::Point(_) => MultiPolygon::new(vec![]),
+                Geom::Point(_) | Geom::Null => MultiPolygon::new(vec![]),
             });
         }
         let index = AreaIndex::bulk_load(&areas);

@@ -7,7 +7,7 @@
 
 use crate::error::ApiError;
 use crate::files::{FileCache, FileKey, LoadError};
-use pingan_model::geojson_io::{parse_feature_collection, Geom};
+use pingan_model::geojson_io::{parse_features, without_geometry, Expect, Geom};
 use pingan_model::layers::{LayerDef, LayerInfo, LayerKind, Manifest, LAYERS};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,10 +16,15 @@ use tokio::sync::Mutex;
 /// Checks one layer file's content. `Ok(count)` is the number of features
 /// (GeoJSON) or records (cases); `Err` is a message that names the file.
 pub fn validate(def: &LayerDef, bytes: &[u8]) -> Result<usize, String> {
+    validate_counts(def, bytes).map(|(count, _)| count)
+}
+
+/// [`validate`], also counting the features without geometry (`"geometry": null`).
+pub fn validate_counts(def: &LayerDef, bytes: &[u8]) -> Result<(usize, usize), String> {
     let file = def.file;
     match def.kind {
         LayerKind::Cases => pingan_model::cases::decode(bytes)
-            .map(|f| f.records.len())
+            .map(|f| (f.records.len(), 0))
             .map_err(|e| format!("{file}: {e}")),
         LayerKind::Polygon | LayerKind::Point => {
             let text = std::str::from_utf8(bytes).map_err(|e| {
@@ -28,9 +33,17 @@ pub fn validate(def: &LayerDef, bytes: &[u8]) -> Result<usize, String> {
                     e.valid_up_to()
                 )
             })?;
-            let features = parse_feature_collection(text).map_err(|e| format!("{file}: {e}"))?;
             let want_points = def.kind == LayerKind::Point;
+            let expect = if want_points {
+                Expect::Points
+            } else {
+                Expect::Areas
+            };
+            let features = parse_features(text, expect).map_err(|e| format!("{file}: {e}"))?;
             for (index, f) in features.iter().enumerate() {
+                if f.geometry == Geom::Null {
+                    continue;
+                }
                 let is_point = matches!(f.geometry, Geom::Point(_));
                 if is_point != want_points {
                     let id =
@@ -45,7 +58,7 @@ pub fn validate(def: &LayerDef, bytes: &[u8]) -> Result<usize, String> {
                     return Err(format!("{file}: feature {index}{id}: {problem}"));
                 }
             }
-            Ok(features.len())
+            Ok((features.len(), without_geometry(&features)))
         }
     }
 }
@@ -74,12 +87,13 @@ fn stat(path: &Path) -> Seen {
 struct Checked {
     seen: Seen,
     bytes: u64,
-    result: Result<usize, String>,
+    /// Features, and of them those without geometry.
+    result: Result<(usize, usize), String>,
 }
 
 /// One layer's status in the manifest.
 fn info(def: &LayerDef, checked: Option<&Checked>) -> LayerInfo {
-    let (count, bytes, error) = match checked {
+    let (counts, bytes, error) = match checked {
         Some(c) => (
             c.result.as_ref().ok().copied(),
             c.bytes,
@@ -87,12 +101,15 @@ fn info(def: &LayerDef, checked: Option<&Checked>) -> LayerInfo {
         ),
         None => (None, 0, Some(format!("{}: not checked yet", def.file))),
     };
+    let count = counts.map(|(count, _)| count);
+    let without_geometry = counts.map_or(0, |(_, n)| n);
     LayerInfo {
         id: def.id.to_string(),
         name: def.name.to_string(),
         name_en: def.name_en.to_string(),
         kind: def.kind,
         count,
+        without_geometry,
         url: format!("/data/{}", def.file),
         bytes,
         error,
@@ -146,14 +163,13 @@ impl Layers {
             let def = &LAYERS[i];
             let result = task.await.map_err(ApiError::from_join)?;
             match &result.result {
-                Ok(count) => {
-                    tracing::info!(
-                        layer = def.id.as_str(),
-                        count,
-                        bytes = result.bytes,
-                        "layer ok"
-                    )
-                }
+                Ok((count, without_geometry)) => tracing::info!(
+                    layer = def.id.as_str(),
+                    count,
+                    without_geometry,
+                    bytes = result.bytes,
+                    "layer ok"
+                ),
                 Err(error) => tracing::warn!(layer = def.id.as_str(), %error, "layer unavailable"),
             }
             checked[i] = Some(result);
@@ -175,7 +191,7 @@ fn check(def: &LayerDef, files: &FileCache, path: &Path) -> Checked {
         Ok(entry) => Checked {
             seen: Seen::File(entry.key),
             bytes: entry.key.len,
-            result: validate(def, &entry.bytes),
+            result: validate_counts(def, &entry.bytes),
         },
         Err(e) => {
             let (seen, message) = match &e {
@@ -205,6 +221,15 @@ mod tests {
 
     fn fc(f: &str) -> Vec<u8> {
         format!(r#"{{"type":"FeatureCollection","features":[{f}]}}"#).into_bytes()
+    }
+
+    #[test]
+    fn counts_features_without_geometry() {
+        let hazards = layer("hazards").unwrap();
+        let null = r#"{"type":"Feature","id":"YH2","properties":{},"geometry":null}"#;
+        let text = fc(&format!("{POINT},{null}"));
+        assert_eq!(validate_counts(hazards, &text), Ok((2, 1)));
+        assert_eq!(validate(hazards, &text), Ok(2));
     }
 
     #[test]
