@@ -278,7 +278,7 @@ impl Simulator {
             out.push(Command::Transition {
                 case_id: p.case_id,
                 to,
-                by: who(to, &mut self.rng).to_string(),
+                by: who(to, &mut self.rng).into(),
                 note: String::new(),
                 at: now,
             });
@@ -870,13 +870,13 @@ mod tests {
                 level: Level::Normal,
             });
         }
-        store
-            .seed(&Seed {
-                now: 1_790_000_000,
-                sensors,
-                ..Seed::default()
-            })
-            .unwrap();
+        Seed {
+            now: 1_790_000_000,
+            sensors,
+            ..Seed::default()
+        }
+        .plant(&store)
+        .unwrap();
         store
     }
 

@@ -17,13 +17,12 @@
 //!   (the server's retention task, `--retain-days`), oldest first and never
 //!   the newest, so `max(seq)` — the head — survives.
 
-use super::seed::Seed;
-use super::{CaseQuery, Command, Counts, NewCase, Store, StoreError, StoreResult};
+use super::tx::{SeedHazard, SeedSensor, SensorRow, Tx};
+use super::{CaseQuery, Counts, Store, StoreError, StoreResult, Work};
 use pingan_model::cases::{CaseRecord, DeptSet};
 use pingan_model::domain::{CaseCategory, CaseStatus, Department, HazardStatus, SensorType};
 use pingan_model::live::{
-    next_level, thresholds, transition_error, Alert, AlertChange, Case, Change, Event, HazardState,
-    Level, SensorState, Seq, Snapshot, Topic, Transition,
+    Alert, Case, Event, HazardState, Level, SensorState, Seq, Snapshot, Topic, Transition,
 };
 use rusqlite::types::{Type, Value};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior};
@@ -133,16 +132,6 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
-/// What [`SqliteStore::seed`] stored.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct SeedReport {
-    pub cases: usize,
-    pub transitions: usize,
-    pub sensors: usize,
-    pub alerts: usize,
-    pub hazards: usize,
-}
-
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
     path: PathBuf,
@@ -237,16 +226,6 @@ impl SqliteStore {
         Ok(v as usize)
     }
 
-    /// Whether the store was seeded (seeding happens once, on first start).
-    pub fn is_seeded(&self) -> StoreResult<bool> {
-        let mut r = self.reader()?;
-        let seeded = r
-            .conn()?
-            .query_row("SELECT 1 FROM meta WHERE key = 'seeded_at'", [], |_| Ok(()))
-            .optional()?;
-        Ok(seeded.is_some())
-    }
-
     fn reader(&self) -> StoreResult<Reader<'_>> {
         let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let conn = match pooled {
@@ -263,96 +242,6 @@ impl SqliteStore {
         // A poisoned lock means a writer panicked mid-call; its transaction
         // was rolled back when dropped, so the connection is usable.
         self.write.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Stores the seed in one transaction, unless the store was seeded
-    /// before (then returns `None`). Appends no events.
-    pub fn seed(&self, seed: &Seed) -> StoreResult<Option<SeedReport>> {
-        let mut conn = self.writer();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let done: Option<String> = tx
-            .query_row("SELECT value FROM meta WHERE key = 'seeded_at'", [], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        if done.is_some() {
-            return Ok(None);
-        }
-        let mut report = SeedReport::default();
-        {
-            let mut ins = tx.prepare(
-                "INSERT OR IGNORE INTO sensors (id, type, lon, lat, name, area, subdistrict, value, at, level)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?;
-            let mut alert = tx.prepare(
-                "INSERT INTO alerts (sensor, type, level, peak, lon, lat, raised_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
-            for s in &seed.sensors {
-                let n = ins.execute(params![
-                    s.id,
-                    s.sensor_type.code(),
-                    s.lon,
-                    s.lat,
-                    s.name,
-                    s.area,
-                    s.subdistrict,
-                    s.value,
-                    seed.now,
-                    s.level.code(),
-                ])?;
-                report.sensors += n;
-                if n == 1 && s.level != Level::Normal {
-                    alert.execute(params![
-                        s.id,
-                        s.sensor_type.code(),
-                        s.level.code(),
-                        s.value,
-                        s.lon,
-                        s.lat,
-                        seed.now
-                    ])?;
-                    report.alerts += 1;
-                }
-            }
-            let mut ins = tx.prepare(
-                "INSERT OR IGNORE INTO hazards (id, status, lon, lat, name, subdistrict)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            for h in &seed.hazards {
-                report.hazards += ins.execute(params![
-                    h.id,
-                    h.status.code(),
-                    h.lon,
-                    h.lat,
-                    h.name,
-                    h.subdistrict
-                ])?;
-            }
-            let mut ins_case = tx.prepare(&format!(
-                "INSERT OR IGNORE INTO cases ({CASE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
-            ))?;
-            let mut ins_tr = tx.prepare(
-                "INSERT INTO case_transitions (case_id, from_status, to_status, at, by, note)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            for (c, history) in &seed.cases {
-                if insert_case(&mut ins_case, c)? == 0 {
-                    continue;
-                }
-                report.cases += 1;
-                for t in history {
-                    insert_transition(&mut ins_tr, c.id, t)?;
-                    report.transitions += 1;
-                }
-            }
-        }
-        tx.execute(
-            "INSERT INTO meta (key, value) VALUES ('seeded_at', ?1)",
-            params![seed.now.to_string()],
-        )?;
-        tx.commit()?;
-        Ok(Some(report))
     }
 }
 
@@ -515,22 +404,19 @@ fn alert_row(row: &Row) -> rusqlite::Result<Alert> {
     })
 }
 
-/// One command's writes inside its transaction, collecting its events.
-struct Writer<'a> {
+/// [`Tx`] over one open SQLite write transaction. Statements are cached per
+/// connection (`prepare_cached`), so a command costs no re-parsing.
+struct SqliteTx<'a> {
     tx: &'a rusqlite::Transaction<'a>,
-    next_seq: Seq,
-    now_ms: i64,
-    events: Vec<Event>,
 }
 
-impl Writer<'_> {
-    fn emit(&mut self, change: Change) -> StoreResult<()> {
-        let event = Event {
-            seq: self.next_seq,
-            at_ms: self.now_ms,
-            change,
-        };
-        let json = serde_json::to_string(&event)
+impl Tx for SqliteTx<'_> {
+    fn head(&mut self) -> StoreResult<Seq> {
+        Ok(head_of(self.tx)?)
+    }
+
+    fn append(&mut self, event: &Event) -> StoreResult<()> {
+        let json = serde_json::to_string(event)
             .map_err(|e| StoreError::Backend(format!("serialising event: {e}")))?;
         self.tx
             .prepare_cached("INSERT INTO events (seq, at_ms, topic, json) VALUES (?1, ?2, ?3, ?4)")?
@@ -540,12 +426,33 @@ impl Writer<'_> {
                 event.change.topic().code(),
                 json
             ])?;
-        self.next_seq += 1;
-        self.events.push(event);
         Ok(())
     }
 
-    fn case(&self, id: u32) -> StoreResult<Option<Case>> {
+    fn meta(&mut self, key: &str) -> StoreResult<Option<String>> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn set_meta(&mut self, key: &str, value: &str) -> StoreResult<()> {
+        self.tx
+            .prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?
+            .execute(params![key, value])?;
+        Ok(())
+    }
+
+    fn max_case_id(&mut self) -> StoreResult<i64> {
+        let max: Option<i64> = self
+            .tx
+            .prepare_cached("SELECT MAX(id) FROM cases")?
+            .query_row([], |r| r.get(0))?;
+        Ok(max.unwrap_or(0))
+    }
+
+    fn case(&mut self, id: u32) -> StoreResult<Option<Case>> {
         Ok(self
             .tx
             .prepare_cached(&format!("SELECT {CASE_COLS} FROM cases WHERE id = ?1"))?
@@ -553,100 +460,90 @@ impl Writer<'_> {
             .optional()?)
     }
 
-    fn report(&mut self, c: NewCase) -> StoreResult<()> {
-        if !c.lon.is_finite() || !c.lat.is_finite() {
-            return Err(StoreError::Invalid {
-                field: "lon/lat".into(),
-                detail: "coordinates must be finite numbers".into(),
-            });
-        }
-        if c.departments.is_empty() {
-            return Err(StoreError::Invalid {
-                field: "departments".into(),
-                detail: "a case needs at least one department".into(),
-            });
-        }
-        let max: Option<i64> = self
-            .tx
-            .query_row("SELECT MAX(id) FROM cases", [], |r| r.get(0))?;
-        let id = u32::try_from(max.unwrap_or(0) + 1)
-            .map_err(|_| StoreError::Conflict("the case id space is exhausted".into()))?;
-        let case = Case {
-            id,
-            category: c.category,
-            lon: c.lon,
-            lat: c.lat,
-            grid: c.grid,
-            grid_index: c.grid_index,
-            community: c.community,
-            subdistrict: c.subdistrict,
-            description: c.description,
-            reporter: c.reporter,
-            status: CaseStatus::Reported,
-            departments: c.departments,
-            rule: c.rule,
-            reported_at: c.reported_at,
-            deadline: c.deadline,
-            updated_at: c.reported_at,
-        };
+    fn insert_case(&mut self, case: &Case) -> StoreResult<bool> {
         let mut stmt = self.tx.prepare_cached(&format!(
-            "INSERT INTO cases ({CASE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+            "INSERT OR IGNORE INTO cases ({CASE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
         ))?;
-        insert_case(&mut stmt, &case)?;
-        drop(stmt);
-        let first = Transition {
-            from: None,
-            to: CaseStatus::Reported,
-            at: case.reported_at,
-            by: case.reporter.clone(),
-            note: String::new(),
-        };
-        insert_transition(&mut *self.transition_stmt()?, id, &first)?;
-        self.emit(Change::CaseReported { case })
+        Ok(insert_case(&mut stmt, case)? == 1)
     }
 
-    fn transition_stmt(&self) -> rusqlite::Result<rusqlite::CachedStatement<'_>> {
-        self.tx.prepare_cached(
-            "INSERT INTO case_transitions (case_id, from_status, to_status, at, by, note)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )
-    }
-
-    fn transition(
-        &mut self,
-        case_id: u32,
-        to: CaseStatus,
-        by: String,
-        note: String,
-        at: i64,
-    ) -> StoreResult<()> {
-        let mut case = self.case(case_id)?.ok_or_else(|| StoreError::NotFound {
-            what: "case",
-            id: case_id.to_string(),
-        })?;
-        if let Some(why) = transition_error(case.status, to) {
-            return Err(StoreError::Conflict(format!("case {case_id}: {why}")));
-        }
-        let t = Transition {
-            from: Some(case.status),
-            to,
-            at,
-            by,
-            note,
-        };
+    fn set_case_status(&mut self, id: u32, status: CaseStatus, at: i64) -> StoreResult<()> {
         self.tx
             .prepare_cached("UPDATE cases SET status = ?2, updated_at = ?3 WHERE id = ?1")?
-            .execute(params![case_id, to.code(), at])?;
-        insert_transition(&mut *self.transition_stmt()?, case_id, &t)?;
-        case.status = to;
-        case.updated_at = at;
-        self.emit(Change::CaseTransitioned {
-            case,
-            transition: t,
-        })
+            .execute(params![id, status.code(), at])?;
+        Ok(())
     }
 
-    fn active_alert(&self, sensor: &str) -> StoreResult<Option<Alert>> {
+    fn add_transition(&mut self, case_id: u32, t: &Transition) -> StoreResult<()> {
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO case_transitions (case_id, from_status, to_status, at, by, note)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        insert_transition(&mut stmt, case_id, t)?;
+        Ok(())
+    }
+
+    fn sensor(&mut self, id: &str) -> StoreResult<Option<SensorRow>> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT type, lon, lat, level FROM sensors WHERE id = ?1")?
+            .query_row([id], |row| {
+                Ok(SensorRow {
+                    sensor_type: coded(row, 0, SensorType::from_code)?,
+                    lon: row.get(1)?,
+                    lat: row.get(2)?,
+                    level: Level::from_code(&row.get::<_, String>(3)?).unwrap_or(Level::Normal),
+                })
+            })
+            .optional()?)
+    }
+
+    fn insert_sensor(&mut self, s: &SeedSensor, at: i64) -> StoreResult<bool> {
+        let n = self
+            .tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO sensors (id, type, lon, lat, name, area, subdistrict, value, at, level)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
+                s.id,
+                s.sensor_type.code(),
+                s.lon,
+                s.lat,
+                s.name,
+                s.area,
+                s.subdistrict,
+                s.value,
+                at,
+                s.level.code(),
+            ])?;
+        Ok(n == 1)
+    }
+
+    fn set_reading(&mut self, id: &str, value: f64, at: i64, level: Level) -> StoreResult<()> {
+        self.tx
+            .prepare_cached("UPDATE sensors SET value = ?2, at = ?3, level = ?4 WHERE id = ?1")?
+            .execute(params![id, value, at, level.code()])?;
+        Ok(())
+    }
+
+    fn max_alert_id(&mut self) -> StoreResult<u64> {
+        let max: Option<i64> = self
+            .tx
+            .prepare_cached("SELECT MAX(id) FROM alerts")?
+            .query_row([], |r| r.get(0))?;
+        Ok(max.unwrap_or(0).max(0) as u64)
+    }
+
+    fn alert(&mut self, id: u64) -> StoreResult<Option<Alert>> {
+        Ok(self
+            .tx
+            .prepare_cached(&format!("SELECT {ALERT_COLS} FROM alerts WHERE id = ?1"))?
+            .query_row([id.min(i64::MAX as u64) as i64], alert_row)
+            .optional()?)
+    }
+
+    fn active_alert(&mut self, sensor: &str) -> StoreResult<Option<Alert>> {
         Ok(self
             .tx
             .prepare_cached(&format!(
@@ -656,221 +553,90 @@ impl Writer<'_> {
             .optional()?)
     }
 
-    fn alert(&self, id: u64) -> StoreResult<Option<Alert>> {
-        Ok(self
-            .tx
-            .prepare_cached(&format!("SELECT {ALERT_COLS} FROM alerts WHERE id = ?1"))?
-            .query_row([id as i64], alert_row)
-            .optional()?)
-    }
-
-    fn readings(
-        &mut self,
-        readings: Vec<pingan_model::live::ReadingIn>,
-        at: i64,
-    ) -> StoreResult<()> {
-        if readings.is_empty() {
-            return Err(StoreError::Invalid {
-                field: "readings".into(),
-                detail: "the batch is empty".into(),
-            });
-        }
-        // Check the whole batch first, so a bad entry stores nothing.
-        struct Meta {
-            sensor_type: SensorType,
-            lon: f64,
-            lat: f64,
-            /// The level before this batch.
-            level: Level,
-        }
-        let mut metas = Vec::with_capacity(readings.len());
-        for (i, r) in readings.iter().enumerate() {
-            if !r.value.is_finite() {
-                return Err(StoreError::Invalid {
-                    field: format!("readings[{i}].value"),
-                    detail: format!("{} is not a finite number", r.value),
-                });
-            }
-            let meta = self
-                .tx
-                .prepare_cached("SELECT type, lon, lat, level FROM sensors WHERE id = ?1")?
-                .query_row([&r.sensor], |row| {
-                    Ok(Meta {
-                        sensor_type: coded(row, 0, SensorType::from_code)?,
-                        lon: row.get(1)?,
-                        lat: row.get(2)?,
-                        level: Level::from_code(&row.get::<_, String>(3)?).unwrap_or(Level::Normal),
-                    })
-                })
-                .optional()?;
-            match meta {
-                Some(m) => metas.push(m),
-                None => {
-                    return Err(StoreError::Invalid {
-                        field: format!("readings[{i}].sensor"),
-                        detail: format!("no sensor {:?}", r.sensor),
-                    })
-                }
-            }
-        }
-        let mut states: Vec<SensorState> = Vec::new();
-        let mut alert_changes: Vec<(Alert, AlertChange)> = Vec::new();
-        for (r, meta) in readings.iter().zip(metas) {
-            let when = r.at.unwrap_or(at);
-            // Its level before this reading: an earlier reading of the same
-            // sensor in this batch, else the stored one.
-            let prev = states
-                .iter()
-                .find(|s| s.id == r.sensor)
-                .map_or(meta.level, |s| s.level);
-            let level = next_level(prev, r.value, thresholds(meta.sensor_type));
-            self.tx
-                .prepare_cached("UPDATE sensors SET value = ?2, at = ?3, level = ?4 WHERE id = ?1")?
-                .execute(params![r.sensor, r.value, when, level.code()])?;
-            let state = SensorState {
-                id: r.sensor.clone(),
-                sensor_type: meta.sensor_type,
-                value: r.value,
-                at: when,
-                level,
-            };
-            match states.iter_mut().find(|s| s.id == state.id) {
-                Some(s) => *s = state,
-                None => states.push(state),
-            }
-            match self.active_alert(&r.sensor)? {
-                Some(mut a) => {
-                    if level == Level::Normal {
-                        a.cleared_at = Some(when);
-                        self.tx
-                            .prepare_cached("UPDATE alerts SET cleared_at = ?2 WHERE id = ?1")?
-                            .execute(params![a.id as i64, when])?;
-                        alert_changes.push((a, AlertChange::Cleared));
-                    } else {
-                        let peak = a.peak.max(r.value);
-                        let changed = level != a.level;
-                        if changed || peak != a.peak {
-                            a.level = level;
-                            a.peak = peak;
-                            self.tx
-                                .prepare_cached(
-                                    "UPDATE alerts SET level = ?2, peak = ?3 WHERE id = ?1",
-                                )?
-                                .execute(params![a.id as i64, level.code(), peak])?;
-                        }
-                        if changed {
-                            alert_changes.push((a, AlertChange::Level));
-                        }
-                    }
-                }
-                None if level != Level::Normal => {
-                    self.tx
-                        .prepare_cached(
-                            "INSERT INTO alerts (sensor, type, level, peak, lon, lat, raised_at)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                        )?
-                        .execute(params![
-                            r.sensor,
-                            meta.sensor_type.code(),
-                            level.code(),
-                            r.value,
-                            meta.lon,
-                            meta.lat,
-                            when
-                        ])?;
-                    let id = self.tx.last_insert_rowid() as u64;
-                    alert_changes.push((
-                        Alert {
-                            id,
-                            sensor: r.sensor.clone(),
-                            sensor_type: meta.sensor_type,
-                            level,
-                            peak: r.value,
-                            lon: meta.lon,
-                            lat: meta.lat,
-                            raised_at: when,
-                            cleared_at: None,
-                            acked_at: None,
-                            acked_by: None,
-                        },
-                        AlertChange::Raised,
-                    ));
-                }
-                None => {}
-            }
-        }
-        self.emit(Change::Readings { sensors: states })?;
-        for (alert, change) in alert_changes {
-            self.emit(Change::Alert { alert, change })?;
-        }
+    fn insert_alert(&mut self, a: &Alert) -> StoreResult<()> {
+        self.tx
+            .prepare_cached(&format!(
+                "INSERT INTO alerts ({ALERT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+            ))?
+            .execute(params![
+                a.id as i64,
+                a.sensor,
+                a.sensor_type.code(),
+                a.level.code(),
+                a.peak,
+                a.lon,
+                a.lat,
+                a.raised_at,
+                a.cleared_at,
+                a.acked_at,
+                a.acked_by
+            ])?;
         Ok(())
     }
 
-    fn ack(&mut self, id: u64, by: String, at: i64) -> StoreResult<()> {
-        let mut a = self.alert(id)?.ok_or_else(|| StoreError::NotFound {
-            what: "alert",
-            id: id.to_string(),
-        })?;
-        if let (Some(when), Some(who)) = (a.acked_at, a.acked_by.as_deref()) {
-            return Err(StoreError::Conflict(format!(
-                "alert {id} was already acknowledged by {who} at {}",
-                pingan_model::time::iso_cst(when)
-            )));
-        }
+    fn update_alert(&mut self, a: &Alert) -> StoreResult<()> {
         self.tx
-            .prepare_cached("UPDATE alerts SET acked_at = ?2, acked_by = ?3 WHERE id = ?1")?
-            .execute(params![id as i64, at, by])?;
-        a.acked_at = Some(at);
-        a.acked_by = Some(by);
-        self.emit(Change::Alert {
-            alert: a,
-            change: AlertChange::Acked,
-        })
+            .prepare_cached(
+                "UPDATE alerts SET level = ?2, peak = ?3, cleared_at = ?4, acked_at = ?5, acked_by = ?6
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                a.id as i64,
+                a.level.code(),
+                a.peak,
+                a.cleared_at,
+                a.acked_at,
+                a.acked_by
+            ])?;
+        Ok(())
     }
 
-    fn hazard(
-        &mut self,
-        id: String,
-        status: HazardStatus,
-        by: String,
-        note: String,
-        at: i64,
-    ) -> StoreResult<()> {
-        let current = self
+    fn hazard_status(&mut self, id: &str) -> StoreResult<Option<HazardStatus>> {
+        Ok(self
             .tx
             .prepare_cached("SELECT status FROM hazards WHERE id = ?1")?
-            .query_row([&id], |r| coded(r, 0, HazardStatus::from_code))
-            .optional()?
-            .ok_or_else(|| StoreError::NotFound {
-                what: "hazard",
-                id: id.clone(),
-            })?;
-        if current == status {
-            return Err(StoreError::Conflict(format!(
-                "hazard {id} is already {}",
-                status.code()
-            )));
-        }
+            .query_row([id], |r| coded(r, 0, HazardStatus::from_code))
+            .optional()?)
+    }
+
+    fn insert_hazard(&mut self, h: &SeedHazard) -> StoreResult<bool> {
+        let n = self
+            .tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO hazards (id, status, lon, lat, name, subdistrict)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                h.id,
+                h.status.code(),
+                h.lon,
+                h.lat,
+                h.name,
+                h.subdistrict
+            ])?;
+        Ok(n == 1)
+    }
+
+    fn change_hazard(&mut self, h: &HazardState, from: HazardStatus) -> StoreResult<()> {
         self.tx
             .prepare_cached(
                 "UPDATE hazards SET status = ?2, changed_at = ?3, changed_by = ?4, note = ?5 WHERE id = ?1",
             )?
-            .execute(params![id, status.code(), at, by, note])?;
+            .execute(params![h.id, h.status.code(), h.at, h.by, h.note])?;
         self.tx
             .prepare_cached(
                 "INSERT INTO hazard_changes (hazard, from_status, to_status, at, by, note)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
-            .execute(params![id, current.code(), status.code(), at, by, note])?;
-        self.emit(Change::HazardStatus {
-            hazard: HazardState {
-                id,
-                status,
-                at,
-                by,
-                note,
-            },
-        })
+            .execute(params![
+                h.id,
+                from.code(),
+                h.status.code(),
+                h.at,
+                h.by,
+                h.note
+            ])?;
+        Ok(())
     }
 }
 
@@ -880,38 +646,12 @@ fn head_of(conn: &Connection) -> rusqlite::Result<Seq> {
 }
 
 impl Store for SqliteStore {
-    fn execute(&self, cmd: Command, now_ms: i64) -> StoreResult<Vec<Event>> {
+    fn transaction(&self, work: &mut Work<'_>) -> StoreResult<()> {
         let mut conn = self.writer();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let head = head_of(&tx)?;
-        let mut w = Writer {
-            tx: &tx,
-            next_seq: head + 1,
-            now_ms,
-            events: Vec::new(),
-        };
-        match cmd {
-            Command::ReportCase(c) => w.report(c)?,
-            Command::Transition {
-                case_id,
-                to,
-                by,
-                note,
-                at,
-            } => w.transition(case_id, to, by, note, at)?,
-            Command::Readings { readings, at } => w.readings(readings, at)?,
-            Command::AckAlert { id, by, at } => w.ack(id, by, at)?,
-            Command::HazardStatus {
-                id,
-                status,
-                by,
-                note,
-                at,
-            } => w.hazard(id, status, by, note, at)?,
-        }
-        let events = std::mem::take(&mut w.events);
+        work(&mut SqliteTx { tx: &tx })?;
         tx.commit()?;
-        Ok(events)
+        Ok(())
     }
 
     fn head(&self) -> StoreResult<Seq> {
@@ -1017,7 +757,7 @@ impl Store for SqliteStore {
                 "SELECT {ALERT_COLS} FROM alerts WHERE cleared_at IS NULL OR cleared_at >= ?1
                  ORDER BY raised_at DESC, id DESC"
             ))?
-            .query_map([crate::live::now_s() - 86_400], alert_row)?
+            .query_map([crate::clock::now_s() - 86_400], alert_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         let hazards = tx
             .prepare_cached(
