@@ -25,7 +25,7 @@ pub enum ApiError {
         method: String,
         path: String,
         /// The `Allow` header value, e.g. `GET, HEAD`.
-        allow: &'static str,
+        allow: String,
     },
     /// The declared request body is over the limit.
     #[error("the request body of {len} bytes is over the limit of {limit} bytes")]
@@ -166,7 +166,9 @@ impl IntoResponse for ApiError {
         let headers = res.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if let ApiError::MethodNotAllowed { allow, .. } = &self {
-            headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+            if let Ok(v) = HeaderValue::from_str(allow) {
+                headers.insert(header::ALLOW, v);
+            }
         }
         res
     }

@@ -266,7 +266,7 @@ pub fn prepare_case(
         community: loc.community,
         subdistrict: loc.subdistrict,
         description: input.description.trim().to_string(),
-        reporter: input.reporter.trim().to_string(),
+        reporter: input.reporter.trim().into(),
         departments: rule.departments.clone(),
         rule: Some(rule.id.clone()),
         reported_at,

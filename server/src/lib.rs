@@ -15,6 +15,7 @@
 //! The HTTP contract is written down in `docs/api.md`.
 
 pub mod api;
+pub mod clock;
 pub mod error;
 pub mod files;
 pub mod hub;
@@ -33,19 +34,17 @@ use crate::intake::GridLocator;
 use crate::layers::Layers;
 use crate::live::Live;
 use crate::paths::{extension, safe_segments};
-use crate::store::seed::Seed;
+use crate::store::seed::{self, Seed};
 use crate::store::sqlite::SqliteStore;
-use crate::store::Counts;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
-use axum::{Json, Router};
+use axum::Router;
 use pingan_model::layers::{Manifest, LAYERS};
 use pingan_model::live::DispatchRules;
-use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -145,13 +144,13 @@ impl AppState {
             source,
         };
         let db = SqliteStore::open(&path).map_err(fail)?;
-        if !db.is_seeded().map_err(fail)? {
+        if !seed::is_seeded(&db).map_err(fail)? {
             let started = std::time::Instant::now();
             let seed = Seed::load(&config.data_dir, &grids, live::now_s());
             for p in &seed.problems {
                 tracing::warn!(problem = %p, "seeding: part of the data skipped");
             }
-            if let Some(r) = db.seed(&seed).map_err(fail)? {
+            if let Some(r) = seed.plant(&db).map_err(fail)? {
                 tracing::info!(
                     cases = r.cases,
                     transitions = r.transitions,
@@ -222,27 +221,12 @@ impl AppState {
     }
 }
 
-/// `GET /api/health`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Health {
-    pub status: String,
-    pub layers_ok: usize,
-    pub layers_failed: usize,
-    /// Rows in the live store and the newest sequence number.
-    pub store: Counts,
-    /// The newest sequence number of the event log (= `store.head`).
-    pub head: u64,
-    /// The WebSocket stream: clients connected, resyncs, frames sent, ring.
-    pub stream: crate::hub::HubStats,
-}
+pub use api::status::Health;
 
 /// The whole HTTP service.
 pub fn app(state: AppState) -> Router {
     Router::new()
-        .route("/api/health", get(health))
-        .route("/api/layers", get(layers))
-        .merge(api::routes())
-        .merge(ws::routes())
+        .merge(api::routes::routes())
         .route("/api", any(api_not_found))
         .route("/api/", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
@@ -279,29 +263,6 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn health(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let manifest = state.manifest().await?;
-    let failed = manifest.layers.iter().filter(|l| l.error.is_some()).count();
-    let live = state.live().clone();
-    let store = tokio::task::spawn_blocking(move || live.store().counts())
-        .await
-        .map_err(ApiError::from_join)??;
-    let body = Health {
-        status: "ok".into(),
-        layers_ok: manifest.layers.len() - failed,
-        layers_failed: failed,
-        head: store.head,
-        store,
-        stream: state.live().hub().stats(),
-    };
-    Ok(([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
-}
-
-async fn layers(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let manifest = state.manifest().await?;
-    Ok(([(header::CACHE_CONTROL, "no-cache")], Json(manifest)).into_response())
-}
-
 async fn api_not_found(uri: Uri) -> ApiError {
     ApiError::NotFound(format!(
         "there is no API endpoint at {}; the endpoints are listed in docs/api.md \
@@ -313,7 +274,7 @@ async fn api_not_found(uri: Uri) -> ApiError {
 async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
     ApiError::MethodNotAllowed {
         method: method.to_string(),
-        allow: api::allowed_methods(uri.path()),
+        allow: api::routes::allowed_methods(uri.path()),
         path: uri.path().to_string(),
     }
 }

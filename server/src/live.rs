@@ -22,18 +22,7 @@ impl std::fmt::Debug for Live {
     }
 }
 
-/// Unix milliseconds now.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
-/// Unix seconds now.
-pub fn now_s() -> i64 {
-    now_ms().div_euclid(1000)
-}
+pub use crate::clock::{now_ms, now_s};
 
 impl Live {
     pub fn new(store: Arc<dyn Store>) -> StoreResult<Live> {

@@ -22,8 +22,6 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgr
 use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::response::Response;
-use axum::routing::get;
-use axum::Router;
 use futures_util::SinkExt;
 use pingan_model::live::{
     ClientMsg, ResyncReason, Seq, ServerMsg, Snapshot, SnapshotReason, Topic, TopicSet,
@@ -45,20 +43,15 @@ const READ_BUFFER: usize = 4 * 1024;
 /// Largest client message accepted (a hello is a few dozen bytes).
 const MAX_CLIENT_MESSAGE: usize = 64 * 1024;
 
-/// `GET /ws` on the application's router.
-pub fn routes() -> Router<AppState> {
-    Router::new().route(
-        "/ws",
-        get(
-            |State(state): State<AppState>,
-             ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>| async move {
-                match ws {
-                    Ok(ws) => upgrade(state.live().clone(), ws),
-                    Err(e) => not_an_upgrade(e),
-                }
-            },
-        ),
-    )
+/// `GET /ws`: upgrades to the stream; plain HTTP gets the API's JSON error.
+pub async fn endpoint(
+    State(state): State<AppState>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    match ws {
+        Ok(ws) => upgrade(state.live().clone(), ws),
+        Err(e) => not_an_upgrade(e),
+    }
 }
 
 /// A plain HTTP request to `/ws` (no upgrade, or HEAD): the API's JSON error.

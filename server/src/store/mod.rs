@@ -2,71 +2,31 @@
 //!
 //! Handlers never see SQL: they validate a request, turn it into a
 //! [`Command`] and hand it to [`crate::live::Live`], which runs it on the
-//! store (one transaction: read, check the pure rules of
-//! `pingan_model::live`, write the new state and append one event per change
-//! to the event log) and publishes the resulting events. A PostgreSQL backend
-//! is another `impl Store`; nothing above this module changes.
+//! store and publishes the resulting events. Running a command is one
+//! transaction in which the backend-neutral rules (`rules.rs`) read what
+//! they need through [`Tx`], write the new state and append one event per
+//! change to the event log. A backend (`sqlite.rs`; PostgreSQL later)
+//! implements only [`Store::transaction`] (its [`Tx`]) and the queries, and
+//! must pass the contract suite in `tests/store_contract.rs`. Seeding
+//! (`seed.rs`) goes through the same interface.
 //!
 //! The store is synchronous (SQLite is an in-process library); callers on the
 //! async runtime go through `tokio::task::spawn_blocking`.
 
+pub mod command;
+pub mod error;
+pub mod rules;
 pub mod seed;
 pub mod sqlite;
+pub mod tx;
+
+pub use command::{Account, Actor, Command, NewCase};
+pub use error::{StoreError, StoreResult};
+pub use tx::Tx;
 
 use pingan_model::cases::CaseRecord;
-use pingan_model::domain::{CaseCategory, CaseStatus, Department, HazardStatus};
-use pingan_model::live::{Case, Event, ReadingIn, Seq, Snapshot, Topic, Transition};
-
-/// A change the live system is asked to make.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Command {
-    /// A new case, already located and routed by the caller.
-    ReportCase(NewCase),
-    Transition {
-        case_id: u32,
-        to: CaseStatus,
-        by: String,
-        note: String,
-        /// Unix seconds.
-        at: i64,
-    },
-    /// All-or-nothing: one unknown sensor rejects the whole batch.
-    Readings {
-        readings: Vec<ReadingIn>,
-        at: i64,
-    },
-    AckAlert {
-        id: u64,
-        by: String,
-        at: i64,
-    },
-    HazardStatus {
-        id: String,
-        status: HazardStatus,
-        by: String,
-        note: String,
-        at: i64,
-    },
-}
-
-/// A case to store: everything but the id, which the store assigns.
-#[derive(Clone, Debug, PartialEq)]
-pub struct NewCase {
-    pub category: CaseCategory,
-    pub lon: f64,
-    pub lat: f64,
-    pub grid: Option<String>,
-    pub grid_index: Option<u16>,
-    pub community: Option<String>,
-    pub subdistrict: Option<String>,
-    pub description: String,
-    pub reporter: String,
-    pub departments: Vec<Department>,
-    pub rule: Option<String>,
-    /// Unix seconds.
-    pub reported_at: i64,
-    pub deadline: i64,
-}
+use pingan_model::domain::{CaseCategory, CaseStatus};
+use pingan_model::live::{Case, Event, Seq, Snapshot, Topic, Transition};
 
 /// Filters of `GET /api/cases`. Every filter is optional; `limit` is capped
 /// by the handler.
@@ -94,32 +54,34 @@ pub struct Counts {
     pub head: Seq,
 }
 
-/// Why a command or query failed.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// No such case/alert/sensor/hazard (404).
-    #[error("{what} {id} does not exist")]
-    NotFound { what: &'static str, id: String },
-    /// The change is not allowed in the current state (409).
-    #[error("{0}")]
-    Conflict(String),
-    /// A field of the command is invalid (400/422); `field` names it.
-    #[error("{field}: {detail}")]
-    Invalid { field: String, detail: String },
-    /// The backend failed (500).
-    #[error("storage: {0}")]
-    Backend(String),
-}
-
-pub type StoreResult<T> = Result<T, StoreError>;
+/// The work run inside one write transaction.
+pub type Work<'a> = dyn FnMut(&mut dyn Tx) -> StoreResult<()> + 'a;
 
 /// The live state's storage. Implementations must be safe to share between
 /// threads; writes ([`Store::execute`]) are serialised by the caller.
+///
+/// A backend implements [`Store::transaction`] (the [`Tx`] interface) and
+/// the queries; the rules of every command are shared ([`rules::run`]).
 pub trait Store: Send + Sync + 'static {
+    /// Runs `work` in one write transaction: committed when it returns
+    /// `Ok`, rolled back (nothing stored) when it returns an error.
+    fn transaction(&self, work: &mut Work<'_>) -> StoreResult<()>;
+
     /// Runs a command in one transaction. On success returns the events it
     /// appended (sequence numbers strictly increasing, continuing the log);
     /// on error nothing was stored.
-    fn execute(&self, cmd: Command, now_ms: i64) -> StoreResult<Vec<Event>>;
+    fn execute(&self, cmd: Command, now_ms: i64) -> StoreResult<Vec<Event>> {
+        let mut cmd = Some(cmd);
+        let mut events = Vec::new();
+        self.transaction(&mut |tx| {
+            let cmd = cmd
+                .take()
+                .ok_or_else(|| StoreError::Backend("a transaction ran its work twice".into()))?;
+            events = rules::run(tx, cmd, now_ms)?;
+            Ok(())
+        })?;
+        Ok(events)
+    }
 
     /// The newest sequence number (0 when the log is empty).
     fn head(&self) -> StoreResult<Seq>;

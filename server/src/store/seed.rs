@@ -12,37 +12,19 @@
 //!   not in the grids file is skipped.
 //!
 //! Seeding appends no events. A missing or broken file is logged and that
-//! part stays empty; the server starts anyway.
+//! part stays empty; the server starts anyway. [`Seed::plant`] stores a seed
+//! through the [`Store`] interface, so every backend is seeded alike.
 
+use super::error::StoreResult;
+use super::tx::Tx;
+pub use super::tx::{SeedHazard, SeedSensor};
+use super::Store;
 use crate::intake::GridLocator;
 use pingan_model::cases::CaseRecord;
 use pingan_model::domain::{CaseStatus, HazardStatus, Lang, SensorType};
 use pingan_model::geojson_io::{parse_feature_collection, Feature, Geom};
-use pingan_model::live::{next_level, thresholds, Case, Level, Transition};
+use pingan_model::live::{next_level, thresholds, Alert, Case, Level, Transition};
 use std::path::Path;
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct SeedSensor {
-    pub id: String,
-    pub sensor_type: SensorType,
-    pub lon: f64,
-    pub lat: f64,
-    pub name: String,
-    pub area: Option<String>,
-    pub subdistrict: Option<String>,
-    pub value: f64,
-    pub level: Level,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct SeedHazard {
-    pub id: String,
-    pub status: HazardStatus,
-    pub lon: f64,
-    pub lat: f64,
-    pub name: String,
-    pub subdistrict: Option<String>,
-}
 
 /// Everything a new store is seeded with.
 #[derive(Clone, Debug, Default)]
@@ -56,7 +38,91 @@ pub struct Seed {
     pub problems: Vec<String>,
 }
 
+/// What [`Seed::plant`] stored.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SeedReport {
+    pub cases: usize,
+    pub transitions: usize,
+    pub sensors: usize,
+    pub alerts: usize,
+    pub hazards: usize,
+}
+
+/// The `meta` key set once a store is seeded.
+const SEEDED_AT: &str = "seeded_at";
+
+/// Whether the store was seeded (seeding happens once, on first start).
+pub fn is_seeded(store: &dyn Store) -> StoreResult<bool> {
+    let mut seeded = false;
+    store.transaction(&mut |tx| {
+        seeded = tx.meta(SEEDED_AT)?.is_some();
+        Ok(())
+    })?;
+    Ok(seeded)
+}
+
 impl Seed {
+    /// Stores the seed in one transaction, unless the store was seeded
+    /// before (then returns `None`). Entries whose id is taken are skipped;
+    /// a sensor seeded at warn or alarm gets an active alert. Appends no
+    /// events.
+    pub fn plant(&self, store: &dyn Store) -> StoreResult<Option<SeedReport>> {
+        let mut report = None;
+        store.transaction(&mut |tx| {
+            report = self.plant_in(tx)?;
+            Ok(())
+        })?;
+        Ok(report)
+    }
+
+    fn plant_in(&self, tx: &mut dyn Tx) -> StoreResult<Option<SeedReport>> {
+        if tx.meta(SEEDED_AT)?.is_some() {
+            return Ok(None);
+        }
+        let mut report = SeedReport::default();
+        let mut next_alert = tx.max_alert_id()? + 1;
+        for s in &self.sensors {
+            if !tx.insert_sensor(s, self.now)? {
+                continue;
+            }
+            report.sensors += 1;
+            if s.level != Level::Normal {
+                tx.insert_alert(&Alert {
+                    id: next_alert,
+                    sensor: s.id.clone(),
+                    sensor_type: s.sensor_type,
+                    level: s.level,
+                    peak: s.value,
+                    lon: s.lon,
+                    lat: s.lat,
+                    raised_at: self.now,
+                    cleared_at: None,
+                    acked_at: None,
+                    acked_by: None,
+                })?;
+                next_alert += 1;
+                report.alerts += 1;
+            }
+        }
+        for h in &self.hazards {
+            if tx.insert_hazard(h)? {
+                report.hazards += 1;
+            }
+        }
+        for (c, history) in &self.cases {
+            if !tx.insert_case(c)? {
+                continue;
+            }
+            report.cases += 1;
+            for t in history {
+                tx.add_transition(c.id, t)?;
+                report.transitions += 1;
+            }
+        }
+        tx.set_meta(SEEDED_AT, &self.now.to_string())?;
+        Ok(Some(report))
+    }
+
     /// Reads the seed files of `data_dir`; never fails (see the module doc).
     pub fn load(data_dir: &Path, grids: &GridLocator, now: i64) -> Seed {
         let mut seed = Seed {

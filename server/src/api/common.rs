@@ -1,0 +1,38 @@
+//! What the API handlers share: running a read or a command on the live
+//! service off the async runtime, the `no-store` answer and the mapping of
+//! intake errors.
+
+use crate::error::ApiError;
+use crate::intake::IntakeError;
+use crate::store::{Command, Store, StoreResult};
+use crate::AppState;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use pingan_model::live::Event;
+
+pub fn intake_error(e: IntakeError) -> ApiError {
+    match e {
+        IntakeError::Invalid { field, detail } => ApiError::Invalid { field, detail },
+        IntakeError::NoRules(m) => ApiError::Unavailable(m),
+    }
+}
+
+/// Runs a read on a blocking thread.
+pub async fn read<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&dyn Store) -> StoreResult<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    let live = state.live().clone();
+    tokio::task::spawn_blocking(move || f(live.store().as_ref()))
+        .await
+        .map_err(ApiError::from_join)?
+        .map_err(ApiError::from)
+}
+
+pub async fn execute(state: &AppState, cmd: Command) -> Result<Vec<Event>, ApiError> {
+    Ok(state.live().execute(cmd).await?)
+}
+
+pub fn no_store<T: IntoResponse>(status: StatusCode, body: T) -> Response {
+    (status, [(header::CACHE_CONTROL, "no-store")], body).into_response()
+}

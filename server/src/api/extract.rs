@@ -1,0 +1,297 @@
+//! Extractors of the API's requests: the JSON body ([`JsonBody`]: content
+//! type, size limit, field-named errors), who is acting ([`Actor`]) and the
+//! ids in paths ([`CaseId`], [`AlertId`], [`HazardId`]). Every handler takes
+//! its inputs through these, so every endpoint rejects bad input alike. Path
+//! ids come before the body in a handler's arguments, so a bad id is
+//! reported before a bad body.
+
+use super::common::intake_error;
+use crate::error::ApiError;
+use crate::intake::{check_text, IntakeError, MAX_NAME};
+use crate::store::Actor;
+use axum::body::Body;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use http_body_util::BodyExt;
+use serde::de::DeserializeOwned;
+
+/// Body limit of endpoints taking one object.
+pub const SINGLE_LIMIT: usize = 64 * 1024;
+
+/// A JSON object body of type `T`, at most `LIMIT` bytes (see [`json_body`]).
+#[derive(Clone, Debug)]
+pub struct JsonBody<T, const LIMIT: usize = SINGLE_LIMIT>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned, const LIMIT: usize> FromRequest<S>
+    for JsonBody<T, LIMIT>
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
+        let (parts, body) = req.into_parts();
+        json_body(&parts.headers, body, LIMIT).await.map(JsonBody)
+    }
+}
+
+/// Who is acting, from the request. Today every request is anonymous; the
+/// handler names the actor with the display name of the body (`by`,
+/// `reporter`) once it is validated ([`Actor::named`]).
+impl<S: Send + Sync> FromRequestParts<S> for Actor {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(_parts: &mut Parts, _state: &S) -> Result<Actor, Self::Rejection> {
+        Ok(Actor::anonymous(""))
+    }
+}
+
+/// The raw `{id}` of a path.
+async fn path_id(parts: &mut Parts) -> Result<String, ApiError> {
+    Path::<String>::from_request_parts(parts, &())
+        .await
+        .map(|Path(id)| id)
+        .map_err(|e| ApiError::BadField {
+            field: "id".into(),
+            detail: e.body_text(),
+        })
+}
+
+/// A case id in a path: `123` or the case number `AJ00000123`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CaseId(pub u32);
+
+impl<S: Send + Sync> FromRequestParts<S> for CaseId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<CaseId, ApiError> {
+        case_id(&path_id(parts).await?).map(CaseId)
+    }
+}
+
+/// A case id: `123` or the case number `AJ00000123`.
+pub fn case_id(raw: &str) -> Result<u32, ApiError> {
+    let digits = raw
+        .strip_prefix("AJ")
+        .or_else(|| raw.strip_prefix("aj"))
+        .unwrap_or(raw);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::BadField {
+            field: "id".into(),
+            detail: format!("{raw:?} is not a case id (a number such as 42 or AJ00000042)"),
+        });
+    }
+    digits.parse::<u32>().map_err(|_| ApiError::BadField {
+        field: "id".into(),
+        detail: format!("{raw:?} is out of range"),
+    })
+}
+
+/// An alert id in a path: a positive integer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AlertId(pub u64);
+
+impl<S: Send + Sync> FromRequestParts<S> for AlertId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<AlertId, ApiError> {
+        let id = path_id(parts).await?;
+        id.parse()
+            .ok()
+            .filter(|n| (1..=i64::MAX as u64).contains(n))
+            .map(AlertId)
+            .ok_or_else(|| ApiError::BadField {
+                field: "id".into(),
+                detail: format!("{id:?} is not an alert id (a positive integer)"),
+            })
+    }
+}
+
+/// A hazard id in a path: non-empty text without control characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HazardId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for HazardId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<HazardId, ApiError> {
+        let id = path_id(parts).await?;
+        check_text("id", &id, MAX_NAME, false).map_err(|e| match e {
+            IntakeError::Invalid { field, detail } => ApiError::BadField { field, detail },
+            other => intake_error(other),
+        })?;
+        Ok(HazardId(id))
+    }
+}
+
+/// Reads and parses a JSON body: `application/json`, at most `limit` bytes,
+/// the type's fields exactly. Errors name the field (`readings[3].value`).
+pub async fn json_body<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<T, ApiError> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence != "application/json" {
+        return Err(ApiError::UnsupportedMediaType(if ct.is_empty() {
+            "the body must be JSON: send Content-Type: application/json".into()
+        } else {
+            format!("the body must be JSON (Content-Type: application/json), not {ct}")
+        }));
+    }
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let too_large = |what: String| ApiError::TooLarge {
+        what,
+        limit: format!("{limit} bytes for this endpoint"),
+    };
+    if let Some(len) = declared.filter(|&l| l > limit as u64) {
+        return Err(too_large(format!("the request body of {len} bytes")));
+    }
+    let mut body = body;
+    let mut bytes: Vec<u8> = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame =
+            frame.map_err(|e| ApiError::BadJson(format!("the body could not be read: {e}")))?;
+        if let Ok(data) = frame.into_data() {
+            if bytes.len() + data.len() > limit {
+                return Err(too_large("the request body".into()));
+            }
+            bytes.extend_from_slice(&data);
+        }
+    }
+    // Every body is a JSON object: serde would otherwise read an array
+    // positionally into a struct.
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => {}
+        Some(_) => {
+            return Err(ApiError::BadJson(
+                "the body must be a JSON object ({\"field\": value, …})".into(),
+            ))
+        }
+        None => {
+            return Err(ApiError::BadJson(
+                "the body is empty; send a JSON object".into(),
+            ))
+        }
+    }
+    parse_json(&bytes)
+}
+
+/// Parses JSON into `T`, naming the offending field on error.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = match serde_path_to_error::deserialize(&mut de) {
+        Ok(v) => v,
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            return Err(match inner.classify() {
+                serde_json::error::Category::Data => {
+                    let msg = inner.to_string();
+                    let field = named_field(&msg)
+                        .map(|f| {
+                            if path == "." || path == f || path.ends_with(&format!(".{f}")) {
+                                if path == "." {
+                                    f
+                                } else {
+                                    path.clone()
+                                }
+                            } else {
+                                format!("{path}.{f}")
+                            }
+                        })
+                        .unwrap_or_else(|| if path == "." { "body".into() } else { path });
+                    ApiError::BadField { field, detail: msg }
+                }
+                _ => ApiError::BadJson(syntax_detail(bytes, &inner)),
+            });
+        }
+    };
+    de.end()
+        .map_err(|e| ApiError::BadJson(syntax_detail(bytes, &e)))?;
+    Ok(value)
+}
+
+/// The field named by serde's "missing field `x`" / "unknown field `x`".
+fn named_field(msg: &str) -> Option<String> {
+    let rest = msg
+        .strip_prefix("missing field `")
+        .or_else(|| msg.strip_prefix("unknown field `"))?;
+    rest.split('`').next().map(str::to_string)
+}
+
+/// A syntax error, with the last object key before it ("near `lon`").
+fn syntax_detail(bytes: &[u8], e: &serde_json::Error) -> String {
+    let (line, col) = (e.line(), e.column());
+    let mut offset = 0usize;
+    for (i, l) in bytes.split(|b| *b == b'\n').enumerate() {
+        if i + 1 == line {
+            offset += col.min(l.len());
+            break;
+        }
+        offset += l.len() + 1;
+    }
+    let before = String::from_utf8_lossy(&bytes[..offset.min(bytes.len())]).into_owned();
+    let key = before.rfind("\":").and_then(|end| {
+        let start = before[..end].rfind('"')?;
+        Some(before[start + 1..end].to_string())
+    });
+    match key {
+        Some(k) if !k.is_empty() => format!("{e} (near field `{k}`)"),
+        _ => e.to_string(),
+    }
+}
+
+pub fn bad_param(name: &str, detail: impl Into<String>) -> ApiError {
+    ApiError::BadField {
+        field: name.to_string(),
+        detail: detail.into(),
+    }
+}
+
+/// Query parameters as (name, value) pairs, percent-decoded.
+pub fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
+    let raw = raw.unwrap_or("");
+    serde_urlencoded::from_str::<Vec<(String, String)>>(raw)
+        .map_err(|e| bad_param("query", format!("the query string cannot be read: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[test]
+    fn json_errors_name_the_field() {
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct P {
+            lon: f64,
+            lat: f64,
+        }
+        let field = |s: &str| match parse_json::<P>(s.as_bytes()) {
+            Err(e) => e.to_string(),
+            Ok(p) => panic!("{p:?}"),
+        };
+        assert!(field(r#"{"lon": 1}"#).starts_with("lat: missing field `lat`"));
+        assert!(field(r#"{"lon": 1, "lat": 2, "x": 3}"#).starts_with("x: unknown field `x`"));
+        assert!(field(r#"{"lon": 1, "lat": "a"}"#).starts_with("lat: invalid type"));
+        assert!(field(r#"{"lon": 1, "lat": NaN}"#).contains("near field `lat`"));
+        assert!(matches!(
+            parse_json::<P>(b"{\"lon\": 1, \"lat\": 2} x"),
+            Err(ApiError::BadJson(_))
+        ));
+    }
+}

@@ -1,0 +1,55 @@
+//! The hazard endpoint: `POST /api/hazards/{id}/status`.
+
+use super::common::{execute, intake_error, no_store};
+use super::extract::{HazardId, JsonBody};
+use crate::error::ApiError;
+use crate::intake::{check_text, MAX_NAME, MAX_NOTE};
+use crate::live::now_s;
+use crate::store::{Actor, Command};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Json;
+use pingan_model::domain::HazardStatus;
+use pingan_model::live::Change;
+use serde::{Deserialize, Serialize};
+
+/// `POST /api/hazards/{id}/status`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HazardIn {
+    pub status: HazardStatus,
+    pub by: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+pub async fn hazard_status(
+    State(state): State<AppState>,
+    HazardId(id): HazardId,
+    actor: Actor,
+    JsonBody(input): JsonBody<HazardIn>,
+) -> Result<Response, ApiError> {
+    check_text("by", &input.by, MAX_NAME, false).map_err(intake_error)?;
+    check_text("note", &input.note, MAX_NOTE, true).map_err(intake_error)?;
+    let events = execute(
+        &state,
+        Command::HazardStatus {
+            id,
+            status: input.status,
+            by: actor.named(input.by.trim()),
+            note: input.note,
+            at: now_s(),
+        },
+    )
+    .await?;
+    let hazard = events
+        .into_iter()
+        .find_map(|e| match e.change {
+            Change::HazardStatus { hazard } => Some(hazard),
+            _ => None,
+        })
+        .ok_or_else(|| ApiError::Internal("the store reported no hazard change".into()))?;
+    Ok(no_store(StatusCode::OK, Json(hazard)))
+}

@@ -1,0 +1,22 @@
+//! The live HTTP API: cases, transitions, readings, alerts, hazard status,
+//! the live snapshot, one file per resource. Every handler takes its inputs
+//! through the extractors of `extract.rs` (path ids, the acting [`Actor`],
+//! the JSON body), validates them into a [`Command`] (or a query) and hands
+//! it to the store through [`crate::live::Live`]; every failure is an
+//! [`ApiError`] whose `detail` names the offending field. A rejected request
+//! stores nothing: all validation happens before the command runs, and a
+//! command that fails in the store rolls its transaction back. The endpoints
+//! and their methods are listed once, in `routes.rs`. See docs/api.md.
+//!
+//! [`Actor`]: crate::store::Actor
+//! [`Command`]: crate::store::Command
+//! [`ApiError`]: crate::error::ApiError
+
+pub mod cases;
+pub mod common;
+pub mod extract;
+pub mod hazards;
+pub mod routes;
+pub mod sensors;
+pub mod snapshot;
+pub mod status;

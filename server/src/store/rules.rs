@@ -1,0 +1,304 @@
+//! The business rules of the live state, backend-neutral: [`run`] decides a
+//! [`Command`] against a [`Tx`] — which entities it reads, what it writes,
+//! which events it appends — so every backend behaves alike. Here are the
+//! id of a new case (highest + 1) and of a new alert, the status machine of
+//! cases (`pingan_model::live::transition_error`), raising, re-levelling and
+//! clearing alerts from readings (`next_level`), acknowledging once, and
+//! hazard status changes. No SQL and no I/O: only the `Tx` calls.
+
+use super::command::{Actor, Command, NewCase};
+use super::error::{StoreError, StoreResult};
+use super::tx::Tx;
+use pingan_model::domain::{CaseStatus, HazardStatus};
+use pingan_model::live::{
+    next_level, thresholds, transition_error, Alert, AlertChange, Case, Change, Event, HazardState,
+    Level, ReadingIn, SensorState, Seq, Transition,
+};
+
+/// Runs one command inside an open transaction; returns the events it
+/// appended (sequence numbers continuing the log). On error the caller
+/// rolls the transaction back, so nothing of the command is stored.
+pub fn run(tx: &mut dyn Tx, cmd: Command, now_ms: i64) -> StoreResult<Vec<Event>> {
+    let next_seq = tx.head()? + 1;
+    let mut d = Decide {
+        tx,
+        next_seq,
+        now_ms,
+        events: Vec::new(),
+    };
+    match cmd {
+        Command::ReportCase(c) => d.report(c)?,
+        Command::Transition {
+            case_id,
+            to,
+            by,
+            note,
+            at,
+        } => d.transition(case_id, to, by, note, at)?,
+        Command::Readings { readings, at } => d.readings(readings, at)?,
+        Command::AckAlert { id, by, at } => d.ack(id, by, at)?,
+        Command::HazardStatus {
+            id,
+            status,
+            by,
+            note,
+            at,
+        } => d.hazard(id, status, by, note, at)?,
+    }
+    Ok(d.events)
+}
+
+/// One command's decisions, collecting its events.
+struct Decide<'a> {
+    tx: &'a mut dyn Tx,
+    next_seq: Seq,
+    now_ms: i64,
+    events: Vec<Event>,
+}
+
+fn invalid(field: impl Into<String>, detail: impl Into<String>) -> StoreError {
+    StoreError::Invalid {
+        field: field.into(),
+        detail: detail.into(),
+    }
+}
+
+impl Decide<'_> {
+    fn emit(&mut self, change: Change) -> StoreResult<()> {
+        let event = Event {
+            seq: self.next_seq,
+            at_ms: self.now_ms,
+            change,
+        };
+        self.tx.append(&event)?;
+        self.next_seq += 1;
+        self.events.push(event);
+        Ok(())
+    }
+
+    fn report(&mut self, c: NewCase) -> StoreResult<()> {
+        if !c.lon.is_finite() || !c.lat.is_finite() {
+            return Err(invalid("lon/lat", "coordinates must be finite numbers"));
+        }
+        if c.departments.is_empty() {
+            return Err(invalid(
+                "departments",
+                "a case needs at least one department",
+            ));
+        }
+        let id = u32::try_from(self.tx.max_case_id()? + 1)
+            .map_err(|_| StoreError::Conflict("the case id space is exhausted".into()))?;
+        let case = Case {
+            id,
+            category: c.category,
+            lon: c.lon,
+            lat: c.lat,
+            grid: c.grid,
+            grid_index: c.grid_index,
+            community: c.community,
+            subdistrict: c.subdistrict,
+            description: c.description,
+            reporter: c.reporter.name,
+            status: CaseStatus::Reported,
+            departments: c.departments,
+            rule: c.rule,
+            reported_at: c.reported_at,
+            deadline: c.deadline,
+            updated_at: c.reported_at,
+        };
+        if !self.tx.insert_case(&case)? {
+            return Err(StoreError::Conflict(format!("case {id} exists already")));
+        }
+        let first = Transition {
+            from: None,
+            to: CaseStatus::Reported,
+            at: case.reported_at,
+            by: case.reporter.clone(),
+            note: String::new(),
+        };
+        self.tx.add_transition(id, &first)?;
+        self.emit(Change::CaseReported { case })
+    }
+
+    fn transition(
+        &mut self,
+        case_id: u32,
+        to: CaseStatus,
+        by: Actor,
+        note: String,
+        at: i64,
+    ) -> StoreResult<()> {
+        let mut case = self.tx.case(case_id)?.ok_or_else(|| StoreError::NotFound {
+            what: "case",
+            id: case_id.to_string(),
+        })?;
+        if let Some(why) = transition_error(case.status, to) {
+            return Err(StoreError::Conflict(format!("case {case_id}: {why}")));
+        }
+        let t = Transition {
+            from: Some(case.status),
+            to,
+            at,
+            by: by.name,
+            note,
+        };
+        self.tx.set_case_status(case_id, to, at)?;
+        self.tx.add_transition(case_id, &t)?;
+        case.status = to;
+        case.updated_at = at;
+        self.emit(Change::CaseTransitioned {
+            case,
+            transition: t,
+        })
+    }
+
+    fn readings(&mut self, readings: Vec<ReadingIn>, at: i64) -> StoreResult<()> {
+        if readings.is_empty() {
+            return Err(invalid("readings", "the batch is empty"));
+        }
+        // Check the whole batch first, so a bad entry stores nothing.
+        let mut rows = Vec::with_capacity(readings.len());
+        for (i, r) in readings.iter().enumerate() {
+            if !r.value.is_finite() {
+                return Err(invalid(
+                    format!("readings[{i}].value"),
+                    format!("{} is not a finite number", r.value),
+                ));
+            }
+            match self.tx.sensor(&r.sensor)? {
+                Some(row) => rows.push(row),
+                None => {
+                    return Err(invalid(
+                        format!("readings[{i}].sensor"),
+                        format!("no sensor {:?}", r.sensor),
+                    ))
+                }
+            }
+        }
+        let mut states: Vec<SensorState> = Vec::new();
+        let mut alert_changes: Vec<(Alert, AlertChange)> = Vec::new();
+        let mut next_alert: Option<u64> = None;
+        for (r, row) in readings.iter().zip(rows) {
+            let when = r.at.unwrap_or(at);
+            // Its level before this reading: an earlier reading of the same
+            // sensor in this batch, else the stored one.
+            let prev = states
+                .iter()
+                .find(|s| s.id == r.sensor)
+                .map_or(row.level, |s| s.level);
+            let level = next_level(prev, r.value, thresholds(row.sensor_type));
+            self.tx.set_reading(&r.sensor, r.value, when, level)?;
+            let state = SensorState {
+                id: r.sensor.clone(),
+                sensor_type: row.sensor_type,
+                value: r.value,
+                at: when,
+                level,
+            };
+            match states.iter_mut().find(|s| s.id == state.id) {
+                Some(s) => *s = state,
+                None => states.push(state),
+            }
+            match self.tx.active_alert(&r.sensor)? {
+                Some(mut a) => {
+                    if level == Level::Normal {
+                        a.cleared_at = Some(when);
+                        self.tx.update_alert(&a)?;
+                        alert_changes.push((a, AlertChange::Cleared));
+                    } else {
+                        let peak = a.peak.max(r.value);
+                        let changed = level != a.level;
+                        if changed || peak != a.peak {
+                            a.level = level;
+                            a.peak = peak;
+                            self.tx.update_alert(&a)?;
+                        }
+                        if changed {
+                            alert_changes.push((a, AlertChange::Level));
+                        }
+                    }
+                }
+                None if level != Level::Normal => {
+                    let id = match next_alert {
+                        Some(id) => id,
+                        None => self.tx.max_alert_id()? + 1,
+                    };
+                    next_alert = Some(id + 1);
+                    let alert = Alert {
+                        id,
+                        sensor: r.sensor.clone(),
+                        sensor_type: row.sensor_type,
+                        level,
+                        peak: r.value,
+                        lon: row.lon,
+                        lat: row.lat,
+                        raised_at: when,
+                        cleared_at: None,
+                        acked_at: None,
+                        acked_by: None,
+                    };
+                    self.tx.insert_alert(&alert)?;
+                    alert_changes.push((alert, AlertChange::Raised));
+                }
+                None => {}
+            }
+        }
+        self.emit(Change::Readings { sensors: states })?;
+        for (alert, change) in alert_changes {
+            self.emit(Change::Alert { alert, change })?;
+        }
+        Ok(())
+    }
+
+    fn ack(&mut self, id: u64, by: Actor, at: i64) -> StoreResult<()> {
+        let mut a = self.tx.alert(id)?.ok_or_else(|| StoreError::NotFound {
+            what: "alert",
+            id: id.to_string(),
+        })?;
+        if let (Some(when), Some(who)) = (a.acked_at, a.acked_by.as_deref()) {
+            return Err(StoreError::Conflict(format!(
+                "alert {id} was already acknowledged by {who} at {}",
+                pingan_model::time::iso_cst(when)
+            )));
+        }
+        a.acked_at = Some(at);
+        a.acked_by = Some(by.name);
+        self.tx.update_alert(&a)?;
+        self.emit(Change::Alert {
+            alert: a,
+            change: AlertChange::Acked,
+        })
+    }
+
+    fn hazard(
+        &mut self,
+        id: String,
+        status: HazardStatus,
+        by: Actor,
+        note: String,
+        at: i64,
+    ) -> StoreResult<()> {
+        let current = self
+            .tx
+            .hazard_status(&id)?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "hazard",
+                id: id.clone(),
+            })?;
+        if current == status {
+            return Err(StoreError::Conflict(format!(
+                "hazard {id} is already {}",
+                status.code()
+            )));
+        }
+        let hazard = HazardState {
+            id,
+            status,
+            at,
+            by: by.name,
+            note,
+        };
+        self.tx.change_hazard(&hazard, current)?;
+        self.emit(Change::HazardStatus { hazard })
+    }
+}

@@ -1,0 +1,155 @@
+//! How the live entities map to SQLite rows: the column lists, the row
+//! decoders (codes checked, so a corrupt row is an error, not a panic) and
+//! the inserts shared by commands and seeding.
+
+use pingan_model::domain::{CaseCategory, CaseStatus, Department, SensorType};
+use pingan_model::live::{Alert, Case, Level, SensorState, Seq, Transition};
+use rusqlite::types::Type;
+use rusqlite::{params, Connection, Row};
+
+pub const CASE_COLS: &str = "id, category, lon, lat, grid, grid_index, community, subdistrict, description, reporter, status, departments, rule, reported_at, deadline, updated_at";
+
+pub fn depts_text(d: &[Department]) -> String {
+    d.iter().map(|d| d.code()).collect::<Vec<_>>().join(",")
+}
+
+pub fn bad_column(idx: usize, what: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, what.into())
+}
+
+/// A code column decoded with `from`.
+pub fn coded<T>(row: &Row, idx: usize, from: fn(&str) -> Option<T>) -> rusqlite::Result<T> {
+    let s: String = row.get(idx)?;
+    from(&s).ok_or_else(|| bad_column(idx, format!("unknown code {s:?}")))
+}
+
+pub fn coded_opt<T>(
+    row: &Row,
+    idx: usize,
+    from: fn(&str) -> Option<T>,
+) -> rusqlite::Result<Option<T>> {
+    let s: Option<String> = row.get(idx)?;
+    match s {
+        None => Ok(None),
+        Some(s) => from(&s)
+            .map(Some)
+            .ok_or_else(|| bad_column(idx, format!("unknown code {s:?}"))),
+    }
+}
+
+pub fn departments(row: &Row, idx: usize) -> rusqlite::Result<Vec<Department>> {
+    let s: String = row.get(idx)?;
+    s.split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            Department::from_code(p)
+                .ok_or_else(|| bad_column(idx, format!("unknown department {p:?}")))
+        })
+        .collect()
+}
+
+/// A case from a row selected with [`CASE_COLS`].
+pub fn case_row(row: &Row) -> rusqlite::Result<Case> {
+    let grid_index: Option<i64> = row.get(5)?;
+    Ok(Case {
+        id: row.get(0)?,
+        category: coded(row, 1, CaseCategory::from_code)?,
+        lon: row.get(2)?,
+        lat: row.get(3)?,
+        grid: row.get(4)?,
+        grid_index: grid_index.and_then(|g| u16::try_from(g).ok()),
+        community: row.get(6)?,
+        subdistrict: row.get(7)?,
+        description: row.get(8)?,
+        reporter: row.get(9)?,
+        status: coded(row, 10, CaseStatus::from_code)?,
+        departments: departments(row, 11)?,
+        rule: row.get(12)?,
+        reported_at: row.get(13)?,
+        deadline: row.get(14)?,
+        updated_at: row.get(15)?,
+    })
+}
+
+pub fn insert_case(stmt: &mut rusqlite::Statement<'_>, c: &Case) -> rusqlite::Result<usize> {
+    stmt.execute(params![
+        c.id,
+        c.category.code(),
+        c.lon,
+        c.lat,
+        c.grid,
+        c.grid_index,
+        c.community,
+        c.subdistrict,
+        c.description,
+        c.reporter,
+        c.status.code(),
+        depts_text(&c.departments),
+        c.rule,
+        c.reported_at,
+        c.deadline,
+        c.updated_at,
+    ])
+}
+
+pub fn insert_transition(
+    stmt: &mut rusqlite::Statement<'_>,
+    case_id: u32,
+    t: &Transition,
+) -> rusqlite::Result<usize> {
+    stmt.execute(params![
+        case_id,
+        t.from.map(|s| s.code()),
+        t.to.code(),
+        t.at,
+        t.by,
+        t.note
+    ])
+}
+
+pub fn transition_row(row: &Row) -> rusqlite::Result<Transition> {
+    Ok(Transition {
+        from: coded_opt(row, 0, CaseStatus::from_code)?,
+        to: coded(row, 1, CaseStatus::from_code)?,
+        at: row.get(2)?,
+        by: row.get(3)?,
+        note: row.get(4)?,
+    })
+}
+
+pub const SENSOR_COLS: &str = "id, type, value, at, level";
+
+pub fn sensor_row(row: &Row) -> rusqlite::Result<SensorState> {
+    Ok(SensorState {
+        id: row.get(0)?,
+        sensor_type: coded(row, 1, SensorType::from_code)?,
+        value: row.get(2)?,
+        at: row.get(3)?,
+        level: coded(row, 4, Level::from_code)?,
+    })
+}
+
+pub const ALERT_COLS: &str =
+    "id, sensor, type, level, peak, lon, lat, raised_at, cleared_at, acked_at, acked_by";
+
+pub fn alert_row(row: &Row) -> rusqlite::Result<Alert> {
+    let id: i64 = row.get(0)?;
+    Ok(Alert {
+        id: id as u64,
+        sensor: row.get(1)?,
+        sensor_type: coded(row, 2, SensorType::from_code)?,
+        level: coded(row, 3, Level::from_code)?,
+        peak: row.get(4)?,
+        lon: row.get(5)?,
+        lat: row.get(6)?,
+        raised_at: row.get(7)?,
+        cleared_at: row.get(8)?,
+        acked_at: row.get(9)?,
+        acked_by: row.get(10)?,
+    })
+}
+
+pub fn head_of(conn: &Connection) -> rusqlite::Result<Seq> {
+    let h: Option<i64> = conn.query_row("SELECT MAX(seq) FROM events", [], |r| r.get(0))?;
+    Ok(h.unwrap_or(0).max(0) as Seq)
+}

@@ -1,0 +1,118 @@
+//! The SQLite schema as numbered migrations, and applying them.
+
+use crate::store::error::{StoreError, StoreResult};
+use rusqlite::{Connection, TransactionBehavior};
+
+/// The schema, one migration per entry; entry `i` takes `user_version` from
+/// `i` to `i + 1`. Never edit an applied migration: append a new one.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the initial schema.
+    r#"
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE cases (
+        id INTEGER PRIMARY KEY,
+        category TEXT NOT NULL,
+        lon REAL NOT NULL,
+        lat REAL NOT NULL,
+        grid TEXT,
+        grid_index INTEGER,
+        community TEXT,
+        subdistrict TEXT,
+        description TEXT NOT NULL,
+        reporter TEXT NOT NULL,
+        status TEXT NOT NULL,
+        departments TEXT NOT NULL,      -- comma-separated department codes
+        rule TEXT,
+        reported_at INTEGER NOT NULL,   -- Unix seconds
+        deadline INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX cases_reported_at ON cases (reported_at);
+    CREATE TABLE case_transitions (
+        id INTEGER PRIMARY KEY,
+        case_id INTEGER NOT NULL REFERENCES cases (id),
+        from_status TEXT,
+        to_status TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        by TEXT NOT NULL,
+        note TEXT NOT NULL
+    );
+    CREATE INDEX case_transitions_case ON case_transitions (case_id, id);
+    CREATE TABLE sensors (
+        id TEXT PRIMARY KEY,
+        type TEXT NOT NULL,
+        lon REAL NOT NULL,
+        lat REAL NOT NULL,
+        name TEXT NOT NULL,
+        area TEXT,
+        subdistrict TEXT,
+        value REAL NOT NULL,            -- latest reading
+        at INTEGER NOT NULL,
+        level TEXT NOT NULL
+    );
+    CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        sensor TEXT NOT NULL REFERENCES sensors (id),
+        type TEXT NOT NULL,
+        level TEXT NOT NULL,
+        peak REAL NOT NULL,
+        lon REAL NOT NULL,
+        lat REAL NOT NULL,
+        raised_at INTEGER NOT NULL,
+        cleared_at INTEGER,
+        acked_at INTEGER,
+        acked_by TEXT
+    );
+    -- At most one active alert per sensor.
+    CREATE UNIQUE INDEX alerts_active ON alerts (sensor) WHERE cleared_at IS NULL;
+    CREATE INDEX alerts_cleared ON alerts (cleared_at);
+    CREATE TABLE hazards (
+        id TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        lon REAL NOT NULL,
+        lat REAL NOT NULL,
+        name TEXT NOT NULL,
+        subdistrict TEXT,
+        changed_at INTEGER,             -- NULL until changed after seeding
+        changed_by TEXT,
+        note TEXT
+    );
+    CREATE INDEX hazards_changed ON hazards (changed_at) WHERE changed_at IS NOT NULL;
+    CREATE TABLE hazard_changes (
+        id INTEGER PRIMARY KEY,
+        hazard TEXT NOT NULL REFERENCES hazards (id),
+        from_status TEXT NOT NULL,
+        to_status TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        by TEXT NOT NULL,
+        note TEXT NOT NULL
+    );
+    CREATE TABLE events (
+        seq INTEGER PRIMARY KEY,
+        at_ms INTEGER NOT NULL,
+        topic TEXT NOT NULL,
+        json TEXT NOT NULL              -- pingan_model::live::Event
+    );
+    "#,
+];
+
+pub fn migrate(conn: &mut Connection) -> StoreResult<usize> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let current = current.max(0) as usize;
+    if current > MIGRATIONS.len() {
+        return Err(StoreError::Backend(format!(
+            "the database has schema version {current}, newer than this build's {}; \
+             refusing to open it (use a newer server or another --db)",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+        tx.execute_batch(sql)
+            .map_err(|e| StoreError::Backend(format!("migration {}: {e}", i + 1)))?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "applied schema migration");
+    }
+    Ok(MIGRATIONS.len() - current)
+}

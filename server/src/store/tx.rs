@@ -1,0 +1,90 @@
+//! [`Tx`]: the small transaction interface a storage backend implements, and
+//! the rows it reads and writes. The business rules (`rules.rs`) and seeding
+//! (`seed.rs`) run against it; nothing here decides anything: a backend reads
+//! what it is asked for, writes what it is told and appends the events it is
+//! given, all inside one transaction that [`super::Store::transaction`]
+//! commits when the work succeeds and rolls back when it fails.
+
+use super::error::StoreResult;
+use pingan_model::domain::{CaseStatus, HazardStatus, SensorType};
+use pingan_model::live::{Alert, Case, Event, HazardState, Level, Seq, Transition};
+
+/// A sensor of the registry with its first reading (seeding).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeedSensor {
+    pub id: String,
+    pub sensor_type: SensorType,
+    pub lon: f64,
+    pub lat: f64,
+    pub name: String,
+    pub area: Option<String>,
+    pub subdistrict: Option<String>,
+    pub value: f64,
+    pub level: Level,
+}
+
+/// A hazard of the registry (seeding).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeedHazard {
+    pub id: String,
+    pub status: HazardStatus,
+    pub lon: f64,
+    pub lat: f64,
+    pub name: String,
+    pub subdistrict: Option<String>,
+}
+
+/// What the rules need of a stored sensor to judge a reading.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SensorRow {
+    pub sensor_type: SensorType,
+    pub lon: f64,
+    pub lat: f64,
+    /// The level of its latest reading.
+    pub level: Level,
+}
+
+/// One open transaction of a backend. Reads see the transaction's own writes.
+pub trait Tx {
+    /// The newest sequence number of the event log (0 when empty).
+    fn head(&mut self) -> StoreResult<Seq>;
+    /// Appends one event (its `seq` chosen by the rules: head + 1, + 2, …).
+    fn append(&mut self, event: &Event) -> StoreResult<()>;
+
+    /// A value of the store's own key/value table (`seeded_at`).
+    fn meta(&mut self, key: &str) -> StoreResult<Option<String>>;
+    fn set_meta(&mut self, key: &str, value: &str) -> StoreResult<()>;
+
+    /// The highest case id stored (0 when there are none).
+    fn max_case_id(&mut self) -> StoreResult<i64>;
+    fn case(&mut self, id: u32) -> StoreResult<Option<Case>>;
+    /// Stores a new case; `false` (and nothing written) when its id is taken.
+    fn insert_case(&mut self, case: &Case) -> StoreResult<bool>;
+    /// Sets a case's status and `updated_at`.
+    fn set_case_status(&mut self, id: u32, status: CaseStatus, at: i64) -> StoreResult<()>;
+    /// Appends one entry to a case's history.
+    fn add_transition(&mut self, case_id: u32, t: &Transition) -> StoreResult<()>;
+
+    fn sensor(&mut self, id: &str) -> StoreResult<Option<SensorRow>>;
+    /// Registers a sensor with its first reading (at `at`); `false` (and
+    /// nothing written) when its id is taken.
+    fn insert_sensor(&mut self, s: &SeedSensor, at: i64) -> StoreResult<bool>;
+    /// Stores a sensor's latest reading and level.
+    fn set_reading(&mut self, id: &str, value: f64, at: i64, level: Level) -> StoreResult<()>;
+
+    /// The highest alert id stored (0 when there are none).
+    fn max_alert_id(&mut self) -> StoreResult<u64>;
+    fn alert(&mut self, id: u64) -> StoreResult<Option<Alert>>;
+    /// The sensor's alert that is not cleared, if any (at most one).
+    fn active_alert(&mut self, sensor: &str) -> StoreResult<Option<Alert>>;
+    /// Stores a new alert under its id.
+    fn insert_alert(&mut self, alert: &Alert) -> StoreResult<()>;
+    /// Stores the changeable fields of an alert: level, peak, cleared, acked.
+    fn update_alert(&mut self, alert: &Alert) -> StoreResult<()>;
+
+    fn hazard_status(&mut self, id: &str) -> StoreResult<Option<HazardStatus>>;
+    /// Registers a hazard; `false` (and nothing written) when its id is taken.
+    fn insert_hazard(&mut self, h: &SeedHazard) -> StoreResult<bool>;
+    /// Stores a hazard's new status and appends it to its history.
+    fn change_hazard(&mut self, change: &HazardState, from: HazardStatus) -> StoreResult<()>;
+}

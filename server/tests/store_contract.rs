@@ -1,0 +1,736 @@
+//! The store contract: what every backend of `pingan_server::store::Store`
+//! must do — seeding, commands and their rejections (404/409/422 kinds),
+//! sequence numbers that continue without gaps, a restart on the same
+//! database, the queries and pruning. Written once against the interface;
+//! a backend joins by adding one line to [`store_contract!`] below with a
+//! factory that opens (or reopens) its store at a place.
+
+use pingan_model::domain::{CaseCategory, CaseStatus, Department, HazardStatus, SensorType};
+use pingan_model::live::{
+    thresholds, AlertChange, Case, Change, Event, Level, ReadingIn, Topic, Transition,
+};
+use pingan_server::store::seed::{is_seeded, Seed, SeedHazard, SeedSensor};
+use pingan_server::store::sqlite::SqliteStore;
+use pingan_server::store::{Actor, CaseQuery, Command, NewCase, Store, StoreError};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Opens the backend's store at a place; opening the same place again is a
+/// restart on the same database.
+type Factory = fn(&Path) -> Arc<dyn Store>;
+
+fn sqlite(place: &Path) -> Arc<dyn Store> {
+    Arc::new(SqliteStore::open(&place.join("live.sqlite")).expect("open the SQLite store"))
+}
+
+/// One `#[test]` per contract check, for each backend.
+macro_rules! store_contract {
+    ($($backend:ident => $factory:expr),+ $(,)?) => {$(
+        mod $backend {
+            use super::*;
+            const OPEN: Factory = $factory;
+            #[test] fn seeding_happens_once() { super::seeding_happens_once(OPEN) }
+            #[test] fn a_report_gets_the_next_id_and_its_first_history() { super::report(OPEN) }
+            #[test] fn a_rejected_report_stores_nothing() { super::rejected_report(OPEN) }
+            #[test] fn transitions_follow_the_status_machine() { super::transitions(OPEN) }
+            #[test] fn readings_raise_relevel_and_clear_alerts() { super::readings(OPEN) }
+            #[test] fn a_bad_reading_rejects_the_whole_batch() { super::bad_readings(OPEN) }
+            #[test] fn an_alert_is_acknowledged_once() { super::ack(OPEN) }
+            #[test] fn hazard_status_changes() { super::hazards(OPEN) }
+            #[test] fn sequence_numbers_continue_without_gaps() { super::seq_continuity(OPEN) }
+            #[test] fn a_restart_keeps_everything_and_continues() { super::restart(OPEN) }
+            #[test] fn case_queries_filter_and_order() { super::queries(OPEN) }
+            #[test] fn pruning_keeps_the_head_and_the_replay_window() { super::pruning(OPEN) }
+        }
+    )+};
+}
+
+store_contract!(sqlite => sqlite);
+
+// ---------------------------------------------------------------------------
+// Fixtures
+// ---------------------------------------------------------------------------
+
+/// The fixtures' clock: now, so the snapshot's last-day window holds them.
+fn now() -> i64 {
+    static NOW: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *NOW.get_or_init(pingan_server::live::now_s)
+}
+
+fn place(name: &str) -> PathBuf {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir =
+        std::env::temp_dir().join(format!("pingan-contract-{}-{name}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn sensor(id: &str, value: f64) -> SeedSensor {
+    let t = SensorType::WaterLevel;
+    SeedSensor {
+        id: id.into(),
+        sensor_type: t,
+        lon: 113.8,
+        lat: 22.6,
+        name: format!("sensor {id}"),
+        area: None,
+        subdistrict: Some("西乡街道".into()),
+        value,
+        level: pingan_model::live::next_level(Level::Normal, value, thresholds(t)),
+    }
+}
+
+fn seeded_case(id: u32) -> (Case, Vec<Transition>) {
+    let case = Case {
+        id,
+        category: CaseCategory::ALL[0],
+        lon: 113.85,
+        lat: 22.58,
+        grid: Some("G0001".into()),
+        grid_index: Some(0),
+        community: Some("西乡社区".into()),
+        subdistrict: Some("西乡街道".into()),
+        description: "seeded".into(),
+        reporter: "网格员".into(),
+        status: CaseStatus::Reported,
+        departments: vec![Department::ALL[0]],
+        rule: None,
+        reported_at: now() - 3_600,
+        deadline: now() + 3_600,
+        updated_at: now() - 3_600,
+    };
+    let history = vec![Transition {
+        from: None,
+        to: CaseStatus::Reported,
+        at: now() - 3_600,
+        by: "网格员".into(),
+        note: String::new(),
+    }];
+    (case, history)
+}
+
+/// Three water sensors (the second already at warn), two hazards and one
+/// case with id 7.
+fn seed() -> Seed {
+    Seed {
+        now: now(),
+        sensors: vec![sensor("S1", 1.0), sensor("S2", 60.0), sensor("S3", 2.0)],
+        hazards: vec![
+            SeedHazard {
+                id: "H1".into(),
+                status: HazardStatus::Open,
+                lon: 113.81,
+                lat: 22.61,
+                name: "hazard one".into(),
+                subdistrict: None,
+            },
+            SeedHazard {
+                id: "H2".into(),
+                status: HazardStatus::Open,
+                lon: 113.82,
+                lat: 22.62,
+                name: "hazard two".into(),
+                subdistrict: None,
+            },
+        ],
+        cases: vec![seeded_case(7)],
+        problems: vec![],
+    }
+}
+
+fn open_seeded(open: Factory, name: &str) -> (PathBuf, Arc<dyn Store>) {
+    let dir = place(name);
+    let store = open(&dir);
+    seed().plant(store.as_ref()).expect("seed");
+    (dir, store)
+}
+
+fn new_case(lon: f64, reported_at: i64, category: CaseCategory) -> NewCase {
+    NewCase {
+        category,
+        lon,
+        lat: 22.6,
+        grid: Some("G0002".into()),
+        grid_index: Some(1),
+        community: Some("固戍社区".into()),
+        subdistrict: Some("西乡街道".into()),
+        description: "a report".into(),
+        reporter: Actor::anonymous("reporter one"),
+        departments: vec![Department::ALL[1]],
+        rule: Some("R1".into()),
+        reported_at,
+        deadline: reported_at + 7_200,
+    }
+}
+
+fn reading(sensor: &str, value: f64) -> ReadingIn {
+    ReadingIn {
+        sensor: sensor.into(),
+        value,
+        at: None,
+    }
+}
+
+fn batch(list: Vec<ReadingIn>) -> Command {
+    Command::Readings {
+        readings: list,
+        at: now() + 10,
+    }
+}
+
+fn reported(events: &[Event]) -> Case {
+    match &events[0].change {
+        Change::CaseReported { case } => case.clone(),
+        other => panic!("expected a report, got {other:?}"),
+    }
+}
+
+/// A status `from` may not move to.
+fn forbidden_from(from: CaseStatus) -> CaseStatus {
+    *CaseStatus::ALL
+        .iter()
+        .find(|s| **s != from && !from.can_move_to(**s))
+        .expect("some status is not reachable")
+}
+
+fn cleanup(dir: &Path) {
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+// ---------------------------------------------------------------------------
+// The checks
+// ---------------------------------------------------------------------------
+
+fn seeding_happens_once(open: Factory) {
+    let dir = place("seed");
+    let store = open(&dir);
+    assert!(!is_seeded(store.as_ref()).unwrap());
+    let report = seed()
+        .plant(store.as_ref())
+        .unwrap()
+        .expect("first seeding");
+    assert_eq!(
+        (
+            report.sensors,
+            report.alerts,
+            report.hazards,
+            report.cases,
+            report.transitions
+        ),
+        (3, 1, 2, 1, 1)
+    );
+    assert!(is_seeded(store.as_ref()).unwrap());
+    assert_eq!(seed().plant(store.as_ref()).unwrap(), None, "seeds once");
+    let counts = store.counts().unwrap();
+    assert_eq!((counts.sensors, counts.alerts, counts.cases), (3, 1, 1));
+    assert_eq!(
+        (counts.events, counts.head),
+        (0, 0),
+        "seeding appends no events"
+    );
+    let snap = store.snapshot().unwrap();
+    assert_eq!(snap.seq, 0);
+    assert_eq!(snap.sensors.len(), 3);
+    let warn: Vec<_> = snap.alerts.iter().filter(|a| a.is_active()).collect();
+    assert_eq!(warn.len(), 1, "{:?}", snap.alerts);
+    assert_eq!(
+        (warn[0].sensor.as_str(), warn[0].level),
+        ("S2", Level::Warn)
+    );
+    assert!(snap.hazards.is_empty(), "no hazard has changed yet");
+    cleanup(&dir);
+}
+
+fn report(open: Factory) {
+    let (dir, store) = open_seeded(open, "report");
+    let events = store
+        .execute(
+            Command::ReportCase(new_case(113.9, now(), CaseCategory::ALL[1])),
+            5,
+        )
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!((events[0].seq, events[0].at_ms), (1, 5));
+    let case = reported(&events);
+    assert_eq!(case.id, 8, "the highest id + 1");
+    assert_eq!(case.status, CaseStatus::Reported);
+    assert_eq!(case.reporter, "reporter one", "the reporter is the actor");
+    assert_eq!(case.updated_at, now());
+    let (stored, history) = store.case(8).unwrap().expect("stored");
+    assert_eq!(stored, case);
+    assert_eq!(history.len(), 1);
+    assert_eq!(
+        (history[0].from, history[0].to, history[0].by.as_str()),
+        (None, CaseStatus::Reported, "reporter one")
+    );
+    let next = reported(
+        &store
+            .execute(
+                Command::ReportCase(new_case(113.9, now(), CaseCategory::ALL[1])),
+                6,
+            )
+            .unwrap(),
+    );
+    assert_eq!(next.id, 9);
+    cleanup(&dir);
+}
+
+fn rejected_report(open: Factory) {
+    let (dir, store) = open_seeded(open, "rejected");
+    let before = store.counts().unwrap();
+    let mut c = new_case(113.9, now(), CaseCategory::ALL[1]);
+    c.departments.clear();
+    match store.execute(Command::ReportCase(c), 1) {
+        Err(StoreError::Invalid { field, .. }) => assert_eq!(field, "departments"),
+        other => panic!("{other:?}"),
+    }
+    let c = new_case(f64::NAN, now(), CaseCategory::ALL[1]);
+    match store.execute(Command::ReportCase(c), 1) {
+        Err(StoreError::Invalid { field, .. }) => assert_eq!(field, "lon/lat"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(store.counts().unwrap(), before, "nothing stored");
+    cleanup(&dir);
+}
+
+fn transitions(open: Factory) {
+    let (dir, store) = open_seeded(open, "transitions");
+    let to = CaseStatus::Accepted;
+    let events = store
+        .execute(
+            Command::Transition {
+                case_id: 7,
+                to,
+                by: Actor::anonymous("centre"),
+                note: "taken".into(),
+                at: now() + 60,
+            },
+            1,
+        )
+        .unwrap();
+    match &events[..] {
+        [Event {
+            seq: 1,
+            change: Change::CaseTransitioned { case, transition },
+            ..
+        }] => {
+            assert_eq!((case.id, case.status, case.updated_at), (7, to, now() + 60));
+            assert_eq!(
+                (transition.from, transition.to, transition.by.as_str()),
+                (Some(CaseStatus::Reported), to, "centre")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let (case, history) = store.case(7).unwrap().unwrap();
+    assert_eq!(case.status, to);
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[1].note, "taken");
+    let before = store.counts().unwrap();
+    let bad = forbidden_from(to);
+    match store.execute(
+        Command::Transition {
+            case_id: 7,
+            to: bad,
+            by: "centre".into(),
+            note: String::new(),
+            at: now() + 61,
+        },
+        2,
+    ) {
+        Err(StoreError::Conflict(m)) => assert!(m.starts_with("case 7: "), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    match store.execute(
+        Command::Transition {
+            case_id: 999,
+            to,
+            by: "centre".into(),
+            note: String::new(),
+            at: now() + 61,
+        },
+        2,
+    ) {
+        Err(StoreError::NotFound { what, id }) => assert_eq!((what, id.as_str()), ("case", "999")),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(store.counts().unwrap(), before, "rejections store nothing");
+    cleanup(&dir);
+}
+
+fn alert_changes(events: &[Event]) -> Vec<(String, AlertChange, Level, u64)> {
+    events
+        .iter()
+        .filter_map(|e| match &e.change {
+            Change::Alert { alert, change } => {
+                Some((alert.sensor.clone(), *change, alert.level, alert.id))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn readings(open: Factory) {
+    let (dir, store) = open_seeded(open, "readings");
+    // S1 rises to warn (raised), S2 from warn to alarm (level), S3 stays.
+    let events = store
+        .execute(
+            batch(vec![
+                reading("S1", 60.0),
+                reading("S2", 120.0),
+                reading("S3", 3.0),
+            ]),
+            1,
+        )
+        .unwrap();
+    assert!(matches!(events[0].change, Change::Readings { ref sensors } if sensors.len() == 3));
+    assert_eq!(
+        alert_changes(&events),
+        vec![
+            ("S1".into(), AlertChange::Raised, Level::Warn, 2),
+            ("S2".into(), AlertChange::Level, Level::Alarm, 1),
+        ]
+    );
+    assert_eq!(
+        events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![1, 2, 3],
+        "the readings first, then one event per alert change"
+    );
+    // The same sensor twice in a batch: the second reading sees the first.
+    let events = store
+        .execute(batch(vec![reading("S3", 120.0), reading("S3", 1.0)]), 2)
+        .unwrap();
+    assert_eq!(
+        alert_changes(&events),
+        vec![
+            ("S3".into(), AlertChange::Raised, Level::Alarm, 3),
+            ("S3".into(), AlertChange::Cleared, Level::Alarm, 3),
+        ]
+    );
+    match &events[0].change {
+        Change::Readings { sensors } => {
+            assert_eq!(sensors.len(), 1, "one state per sensor");
+            assert_eq!((sensors[0].value, sensors[0].level), (1.0, Level::Normal));
+        }
+        other => panic!("{other:?}"),
+    }
+    // A higher reading at the same level raises the peak without an event.
+    let events = store.execute(batch(vec![reading("S2", 130.0)]), 3).unwrap();
+    assert_eq!(events.len(), 1);
+    let snap = store.snapshot().unwrap();
+    let s2 = snap.alerts.iter().find(|a| a.sensor == "S2").unwrap();
+    assert_eq!(
+        (s2.peak, s2.level, s2.is_active()),
+        (130.0, Level::Alarm, true)
+    );
+    let s3 = snap.alerts.iter().find(|a| a.sensor == "S3").unwrap();
+    assert_eq!(s3.cleared_at, Some(now() + 10));
+    let s1 = snap.sensors.iter().find(|s| s.id == "S1").unwrap();
+    assert_eq!((s1.value, s1.level, s1.at), (60.0, Level::Warn, now() + 10));
+    cleanup(&dir);
+}
+
+fn bad_readings(open: Factory) {
+    let (dir, store) = open_seeded(open, "bad-readings");
+    let before = (store.counts().unwrap(), store.snapshot().unwrap().sensors);
+    match store.execute(batch(vec![reading("S1", 200.0), reading("NOPE", 1.0)]), 1) {
+        Err(StoreError::Invalid { field, detail }) => {
+            assert_eq!(field, "readings[1].sensor");
+            assert!(detail.contains("NOPE"), "{detail}");
+        }
+        other => panic!("{other:?}"),
+    }
+    match store.execute(batch(vec![reading("S1", f64::INFINITY)]), 1) {
+        Err(StoreError::Invalid { field, .. }) => assert_eq!(field, "readings[0].value"),
+        other => panic!("{other:?}"),
+    }
+    match store.execute(batch(vec![]), 1) {
+        Err(StoreError::Invalid { field, .. }) => assert_eq!(field, "readings"),
+        other => panic!("{other:?}"),
+    }
+    let after = (store.counts().unwrap(), store.snapshot().unwrap().sensors);
+    assert_eq!(after, before, "a rejected batch stores nothing");
+    cleanup(&dir);
+}
+
+fn ack(open: Factory) {
+    let (dir, store) = open_seeded(open, "ack");
+    let events = store
+        .execute(
+            Command::AckAlert {
+                id: 1,
+                by: Actor::anonymous("duty officer"),
+                at: now() + 5,
+            },
+            1,
+        )
+        .unwrap();
+    match &events[..] {
+        [Event {
+            change: Change::Alert { alert, change },
+            ..
+        }] => {
+            assert_eq!(*change, AlertChange::Acked);
+            assert_eq!(
+                (alert.acked_at, alert.acked_by.as_deref()),
+                (Some(now() + 5), Some("duty officer"))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    match store.execute(
+        Command::AckAlert {
+            id: 1,
+            by: "someone else".into(),
+            at: now() + 6,
+        },
+        2,
+    ) {
+        Err(StoreError::Conflict(m)) => assert!(m.contains("duty officer"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    match store.execute(
+        Command::AckAlert {
+            id: 42,
+            by: "x".into(),
+            at: now() + 6,
+        },
+        2,
+    ) {
+        Err(StoreError::NotFound { what, .. }) => assert_eq!(what, "alert"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(store.head().unwrap(), 1);
+    cleanup(&dir);
+}
+
+fn hazards(open: Factory) {
+    let (dir, store) = open_seeded(open, "hazards");
+    let change = |status, at| Command::HazardStatus {
+        id: "H2".into(),
+        status,
+        by: Actor::anonymous("inspector"),
+        note: "checked".into(),
+        at,
+    };
+    let events = store
+        .execute(change(HazardStatus::Rectifying, now() + 1), 1)
+        .unwrap();
+    match &events[0].change {
+        Change::HazardStatus { hazard } => {
+            assert_eq!(
+                (hazard.id.as_str(), hazard.status, hazard.by.as_str()),
+                ("H2", HazardStatus::Rectifying, "inspector")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    match store.execute(change(HazardStatus::Rectifying, now() + 2), 2) {
+        Err(StoreError::Conflict(m)) => assert!(m.contains("already rectifying"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    let mut unknown = change(HazardStatus::Rectified, now() + 2);
+    if let Command::HazardStatus { id, .. } = &mut unknown {
+        *id = "H9".into();
+    }
+    match store.execute(unknown, 2) {
+        Err(StoreError::NotFound { what, id }) => assert_eq!((what, id.as_str()), ("hazard", "H9")),
+        other => panic!("{other:?}"),
+    }
+    let snap = store.snapshot().unwrap();
+    assert_eq!(snap.hazards.len(), 1);
+    assert_eq!(
+        (
+            snap.hazards[0].id.as_str(),
+            snap.hazards[0].at,
+            snap.hazards[0].note.as_str()
+        ),
+        ("H2", now() + 1, "checked")
+    );
+    assert_eq!(store.counts().unwrap().hazard_changes, 1);
+    cleanup(&dir);
+}
+
+/// Runs a mix of commands; returns every seq they produced.
+fn mixed_commands(store: &dyn Store, first_ms: i64) -> Vec<u64> {
+    let mut seqs = vec![];
+    let mut t = first_ms;
+    let mut run = |cmd: Command| {
+        t += 1;
+        let evs = store.execute(cmd, t).unwrap();
+        seqs.extend(evs.iter().map(|e| e.seq));
+    };
+    run(Command::ReportCase(new_case(
+        113.9,
+        now(),
+        CaseCategory::ALL[1],
+    )));
+    run(batch(vec![reading("S1", 60.0)]));
+    run(batch(vec![reading("S1", 1.0), reading("S3", 5.0)]));
+    run(Command::AckAlert {
+        id: 1,
+        by: "x".into(),
+        at: now(),
+    });
+    seqs
+}
+
+fn seq_continuity(open: Factory) {
+    let (dir, store) = open_seeded(open, "seq");
+    let seqs = mixed_commands(store.as_ref(), 100);
+    // Report 1, readings + raised 2, readings + cleared 2, ack 1.
+    assert_eq!(seqs, (1..=6).collect::<Vec<_>>());
+    // A rejected command takes no number.
+    assert!(store
+        .execute(batch(vec![reading("NOPE", 1.0)]), 200)
+        .is_err());
+    let next = store.execute(batch(vec![reading("S3", 6.0)]), 201).unwrap();
+    assert_eq!(next[0].seq, 7);
+    assert_eq!(store.head().unwrap(), 7);
+    assert_eq!(store.oldest().unwrap(), 1);
+    let log = store.events_since(0, 100).unwrap();
+    assert_eq!(
+        log.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        (1..=7).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        store.events_since(5, 1).unwrap()[0].seq,
+        6,
+        "limit and since"
+    );
+    let mut counts = store.count_events(2, 7).unwrap();
+    counts.sort_by_key(|(t, _)| t.code());
+    let total: u64 = counts.iter().map(|(_, n)| n).sum();
+    assert_eq!(total, 5);
+    let of = |topic: Topic| counts.iter().find(|(t, _)| *t == topic).map(|(_, n)| *n);
+    assert_eq!(
+        of(Topic::Cases),
+        None,
+        "the report is seq 1, outside (2, 7]"
+    );
+    assert_eq!(of(Topic::Alerts), Some(3));
+    assert_eq!(of(Topic::Sensors), Some(2));
+    cleanup(&dir);
+}
+
+fn restart(open: Factory) {
+    let (dir, store) = open_seeded(open, "restart");
+    let seqs = mixed_commands(store.as_ref(), 100);
+    let head = *seqs.last().unwrap();
+    let counts = store.counts().unwrap();
+    let log = store.events_since(0, 100).unwrap();
+    drop(store);
+    let store = open(&dir);
+    assert!(is_seeded(store.as_ref()).unwrap());
+    assert_eq!(
+        seed().plant(store.as_ref()).unwrap(),
+        None,
+        "not seeded again"
+    );
+    assert_eq!(store.counts().unwrap(), counts);
+    assert_eq!(store.head().unwrap(), head);
+    assert_eq!(store.events_since(0, 100).unwrap(), log);
+    let evs = store
+        .execute(
+            Command::ReportCase(new_case(113.9, now(), CaseCategory::ALL[1])),
+            500,
+        )
+        .unwrap();
+    assert_eq!(evs[0].seq, head + 1, "the log continues");
+    assert_eq!(reported(&evs).id, 9, "ids continue");
+    cleanup(&dir);
+}
+
+fn queries(open: Factory) {
+    let (dir, store) = open_seeded(open, "queries");
+    let cat = CaseCategory::ALL[2];
+    for (k, lon) in [113.70, 113.80, 113.90].into_iter().enumerate() {
+        store
+            .execute(
+                Command::ReportCase(new_case(lon, now() + k as i64 * 100, cat)),
+                k as i64,
+            )
+            .unwrap();
+    }
+    let all = |q: CaseQuery| {
+        store
+            .cases(&CaseQuery { limit: 100, ..q })
+            .unwrap()
+            .iter()
+            .map(|c| c.id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(all(CaseQuery::default()), vec![10, 9, 8, 7], "newest first");
+    assert_eq!(
+        all(CaseQuery {
+            bbox: Some([113.75, 22.0, 113.95, 23.0]),
+            ..CaseQuery::default()
+        }),
+        vec![10, 9, 7]
+    );
+    assert_eq!(
+        all(CaseQuery {
+            category: vec![cat],
+            ..CaseQuery::default()
+        }),
+        vec![10, 9, 8]
+    );
+    assert_eq!(
+        all(CaseQuery {
+            since: Some(now() + 100),
+            ..CaseQuery::default()
+        }),
+        vec![10, 9]
+    );
+    assert_eq!(
+        all(CaseQuery {
+            subdistrict: Some("西乡街道".into()),
+            status: vec![CaseStatus::Reported],
+            ..CaseQuery::default()
+        }),
+        vec![10, 9, 8, 7]
+    );
+    assert_eq!(
+        store
+            .cases(&CaseQuery {
+                limit: 2,
+                ..CaseQuery::default()
+            })
+            .unwrap()
+            .len(),
+        2
+    );
+    let (seq, records) = store.case_records(now(), now() + 200).unwrap();
+    assert_eq!(seq, 3);
+    assert_eq!(records.iter().map(|r| r.id).collect::<Vec<_>>(), vec![8, 9]);
+    assert_eq!(records[0].grid, 1);
+    assert_eq!(store.case(12345).unwrap(), None);
+    cleanup(&dir);
+}
+
+fn pruning(open: Factory) {
+    let (dir, store) = open_seeded(open, "prune");
+    // Ten events at 1000, 2000, … ms.
+    for i in 1..=10i64 {
+        store
+            .execute(batch(vec![reading("S3", 1.0 + i as f64 / 100.0)]), i * 1000)
+            .unwrap();
+    }
+    // Before 4500 ms but keeping seq ≥ 3 for replays: 1 and 2 go.
+    assert_eq!(store.prune_events_before(4_500, 3, 1).unwrap(), 2);
+    assert_eq!(store.oldest().unwrap(), 3);
+    // Before 4500 ms with no replay floor, in batches of 2: 3 and 4 go.
+    assert_eq!(store.prune_events_before(4_500, u64::MAX, 2).unwrap(), 2);
+    assert_eq!(store.oldest().unwrap(), 5);
+    // Everything is old: all but the newest go, and the head survives.
+    assert_eq!(store.prune_events_before(i64::MAX, u64::MAX, 3).unwrap(), 5);
+    assert_eq!((store.oldest().unwrap(), store.head().unwrap()), (10, 10));
+    assert_eq!(store.events_since(0, 100).unwrap().len(), 1);
+    let next = store
+        .execute(batch(vec![reading("S3", 2.0)]), 11_000)
+        .unwrap();
+    assert_eq!(next[0].seq, 11, "numbers continue after pruning");
+    cleanup(&dir);
+}
