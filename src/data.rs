@@ -431,19 +431,41 @@ impl std::fmt::Display for BuildError {
 
 impl std::error::Error for BuildError {}
 
-/// The features of a GeoJSON layer file.
-/// Parses a GeoJSON layer; features without geometry are kept by the reader but not drawn
-/// here (the manifest counts them: `LayerInfo::without_geometry`).
-fn features_of(bytes: &[u8], expect: Expect) -> Result<Vec<Feature>, BuildError> {
+/// The features of a GeoJSON layer file that have a geometry, and how many had
+/// none: RFC 7946 allows `"geometry": null`; such a feature is not drawn, and
+/// the layer's row says how many there were (the manifest's `without_geometry`).
+fn features_of(bytes: &[u8], expect: Expect) -> Result<(Vec<Feature>, usize), BuildError> {
     let text = std::str::from_utf8(bytes).map_err(BuildError::NotUtf8)?;
     let mut features = parse_features(text, expect).map_err(BuildError::GeoJson)?;
+    let all = features.len();
     features.retain(|f| f.geometry != Geom::Null);
-    Ok(features)
+    let without = all - features.len();
+    Ok((features, without))
 }
 
 /// Parses a fetched layer into indexed, projected data, classed by its
 /// layer's spec (`layers`).
 pub fn build(def: &LayerDef, bytes: &[u8], now: i64) -> Result<LayerData, BuildError> {
+    build_counted(def, bytes, now).map(|(d, _)| d)
+}
+
+/// `build`, and the number of features left out for having no geometry.
+pub fn build_counted(
+    def: &LayerDef,
+    bytes: &[u8],
+    now: i64,
+) -> Result<(LayerData, usize), BuildError> {
+    let mut without_geometry = 0;
+    let data = build_layer(def, bytes, now, &mut without_geometry)?;
+    Ok((data, without_geometry))
+}
+
+fn build_layer(
+    def: &LayerDef,
+    bytes: &[u8],
+    now: i64,
+    without_geometry: &mut usize,
+) -> Result<LayerData, BuildError> {
     let spec = crate::layers::spec(def.id);
     match def.kind {
         LayerKind::Cases => {
@@ -464,7 +486,8 @@ pub fn build(def: &LayerDef, bytes: &[u8], now: i64) -> Result<LayerData, BuildE
             Ok(LayerData::Points(p))
         }
         LayerKind::Point => {
-            let features = features_of(bytes, Expect::Points)?;
+            let (features, without) = features_of(bytes, Expect::Points)?;
+            *without_geometry = without;
             let point_class = spec.point().map(|p| p.class).unwrap_or(|_| (0, 0));
             let mut world = Vec::with_capacity(features.len());
             let (mut class, mut state) = (
@@ -488,7 +511,8 @@ pub fn build(def: &LayerDef, bytes: &[u8], now: i64) -> Result<LayerData, BuildE
             )))
         }
         LayerKind::Polygon => {
-            let features = features_of(bytes, Expect::Areas)?;
+            let (features, without) = features_of(bytes, Expect::Areas)?;
+            *without_geometry = without;
             let area_class = spec.area().map(|a| a.class).unwrap_or(|_| 0);
             let n = features.len();
             let (mut rings, mut world, mut bboxes, mut label_at, mut class) = (
@@ -753,5 +777,21 @@ mod tests {
             !count_case(&mut counts, &breaks, u16::MAX),
             "no grid: nothing"
         );
+    }
+
+    #[test]
+    fn features_without_geometry_are_counted_and_left_out_of_the_layer() {
+        let def = LayerId::Hazards.def();
+        let text = r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","id":"a","geometry":{"type":"Point","coordinates":[113.85,22.6]},"properties":{}},
+            {"type":"Feature","id":"b","geometry":null,"properties":{"name":"x"}},
+            {"type":"Feature","id":"c","geometry":{"type":"Point","coordinates":[113.86,22.61]},"properties":{}}]}"#;
+        let (data, without) = build_counted(def, text.as_bytes(), 0).expect("valid RFC 7946");
+        assert_eq!(without, 1);
+        assert_eq!(data.len(), 2, "the two located features are the layer");
+        let grids = LayerId::Grids.def();
+        let empty = r#"{"type":"FeatureCollection","features":[]}"#;
+        let (data, without) = build_counted(grids, empty.as_bytes(), 0).expect("empty is valid");
+        assert_eq!((data.len(), without), (0, 0));
     }
 }

@@ -52,7 +52,7 @@ async fn load(state: AppState, entry: LayerEntry) {
     let result = match fetched {
         Ok(bytes) => {
             let t1 = now_ms();
-            let built = data::build(entry.def, &bytes, now_s()).map_err(|e| LoadError::Parse {
+            let built = data::build_counted(entry.def, &bytes, now_s()).map_err(|e| LoadError::Parse {
                 file: entry.def.file,
                 reason: e.to_string(),
             });
@@ -68,8 +68,9 @@ async fn load(state: AppState, entry: LayerEntry) {
         Err(e) => Err(LoadError::Fetch(e)),
     };
     match result {
-        Ok(d) => {
+        Ok((d, without_geometry)) => {
             let n = d.len();
+            entry.without_geometry.set(without_geometry);
             entry.data.set(Some(Arc::new(d)));
             entry.status.set(LoadStatus::Loaded(n));
             if entry.def.id == LayerId::Cases {

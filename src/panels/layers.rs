@@ -54,6 +54,10 @@ pub fn LayerPanel() -> impl IntoView {
                         LoadStatus::Failed(msg) => Some(view! { <div class="layer-error" data-testid=format!("layer-error-{id}")>{msg}</div> }),
                         _ => None,
                     }}
+                    {move || match e.without_geometry.get() {
+                        0 => None,
+                        n => Some(view! { <div class="layer-note" data-testid=format!("layer-note-{id}")>{format!("{n} {}", t(state.lang.get(), "without_geometry"))}</div> }),
+                    }}
                     <Show when=move || e.visible.get() && matches!(e.status.get(), LoadStatus::Loaded(_))>
                         <ul class="legend">{legend}</ul>
                     </Show>

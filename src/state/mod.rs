@@ -31,6 +31,8 @@ pub struct LayerEntry {
     pub status: RwSignal<LoadStatus>,
     pub data: RwSignal<Option<Arc<LayerData>>>,
     pub visible: RwSignal<bool>,
+    /// Features of the file left out for having no geometry (shown in the row).
+    pub without_geometry: RwSignal<usize>,
 }
 
 /// All app state; every field is a Copy handle.
@@ -77,6 +79,7 @@ impl AppState {
                     def,
                     status: RwSignal::new(LoadStatus::Pending),
                     data: RwSignal::new(None),
+                    without_geometry: RwSignal::new(0),
                     visible: RwSignal::new(match &vs.layers {
                         Some(ids) => ids.iter().any(|i| i == def.id.as_str()),
                         None => def.visible_by_default,

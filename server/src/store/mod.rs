@@ -5,7 +5,7 @@
 //! store and publishes the resulting events. Running a command is one
 //! transaction in which the backend-neutral rules (`rules.rs`) read what
 //! they need through [`Tx`], write the new state and append one event per
-//! change to the event log. A backend (`sqlite.rs`; PostgreSQL later)
+//! change to the event log. A backend (`sqlite/`; PostgreSQL later)
 //! implements only [`Store::transaction`] (its [`Tx`]) and the queries, and
 //! must pass the contract suite in `tests/store_contract.rs`. Seeding
 //! (`seed.rs`) goes through the same interface.

@@ -290,6 +290,8 @@ impl PointBackend for Canvas2dPoints {
         }
         self.surface.blit(target, cam, dpr);
         stats.drawn.clone_from(&self.surface.drawn);
+        // Not held between frames (see `PointBackend::set_layers`).
+        self.layers.clear();
         stats
     }
 

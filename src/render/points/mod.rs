@@ -54,6 +54,10 @@ pub trait PointBackend {
     /// The point layers shown from now on, bottom first, and the language.
     /// A layer with the same id and data (`Arc`) but a higher `version`
     /// changed in place; its `edits_after(version drawn)` says where.
+    /// A backend holds these `Arc`s only until the end of `draw`: live edits
+    /// mutate a layer with `Arc::make_mut`, and a second owner between frames
+    /// would make every edit copy the whole layer (and change its address, so
+    /// nothing could be patched).
     fn set_layers(&mut self, layers: Vec<PointInput>, lang: Lang);
     /// Brings the picture up to date for the camera (patching what changed
     /// where it can) and draws it onto `target` (identity transform).
