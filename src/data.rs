@@ -431,15 +431,23 @@ impl std::fmt::Display for BuildError {
 
 impl std::error::Error for BuildError {}
 
-/// The features of a GeoJSON layer file that have a geometry, and how many had
-/// none: RFC 7946 allows `"geometry": null`; such a feature is not drawn, and
-/// the layer's row says how many there were (the manifest's `without_geometry`).
-fn features_of(bytes: &[u8], expect: Expect) -> Result<(Vec<Feature>, usize), BuildError> {
+/// The features of a GeoJSON layer file and how many have no geometry (RFC 7946
+/// allows `"geometry": null`; such a feature is never drawn, and the layer's row
+/// says how many there were, like the manifest's `without_geometry`). A polygon
+/// layer keeps them in place, with an empty shape, so that feature keys stay
+/// positions in the file (a case's `grid` is one); a point layer, whose
+/// features are matched by id, leaves them out.
+fn features_of(
+    bytes: &[u8],
+    expect: Expect,
+    keep_null: bool,
+) -> Result<(Vec<Feature>, usize), BuildError> {
     let text = std::str::from_utf8(bytes).map_err(BuildError::NotUtf8)?;
     let mut features = parse_features(text, expect).map_err(BuildError::GeoJson)?;
-    let all = features.len();
-    features.retain(|f| f.geometry != Geom::Null);
-    let without = all - features.len();
+    let without = features.iter().filter(|f| f.geometry == Geom::Null).count();
+    if !keep_null {
+        features.retain(|f| f.geometry != Geom::Null);
+    }
     Ok((features, without))
 }
 
@@ -486,7 +494,7 @@ fn build_layer(
             Ok(LayerData::Points(p))
         }
         LayerKind::Point => {
-            let (features, without) = features_of(bytes, Expect::Points)?;
+            let (features, without) = features_of(bytes, Expect::Points, false)?;
             *without_geometry = without;
             let point_class = spec.point().map(|p| p.class).unwrap_or(|_| (0, 0));
             let mut world = Vec::with_capacity(features.len());
@@ -511,7 +519,7 @@ fn build_layer(
             )))
         }
         LayerKind::Polygon => {
-            let (features, without) = features_of(bytes, Expect::Areas)?;
+            let (features, without) = features_of(bytes, Expect::Areas, true)?;
             *without_geometry = without;
             let area_class = spec.area().map(|a| a.class).unwrap_or(|_| 0);
             let n = features.len();
@@ -523,8 +531,12 @@ fn build_layer(
                 Vec::with_capacity(n),
             );
             for (i, f) in features.iter().enumerate() {
-                let Geom::Area(mp) = &f.geometry else {
-                    return Err(BuildError::PointInPolygonLayer(i));
+                let empty = MultiPolygon::new(Vec::new());
+                let mp = match &f.geometry {
+                    Geom::Area(mp) => mp,
+                    // Not indexed (no bbox), so never drawn, labelled or hit.
+                    Geom::Null => &empty,
+                    Geom::Point(_) => return Err(BuildError::PointInPolygonLayer(i)),
                 };
                 let wmp: MultiPolygon<f64> = mp.map_coords(|c| {
                     let w = to_world(c.x, c.y);
@@ -780,7 +792,7 @@ mod tests {
     }
 
     #[test]
-    fn features_without_geometry_are_counted_and_left_out_of_the_layer() {
+    fn features_without_geometry_are_counted_never_drawn_and_keep_polygon_keys() {
         let def = LayerId::Hazards.def();
         let text = r#"{"type":"FeatureCollection","features":[
             {"type":"Feature","id":"a","geometry":{"type":"Point","coordinates":[113.85,22.6]},"properties":{}},
@@ -790,6 +802,26 @@ mod tests {
         assert_eq!(without, 1);
         assert_eq!(data.len(), 2, "the two located features are the layer");
         let grids = LayerId::Grids.def();
+        let text = r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","id":"g0","geometry":null,"properties":{}},
+            {"type":"Feature","id":"g1","geometry":{"type":"Polygon","coordinates":[[[113.8,22.6],[113.81,22.6],[113.81,22.61],[113.8,22.61],[113.8,22.6]]]},"properties":{}}]}"#;
+        let (data, without) = build_counted(grids, text.as_bytes(), 0).expect("valid RFC 7946");
+        assert_eq!(
+            (data.len(), without),
+            (2, 1),
+            "a polygon layer keeps its keys"
+        );
+        let LayerData::Areas(a) = &data else {
+            panic!("areas")
+        };
+        assert_eq!(
+            a.features[1].id.as_deref(),
+            Some("g1"),
+            "key 1 is the file's feature 1"
+        );
+        let inside = world_of(113.805, 22.605);
+        let hits: Vec<u32> = a.index.query(&Bbox::new(inside, inside)).collect();
+        assert_eq!(hits, vec![1], "only the located grid is indexed");
         let empty = r#"{"type":"FeatureCollection","features":[]}"#;
         let (data, without) = build_counted(grids, empty.as_bytes(), 0).expect("empty is valid");
         assert_eq!((data.len(), without), (0, 0));

@@ -13,7 +13,10 @@ pub fn t(lang: Lang, key: &str) -> &'static str {
         "fit" => ("全区", "Whole district"),
         "close" => ("关闭", "Close"),
         "failed" => ("加载失败", "Failed"),
-        "without_geometry" => ("个要素无几何，未绘制", "features without geometry, not drawn"),
+        "without_geometry" => (
+            "个要素无几何，未绘制",
+            "features without geometry, not drawn",
+        ),
         "pending" => ("加载中…", "Loading…"),
         "bin_hint" => ("点击放大查看", "click to zoom in"),
         "url_problem" => ("链接参数有误", "Ignored URL parameter"),

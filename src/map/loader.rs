@@ -52,10 +52,11 @@ async fn load(state: AppState, entry: LayerEntry) {
     let result = match fetched {
         Ok(bytes) => {
             let t1 = now_ms();
-            let built = data::build_counted(entry.def, &bytes, now_s()).map_err(|e| LoadError::Parse {
-                file: entry.def.file,
-                reason: e.to_string(),
-            });
+            let built =
+                data::build_counted(entry.def, &bytes, now_s()).map_err(|e| LoadError::Parse {
+                    file: entry.def.file,
+                    reason: e.to_string(),
+                });
             web_sys::console::info_1(&JsValue::from_str(&format!(
                 "layer {}: {} bytes, fetched in {:.0} ms, parsed and indexed in {:.0} ms",
                 entry.def.id,
@@ -69,7 +70,13 @@ async fn load(state: AppState, entry: LayerEntry) {
     };
     match result {
         Ok((d, without_geometry)) => {
-            let n = d.len();
+            // Every feature of the file, as the manifest counts them (a point layer
+            // leaves those without geometry out of its data).
+            let n = d.len()
+                + match &d {
+                    data::LayerData::Points(_) => without_geometry,
+                    data::LayerData::Areas(_) => 0,
+                };
             entry.without_geometry.set(without_geometry);
             entry.data.set(Some(Arc::new(d)));
             entry.status.set(LoadStatus::Loaded(n));
