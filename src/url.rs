@@ -36,16 +36,21 @@ fn write(state: AppState) {
 /// the Effect (at unmount).
 pub fn follow(state: AppState) {
     let pending: Rc<RefCell<Option<Timeout>>> = Rc::default();
-    Effect::new(move |prev: Option<()>| {
+    // Armed once a run has seen the canvas sized: the first size (and the fit
+    // to the district it brings) is not a change of the user's, so the URL
+    // stays as typed until the view really changes — whichever of the mount
+    // and this Effect's first run comes first.
+    Effect::new(move |armed: Option<bool>| {
         state.camera.track();
         state.lang.track();
         for e in state.layers {
             e.visible.track();
         }
-        if prev.is_some() {
+        if armed == Some(true) {
             // A new timeout replaces (drops: cancels) the pending one.
             let timeout = Timeout::new(250, move || write(state));
             *pending.borrow_mut() = Some(timeout);
         }
+        state.sized.get_untracked()
     });
 }
