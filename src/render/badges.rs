@@ -57,7 +57,18 @@ pub fn badges(cam: &Camera, admin: &AdminSummary, layers: &[LayerId]) -> Vec<Bad
     wanted.sort_by_key(|(_, _, lines)| {
         std::cmp::Reverse(lines.iter().map(|l| l.1 as u64).sum::<u64>())
     });
+    // Every subdistrict's name is drawn at its label point: no badge may cover
+    // one (on a phone at district scale they would). Reserved by the wider of
+    // its Chinese and English widths at the names' 18 px.
     let mut placed = LabelPlacer::default();
+    for (i, at) in admin.at.iter().enumerate() {
+        let p = cam.to_screen(*at);
+        let chars = |t: &str| t.chars().count() as f64;
+        let half = admin.names.get(i).map_or(36.0, |(zh, en)| {
+            (chars(zh) * 18.0).max(chars(en) * 10.0) / 2.0
+        }) * ui;
+        placed.try_place([p[0] - half, p[1] - 11.0 * ui, p[0] + half, p[1] + 11.0 * ui]);
+    }
     let mut kept: Vec<Badge> = Vec::new();
     for (index, p, lines) in wanted {
         let h = 8.0 * ui + line_h * lines.len() as f64;
@@ -73,6 +84,8 @@ pub fn badges(cam: &Camera, admin: &AdminSummary, layers: &[LayerId]) -> Vec<Bad
             .into_iter()
             .map(|[x, y]| [x, y, x + w, y + h])
             .enumerate()
+            // Wholly on screen (a badge cut by the edge cannot be read).
+            .filter(|(_, r)| r[0] >= 0.0 && r[1] >= 0.0 && r[2] <= cam.width && r[3] <= cam.height)
             // Badges may touch by up to 2 px.
             .find(|(_, r)| placed.try_place([r[0] + 1.0, r[1] + 1.0, r[2] - 1.0, r[3] - 1.0]));
         if let Some((slot, rect)) = rect {
