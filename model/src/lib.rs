@@ -4,6 +4,7 @@
 //! server and the data generator. No web-sys, leptos or tokio: everything here
 //! compiles for `wasm32-unknown-unknown` and native, and is tested natively.
 //!
+//! - [`access`]: roles, permissions and the audience responses are masked for.
 //! - [`domain`]: code sets (case categories, departments, statuses, hazard
 //!   types, park tiers, risk domains) with Chinese/English labels; masking.
 //! - [`geojson_io`]: validating GeoJSON reader, RFC 7946 writer.
@@ -21,6 +22,7 @@
 //! - [`time`]: China Standard Time formatting.
 //! - [`viewport`]: the camera (pan/zoom/fit maths), scale bar, URL view state.
 
+pub mod access;
 pub mod aggregate;
 pub mod analysis;
 pub mod cases;
