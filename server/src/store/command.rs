@@ -1,12 +1,13 @@
 //! What the live system is asked to do: a [`Command`], and the [`Actor`] who
 //! asks. Plain data; the rules that decide a command live in `rules.rs`.
 
+use pingan_model::access::{Audience, Permission, Role};
 use pingan_model::domain::{CaseCategory, CaseStatus, Department, HazardStatus};
 use pingan_model::live::ReadingIn;
 
-/// Who is acting. Today every request is anonymous and carries the display
-/// name the client gives (`by`, `reporter`); accounts and roles come later
-/// and land here (and in the extractor that builds an actor from a request).
+/// Who is acting: the account resolved from the request (session cookie or
+/// API key, by the actor extractor) and the name recorded in histories and
+/// events. Every command carries one; the rules and the audit log read it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Actor {
     pub account: Account,
@@ -15,10 +16,30 @@ pub struct Actor {
 }
 
 /// The account behind an [`Actor`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Account {
-    /// No sign-in: who acts is only the display name given.
+    /// No valid credentials: may do nothing but sign in (and fetch the app).
     Anonymous,
+    /// A person signed in with a session cookie.
+    User {
+        id: i64,
+        username: String,
+        role: Role,
+        /// The subdistrict (its name) the user is limited to, if any.
+        scope: Option<String>,
+        /// The session the request came with (revocation closes its sockets).
+        session: i64,
+    },
+    /// A wall device's long-lived session, paired by an admin; always a viewer.
+    Device { id: i64, name: String, session: i64 },
+    /// A machine client's API key, with exactly the permissions it was given.
+    Key {
+        id: i64,
+        name: String,
+        scopes: Vec<Permission>,
+    },
+    /// The server itself: seeding and the simulator.
+    System,
 }
 
 impl Actor {
@@ -30,11 +51,53 @@ impl Actor {
         }
     }
 
-    /// The same account under the display name given with the request.
+    /// The server itself (seeding, the simulator) under a display name.
+    pub fn system(name: impl Into<String>) -> Actor {
+        Actor {
+            account: Account::System,
+            name: name.into(),
+        }
+    }
+
+    /// The same account under another display name.
     pub fn named(&self, name: impl Into<String>) -> Actor {
         Actor {
-            account: self.account,
+            account: self.account.clone(),
             name: name.into(),
+        }
+    }
+
+    /// The role of a person or device; `None` for keys, the system and
+    /// anonymous requests.
+    pub fn role(&self) -> Option<Role> {
+        match &self.account {
+            Account::User { role, .. } => Some(*role),
+            Account::Device { .. } => Some(Role::Viewer),
+            Account::Anonymous | Account::Key { .. } | Account::System => None,
+        }
+    }
+
+    /// Whether this actor holds `permission`. The system holds every one;
+    /// anonymous requests none.
+    pub fn allows(&self, permission: Permission) -> bool {
+        match &self.account {
+            Account::Anonymous => false,
+            Account::System => true,
+            Account::Key { scopes, .. } => scopes.contains(&permission),
+            Account::User { role, .. } => role.allows(permission),
+            Account::Device { .. } => Role::Viewer.allows(permission),
+        }
+    }
+
+    /// Whom this actor's responses are masked for.
+    pub fn audience(&self) -> Audience {
+        match &self.account {
+            Account::User { role, scope, .. } => Audience::of(*role, scope.as_deref()),
+            Account::System => Audience::Personal { scope: None },
+            Account::Key { scopes, .. } if scopes.contains(&Permission::PersonalRead) => {
+                Audience::Personal { scope: None }
+            }
+            _ => Audience::Public,
         }
     }
 }
