@@ -18,12 +18,14 @@ pub mod api;
 pub mod clock;
 pub mod error;
 pub mod files;
+pub mod http;
 pub mod hub;
 pub mod intake;
 pub mod layers;
 pub mod live;
 pub mod mime;
 pub mod paths;
+pub mod serve;
 pub mod sim;
 pub mod store;
 pub mod ws;
@@ -38,7 +40,7 @@ use crate::store::seed::{self, Seed};
 use crate::store::sqlite::SqliteStore;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
@@ -49,7 +51,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 /// Largest request body accepted (no endpoint takes one yet).
@@ -67,6 +68,8 @@ pub struct Config {
     pub dist_dir: PathBuf,
     /// The live store's SQLite file; `<data_dir>/live.sqlite` when `None`.
     pub db_path: Option<PathBuf>,
+    /// What the edges accept: names, origins, limits (`http`).
+    pub edge: http::EdgeConfig,
 }
 
 impl Config {
@@ -75,6 +78,7 @@ impl Config {
             data_dir: data_dir.into(),
             dist_dir: dist_dir.into(),
             db_path: None,
+            edge: http::EdgeConfig::default(),
         }
     }
 
@@ -225,7 +229,7 @@ pub use api::status::Health;
 
 /// The whole HTTP service.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let routes = Router::new()
         .merge(api::routes::routes())
         .route("/api", any(api_not_found))
         .route("/api/", any(api_not_found))
@@ -237,11 +241,8 @@ pub fn app(state: AppState) -> Router {
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn(limit_declared_body))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
+        .layer(middleware::from_fn(limit_declared_body));
+    http::layer(routes, &state.config().edge)
         .layer(CatchPanicLayer::custom(|_panic| {
             ApiError::Internal("the request handler panicked".into()).into_response()
         }))
@@ -433,7 +434,14 @@ async fn serve_dist(
         },
         compressible: mime::compressible(ext.as_deref()),
     };
-    respond(method, headers, file, opts).await
+    // An HTML page's policy allows exactly its inline scripts (trunk's loader).
+    let csp = (ext.as_deref() == Some("html")).then(|| http::headers::html_csp(&file.bytes));
+    let mut res = respond(method, headers, file, opts).await?;
+    if let Some(csp) = csp {
+        res.headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    Ok(res)
 }
 
 fn wants_html(headers: &HeaderMap) -> bool {
@@ -464,6 +472,11 @@ fn not_built_page(e: &ApiError) -> Response {
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (header::CACHE_CONTROL, "no-store"),
+            // Its one inline style; nothing else.
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+            ),
         ],
         Body::from(html),
     )

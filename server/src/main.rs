@@ -42,6 +42,9 @@ struct Args {
     /// that reach further get a snapshot); 0 keeps everything.
     #[arg(long, default_value_t = 7)]
     retain_days: u32,
+    /// Names, origins, TLS, timeouts and limits (serve.rs).
+    #[command(flatten)]
+    serve: pingan_server::serve::ServeArgs,
 }
 
 fn parse_factor(s: &str) -> Result<f64, String> {
@@ -69,6 +72,7 @@ async fn main() -> anyhow::Result<()> {
         data_dir: args.data_dir.clone(),
         dist_dir: args.dist_dir.clone(),
         db_path: args.db.clone(),
+        edge: args.serve.edge(&args.host),
     };
     let state = tokio::task::spawn_blocking(move || AppState::open(config))
         .await
@@ -109,28 +113,25 @@ async fn main() -> anyhow::Result<()> {
     let warm = state.clone();
     tokio::spawn(async move { warm.warm_up().await });
 
-    let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
+    let options = args.serve.options();
+    let listener = pingan_server::serve::bind(&args.host, args.port)
         .await
         .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
     let addr = listener.local_addr().context("reading the bound address")?;
-    tracing::info!("listening on http://{addr}");
-
-    // TCP_NODELAY: the live stream writes small frames, which Nagle's
-    // algorithm and delayed ACKs would otherwise hold up to 40 ms.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-        }
-    });
+    let scheme = if options.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    tracing::info!("listening on {scheme}://{addr}");
     let hub = state.live().hub().clone();
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            // WebSocket clients get `resync{shutdown}` before the server goes.
-            hub.shutdown(std::time::Duration::from_secs(2)).await;
-        })
-        .await
-        .context("serving HTTP")?;
+    pingan_server::serve::serve(listener, app(state), options, async move {
+        shutdown_signal().await;
+        // WebSocket clients get `resync{shutdown}` before the server goes.
+        hub.shutdown(std::time::Duration::from_secs(2)).await;
+    })
+    .await
+    .context("serving")?;
     tracing::info!("stopped");
     Ok(())
 }

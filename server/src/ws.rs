@@ -46,10 +46,11 @@ const MAX_CLIENT_MESSAGE: usize = 64 * 1024;
 /// `GET /ws`: upgrades to the stream; plain HTTP gets the API's JSON error.
 pub async fn endpoint(
     State(state): State<AppState>,
+    permit: Option<axum::Extension<crate::http::limits::WsPermit>>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     match ws {
-        Ok(ws) => upgrade(state.live().clone(), ws),
+        Ok(ws) => upgrade(state.live().clone(), ws, permit.map(|p| p.0)),
         Err(e) => not_an_upgrade(e),
     }
 }
@@ -66,7 +67,13 @@ fn not_an_upgrade(e: WebSocketUpgradeRejection) -> Response {
     .into_response()
 }
 
-fn upgrade(live: Arc<Live>, ws: WebSocketUpgrade) -> Response {
+/// `permit` (the connection's place under the caps, `http::limits`) is held
+/// until the connection ends.
+fn upgrade(
+    live: Arc<Live>,
+    ws: WebSocketUpgrade,
+    permit: Option<crate::http::limits::WsPermit>,
+) -> Response {
     // A small read buffer: tungstenite zero-fills the whole read buffer on
     // every read attempt (128 KiB by default), which at a thousand clients
     // woken hundreds of times a second was a quarter of the server's CPU.
@@ -74,7 +81,10 @@ fn upgrade(live: Arc<Live>, ws: WebSocketUpgrade) -> Response {
     ws.read_buffer_size(READ_BUFFER)
         .max_message_size(MAX_CLIENT_MESSAGE)
         .max_frame_size(MAX_CLIENT_MESSAGE)
-        .on_upgrade(move |socket| serve(live, socket))
+        .on_upgrade(move |socket| async move {
+            serve(live, socket).await;
+            drop(permit);
+        })
 }
 
 /// Why a connection ended (for the log).
