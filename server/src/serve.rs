@@ -3,10 +3,10 @@
 //! shutdown; and the flags of the edges ([`ServeArgs`], flattened into the
 //! binary's arguments) that become [`EdgeConfig`].
 //!
-//! Each connection is served by hyper's auto (HTTP/1.1 and h2c) builder
-//! with a timer: headers must arrive within `header_timeout` (slowloris),
-//! which also closes an idle keep-alive connection (hyper starts the
-//! header timer when it waits for the next request). A TLS handshake must
+//! Each connection is served by hyper (HTTP/1.1, upgrades for `/ws`) with a
+//! timer: headers must arrive within `header_timeout` (slowloris), counted
+//! from the connection's start or the end of the previous response, so a
+//! silent or idle keep-alive connection is closed as well. A TLS handshake must
 //! finish within the same time. Every request gets `ConnectInfo<SocketAddr>`
 //! and, over TLS, the [`Tls`] marker (see `http::client`). On shutdown the
 //! listener closes, open connections finish their requests (WebSockets are
@@ -16,9 +16,8 @@ use crate::http::{EdgeConfig, Rate, Tls};
 use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use std::future::Future;
@@ -198,19 +197,19 @@ pub async fn serve(
         Some(files) => Some(TlsAcceptor::from(tls_config(files)?)),
         None => None,
     };
-    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // hyper's HTTP/1.1 connection, not its auto (h1 + h2c) builder: that
+    // one reads the first bytes before the header timer starts, so a
+    // connection that sends nothing would stay open. Browsers speak h2 only
+    // over TLS, where ALPN offers HTTP/1.1.
+    let mut builder = http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(options.header_timeout)
         .keep_alive(true);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .keep_alive_interval(Some(Duration::from_secs(30)))
-        .keep_alive_timeout(options.header_timeout);
     let builder = Arc::new(builder);
-    let graceful = GracefulShutdown::new();
+    // Each connection holds a receiver: `true` asks it to finish; when all
+    // are gone, `closed()` resolves.
+    let (stop, stopping) = tokio::sync::watch::channel(false);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (tcp, peer) = tokio::select! {
@@ -232,7 +231,7 @@ pub async fn serve(
         }
         let router = router.clone();
         let builder = builder.clone();
-        let watcher = graceful.watcher();
+        let watcher = stopping.clone();
         let tls = tls.clone();
         let handshake = options.header_timeout;
         tokio::spawn(async move {
@@ -251,7 +250,9 @@ pub async fn serve(
         });
     }
     drop(listener);
-    if tokio::time::timeout(options.drain, graceful.shutdown())
+    drop(stopping);
+    let _ = stop.send(true);
+    if tokio::time::timeout(options.drain, stop.closed())
         .await
         .is_err()
     {
@@ -263,12 +264,12 @@ pub async fn serve(
 /// Serves one connection of `io` from `peer` to its end, each request
 /// marked with its `ConnectInfo` (and [`Tls`]).
 async fn connection<I>(
-    builder: &auto::Builder<TokioExecutor>,
+    builder: &http1::Builder,
     io: I,
     peer: SocketAddr,
     router: Router,
     tls: bool,
-    watcher: Watcher,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
 ) where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -279,8 +280,26 @@ async fn connection<I>(
         }
         router.clone().oneshot(req)
     });
-    let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
-    if let Err(e) = watcher.watch(conn.into_owned()).await {
+    let conn = builder
+        .serve_connection(TokioIo::new(io), service)
+        .with_upgrades();
+    let mut conn = std::pin::pin!(conn);
+    let ended = tokio::select! {
+        ended = conn.as_mut() => Some(ended),
+        stop = stopping.wait_for(|stop| *stop) => {
+            drop(stop);
+            None
+        }
+    };
+    // Asked to stop: finish the request in flight, then close.
+    let ended = match ended {
+        Some(ended) => ended,
+        None => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(e) = ended {
         tracing::debug!(%peer, error = %e, "connection ended with an error");
     }
 }
