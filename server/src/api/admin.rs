@@ -5,9 +5,8 @@
 //! `DELETE /api/devices/{id}`). Secrets (a drawn password, a key, a pairing
 //! code) are in the creating answer only; nothing lists them again.
 
-use super::common::no_store;
+use super::common::{blocking, no_store};
 use super::extract::{bad_param, JsonBody};
-use super::session::blocking;
 use crate::auth::accounts::{UserIn, UserPatch};
 use crate::error::ApiError;
 use crate::store::Actor;

@@ -8,7 +8,8 @@
 //! reported before a bad body.
 
 use super::common::intake_error;
-use crate::auth::{Credential, Resolved, COOKIE};
+use super::guard::{credential, resolve};
+use crate::auth::Resolved;
 use crate::error::ApiError;
 use crate::intake::{check_text, IntakeError, MAX_NAME};
 use crate::store::Actor;
@@ -40,27 +41,6 @@ impl<S: Send + Sync, T: DeserializeOwned, const LIMIT: usize> FromRequest<S>
     }
 }
 
-/// The credential of a request: `Authorization: Bearer <token>` if
-/// present (any other `Authorization` scheme is no credential), else the
-/// `pingan_session` cookie.
-pub fn credential(headers: &HeaderMap) -> Option<Credential> {
-    if let Some(auth) = headers.get(header::AUTHORIZATION) {
-        let value = auth.to_str().ok()?.trim();
-        let (scheme, token) = value.split_once(' ')?;
-        return scheme
-            .eq_ignore_ascii_case("bearer")
-            .then(|| Credential::Bearer(token.trim().to_string()));
-    }
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| Credential::Cookie(value.trim().trim_matches('"').to_string()))
-}
-
 /// Who is acting: resolved by the check layer (`guard.rs`) and read from the
 /// request's extensions; resolved here when no layer ran.
 impl FromRequestParts<AppState> for Resolved {
@@ -70,7 +50,7 @@ impl FromRequestParts<AppState> for Resolved {
         if let Some(r) = parts.extensions.get::<Resolved>() {
             return Ok(r.clone());
         }
-        let r = super::guard::resolve(state, credential(&parts.headers)).await?;
+        let r = resolve(state, credential(&parts.headers)).await?;
         parts.extensions.insert(r.clone());
         Ok(r)
     }

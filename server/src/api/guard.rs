@@ -1,19 +1,51 @@
 //! The check layer: built from each endpoint's `permission` column in
-//! `routes.rs`, it resolves the request's credential once (cookie
-//! `pingan_session` or `Authorization: Bearer`, see `extract.rs`), answers
+//! `routes.rs` ([`Access`]), it resolves the request's credential once
+//! ([`credential`]: cookie `pingan_session` or `Authorization: Bearer`), answers
 //! 401 (no valid credential) or 403 (naming the missing permission) before
 //! the handler runs, and hands the resolved [`Resolved`] to the handler's
 //! `Actor` extractor through the request's extensions.
 
-use super::extract::credential;
-use super::routes::Access;
-use crate::auth::{Credential, Resolved};
+use crate::auth::{Credential, Resolved, COOKIE};
 use crate::error::ApiError;
 use crate::AppState;
 use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
+use pingan_model::access::Permission;
+
+/// What an endpoint requires of the caller (the `permission` column of
+/// `routes.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (signing in, pairing, health).
+    Public,
+    /// A session or key holding the permission: else 401 (no valid
+    /// credential) or 403 (naming the permission).
+    Need(Permission),
+}
+
+/// The credential of a request: `Authorization: Bearer <token>` if
+/// present (any other `Authorization` scheme is no credential), else the
+/// `pingan_session` cookie.
+pub fn credential(headers: &HeaderMap) -> Option<Credential> {
+    if let Some(auth) = headers.get(header::AUTHORIZATION) {
+        let value = auth.to_str().ok()?.trim();
+        let (scheme, token) = value.split_once(' ')?;
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| Credential::Bearer(token.trim().to_string()));
+    }
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| Credential::Cookie(value.trim().trim_matches('"').to_string()))
+}
 
 /// Who the credential is (anonymous without a valid one).
 pub async fn resolve(state: &AppState, cred: Option<Credential>) -> Result<Resolved, ApiError> {

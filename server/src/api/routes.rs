@@ -16,7 +16,7 @@ use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 use pingan_model::access::Permission;
 
-pub use super::guard::guarded;
+pub use super::guard::{guarded, Access};
 
 /// An HTTP method an endpoint answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -53,16 +53,6 @@ impl Verb {
             Verb::Delete => "DELETE",
         }
     }
-}
-
-/// What an endpoint requires of the caller.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Access {
-    /// Anyone (signing in, pairing, health).
-    Public,
-    /// A session or key holding the permission: else 401 (no valid
-    /// credential) or 403 (naming the permission).
-    Need(Permission),
 }
 
 /// The data files (`/data/…`) need `read`.

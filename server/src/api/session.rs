@@ -5,7 +5,7 @@
 //! a long-lived device session). Every failed credential gets the same
 //! answer; passwords are never logged.
 
-use super::common::no_store;
+use super::common::{blocking, no_store};
 use super::extract::{ClientAddr, JsonBody};
 use crate::auth::{Me, NewSession, Resolved, COOKIE};
 use crate::error::ApiError;
@@ -80,18 +80,6 @@ fn started(s: NewSession, secure: bool) -> Result<Response, ApiError> {
     let me = Me::of(&s.resolved).ok_or_else(|| ApiError::Internal("a session of no one".into()))?;
     let res = no_store(StatusCode::OK, Json(SessionOut { user: me }));
     with_cookie(res, &cookie(&s.token, s.max_age, secure))
-}
-
-/// Runs a blocking account call off the runtime.
-pub(crate) async fn blocking<T: Send + 'static>(
-    state: &AppState,
-    f: impl FnOnce(&crate::auth::Auth) -> crate::auth::AuthResult<T> + Send + 'static,
-) -> Result<T, ApiError> {
-    let auth = state.auth().clone();
-    tokio::task::spawn_blocking(move || f(&auth))
-        .await
-        .map_err(ApiError::from_join)?
-        .map_err(ApiError::from)
 }
 
 pub async fn login(
