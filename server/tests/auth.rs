@@ -540,3 +540,98 @@ async fn a_wall_pairs_once_with_its_code_and_stays_a_viewer_until_revoked() {
         .await
         .assert_error(401, "unauthenticated");
 }
+
+/// The real binary: a login with a wrong password and one with the right
+/// one leave neither password in its output (the log), while the log does
+/// record both attempts.
+#[test]
+fn the_binary_never_logs_a_password() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let fx = Fixture::new("nolog");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pingan-server"))
+        .args(["--host", "127.0.0.1", "--port", "0", "--no-demo-accounts"])
+        .arg("--data-dir")
+        .arg(&fx.data)
+        .arg("--dist-dir")
+        .arg(&fx.dist)
+        .env("RUST_LOG", "debug")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    for stream in [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ] {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    let mut log: Vec<String> = vec![];
+    let addr = loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("a `listening on` line");
+        log.push(line.clone());
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.trim().to_string();
+        }
+    };
+    // The first admin's password is printed once, at start.
+    let printed = log
+        .iter()
+        .position(|l| l.contains("created the account \"admin\""))
+        .and_then(|i| log.get(i + 1))
+        .map(|l| l.trim().to_string())
+        .expect("the first admin's password is printed");
+    let login = |password: &str| {
+        let body = json!({"username": "admin", "password": password}).to_string();
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        write!(
+            s,
+            "POST /api/session HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    };
+    let wrong = "Wrong-Guess-Never-Logged-77";
+    assert!(login(wrong).starts_with("HTTP/1.1 401"));
+    assert!(login(&printed).starts_with("HTTP/1.1 200"));
+    // Both attempts are logged (by username), within a few seconds.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let seen = |log: &[String]| {
+        log.iter().any(|l| l.contains("login failed"))
+            && log.iter().any(|l| l.contains("login username=admin"))
+    };
+    while !seen(&log) && std::time::Instant::now() < deadline {
+        if let Ok(l) = rx.recv_timeout(Duration::from_millis(200)) {
+            log.push(l);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    while let Ok(l) = rx.try_recv() {
+        log.push(l);
+    }
+    assert!(seen(&log), "{log:#?}");
+    let after_start: Vec<&String> = log
+        .iter()
+        .skip_while(|l| !l.contains("listening on"))
+        .collect();
+    for l in &after_start {
+        assert!(!l.contains(wrong), "a wrong password in the log: {l}");
+        assert!(!l.contains(&printed), "the password in the log: {l}");
+    }
+    assert!(after_start.len() > 2, "{log:#?}");
+}
