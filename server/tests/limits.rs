@@ -13,6 +13,7 @@ use axum::http::{Request, StatusCode};
 use axum::Router;
 use common::*;
 use geo::InteriorPoint;
+use pingan_model::access::Role;
 use pingan_model::geojson_io::{parse_feature_collection, Geom};
 use pingan_server::http::EdgeConfig;
 use pingan_server::serve::{serve, ServeOptions};
@@ -52,13 +53,15 @@ fn state_with(fx: &Fixture, edge: EdgeConfig) -> AppState {
     AppState::open(config).unwrap()
 }
 
-fn report(p: [f64; 2], i: usize) -> Request<Body> {
+fn report(p: [f64; 2], i: usize, cookie: &str) -> Request<Body> {
     let body = serde_json::json!({"category": "dispute", "lon": p[0], "lat": p[1],
         "description": format!("楼上噪音扰民 {i}"), "reporter": "网格员 张三"});
     Request::builder()
         .method("POST")
         .uri("/api/cases")
         .header("content-type", "application/json")
+        .header("cookie", cookie)
+        .header("x-pingan-csrf", "1")
         .body(Body::from(body.to_string()))
         .unwrap()
 }
@@ -67,18 +70,21 @@ fn report(p: [f64; 2], i: usize) -> Request<Body> {
 async fn a_burst_of_1000_reports_is_limited_and_nothing_accepted_is_lost() {
     let (fx, p) = live_fixture("burst");
     let state = state_with(&fx, EdgeConfig::default());
+    let officer = session_cookie(&state, Role::Officer);
     let app = app(state.clone());
     let before = state.live().store().counts().unwrap().cases;
     let started = Instant::now();
     let tasks: Vec<_> = (0..1000)
         .map(|i| {
             let app = app.clone();
-            tokio::spawn(async move { send(&app, report(p, i)).await })
+            let officer = officer.clone();
+            tokio::spawn(async move { send(&app, report(p, i, &officer)).await })
         })
         .collect();
     // Reads while the writes are held back.
     let reader = {
         let app = app.clone();
+        let officer = officer.clone();
         tokio::spawn(async move {
             let mut statuses = Vec::new();
             for uri in [
@@ -87,7 +93,8 @@ async fn a_burst_of_1000_reports_is_limited_and_nothing_accepted_is_lost() {
                 "/api/live",
                 "/api/alerts",
             ] {
-                statuses.push(send(&app, get(uri)).await.status);
+                let req = get_with(uri, &[("cookie", &officer)]);
+                statuses.push(send(&app, req).await.status);
             }
             statuses
         })
@@ -127,16 +134,16 @@ async fn a_burst_of_1000_reports_is_limited_and_nothing_accepted_is_lost() {
     let after = state.live().store().counts().unwrap().cases;
     assert_eq!(after - before, accepted.len() as u64);
     for id in accepted.iter().take(20) {
-        let r = send(&app, get(&format!("/api/cases/{id}"))).await;
+        let r = send(
+            &app,
+            get_with(&format!("/api/cases/{id}"), &[("cookie", &officer)]),
+        )
+        .await;
         assert_eq!(r.status, 200, "{id}");
     }
-    // Another identity (a session) still has its own budget.
-    let mut req = report(p, 9999);
-    req.headers_mut()
-        .insert("cookie", "pingan_session=other".parse().unwrap());
-    req.headers_mut()
-        .insert("x-pingan-csrf", "1".parse().unwrap());
-    let r = app.clone().oneshot(req).await.unwrap();
+    // Another identity (another session) still has its own budget.
+    let other = session_cookie(&state, Role::Operator);
+    let r = app.clone().oneshot(report(p, 9999, &other)).await.unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
 }
 
@@ -185,18 +192,28 @@ async fn websockets_are_capped_per_identity_and_in_total_before_upgrading() {
             ..EdgeConfig::default()
         },
     );
+    let (viewer, planner, officer) = (
+        session_cookie(&state, Role::Viewer),
+        session_cookie(&state, Role::Planner),
+        session_cookie(&state, Role::Officer),
+    );
+    let (viewer, planner, officer) = (
+        Some(viewer.as_str()),
+        Some(planner.as_str()),
+        Some(officer.as_str()),
+    );
     let addr = socket(app(state), ServeOptions::default()).await;
     let mut mine = Vec::new();
     for _ in 0..3 {
-        mine.push(open_ws(addr, None).await.unwrap());
+        mine.push(open_ws(addr, viewer).await.unwrap());
     }
-    let (status, body, retry) = open_ws(addr, None).await.expect_err("over the cap");
+    let (status, body, retry) = open_ws(addr, viewer).await.expect_err("over the cap");
     assert_eq!(status, 429);
     assert_eq!(body["error"], "too_many_connections");
     assert!(retry.is_some());
     let mut theirs = Vec::new();
     for _ in 0..2 {
-        theirs.push(open_ws(addr, Some("pingan_session=b")).await.unwrap());
+        theirs.push(open_ws(addr, planner).await.unwrap());
     }
     let (status, body, _) = open_ws(addr, Some("pingan_session=c"))
         .await
@@ -209,7 +226,7 @@ async fn websockets_are_capped_per_identity_and_in_total_before_upgrading() {
     drop(ws);
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        match open_ws(addr, None).await {
+        match open_ws(addr, viewer).await {
             Ok(ws) => {
                 mine.push(ws);
                 break;
@@ -283,6 +300,8 @@ async fn a_body_that_never_finishes_gets_408_json() {
             ..EdgeConfig::default()
         },
     );
+    // A gateway's key: past the permission check, the handler reads the body.
+    let key = readings_key(&state);
     let addr = socket(app(state), ServeOptions::default()).await;
     let (took, reply) = tokio::task::spawn_blocking(move || {
         let mut s = TcpStream::connect(addr).unwrap();
@@ -291,7 +310,7 @@ async fn a_body_that_never_finishes_gets_408_json() {
         s.write_all(
             format!(
                 "POST /api/readings HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
-                 Content-Length: 100\r\n\r\n{{\"readings\":"
+                 Authorization: Bearer {key}\r\nContent-Length: 100\r\n\r\n{{\"readings\":"
             )
             .as_bytes(),
         )

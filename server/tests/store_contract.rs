@@ -1,7 +1,9 @@
 //! The store contract: what every backend of `pingan_server::store::Store`
 //! must do — seeding, commands and their rejections (404/409/422 kinds),
 //! sequence numbers that continue without gaps, a restart on the same
-//! database, the queries and pruning. Written once against the interface;
+//! database, the queries and pruning; accounts (users, sessions, keys,
+//! devices) and the account recorded with every history entry and event.
+//! Written once against the interface;
 //! a backend joins by adding one line to [`store_contract!`] below with a
 //! factory that opens (or reopens) its store at a place.
 
@@ -41,6 +43,11 @@ macro_rules! store_contract {
             #[test] fn a_restart_keeps_everything_and_continues() { super::restart(OPEN) }
             #[test] fn case_queries_filter_and_order() { super::queries(OPEN) }
             #[test] fn pruning_keeps_the_head_and_the_replay_window() { super::pruning(OPEN) }
+            #[test] fn users_are_unique_and_change() { super::users(OPEN) }
+            #[test] fn sessions_resolve_until_revoked_or_expired() { super::sessions(OPEN) }
+            #[test] fn keys_resolve_until_revoked() { super::keys(OPEN) }
+            #[test] fn a_pairing_code_is_used_once_and_expires() { super::devices(OPEN) }
+            #[test] fn histories_and_events_record_the_account() { super::recorded(OPEN) }
         }
     )+};
 }
@@ -176,6 +183,7 @@ fn reading(sensor: &str, value: f64) -> ReadingIn {
 fn batch(list: Vec<ReadingIn>) -> Command {
     Command::Readings {
         readings: list,
+        by: Actor::system("gateway"),
         at: now() + 10,
     }
 }
@@ -732,5 +740,253 @@ fn pruning(open: Factory) {
         .execute(batch(vec![reading("S3", 2.0)]), 11_000)
         .unwrap();
     assert_eq!(next[0].seq, 11, "numbers continue after pruning");
+    cleanup(&dir);
+}
+
+// ---------------------------------------------------------------------------
+// Accounts
+// ---------------------------------------------------------------------------
+
+use pingan_model::access::{Permission, Role};
+use pingan_server::store::accounts::{NewUser, Sessions, Subject, UserChange};
+use pingan_server::store::Account;
+
+fn new_user(name: &str, role: Role) -> NewUser {
+    NewUser {
+        username: name.into(),
+        display_name: format!("{name} 显示名"),
+        role,
+        scope: None,
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+    }
+}
+
+fn users(open: Factory) {
+    let dir = place("users");
+    let store = open(&dir);
+    let a = store
+        .create_user(&new_user("zhang", Role::Officer), 100)
+        .unwrap();
+    assert_eq!(
+        (a.username.as_str(), a.role, a.disabled),
+        ("zhang", Role::Officer, false)
+    );
+    assert!(matches!(
+        store.create_user(&new_user("ZHANG", Role::Viewer), 101),
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.user_by_name("Zhang").unwrap().map(|u| u.id),
+        Some(a.id)
+    );
+    let changed = store
+        .update_user(
+            a.id,
+            &UserChange {
+                role: Some(Role::Operator),
+                scope: Some(Some("西乡街道".into())),
+                disabled: Some(true),
+                ..UserChange::default()
+            },
+            200,
+        )
+        .unwrap();
+    assert_eq!(changed.role, Role::Operator);
+    assert_eq!(changed.scope.as_deref(), Some("西乡街道"));
+    assert!(changed.disabled);
+    assert_eq!(
+        changed.display_name, a.display_name,
+        "untouched fields stay"
+    );
+    assert_eq!((changed.created_at, changed.updated_at), (100, 200));
+    let cleared = store
+        .update_user(
+            a.id,
+            &UserChange {
+                scope: Some(None),
+                ..UserChange::default()
+            },
+            201,
+        )
+        .unwrap();
+    assert_eq!(cleared.scope, None);
+    assert!(matches!(
+        store.update_user(999, &UserChange::default(), 1),
+        Err(StoreError::NotFound { .. })
+    ));
+    store
+        .create_user(&new_user("li", Role::Viewer), 102)
+        .unwrap();
+    let names: Vec<_> = store
+        .users()
+        .unwrap()
+        .into_iter()
+        .map(|u| u.username)
+        .collect();
+    assert_eq!(names, ["li", "zhang"]);
+    drop(store);
+    assert_eq!(
+        open(&dir).users().unwrap().len(),
+        2,
+        "kept across a restart"
+    );
+    cleanup(&dir);
+}
+
+fn sessions(open: Factory) {
+    let dir = place("sessions");
+    let store = open(&dir);
+    let u = store
+        .create_user(&new_user("wang", Role::Viewer), 1)
+        .unwrap();
+    let v = store
+        .create_user(&new_user("zhao", Role::Viewer), 1)
+        .unwrap();
+    let s1 = store
+        .create_session(b"token-1", Subject::User(u.id), 10, 1000)
+        .unwrap();
+    let s2 = store
+        .create_session(b"token-2", Subject::User(u.id), 10, 50)
+        .unwrap();
+    let s3 = store
+        .create_session(b"token-3", Subject::User(v.id), 10, 1000)
+        .unwrap();
+    let found = store.session_by_token(b"token-1").unwrap().unwrap();
+    assert_eq!(
+        (found.id, found.subject, found.expires_at),
+        (s1.id, Subject::User(u.id), 1000)
+    );
+    assert_eq!(store.session_by_token(b"token-x").unwrap(), None);
+    let live: Vec<_> = store
+        .live_sessions(20)
+        .unwrap()
+        .iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(live, [s3.id, s2.id, s1.id]);
+    assert_eq!(
+        store.revoke_sessions(Sessions::ExpiredBy(60), 60).unwrap(),
+        [s2.id]
+    );
+    assert_eq!(
+        store.revoke_sessions(Sessions::OfUser(u.id), 70).unwrap(),
+        [s1.id]
+    );
+    assert!(
+        store
+            .revoke_sessions(Sessions::One(s1.id), 71)
+            .unwrap()
+            .is_empty(),
+        "once"
+    );
+    assert_eq!(
+        store
+            .session_by_token(b"token-1")
+            .unwrap()
+            .unwrap()
+            .revoked_at,
+        Some(70)
+    );
+    assert_eq!(
+        store.revoke_sessions(Sessions::One(s3.id), 80).unwrap(),
+        [s3.id]
+    );
+    assert!(store.live_sessions(80).unwrap().is_empty());
+    cleanup(&dir);
+}
+
+fn keys(open: Factory) {
+    let dir = place("keys");
+    let store = open(&dir);
+    let k = store
+        .create_key(
+            "网关",
+            b"key-hash",
+            &[Permission::ReadingsWrite],
+            5,
+            Some(99),
+        )
+        .unwrap();
+    let found = store.key_by_token(b"key-hash").unwrap().unwrap();
+    assert_eq!(found, k);
+    assert_eq!(
+        found.scopes,
+        [Permission::ReadingsWrite],
+        "scopes exactly as given"
+    );
+    assert_eq!(found.expires_at, Some(99));
+    assert!(store.revoke_key(k.id, 6).unwrap());
+    assert!(!store.revoke_key(k.id, 7).unwrap(), "once");
+    assert_eq!(store.keys().unwrap()[0].revoked_at, Some(6));
+    cleanup(&dir);
+}
+
+fn devices(open: Factory) {
+    let dir = place("devices");
+    let store = open(&dir);
+    let d = store.create_device("大屏 1", b"code-1", 600, 0).unwrap();
+    assert_eq!((d.paired_at, d.pairing_expires_at), (None, Some(600)));
+    assert_eq!(store.pair_device(b"code-9", 10).unwrap(), None);
+    let paired = store.pair_device(b"code-1", 10).unwrap().expect("pairs");
+    assert_eq!(
+        (paired.id, paired.paired_at, paired.pairing_expires_at),
+        (d.id, Some(10), None)
+    );
+    assert_eq!(store.pair_device(b"code-1", 11).unwrap(), None, "one use");
+    let late = store.create_device("大屏 2", b"code-2", 600, 0).unwrap();
+    assert_eq!(store.pair_device(b"code-2", 600).unwrap(), None, "expired");
+    assert!(store.revoke_device(late.id, 700).unwrap());
+    let e = store.create_device("大屏 3", b"code-3", 900, 800).unwrap();
+    assert!(store.revoke_device(e.id, 801).unwrap());
+    assert_eq!(store.pair_device(b"code-3", 802).unwrap(), None, "revoked");
+    assert_eq!(store.devices().unwrap().len(), 3);
+    cleanup(&dir);
+}
+
+fn recorded(open: Factory) {
+    let (dir, store) = open_seeded(open, "recorded");
+    let officer = Actor {
+        name: "李警官".into(),
+        account: Account::User {
+            id: 1,
+            username: "li".into(),
+            role: Role::Operator,
+            scope: None,
+            session: 1,
+        },
+    };
+    let mut c = new_case(113.9, now(), CaseCategory::ALL[1]);
+    c.reporter = officer.clone();
+    let case = reported(&store.execute(Command::ReportCase(c), 1).unwrap());
+    let ev = store
+        .execute(
+            Command::Transition {
+                case_id: case.id,
+                to: CaseStatus::Accepted,
+                by: officer.clone(),
+                note: String::new(),
+                at: now(),
+            },
+            2,
+        )
+        .unwrap();
+    let (_, history) = store.case(case.id).unwrap().unwrap();
+    assert!(
+        history.iter().all(|t| t.by == "李警官"),
+        "display names in the history"
+    );
+    let who = store.case_actors(case.id).unwrap();
+    assert_eq!(who.len(), 2);
+    assert!(who
+        .iter()
+        .all(|r| r.kind == "user" && r.account.as_deref() == Some("li")));
+    let e = store.event_actor(ev[0].seq).unwrap().unwrap();
+    assert_eq!(
+        (e.kind.as_str(), e.account.as_deref()),
+        ("user", Some("li"))
+    );
+    let r = store.execute(batch(vec![reading("S1", 1.0)]), 3).unwrap();
+    let e = store.event_actor(r[0].seq).unwrap().unwrap();
+    assert_eq!((e.kind.as_str(), e.account), ("system", None));
     cleanup(&dir);
 }

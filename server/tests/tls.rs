@@ -1,7 +1,8 @@
 //! HTTPS with `--tls-cert/--tls-key` (`server/src/serve.rs`): a self-signed
 //! certificate made here (rcgen), a rustls client trusting only it. The app
 //! answers over TLS with its security headers; requests know they came over
-//! HTTPS (the Origin check wants `https://` as the own origin); plain HTTP
+//! HTTPS (the session cookie is `Secure`, the Origin check wants `https://`
+//! as the own origin); plain HTTP
 //! on the TLS port gets no answer; unreadable or mismatched PEM files are
 //! errors naming the file.
 
@@ -41,7 +42,12 @@ async fn https_server(fx: &Fixture, tls: &Tls) -> SocketAddr {
         header_timeout: Duration::from_secs(2),
         ..ServeOptions::default()
     };
-    tokio::spawn(serve(listener, fx.app(), options, std::future::pending()));
+    tokio::spawn(serve(
+        listener,
+        fx.anonymous_app(),
+        options,
+        std::future::pending(),
+    ));
     addr
 }
 
@@ -93,12 +99,40 @@ async fn https_serves_the_app_and_requests_know_they_are_https() {
     assert!(lower.contains("content-security-policy:"), "{reply}");
     assert!(lower.contains("x-frame-options: deny"), "{reply}");
 
+    // A login over TLS: the session cookie is Secure.
+    let body = r#"{"username":"viewer","password":"pingan-viewer"}"#;
+    let reply = https(
+        addr,
+        &tls.cert,
+        format!(
+            "POST /api/session HTTP/1.1\r\nHost: {host}\r\nOrigin: https://{host}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .await;
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    let cookie = reply
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .unwrap_or_else(|| panic!("no cookie: {reply}"));
+    assert!(
+        cookie.contains("HttpOnly") && cookie.ends_with("; Secure"),
+        "{cookie}"
+    );
+    let session = cookie
+        .split_once(':')
+        .and_then(|(_, v)| v.split(';').next())
+        .unwrap()
+        .trim()
+        .to_string();
+
     // The own origin of a TLS request is https://…; http://… is another.
     let upgrade = |origin: &str| {
         format!(
             "GET /ws HTTP/1.1\r\nHost: {host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
              Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
-             Origin: {origin}\r\n\r\n"
+             Cookie: {session}\r\nOrigin: {origin}\r\n\r\n"
         )
     };
     let refused = https(addr, &tls.cert, upgrade(&format!("http://{host}"))).await;

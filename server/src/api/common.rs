@@ -1,5 +1,5 @@
-//! What the API handlers share: running a read or a command on the live
-//! service off the async runtime, the `no-store` answer and the mapping of
+//! What the API handlers share: running a read, a command or an account
+//! call off the async runtime, the `no-store` answer and the mapping of
 //! intake errors.
 
 use crate::error::ApiError;
@@ -35,4 +35,16 @@ pub async fn execute(state: &AppState, cmd: Command) -> Result<Vec<Event>, ApiEr
 
 pub fn no_store<T: IntoResponse>(status: StatusCode, body: T) -> Response {
     (status, [(header::CACHE_CONTROL, "no-store")], body).into_response()
+}
+
+/// Runs a blocking account call off the runtime.
+pub async fn blocking<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&crate::auth::Auth) -> crate::auth::AuthResult<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    let auth = state.auth().clone();
+    tokio::task::spawn_blocking(move || f(&auth))
+        .await
+        .map_err(ApiError::from_join)?
+        .map_err(ApiError::from)
 }

@@ -81,7 +81,8 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
         let Some(l) = &self.inner else { return Ok(()) };
         l.check_key(key).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
-            wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+            // Whole seconds, rounded up; never 0 ("retry now" was just refused).
+            (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
         })
     }
 

@@ -92,6 +92,7 @@ impl IntoResponse for EdgeError {
         let body = ErrorBody {
             error: self.code().to_string(),
             detail: self.to_string(),
+            permission: None,
         };
         let mut res = (self.status(), Json(body)).into_response();
         let headers = res.headers_mut();

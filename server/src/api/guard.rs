@@ -1,0 +1,107 @@
+//! The check layer: built from each endpoint's `permission` column in
+//! `routes.rs` ([`Access`]), it resolves the request's credential once
+//! ([`credential`]: cookie `pingan_session` or `Authorization: Bearer`), answers
+//! 401 (no valid credential) or 403 (naming the missing permission) before
+//! the handler runs, and hands the resolved [`Resolved`] to the handler's
+//! `Actor` extractor through the request's extensions.
+
+use crate::auth::{Credential, Resolved, COOKIE};
+use crate::error::ApiError;
+use crate::AppState;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::MethodRouter;
+use pingan_model::access::Permission;
+
+/// What an endpoint requires of the caller (the `permission` column of
+/// `routes.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (signing in, pairing, health).
+    Public,
+    /// A session or key holding the permission: else 401 (no valid
+    /// credential) or 403 (naming the permission).
+    Need(Permission),
+}
+
+/// The credential of a request: `Authorization: Bearer <token>` if
+/// present (any other `Authorization` scheme is no credential), else the
+/// `pingan_session` cookie.
+pub fn credential(headers: &HeaderMap) -> Option<Credential> {
+    if let Some(auth) = headers.get(header::AUTHORIZATION) {
+        let value = auth.to_str().ok()?.trim();
+        let (scheme, token) = value.split_once(' ')?;
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| Credential::Bearer(token.trim().to_string()));
+    }
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| Credential::Cookie(value.trim().trim_matches('"').to_string()))
+}
+
+/// Who the credential is (anonymous without a valid one).
+pub async fn resolve(state: &AppState, cred: Option<Credential>) -> Result<Resolved, ApiError> {
+    let Some(cred) = cred else {
+        return Ok(Resolved::anonymous());
+    };
+    let auth = state.auth().clone();
+    tokio::task::spawn_blocking(move || auth.resolve(&cred))
+        .await
+        .map_err(ApiError::from_join)?
+        .map_err(ApiError::from)
+}
+
+/// The answer to an actor lacking what `access` asks, if any.
+pub fn refusal(who: &Resolved, access: Access) -> Option<ApiError> {
+    let Access::Need(p) = access else {
+        return None;
+    };
+    if who.is_anonymous() {
+        return Some(ApiError::Unauthenticated(
+            "sign in first: this needs a valid session (POST /api/session) or API key \
+             (Authorization: Bearer …)"
+                .into(),
+        ));
+    }
+    if who.actor.allows(p) {
+        return None;
+    }
+    let (_, en) = p.label();
+    Some(ApiError::Forbidden {
+        permission: p,
+        detail: format!("this needs the permission {p} ({en}), which this account does not have"),
+    })
+}
+
+async fn check(state: AppState, access: Access, mut req: Request, next: Next) -> Response {
+    let cred = credential(req.headers());
+    let who = match resolve(&state, cred).await {
+        Ok(w) => w,
+        Err(e) => return e.into_response(),
+    };
+    if let Some(no) = refusal(&who, access) {
+        return no.into_response();
+    }
+    req.extensions_mut().insert(who);
+    next.run(req).await
+}
+
+/// `methods` behind the check of `access`.
+pub fn guarded(
+    state: &AppState,
+    access: Access,
+    methods: MethodRouter<AppState>,
+) -> MethodRouter<AppState> {
+    methods.route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        move |State(s): State<AppState>, req: Request, next: Next| check(s, access, req, next),
+    ))
+}

@@ -1,0 +1,637 @@
+//! Signing in, out and being refused, over the router: the session cookie's
+//! attributes, who-am-I, logout and revocation (announced to the stream),
+//! expiry, one answer (and the same work) for a wrong password, an unknown
+//! and a disabled user, passwords never in the database file, the login rate
+//! limit (429 + Retry-After, other users still served), forged and malformed
+//! credentials (401 JSON, never a hint), API keys and their expiry, wall
+//! pairing, and the admin endpoints.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::Request;
+use axum::Router;
+use common::{login, send, Fixture, Reply};
+use pingan_model::access::Role;
+use pingan_server::auth::AuthConfig;
+use pingan_server::{app, AppState, Config};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+fn state_with(fx: &Fixture, auth: AuthConfig) -> AppState {
+    let mut c = Config::new(fx.data.clone(), fx.dist.clone());
+    c.auth = auth;
+    AppState::open(c).expect("the state opens")
+}
+
+fn post(uri: &str, cookie: Option<&str>, body: Value) -> Request<Body> {
+    let mut b = Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header("content-type", "application/json");
+    if let Some(c) = cookie {
+        b = b.header("cookie", c).header("x-pingan-csrf", "1");
+    }
+    b.body(Body::from(body.to_string())).unwrap()
+}
+
+fn with(method: &str, uri: &str, header: (&str, &str)) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header.0, header.1)
+        .header("x-pingan-csrf", "1")
+        .body(Body::empty())
+        .unwrap()
+}
+
+async fn attempt(app: &Router, username: &str, password: &str) -> Reply {
+    send(
+        app,
+        post(
+            "/api/session",
+            None,
+            json!({"username": username, "password": password}),
+        ),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_login_sets_a_strict_http_only_cookie_and_logout_revokes_it() {
+    let fx = Fixture::new("login");
+    let state = fx.state();
+    let router = app(state.clone());
+    let r = attempt(&router, "operator", "pingan-operator").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let set = r.header("set-cookie").unwrap().to_string();
+    for part in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=43200"] {
+        assert!(set.contains(part), "{set}");
+    }
+    assert!(!set.contains("Secure"), "plain HTTP: no Secure ({set})");
+    let token = set
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("pingan_session=");
+    assert!(token.len() >= 43, "an opaque random token");
+    let me = &r.json()["user"];
+    assert_eq!(me["kind"], "user");
+    assert_eq!(me["username"], "operator");
+    assert_eq!(me["role"], "operator");
+    assert_eq!(me["scope"], Value::Null);
+    let perms: Vec<&str> = me["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert!(perms.contains(&"cases:transition") && !perms.contains(&"users:manage"));
+    assert!(me["expires_at"].as_i64().unwrap() > pingan_server::clock::now_s() + 43_000);
+
+    let cookie = format!("pingan_session={token}");
+    let who = send(&router, with("GET", "/api/session", ("cookie", &cookie))).await;
+    assert_eq!(who.status, 200);
+    assert_eq!(who.json()["display_name"], "演示·值班员");
+
+    // Logout: 204, the cookie cleared, the session revoked and announced.
+    let mut revoked = state.auth().subscribe_revocations();
+    let out = send(&router, with("DELETE", "/api/session", ("cookie", &cookie))).await;
+    assert_eq!(out.status, 204);
+    assert!(out.header("set-cookie").unwrap().contains("Max-Age=0"));
+    let id = tokio::time::timeout(Duration::from_secs(2), revoked.recv())
+        .await
+        .expect("announced")
+        .unwrap();
+    assert!(id > 0);
+    send(&router, with("GET", "/api/session", ("cookie", &cookie)))
+        .await
+        .assert_error(401, "unauthenticated");
+    send(&router, with("GET", "/api/layers", ("cookie", &cookie)))
+        .await
+        .assert_error(401, "unauthenticated");
+}
+
+#[tokio::test]
+async fn the_cookie_is_secure_when_served_over_https() {
+    let fx = Fixture::new("secure");
+    let router = fx.anonymous_app();
+    let mut req = post(
+        "/api/session",
+        None,
+        json!({"username": "viewer", "password": "pingan-viewer"}),
+    );
+    req.headers_mut()
+        .insert("x-forwarded-proto", "https".parse().unwrap());
+    let r = send(&router, req).await;
+    assert!(r.header("set-cookie").unwrap().ends_with("; Secure"));
+}
+
+#[tokio::test]
+async fn wrong_password_unknown_and_disabled_users_get_one_answer_for_the_same_work() {
+    let fx = Fixture::new("same");
+    let mut cfg = AuthConfig::default();
+    cfg.limits.login_per_user.burst = 100;
+    cfg.limits.login_per_address.burst = 100;
+    let state = state_with(&fx, cfg);
+    state
+        .auth()
+        .update_user(
+            "planner",
+            &pingan_server::auth::accounts::UserPatch {
+                disabled: Some(true),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let router = app(state);
+    let mut bodies = vec![];
+    let mut times: Vec<Vec<Duration>> = vec![vec![]; 3];
+    for round in 0..5 {
+        for (i, (user, pw)) in [
+            ("operator", "wrong-password"),
+            ("nobody-here", "wrong-password"),
+            ("planner", "pingan-planner"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let t = Instant::now();
+            let r = attempt(&router, user, pw).await;
+            times[i].push(t.elapsed());
+            r.assert_error(401, "bad_credentials");
+            assert!(r.header("set-cookie").is_none());
+            if round == 0 {
+                bodies.push(r.body.clone());
+            }
+        }
+    }
+    assert!(
+        bodies.windows(2).all(|w| w[0] == w[1]),
+        "byte-identical answers"
+    );
+    // Every path verifies one argon2id hash: the fastest of five tries of
+    // each is within a factor of 3 of the others (an unknown user answered
+    // without hashing would be ~100x faster).
+    let best: Vec<f64> = times
+        .iter()
+        .map(|t| t.iter().min().unwrap().as_secs_f64())
+        .collect();
+    let (lo, hi) = best
+        .iter()
+        .fold((f64::MAX, 0f64), |(lo, hi), t| (lo.min(*t), hi.max(*t)));
+    eprintln!("fastest login refusals (s): wrong password, unknown, disabled = {best:?}");
+    assert!(hi / lo < 3.0, "timings differ: {best:?}");
+    assert!(
+        lo > 0.002,
+        "an argon2id verification takes milliseconds: {best:?}"
+    );
+}
+
+#[tokio::test]
+async fn passwords_are_never_stored_in_clear() {
+    let fx = Fixture::new("clear");
+    let state = fx.state();
+    let secret = "Clear-Text-Secret-4711";
+    state
+        .auth()
+        .create_user(&pingan_server::auth::accounts::UserIn {
+            username: "zhao".into(),
+            display_name: None,
+            role: Role::Officer,
+            scope: None,
+            password: Some(secret.into()),
+        })
+        .unwrap();
+    let router = app(state.clone());
+    let r = attempt(&router, "zhao", secret).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let _ = attempt(&router, "zhao", "Wrong-Secret-0815").await;
+    let db = state.config().db_path();
+    let mut bytes = Vec::new();
+    for suffix in ["", "-wal", "-shm"] {
+        let p = format!("{}{suffix}", db.display());
+        if let Ok(b) = std::fs::read(&p) {
+            bytes.extend(b);
+        }
+    }
+    assert!(bytes.len() > 10_000, "read the database");
+    for needle in [
+        secret,
+        "Wrong-Secret-0815",
+        "pingan-operator",
+        "pingan-admin",
+    ] {
+        assert!(
+            !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+            "{needle} is in the database file"
+        );
+    }
+    let hashes = String::from_utf8_lossy(&bytes)
+        .matches("$argon2id$")
+        .count();
+    assert!(hashes >= 7, "{hashes} argon2id hashes");
+}
+
+#[tokio::test]
+async fn too_many_attempts_are_429_and_other_users_are_still_served() {
+    let fx = Fixture::new("limit");
+    let router = fx.anonymous_app();
+    for _ in 0..5 {
+        attempt(&router, "operator", "guess")
+            .await
+            .assert_error(401, "bad_credentials");
+    }
+    let r = attempt(&router, "operator", "pingan-operator").await;
+    r.assert_error(429, "too_many_requests");
+    let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=20).contains(&wait), "{wait}");
+    // Another user from the same address is served.
+    let r = attempt(&router, "viewer", "pingan-viewer").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+#[tokio::test]
+async fn forged_and_malformed_credentials_are_401_json_without_a_hint() {
+    let fx = Fixture::new("forged");
+    let state = fx.state();
+    let router = app(state.clone());
+    let cookie = login(&router, Role::Viewer).await;
+    let revoked = login(&router, Role::Planner).await;
+    send(
+        &router,
+        with("DELETE", "/api/session", ("cookie", &revoked)),
+    )
+    .await;
+    let forged_token = "A".repeat(43);
+    let forged_key = format!("pk_{}", "B".repeat(43));
+    let long = "x".repeat(5000);
+    let session_as_key = format!("Bearer {}", cookie.trim_start_matches("pingan_session="));
+    let cases: Vec<(&str, String)> = vec![
+        ("cookie", format!("pingan_session={forged_token}")),
+        ("cookie", "pingan_session=".into()),
+        ("cookie", "pingan_session=a;b".into()),
+        ("cookie", "pingan_session=%00%ff<script>".into()),
+        ("cookie", format!("pingan_session={long}")),
+        ("cookie", revoked.clone()),
+        ("cookie", format!("pingan_session={forged_key}")),
+        ("authorization", format!("Bearer {forged_key}")),
+        ("authorization", format!("Bearer {forged_token}")),
+        ("authorization", "Bearer".into()),
+        ("authorization", "Basic dmlld2VyOnBpbmdhbi12aWV3ZXI=".into()),
+        ("authorization", format!("Bearer {long}")),
+    ];
+    let mut details = vec![];
+    for (name, value) in &cases {
+        let r = send(&router, with("GET", "/api/layers", (name, value))).await;
+        details.push(r.assert_error(401, "unauthenticated"));
+    }
+    details.dedup();
+    assert_eq!(details.len(), 1, "one answer for every bad credential");
+    // A session token works as a bearer too (API clients without cookies).
+    let r = send(
+        &router,
+        with("GET", "/api/layers", ("authorization", &session_as_key)),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+}
+
+#[tokio::test]
+async fn sessions_expire_and_the_sweep_announces_them() {
+    let fx = Fixture::new("expire");
+    let state = state_with(
+        &fx,
+        AuthConfig {
+            session_ttl: Duration::from_secs(1),
+            ..AuthConfig::default()
+        },
+    );
+    let router = app(state.clone());
+    let cookie = login(&router, Role::Viewer).await;
+    assert_eq!(
+        send(&router, with("GET", "/api/layers", ("cookie", &cookie)))
+            .await
+            .status,
+        200
+    );
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    send(&router, with("GET", "/api/layers", ("cookie", &cookie)))
+        .await
+        .assert_error(401, "unauthenticated");
+    let mut rx = state.auth().subscribe_revocations();
+    let ended = state.auth().sweep().unwrap();
+    assert_eq!(ended.len(), 1);
+    assert_eq!(rx.try_recv().unwrap(), ended[0]);
+}
+
+#[tokio::test]
+async fn disabling_a_user_or_changing_its_role_ends_its_sessions() {
+    let fx = Fixture::new("disable");
+    let router = fx.anonymous_app();
+    let admin = login(&router, Role::Admin).await;
+    let operator = login(&router, Role::Operator).await;
+    let officer = login(&router, Role::Officer).await;
+    let r = send(
+        &router,
+        post(
+            "/api/users/operator",
+            Some(&admin),
+            json!({"disabled": true}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["disabled"], true);
+    send(&router, with("GET", "/api/layers", ("cookie", &operator)))
+        .await
+        .assert_error(401, "unauthenticated");
+    attempt(&router, "operator", "pingan-operator")
+        .await
+        .assert_error(401, "bad_credentials");
+    let r = send(
+        &router,
+        post(
+            "/api/users/officer",
+            Some(&admin),
+            json!({"role": "viewer"}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    send(&router, with("GET", "/api/layers", ("cookie", &officer)))
+        .await
+        .assert_error(401, "unauthenticated");
+    // The listing never shows a hash.
+    let list = send(&router, with("GET", "/api/users", ("cookie", &admin))).await;
+    assert_eq!(list.status, 200);
+    assert!(!list.text().contains("argon2") && list.text().contains("officer-xixiang"));
+}
+
+#[tokio::test]
+async fn an_admin_creates_users_and_keys_and_keys_work_until_revoked_or_expired() {
+    let fx = Fixture::new("admin");
+    let state = fx.state();
+    let router = app(state.clone());
+    let admin = login(&router, Role::Admin).await;
+    // A user without a password gets a drawn one, shown once.
+    let r = send(
+        &router,
+        post(
+            "/api/users",
+            Some(&admin),
+            json!({"username": "chen", "role": "officer", "scope": "西乡街道"}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let pw = r.json()["password"].as_str().unwrap().to_string();
+    let r = attempt(&router, "chen", &pw).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["user"]["scope"], "西乡街道");
+    send(
+        &router,
+        post(
+            "/api/users",
+            Some(&admin),
+            json!({"username": "Bad Name", "role": "viewer"}),
+        ),
+    )
+    .await
+    .assert_error(422, "invalid");
+    send(
+        &router,
+        post(
+            "/api/users",
+            Some(&admin),
+            json!({"username": "chen", "role": "viewer"}),
+        ),
+    )
+    .await
+    .assert_error(409, "conflict");
+
+    let r = send(
+        &router,
+        post(
+            "/api/keys",
+            Some(&admin),
+            json!({"name": "网关 A", "scopes": ["readings:write"]}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let key = r.json()["key"].as_str().unwrap().to_string();
+    let id = r.json()["id"].as_i64().unwrap();
+    assert!(key.starts_with("pk_"));
+    let bearer = format!("Bearer {key}");
+    let readings = |auth: &str| {
+        Request::builder()
+            .method("POST")
+            .uri("/api/readings")
+            .header("authorization", auth)
+            .header("content-type", "application/json")
+            .body(Body::from(r#"{"readings":[{"sensor":"nope","value":1}]}"#))
+            .unwrap()
+    };
+    // Allowed (the unknown sensor is the handler's 422), exactly its scope.
+    send(&router, readings(&bearer))
+        .await
+        .assert_error(422, "invalid");
+    let r = send(
+        &router,
+        with("GET", "/api/layers", ("authorization", &bearer)),
+    )
+    .await;
+    assert_eq!(r.json()["permission"], "read");
+    assert_eq!(r.status, 403);
+    let listed = send(&router, with("GET", "/api/keys", ("cookie", &admin))).await;
+    assert!(!listed.text().contains(&key), "a key is shown once");
+    let r = send(
+        &router,
+        with("DELETE", &format!("/api/keys/{id}"), ("cookie", &admin)),
+    )
+    .await;
+    assert_eq!(r.status, 204);
+    send(&router, readings(&bearer))
+        .await
+        .assert_error(401, "unauthenticated");
+
+    // An expiring key stops at its time.
+    let soon = state
+        .auth()
+        .create_key(
+            "临时",
+            &[pingan_model::access::Permission::ReadingsWrite],
+            Some(pingan_server::clock::now_s() + 1),
+        )
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    send(&router, readings(&format!("Bearer {}", soon.key)))
+        .await
+        .assert_error(401, "unauthenticated");
+}
+
+#[tokio::test]
+async fn a_wall_pairs_once_with_its_code_and_stays_a_viewer_until_revoked() {
+    let fx = Fixture::new("pair");
+    let router = fx.anonymous_app();
+    let admin = login(&router, Role::Admin).await;
+    let r = send(
+        &router,
+        post(
+            "/api/devices",
+            Some(&admin),
+            json!({"name": "指挥中心大屏 1"}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let code = r.json()["pairing_code"].as_str().unwrap().to_string();
+    let id = r.json()["id"].as_i64().unwrap();
+    assert_eq!(code.len(), 8);
+    let r = send(
+        &router,
+        post("/api/devices/pair", None, json!({"code": code})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.header("set-cookie").unwrap().contains("Max-Age=34560000"));
+    let me = &r.json()["user"];
+    assert_eq!(
+        (me["kind"].as_str(), me["role"].as_str()),
+        (Some("device"), Some("viewer"))
+    );
+    let wall = r
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    send(
+        &router,
+        post("/api/devices/pair", None, json!({"code": code})),
+    )
+    .await
+    .assert_error(401, "bad_credentials");
+    assert_eq!(
+        send(&router, with("GET", "/api/layers", ("cookie", &wall)))
+            .await
+            .status,
+        200
+    );
+    let r = send(
+        &router,
+        post(
+            "/api/cases",
+            Some(&wall),
+            json!({"category":"dispute","lon":113.85,"lat":22.65,"description":"x"}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    let r = send(
+        &router,
+        with("DELETE", &format!("/api/devices/{id}"), ("cookie", &admin)),
+    )
+    .await;
+    assert_eq!(r.status, 204);
+    send(&router, with("GET", "/api/layers", ("cookie", &wall)))
+        .await
+        .assert_error(401, "unauthenticated");
+}
+
+/// The real binary: a login with a wrong password and one with the right
+/// one leave neither password in its output (the log), while the log does
+/// record both attempts.
+#[test]
+fn the_binary_never_logs_a_password() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let fx = Fixture::new("nolog");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pingan-server"))
+        .args(["--host", "127.0.0.1", "--port", "0", "--no-demo-accounts"])
+        .arg("--data-dir")
+        .arg(&fx.data)
+        .arg("--dist-dir")
+        .arg(&fx.dist)
+        .env("RUST_LOG", "debug")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    for stream in [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ] {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    let mut log: Vec<String> = vec![];
+    let addr = loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("a `listening on` line");
+        log.push(line.clone());
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.trim().to_string();
+        }
+    };
+    // The first admin's password is printed once, at start.
+    let printed = log
+        .iter()
+        .position(|l| l.contains("created the account \"admin\""))
+        .and_then(|i| log.get(i + 1))
+        .map(|l| l.trim().to_string())
+        .expect("the first admin's password is printed");
+    let login = |password: &str| {
+        let body = json!({"username": "admin", "password": password}).to_string();
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        write!(
+            s,
+            "POST /api/session HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    };
+    let wrong = "Wrong-Guess-Never-Logged-77";
+    assert!(login(wrong).starts_with("HTTP/1.1 401"));
+    assert!(login(&printed).starts_with("HTTP/1.1 200"));
+    // Both attempts are logged (by username), within a few seconds.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let seen = |log: &[String]| {
+        log.iter().any(|l| l.contains("login failed"))
+            && log.iter().any(|l| l.contains("login username=admin"))
+    };
+    while !seen(&log) && std::time::Instant::now() < deadline {
+        if let Ok(l) = rx.recv_timeout(Duration::from_millis(200)) {
+            log.push(l);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    while let Ok(l) = rx.try_recv() {
+        log.push(l);
+    }
+    assert!(seen(&log), "{log:#?}");
+    let after_start: Vec<&String> = log
+        .iter()
+        .skip_while(|l| !l.contains("listening on"))
+        .collect();
+    for l in &after_start {
+        assert!(!l.contains(wrong), "a wrong password in the log: {l}");
+        assert!(!l.contains(&printed), "the password in the log: {l}");
+    }
+    assert!(after_start.len() > 2, "{log:#?}");
+}
