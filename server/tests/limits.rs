@@ -215,9 +215,7 @@ async fn websockets_are_capped_per_identity_and_in_total_before_upgrading() {
     for _ in 0..2 {
         theirs.push(open_ws(addr, planner).await.unwrap());
     }
-    let (status, body, _) = open_ws(addr, Some("pingan_session=c"))
-        .await
-        .expect_err("total");
+    let (status, body, _) = open_ws(addr, officer).await.expect_err("total");
     assert_eq!(status, 503);
     assert_eq!(body["error"], "too_many_connections");
     // A closed connection frees its place (once the server has seen it go).
