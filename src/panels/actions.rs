@@ -264,8 +264,8 @@ mod tests {
     use crate::data::build;
     use pingan_model::cases::{encode, CaseFile, CaseRecord, DeptSet};
     use pingan_model::domain::{CaseCategory, Department, SensorType};
-    use pingan_model::live::Level;
     use pingan_model::layers::layer;
+    use pingan_model::live::Level;
 
     const HAZARDS: &str = r#"{"type":"FeatureCollection","features":[
       {"type":"Feature","properties":{"id":"YH1","name":"积水点","type":"waterlogging","status":"rectifying"},"geometry":{"type":"Point","coordinates":[113.82,22.57]}}]}"#;

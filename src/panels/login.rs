@@ -107,10 +107,12 @@ pub fn SignIn() -> impl IntoView {
 
     view! {
         {move || mode.get().map(|m| {
+            // Rebuilt when the language changes (the fields keep their signals).
+            let l = lang();
             if m == "checking" {
                 return view! {
                     <div class="signin" data-testid="signin" data-state="checking">
-                        <p class="signin-checking">{t(lang(), "checking")}</p>
+                        <p class="signin-checking">{t(l, "checking")}</p>
                     </div>
                 }
                 .into_any();
@@ -119,22 +121,22 @@ pub fn SignIn() -> impl IntoView {
                 <div class="signin" class:overlay=m == "overlay" data-testid="signin" data-state=m>
                     <form class="panel signin-card" on:submit=submit>
                         <div class="signin-head">
-                            <h1>{move || t(lang(), "title")}</h1>
+                            <h1>{t(l, "title")}</h1>
                             <button
                                 type="button"
                                 class="btn"
                                 data-testid="signin-lang"
                                 on:click=move |_| state.lang.update(|l| *l = if *l == Lang::Zh { Lang::En } else { Lang::Zh })
                             >
-                                {move || t(lang(), "lang")}
+                                {t(l, "lang")}
                             </button>
                         </div>
-                        <h2>{move || t(lang(), "sign_in_title")}</h2>
+                        <h2>{t(l, "sign_in_title")}</h2>
                         {(m == "overlay").then(|| view! {
-                            <p class="signin-lost" data-testid="signin-lost">{move || t(lang(), "session_lost")}</p>
+                            <p class="signin-lost" data-testid="signin-lost">{t(l, "session_lost")}</p>
                         })}
                         <label>
-                            <span>{move || t(lang(), "username")}</span>
+                            <span>{t(l, "username")}</span>
                             <input
                                 node_ref=first_input
                                 data-testid="signin-username"
@@ -147,7 +149,7 @@ pub fn SignIn() -> impl IntoView {
                             />
                         </label>
                         <label>
-                            <span>{move || t(lang(), "password")}</span>
+                            <span>{t(l, "password")}</span>
                             <input
                                 type="password"
                                 data-testid="signin-password"
@@ -159,7 +161,7 @@ pub fn SignIn() -> impl IntoView {
                         </label>
                         <p class="signin-error" data-testid="signin-error" role="alert">{message}</p>
                         <button class="btn primary" type="submit" data-testid="signin-submit" disabled=move || busy.get()>
-                            {move || t(lang(), if busy.get() { "signing_in" } else { "sign_in" })}
+                            {move || t(l, if busy.get() { "signing_in" } else { "sign_in" })}
                         </button>
                     </form>
                 </div>
