@@ -18,11 +18,21 @@ fn auth_error(e: FetchError) -> AuthError {
     }
 }
 
-/// The current session, `None` when there is none (401).
-pub async fn check() -> Result<Option<Me>, AuthError> {
+/// What `GET /api/session` said.
+pub enum Check {
+    SignedIn(Me),
+    /// 401: no session (or it expired or was revoked).
+    None,
+    /// 404: no auth API here (static hosting).
+    NoApi,
+}
+
+/// The current session.
+pub async fn check() -> Result<Check, AuthError> {
     match send_json(Method::Get, SESSION, None).await {
-        Ok(text) => Me::parse(&text).map(Some),
-        Err(e) if e.is_unauthenticated() => Ok(None),
+        Ok(text) => Me::parse(&text).map(Check::SignedIn),
+        Err(e) if e.is_unauthenticated() => Ok(Check::None),
+        Err(FetchError::Http { status: 404, .. }) => Ok(Check::NoApi),
         Err(e) => Err(auth_error(e)),
     }
 }

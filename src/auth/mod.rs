@@ -113,6 +113,10 @@ pub enum Session {
         problem: Option<AuthError>,
     },
     SignedIn(Me),
+    /// No auth API at all (`GET /api/session` is 404: the app and data on a
+    /// static file server): the map as before, nobody signed in, nothing
+    /// offered. The data files are whatever that server publishes.
+    Static,
     /// A call answered 401 after signing in (expired, revoked): the sign-in
     /// over the map, which stays mounted with its view and selection.
     Lost(Me),
@@ -128,7 +132,10 @@ impl Session {
 
     /// Whether the map has ever been shown on this page (it then stays).
     pub fn has_map(&self) -> bool {
-        matches!(self, Session::SignedIn(_) | Session::Lost(_))
+        matches!(
+            self,
+            Session::SignedIn(_) | Session::Lost(_) | Session::Static
+        )
     }
 }
 
@@ -317,6 +324,7 @@ mod tests {
         assert!(Session::SignedIn(me.clone()).me().is_some());
         assert!(Session::Lost(me.clone()).me().is_none());
         assert!(Session::Lost(me).has_map());
+        assert!(Session::Static.has_map() && Session::Static.me().is_none());
         assert!(!Session::Checking.has_map());
         assert!(!Session::SignedOut { problem: None }.has_map());
     }

@@ -2,9 +2,10 @@
 //! pairs itself (`POST /api/devices/pair`) and drops `pair` from the address
 //! (used or refused, a one-use code is not kept); otherwise the session the
 //! cookie carries is restored (`GET /api/session`). Ends in `SignedIn` or
-//! `SignedOut` (with the reason to show).
+//! `SignedOut` (with the reason to show), or `Static` without an auth API.
 
-use super::{calls, pairing_code, Session};
+use super::calls::{self, Check};
+use super::{pairing_code, Session};
 use leptos::prelude::*;
 use wasm_bindgen::JsValue;
 
@@ -28,8 +29,9 @@ pub fn begin(session: RwSignal<Session>) {
             }
         }
         let next = match calls::check().await {
-            Ok(Some(me)) => Session::SignedIn(me),
-            Ok(None) => Session::SignedOut { problem },
+            Ok(Check::SignedIn(me)) => Session::SignedIn(me),
+            Ok(Check::None) => Session::SignedOut { problem },
+            Ok(Check::NoApi) => Session::Static,
             Err(e) => Session::SignedOut {
                 problem: Some(problem.unwrap_or(e)),
             },

@@ -155,7 +155,7 @@ fn closed(state: AppState, code: Option<u16>) {
     match code {
         Some(4401) => auth::lost(state.session),
         Some(1006) | None => leptos::task::spawn_local(async move {
-            if let Ok(None) = auth::calls::check().await {
+            if let Ok(auth::calls::Check::None) = auth::calls::check().await {
                 auth::lost(state.session);
             }
         }),

@@ -38,7 +38,7 @@ pub fn SignIn() -> impl IntoView {
             Session::Checking => Some("checking"),
             Session::SignedOut { .. } => Some("screen"),
             Session::Lost(_) => Some("overlay"),
-            Session::SignedIn(_) => None,
+            Session::SignedIn(_) | Session::Static => None,
         })
     });
     Effect::new(move |_| match session.get() {
