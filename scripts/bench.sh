@@ -71,8 +71,11 @@ loadgen=(
 log "machine load before the stream benchmark: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min)"
 
 db_dir="$(mktemp -d)"
+# The load generator is a gateway and a reader: a key for both, on the fresh store.
+key="$("$PINGAN_ROOT/target/release/pingan-server" --db "$db_dir/live.sqlite" --data-dir "$PINGAN_ROOT/data" \
+  key add loadgen --scope read --scope readings:write | sed -n 's/^key (shown once): //p')"
 pingan_start_server pingan "$PINGAN_ROOT/data" "$logs/ws-server.log" --db "$db_dir/live.sqlite"
-ours="$("${loadgen[@]}" --url "$PINGAN_SERVER_URL" --label pingan-server | tail -n1)"
+ours="$("${loadgen[@]}" --key "$key" --url "$PINGAN_SERVER_URL" --label pingan-server | tail -n1)"
 pingan_stop_servers
 rm -rf "$db_dir"
 

@@ -72,6 +72,23 @@ pub enum ApiError {
     /// Something the endpoint needs is not available (e.g. dispatch rules).
     #[error("{0}")]
     Unavailable(String),
+    /// No valid credentials on an endpoint that needs a permission (never
+    /// says which part of a credential was wrong).
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Valid credentials without the permission the endpoint needs.
+    #[error("{detail}")]
+    Forbidden {
+        permission: pingan_model::access::Permission,
+        detail: String,
+    },
+    /// A login with a wrong password, an unknown or a disabled user, or a
+    /// spent pairing code: one answer for all.
+    #[error("{0}")]
+    BadCredentials(String),
+    /// Too many attempts; retry after `retry_after` seconds.
+    #[error("{detail}")]
+    TooManyRequests { retry_after: u64, detail: String },
 }
 
 /// `GET, HEAD` → `GET and HEAD`.
@@ -94,6 +111,25 @@ impl From<crate::store::StoreError> for ApiError {
     }
 }
 
+impl From<crate::auth::AuthError> for ApiError {
+    fn from(e: crate::auth::AuthError) -> ApiError {
+        use crate::auth::AuthError;
+        match e {
+            AuthError::BadCredentials => ApiError::BadCredentials(e.to_string()),
+            AuthError::RateLimited(_) => ApiError::TooManyRequests {
+                retry_after: e.retry_after().unwrap_or(1),
+                detail: e.to_string(),
+            },
+            AuthError::Invalid { field, detail } => ApiError::Invalid { field, detail },
+            AuthError::NotFound(m) => ApiError::NoSuchEntity(m),
+            AuthError::Conflict(m) => ApiError::Conflict(m),
+            AuthError::Hash(_) | AuthError::Random(_) | AuthError::Store(_) => {
+                ApiError::Internal(e.to_string())
+            }
+        }
+    }
+}
+
 /// The JSON body of every error response.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
@@ -101,6 +137,9 @@ pub struct ErrorBody {
     pub error: String,
     /// A sentence for people, naming what was wrong.
     pub detail: String,
+    /// The missing permission of a 403 (`cases:transition`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permission: Option<String>,
 }
 
 impl ApiError {
@@ -122,6 +161,10 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::TooLarge { .. } => "payload_too_large",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::Unauthenticated(_) => "unauthenticated",
+            ApiError::Forbidden { .. } => "forbidden",
+            ApiError::BadCredentials(_) => "bad_credentials",
+            ApiError::TooManyRequests { .. } => "too_many_requests",
         }
     }
 
@@ -140,6 +183,9 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unauthenticated(_) | ApiError::BadCredentials(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -147,6 +193,10 @@ impl ApiError {
         ErrorBody {
             error: self.code().to_string(),
             detail: self.to_string(),
+            permission: match self {
+                ApiError::Forbidden { permission, .. } => Some(permission.name().to_string()),
+                _ => None,
+            },
         }
     }
 
@@ -169,6 +219,9 @@ impl IntoResponse for ApiError {
             if let Ok(v) = HeaderValue::from_str(allow) {
                 headers.insert(header::ALLOW, v);
             }
+        }
+        if let ApiError::TooManyRequests { retry_after, .. } = &self {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
         }
         res
     }

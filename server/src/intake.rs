@@ -4,7 +4,7 @@
 //! and the simulator both go through [`prepare_case`], so simulated cases take
 //! exactly the path real ones do.
 
-use crate::store::NewCase;
+use crate::store::{Actor, NewCase};
 use geo::MultiPolygon;
 use pingan_model::domain::CaseCategory;
 use pingan_model::geojson_io::{parse_feature_collection, Geom};
@@ -149,7 +149,10 @@ pub struct CaseIn {
     pub lon: f64,
     pub lat: f64,
     pub description: String,
-    pub reporter: String,
+    /// Accepted and ignored: the reporter is the signed-in account (the
+    /// actor), never a name the body gives.
+    #[serde(default)]
+    pub reporter: Option<String>,
     /// Unix seconds of the report; the server's clock when absent.
     #[serde(default)]
     pub at: Option<i64>,
@@ -215,6 +218,7 @@ pub fn prepare_case(
     grids: &GridLocator,
     rules: Option<&DispatchRules>,
     input: &CaseIn,
+    reporter: &Actor,
     now: i64,
 ) -> Result<NewCase, IntakeError> {
     if !input.lon.is_finite() || !(-180.0..=180.0).contains(&input.lon) {
@@ -230,7 +234,6 @@ pub fn prepare_case(
         ));
     }
     check_text("description", &input.description, MAX_DESCRIPTION, false)?;
-    check_text("reporter", &input.reporter, MAX_NAME, false)?;
     let reported_at = match input.at {
         Some(at) => {
             check_time("at", at, now)?;
@@ -266,7 +269,7 @@ pub fn prepare_case(
         community: loc.community,
         subdistrict: loc.subdistrict,
         description: input.description.trim().to_string(),
-        reporter: input.reporter.trim().into(),
+        reporter: reporter.clone(),
         departments: rule.departments.clone(),
         rule: Some(rule.id.clone()),
         reported_at,
@@ -308,10 +311,11 @@ mod tests {
             lon: 113.805,
             lat: 22.605,
             description: "家庭纠纷".into(),
-            reporter: "网格员".into(),
+            reporter: None,
             at: None,
         };
-        let field = |c: CaseIn| match prepare_case(&g, None, &c, 1_790_000_000) {
+        let who = Actor::system("网格员");
+        let field = |c: CaseIn| match prepare_case(&g, None, &c, &who, 1_790_000_000) {
             Err(IntakeError::Invalid { field, .. }) => field,
             other => panic!("{other:?}"),
         };
@@ -351,7 +355,7 @@ mod tests {
             "at"
         );
         assert!(matches!(
-            prepare_case(&g, None, &ok, 1_790_000_000),
+            prepare_case(&g, None, &ok, &who, 1_790_000_000),
             Err(IntakeError::NoRules(_))
         ));
     }

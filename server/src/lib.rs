@@ -15,6 +15,7 @@
 //! The HTTP contract is written down in `docs/api.md`.
 
 pub mod api;
+pub mod auth;
 pub mod clock;
 pub mod error;
 pub mod files;
@@ -67,6 +68,8 @@ pub struct Config {
     pub dist_dir: PathBuf,
     /// The live store's SQLite file; `<data_dir>/live.sqlite` when `None`.
     pub db_path: Option<PathBuf>,
+    /// Accounts: demo accounts, session lifetime, login limits.
+    pub auth: auth::AuthConfig,
 }
 
 impl Config {
@@ -75,6 +78,7 @@ impl Config {
             data_dir: data_dir.into(),
             dist_dir: dist_dir.into(),
             db_path: None,
+            auth: auth::AuthConfig::default(),
         }
     }
 
@@ -95,6 +99,12 @@ pub enum StartError {
         #[source]
         source: store::StoreError,
     },
+    #[error("the accounts of {path}: {source}")]
+    Auth {
+        path: String,
+        #[source]
+        source: auth::AuthError,
+    },
 }
 
 /// Everything the handlers share. Cheap to clone.
@@ -109,6 +119,7 @@ struct Inner {
     files: Arc<FileCache>,
     layers: Layers,
     live: Arc<Live>,
+    auth: Arc<auth::Auth>,
     grids: Arc<GridLocator>,
     rules: Option<Arc<DispatchRules>>,
 }
@@ -162,13 +173,21 @@ impl AppState {
                 );
             }
         }
-        let live = Live::new(Arc::new(db)).map_err(fail)?;
+        let db: Arc<dyn store::Store> = Arc::new(db);
+        let accounts = auth::Auth::open(db.clone(), config.auth.clone()).map_err(|source| {
+            StartError::Auth {
+                path: path.display().to_string(),
+                source,
+            }
+        })?;
+        let live = Live::new(db).map_err(fail)?;
         Ok(AppState {
             inner: Arc::new(Inner {
                 config,
                 files,
                 layers,
                 live: Arc::new(live),
+                auth: Arc::new(accounts),
                 grids: Arc::new(grids),
                 rules,
             }),
@@ -178,6 +197,11 @@ impl AppState {
     /// The live service: the store and the broadcast hub.
     pub fn live(&self) -> &Arc<Live> {
         &self.inner.live
+    }
+
+    /// Accounts, sessions, keys and devices.
+    pub fn auth(&self) -> &Arc<auth::Auth> {
+        &self.inner.auth
     }
 
     /// The grids, for locating reports.
@@ -225,14 +249,15 @@ pub use api::status::Health;
 
 /// The whole HTTP service.
 pub fn app(state: AppState) -> Router {
+    let data = || api::routes::guarded(&state, api::routes::DATA, get(data_file));
     Router::new()
-        .merge(api::routes::routes())
+        .merge(api::routes::routes(&state))
         .route("/api", any(api_not_found))
         .route("/api/", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
-        .route("/data", get(data_file))
-        .route("/data/", get(data_file))
-        .route("/data/{*file}", get(data_file))
+        .route("/data", data())
+        .route("/data/", data())
+        .route("/data/{*file}", data())
         .route("/", get(dist_file))
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)

@@ -1,17 +1,26 @@
-//! `pingan-server`: serves the Ping'an Map app, its layer files and API.
+//! `pingan-server`: serves the Ping'an Map app, its layer files and API;
+//! `pingan-server user …` / `key …` manage accounts (`cli.rs`).
 //! See docs/api.md.
+
+mod cli;
 
 use anyhow::Context;
 use clap::Parser;
+use pingan_server::auth::AuthConfig;
 use pingan_server::{app, AppState, Config};
 use std::io::IsTerminal;
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
 /// Companion server of Ping'an Map (平安地图).
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
+    /// Manage accounts instead of serving.
+    #[command(subcommand)]
+    command: Option<cli::Command>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
@@ -20,14 +29,21 @@ struct Args {
     #[arg(long, default_value_t = 8080)]
     port: u16,
     /// Directory of the layer files (grids.geojson, ..., cases_recent.bin).
-    #[arg(long, default_value = "data")]
+    #[arg(long, default_value = "data", global = true)]
     data_dir: PathBuf,
     /// trunk's build output (index.html and hashed JS/WASM).
     #[arg(long, default_value = "dist")]
     dist_dir: PathBuf,
     /// The live store (SQLite file); default `<data-dir>/live.sqlite`.
-    #[arg(long)]
+    #[arg(long, global = true)]
     db: Option<PathBuf>,
+    /// Do not create the demo accounts on a fresh store; the first start
+    /// then creates `admin` with a random password, printed once.
+    #[arg(long)]
+    no_demo_accounts: bool,
+    /// Lifetime of a login session, in hours.
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=24 * 90))]
+    session_hours: u32,
     /// Produce live activity (readings, storms, gas leaks, cases and their
     /// processing) through the same path as real input.
     #[arg(long)]
@@ -58,6 +74,15 @@ fn parse_factor(s: &str) -> Result<f64, String> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if let Some(cmd) = args.command {
+        let db = args
+            .db
+            .clone()
+            .unwrap_or_else(|| args.data_dir.join("live.sqlite"));
+        return tokio::task::spawn_blocking(move || cli::run(cmd, &db))
+            .await
+            .context("the account command")?;
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
@@ -69,6 +94,11 @@ async fn main() -> anyhow::Result<()> {
         data_dir: args.data_dir.clone(),
         dist_dir: args.dist_dir.clone(),
         db_path: args.db.clone(),
+        auth: AuthConfig {
+            demo_accounts: !args.no_demo_accounts,
+            session_ttl: Duration::from_secs(u64::from(args.session_hours) * 3600),
+            ..AuthConfig::default()
+        },
     };
     let state = tokio::task::spawn_blocking(move || AppState::open(config))
         .await
@@ -78,6 +108,14 @@ async fn main() -> anyhow::Result<()> {
         head = state.live().hub().head(),
         "live store open"
     );
+    if let Some(created) = state.auth().bootstrap() {
+        // Printed, not logged: the first admin's password appears only here.
+        println!("{}", pingan_server::auth::bootstrap::describe(created));
+    }
+    tokio::spawn(pingan_server::auth::sweep_task(
+        state.auth().clone(),
+        Duration::from_secs(60),
+    ));
     // Validate every layer now, so problems show in the log at start.
     let manifest = state.manifest().await.context("validating the layers")?;
     let failed = manifest.layers.iter().filter(|l| l.error.is_some()).count();
@@ -123,14 +161,17 @@ async fn main() -> anyhow::Result<()> {
         }
     });
     let hub = state.live().hub().clone();
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            // WebSocket clients get `resync{shutdown}` before the server goes.
-            hub.shutdown(std::time::Duration::from_secs(2)).await;
-        })
-        .await
-        .context("serving HTTP")?;
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        // WebSocket clients get `resync{shutdown}` before the server goes.
+        hub.shutdown(std::time::Duration::from_secs(2)).await;
+    })
+    .await
+    .context("serving HTTP")?;
     tracing::info!("stopped");
     Ok(())
 }

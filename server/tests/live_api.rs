@@ -2,15 +2,18 @@
 //! REAL generated data (`data/`, made by `pingan-datagen` before the tests
 //! run): routing, validation (every rejection names its field and stores
 //! nothing), the case status machine, thresholds with hysteresis, queries,
-//! the compact case file, and a store restart.
+//! the compact case file, and a store restart. Requests are signed in as
+//! the demo operator (readings with a gateway's key); the histories record
+//! the operator's display name, whatever the body says.
 
 mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
-use common::{send, Reply};
+use common::{readings_key, send, session_cookie, signed_in, Credentials, Reply};
 use geo::InteriorPoint;
+use pingan_model::access::Role;
 use pingan_model::domain::{CaseStatus, Department, SensorType};
 use pingan_model::geojson_io::{parse_feature_collection, Geom};
 use pingan_model::live::{AlertChange, Change, Level};
@@ -95,12 +98,19 @@ fn env(name: &str) -> Env {
     }
     std::fs::copy(t.join("live.sqlite"), dir.join("live.sqlite")).unwrap();
     let state = AppState::open(Config::new(&dir, dir.join("dist"))).unwrap();
+    let who = Credentials {
+        cookie: session_cookie(&state, Role::Operator),
+        readings_key: Some(readings_key(&state)),
+    };
     Env {
-        app: app(state.clone()),
+        app: signed_in(app(state.clone()), who),
         state,
         dir,
     }
 }
+
+/// The display name of the demo operator the tests act as.
+const OPERATOR: &str = "演示·值班员";
 
 impl Env {
     fn counts(&self) -> Counts {
@@ -193,6 +203,17 @@ async fn a_family_dispute_is_routed_to_its_grid_and_to_police_court_and_judicial
     assert_eq!(d["transitions"].as_array().unwrap().len(), 1);
     assert_eq!(d["transitions"][0]["to"], "reported");
     assert_eq!(d["transitions"][0]["from"], Value::Null);
+    // The reporter is the signed-in account, not the body's `reporter`.
+    assert_eq!(d["case"]["reporter"], OPERATOR);
+    assert_eq!(d["transitions"][0]["by"], OPERATOR);
+    let recorded = e.state.live().store().case_actors(id as u32).unwrap();
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(
+        (recorded[0].kind.as_str(), recorded[0].account.as_deref()),
+        ("user", Some("operator"))
+    );
+    let event = e.state.live().store().event_actor(after.head).unwrap();
+    assert_eq!(event.and_then(|r| r.account), Some("operator".into()));
 }
 
 /// Everything a rejected request could have changed: the row counts, the
@@ -344,7 +365,6 @@ async fn every_invalid_input_is_refused_by_name_and_stores_nothing() {
         "description",
     )
     .await;
-    rejected(&e, with("reporter", json!("")), 422, "invalid", "reporter").await;
     rejected(&e, with("at", json!(12)), 422, "invalid", "at").await;
     // Transport.
     rejected(
@@ -402,10 +422,10 @@ async fn every_invalid_input_is_refused_by_name_and_stores_nothing() {
     .await;
     rejected(
         &e,
-        json_post("/api/cases/1/transitions", r#"{"to":"accepted"}"#),
+        json_post("/api/cases/1/transitions", r#"{"to":"accepted","note":7}"#),
         400,
         "bad_request",
-        "by",
+        "note",
     )
     .await;
     rejected(
@@ -541,11 +561,11 @@ async fn every_invalid_input_is_refused_by_name_and_stores_nothing() {
         &e,
         json_post(
             "/api/hazards/YH000001/status",
-            r#"{"status":"rectified","by":""}"#,
+            r#"{"status":"rectified","note":"a\u0001b"}"#,
         ),
         422,
         "invalid",
-        "by",
+        "note",
     )
     .await;
 
@@ -848,7 +868,11 @@ async fn thresholds_raise_hold_and_clear_alerts_with_hysteresis() {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    assert_eq!(r.json()["acked_by"], "值班员 李四");
+    assert_eq!(
+        r.json()["acked_by"],
+        OPERATOR,
+        "the signed-in account, not the body's"
+    );
     let before = e.counts();
     let r = e
         .post(
@@ -858,7 +882,7 @@ async fn thresholds_raise_hold_and_clear_alerts_with_hysteresis() {
         .await;
     assert!(r
         .assert_error(409, "conflict")
-        .contains("already acknowledged by 值班员 李四"));
+        .contains(&format!("already acknowledged by {OPERATOR}")));
     assert_eq!(e.counts(), before);
 
     // A batch is all-or-nothing: a good batch of several sensors is one Readings event.
@@ -1079,9 +1103,14 @@ async fn a_restarted_store_keeps_everything_and_continues_the_sequence() {
         let rules = pingan_server::intake::load_rules(&t.join("dispatch_rules.json")).unwrap();
         let input: pingan_server::intake::CaseIn =
             serde_json::from_value(report(p[0], p[1], "家庭纠纷")).unwrap();
-        let new =
-            pingan_server::intake::prepare_case(&state_grids, Some(&rules), &input, 1_790_000_000)
-                .unwrap();
+        let new = pingan_server::intake::prepare_case(
+            &state_grids,
+            Some(&rules),
+            &input,
+            &pingan_server::store::Actor::system("网格员 张三"),
+            1_790_000_000,
+        )
+        .unwrap();
         let ev = store.execute(Command::ReportCase(new), 1).unwrap();
         let case_id = match &ev[0].change {
             Change::CaseReported { case } => case.id,

@@ -190,14 +190,17 @@ fn the_binary_serves_logs_its_address_and_stops_on_sigterm() {
     let r = raw(addr, "GET", "/index.html", &[]);
     assert_eq!(r.status, 200);
     assert_eq!(String::from_utf8(r.body).unwrap(), INDEX_HTML);
+    // The manifest needs a session; health is public.
     let r = raw(addr, "GET", "/api/layers", &[]);
+    assert_eq!(r.status, 401);
+    let r = raw(addr, "GET", "/api/health", &[]);
     assert_eq!(r.status, 200);
     // One log line per request, with method, path, status and latency.
     let line = loop {
         let line = rx
             .recv_timeout(Duration::from_secs(10))
             .expect("a request log line");
-        if line.contains("path=/api/layers") {
+        if line.contains("path=/api/health") {
             break line;
         }
     };

@@ -176,6 +176,7 @@ fn reading(sensor: &str, value: f64) -> ReadingIn {
 fn batch(list: Vec<ReadingIn>) -> Command {
     Command::Readings {
         readings: list,
+        by: Actor::system("gateway"),
         at: now() + 10,
     }
 }

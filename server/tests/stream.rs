@@ -18,6 +18,40 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
+/// The API key each test server's clients use (`read`, `readings:write`,
+/// `cases:report`), by the server's address.
+fn keys() -> &'static std::sync::Mutex<std::collections::HashMap<SocketAddr, String>> {
+    static KEYS: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<SocketAddr, String>>,
+    > = std::sync::OnceLock::new();
+    KEYS.get_or_init(Default::default)
+}
+
+fn key_of(addr: SocketAddr) -> String {
+    keys()
+        .lock()
+        .unwrap()
+        .get(&addr)
+        .cloned()
+        .expect("a key for this server")
+}
+
+/// A client key on the accounts of `auth`.
+fn client_key(auth: &pingan_server::auth::Auth) -> String {
+    use pingan_model::access::Permission;
+    auth.create_key(
+        "stream test client",
+        &[
+            Permission::Read,
+            Permission::ReadingsWrite,
+            Permission::CasesReport,
+        ],
+        None,
+    )
+    .expect("a key")
+    .key
+}
+
 /// Sensors in the test data (`S0001`…, gas, normal).
 const SENSORS: usize = 300;
 
@@ -89,6 +123,10 @@ async fn server(config: StreamConfig) -> Server {
     state.live().hub().configure(config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    keys()
+        .lock()
+        .unwrap()
+        .insert(addr, client_key(state.auth()));
     let router = app(state.clone());
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
         let _ = tcp.set_nodelay(true);
@@ -113,6 +151,7 @@ fn readings(n: usize, salt: usize) -> Command {
                 at: None,
             })
             .collect(),
+        by: pingan_server::store::Actor::system("test gateway"),
         at: pingan_server::live::now_ms() / 1000,
     }
 }
@@ -139,9 +178,13 @@ impl Server {
 }
 
 async fn connect(addr: SocketAddr) -> Ws {
-    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
-        .await
-        .unwrap();
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = format!("ws://{addr}/ws").into_client_request().unwrap();
+    req.headers_mut().insert(
+        "authorization",
+        format!("Bearer {}", key_of(addr)).parse().unwrap(),
+    );
+    let (ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
     ws
 }
 
@@ -705,6 +748,17 @@ impl Drop for Proc {
 /// Starts `pingan-server --port 0` and waits for its `listening on` line.
 fn start_binary(dir: &std::path::Path) -> Proc {
     use std::io::BufRead;
+    // The clients' key, made on the store before the server opens it.
+    let key = {
+        let store = pingan_server::store::sqlite::SqliteStore::open(&dir.join("live.sqlite"))
+            .expect("the store opens");
+        let auth = pingan_server::auth::Auth::open(
+            std::sync::Arc::new(store),
+            pingan_server::auth::AuthConfig::default(),
+        )
+        .expect("the accounts open");
+        client_key(&auth)
+    };
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pingan-server"))
         .args(["--host", "127.0.0.1", "--port", "0", "--data-dir"])
         .arg(dir.join("data"))
@@ -733,10 +787,9 @@ fn start_binary(dir: &std::path::Path) -> Proc {
     let addr = rx
         .recv_timeout(Duration::from_secs(60))
         .expect("the server logs `listening on http://ADDR`");
-    Proc {
-        child,
-        addr: addr.parse().expect("a socket address"),
-    }
+    let addr: SocketAddr = addr.parse().expect("a socket address");
+    keys().lock().unwrap().insert(addr, key);
+    Proc { child, addr }
 }
 
 /// One HTTP/1.1 request (`Connection: close`): status and body.
@@ -749,7 +802,8 @@ async fn http(
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = TcpStream::connect(addr).await?;
     let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        key_of(addr),
         body.len()
     );
     s.write_all(req.as_bytes()).await?;

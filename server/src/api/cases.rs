@@ -6,7 +6,7 @@
 use super::common::{execute, intake_error, no_store, read};
 use super::extract::{bad_param, query_pairs, CaseId, JsonBody};
 use crate::error::ApiError;
-use crate::intake::{self, check_text, CaseIn, MAX_NAME, MAX_NOTE};
+use crate::intake::{self, check_text, CaseIn, MAX_NOTE};
 use crate::live::now_s;
 use crate::store::{Actor, CaseQuery, Command};
 use crate::AppState;
@@ -30,7 +30,9 @@ pub const RECENT_DAYS: i64 = 30;
 #[serde(deny_unknown_fields)]
 pub struct TransitionIn {
     pub to: CaseStatus,
-    pub by: String,
+    /// Accepted and ignored: the actor is the signed-in account.
+    #[serde(default)]
+    pub by: Option<String>,
     #[serde(default)]
     pub note: String,
 }
@@ -44,19 +46,19 @@ pub struct CaseDetail {
     pub transitions: Vec<Transition>,
 }
 
-/// Reports a case: validate, locate, route, store, with `actor` (named by
-/// the report's `reporter`) as the reporter. The path real reports and the
+/// Reports a case: validate, locate, route, store, with `actor` (the
+/// signed-in account, under its display name) as the reporter. The path real reports and the
 /// simulator share (the simulator calls [`intake::prepare_case`] and
 /// [`crate::live::Live::execute`] the same way).
 pub async fn report(state: &AppState, actor: &Actor, input: &CaseIn) -> Result<Case, ApiError> {
-    let mut new = intake::prepare_case(
+    let new = intake::prepare_case(
         state.grids(),
         state.rules().map(|r| r.as_ref()),
         input,
+        actor,
         now_s(),
     )
     .map_err(intake_error)?;
-    new.reporter = actor.named(new.reporter.name);
     let events = execute(state, Command::ReportCase(new)).await?;
     events
         .into_iter()
@@ -103,14 +105,13 @@ pub async fn transition(
     actor: Actor,
     JsonBody(input): JsonBody<TransitionIn>,
 ) -> Result<Response, ApiError> {
-    check_text("by", &input.by, MAX_NAME, false).map_err(intake_error)?;
     check_text("note", &input.note, MAX_NOTE, true).map_err(intake_error)?;
     let events = execute(
         &state,
         Command::Transition {
             case_id: id,
             to: input.to,
-            by: actor.named(input.by.trim()),
+            by: actor,
             note: input.note,
             at: now_s(),
         },

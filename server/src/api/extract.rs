@@ -1,20 +1,26 @@
 //! Extractors of the API's requests: the JSON body ([`JsonBody`]: content
-//! type, size limit, field-named errors), who is acting ([`Actor`]) and the
-//! ids in paths ([`CaseId`], [`AlertId`], [`HazardId`]). Every handler takes
+//! type, size limit, field-named errors), who is acting ([`Actor`], from the
+//! `pingan_session` cookie or `Authorization: Bearer`, resolved once by the
+//! check layer), the client's address ([`ClientAddr`]) and the ids in paths
+//! ([`CaseId`], [`AlertId`], [`HazardId`]). Every handler takes
 //! its inputs through these, so every endpoint rejects bad input alike. Path
 //! ids come before the body in a handler's arguments, so a bad id is
 //! reported before a bad body.
 
 use super::common::intake_error;
+use crate::auth::{Credential, Resolved, COOKIE};
 use crate::error::ApiError;
 use crate::intake::{check_text, IntakeError, MAX_NAME};
 use crate::store::Actor;
+use crate::AppState;
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 /// Body limit of endpoints taking one object.
 pub const SINGLE_LIMIT: usize = 64 * 1024;
@@ -34,14 +40,69 @@ impl<S: Send + Sync, T: DeserializeOwned, const LIMIT: usize> FromRequest<S>
     }
 }
 
-/// Who is acting, from the request. Today every request is anonymous; the
-/// handler names the actor with the display name of the body (`by`,
-/// `reporter`) once it is validated ([`Actor::named`]).
-impl<S: Send + Sync> FromRequestParts<S> for Actor {
+/// The credential of a request: `Authorization: Bearer <token>` if
+/// present (any other `Authorization` scheme is no credential), else the
+/// `pingan_session` cookie.
+pub fn credential(headers: &HeaderMap) -> Option<Credential> {
+    if let Some(auth) = headers.get(header::AUTHORIZATION) {
+        let value = auth.to_str().ok()?.trim();
+        let (scheme, token) = value.split_once(' ')?;
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| Credential::Bearer(token.trim().to_string()));
+    }
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| Credential::Cookie(value.trim().trim_matches('"').to_string()))
+}
+
+/// Who is acting: resolved by the check layer (`guard.rs`) and read from the
+/// request's extensions; resolved here when no layer ran.
+impl FromRequestParts<AppState> for Resolved {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Resolved, ApiError> {
+        if let Some(r) = parts.extensions.get::<Resolved>() {
+            return Ok(r.clone());
+        }
+        let r = super::guard::resolve(state, credential(&parts.headers)).await?;
+        parts.extensions.insert(r.clone());
+        Ok(r)
+    }
+}
+
+/// The acting account, under its display name (histories record it).
+impl FromRequestParts<AppState> for Actor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Actor, ApiError> {
+        Ok(Resolved::from_request_parts(parts, state).await?.actor)
+    }
+}
+
+/// The client's address: the socket's peer (`ConnectInfo`), or `0.0.0.0`
+/// when the router is driven without a socket (tests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(_parts: &mut Parts, _state: &S) -> Result<Actor, Self::Rejection> {
-        Ok(Actor::anonymous(""))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<ClientAddr, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip()),
+        ))
     }
 }
 

@@ -3,7 +3,7 @@
 use super::common::{execute, intake_error, no_store};
 use super::extract::{HazardId, JsonBody};
 use crate::error::ApiError;
-use crate::intake::{check_text, MAX_NAME, MAX_NOTE};
+use crate::intake::{check_text, MAX_NOTE};
 use crate::live::now_s;
 use crate::store::{Actor, Command};
 use crate::AppState;
@@ -20,7 +20,9 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct HazardIn {
     pub status: HazardStatus,
-    pub by: String,
+    /// Accepted and ignored: the actor is the signed-in account.
+    #[serde(default)]
+    pub by: Option<String>,
     #[serde(default)]
     pub note: String,
 }
@@ -31,14 +33,13 @@ pub async fn hazard_status(
     actor: Actor,
     JsonBody(input): JsonBody<HazardIn>,
 ) -> Result<Response, ApiError> {
-    check_text("by", &input.by, MAX_NAME, false).map_err(intake_error)?;
     check_text("note", &input.note, MAX_NOTE, true).map_err(intake_error)?;
     let events = execute(
         &state,
         Command::HazardStatus {
             id,
             status: input.status,
-            by: actor.named(input.by.trim()),
+            by: actor,
             note: input.note,
             at: now_s(),
         },

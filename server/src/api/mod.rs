@@ -6,17 +6,22 @@
 //! [`ApiError`] whose `detail` names the offending field. A rejected request
 //! stores nothing: all validation happens before the command runs, and a
 //! command that fails in the store rolls its transaction back. The endpoints
-//! and their methods are listed once, in `routes.rs`. See docs/api.md.
+//! and their methods are listed once, in `routes.rs`, each with the
+//! permission it needs (checked by `guard.rs` before the handler runs;
+//! `session.rs` signs in and out, `admin.rs` manages accounts). See docs/api.md.
 //!
 //! [`Actor`]: crate::store::Actor
 //! [`Command`]: crate::store::Command
 //! [`ApiError`]: crate::error::ApiError
 
+pub mod admin;
 pub mod cases;
 pub mod common;
 pub mod extract;
+pub mod guard;
 pub mod hazards;
 pub mod routes;
 pub mod sensors;
+pub mod session;
 pub mod snapshot;
 pub mod status;

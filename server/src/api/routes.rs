@@ -1,16 +1,22 @@
 //! The route table: every named endpoint of the server, its path, its
-//! methods with their handlers and whether its answers are compressed on the
-//! fly. The router ([`routes`]) and the `Allow` header of 405 answers
-//! ([`allowed_methods`]) are both derived from [`ROUTES`], so they cannot
-//! disagree. A later column (the permission an endpoint requires) goes here.
+//! methods with their handlers, the permission each requires and whether its
+//! answers are compressed on the fly. The router ([`routes`], each endpoint
+//! behind the check layer of its permission, `guard.rs`), the `Allow` header
+//! of 405 answers ([`allowed_methods`]) and the permission matrix test
+//! (`tests/permissions.rs`) are all derived from [`ROUTES`], so they cannot
+//! disagree; an endpoint without a permission does not compile
+//! (`endpoint!` takes it).
 //!
-//! Paths not in the table (`/data/…`, the app's files, unknown `/api/…`)
-//! are routed in `lib.rs` and answer GET and HEAD.
+//! Paths not in the table (`/data/…` behind [`DATA`], the app's files
+//! (public), unknown `/api/…`) are routed in `lib.rs` and answer GET and HEAD.
 
-use super::{cases, hazards, sensors, snapshot, status};
+use super::{admin, cases, hazards, sensors, session, snapshot, status};
 use crate::AppState;
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
+use pingan_model::access::Permission;
+
+pub use super::guard::guarded;
 
 /// An HTTP method an endpoint answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -18,6 +24,7 @@ pub enum Verb {
     /// GET, and HEAD with the same headers.
     Get,
     Post,
+    Delete,
 }
 
 impl Verb {
@@ -25,6 +32,7 @@ impl Verb {
         match self {
             Verb::Get => MethodFilter::GET,
             Verb::Post => MethodFilter::POST,
+            Verb::Delete => MethodFilter::DELETE,
         }
     }
 
@@ -33,13 +41,37 @@ impl Verb {
         match self {
             Verb::Get => "GET, HEAD",
             Verb::Post => "POST",
+            Verb::Delete => "DELETE",
+        }
+    }
+
+    /// The method to send for this verb (tests).
+    pub fn method(self) -> &'static str {
+        match self {
+            Verb::Get => "GET",
+            Verb::Post => "POST",
+            Verb::Delete => "DELETE",
         }
     }
 }
 
-/// One method of a route and its handler.
+/// What an endpoint requires of the caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (signing in, pairing, health).
+    Public,
+    /// A session or key holding the permission: else 401 (no valid
+    /// credential) or 403 (naming the permission).
+    Need(Permission),
+}
+
+/// The data files (`/data/…`) need `read`.
+pub const DATA: Access = Access::Need(Permission::Read);
+
+/// One method of a route, its permission and its handler.
 pub struct Endpoint {
     pub verb: Verb,
+    pub access: Access,
     /// The handler, as axum's method router for `verb`.
     pub handler: fn() -> MethodRouter<AppState>,
 }
@@ -53,11 +85,19 @@ pub struct Route {
     pub compress: bool,
 }
 
-/// An [`Endpoint`] of `verb` served by `handler`.
+/// An [`Endpoint`] of `verb` requiring `access` (`Public` or a
+/// [`Permission`] variant), served by `handler`.
 macro_rules! endpoint {
-    ($verb:ident, $handler:path) => {
+    ($verb:ident, Public, $handler:path) => {
+        endpoint!(@make $verb, Access::Public, $handler)
+    };
+    ($verb:ident, $perm:ident, $handler:path) => {
+        endpoint!(@make $verb, Access::Need(Permission::$perm), $handler)
+    };
+    (@make $verb:ident, $access:expr, $handler:path) => {
         Endpoint {
             verb: Verb::$verb,
+            access: $access,
             handler: {
                 fn make() -> MethodRouter<AppState> {
                     on(Verb::$verb.filter(), $handler)
@@ -72,76 +112,138 @@ macro_rules! endpoint {
 pub const ROUTES: &[Route] = &[
     Route {
         path: "/api/health",
-        endpoints: &[endpoint!(Get, status::health)],
+        endpoints: &[endpoint!(Get, Public, status::health)],
         compress: false,
     },
     Route {
         path: "/api/layers",
-        endpoints: &[endpoint!(Get, status::layers)],
+        endpoints: &[endpoint!(Get, Read, status::layers)],
+        compress: false,
+    },
+    Route {
+        path: "/api/session",
+        endpoints: &[
+            endpoint!(Get, Public, session::me),
+            endpoint!(Post, Public, session::login),
+            endpoint!(Delete, Public, session::logout),
+        ],
         compress: false,
     },
     Route {
         path: "/api/cases",
         endpoints: &[
-            endpoint!(Get, cases::list_cases),
-            endpoint!(Post, cases::report_case),
+            endpoint!(Get, Read, cases::list_cases),
+            endpoint!(Post, CasesReport, cases::report_case),
         ],
         compress: true,
     },
     Route {
         path: "/api/cases.bin",
-        endpoints: &[endpoint!(Get, cases::cases_bin)],
+        endpoints: &[endpoint!(Get, Read, cases::cases_bin)],
         compress: true,
     },
     Route {
         path: "/api/cases/{id}",
-        endpoints: &[endpoint!(Get, cases::get_case)],
+        endpoints: &[endpoint!(Get, Read, cases::get_case)],
         compress: false,
     },
     Route {
         path: "/api/cases/{id}/transitions",
-        endpoints: &[endpoint!(Post, cases::transition)],
+        endpoints: &[endpoint!(Post, CasesTransition, cases::transition)],
         compress: false,
     },
     Route {
         path: "/api/readings",
-        endpoints: &[endpoint!(Post, sensors::readings)],
+        endpoints: &[endpoint!(Post, ReadingsWrite, sensors::readings)],
         compress: false,
     },
     Route {
         path: "/api/alerts",
-        endpoints: &[endpoint!(Get, sensors::alerts)],
+        endpoints: &[endpoint!(Get, Read, sensors::alerts)],
         compress: false,
     },
     Route {
         path: "/api/alerts/{id}/ack",
-        endpoints: &[endpoint!(Post, sensors::ack_alert)],
+        endpoints: &[endpoint!(Post, AlertsAck, sensors::ack_alert)],
         compress: false,
     },
     Route {
         path: "/api/hazards/{id}/status",
-        endpoints: &[endpoint!(Post, hazards::hazard_status)],
+        endpoints: &[endpoint!(Post, HazardsStatus, hazards::hazard_status)],
         compress: false,
     },
     Route {
         path: "/api/live",
-        endpoints: &[endpoint!(Get, snapshot::live_snapshot)],
+        endpoints: &[endpoint!(Get, Read, snapshot::live_snapshot)],
+        compress: false,
+    },
+    Route {
+        path: "/api/users",
+        endpoints: &[
+            endpoint!(Get, UsersManage, admin::list_users),
+            endpoint!(Post, UsersManage, admin::create_user),
+        ],
+        compress: false,
+    },
+    Route {
+        path: "/api/users/{username}",
+        endpoints: &[endpoint!(Post, UsersManage, admin::update_user)],
+        compress: false,
+    },
+    Route {
+        path: "/api/keys",
+        endpoints: &[
+            endpoint!(Get, UsersManage, admin::list_keys),
+            endpoint!(Post, UsersManage, admin::create_key),
+        ],
+        compress: false,
+    },
+    Route {
+        path: "/api/keys/{id}",
+        endpoints: &[endpoint!(Delete, UsersManage, admin::revoke_key)],
+        compress: false,
+    },
+    Route {
+        path: "/api/sessions",
+        endpoints: &[endpoint!(Get, UsersManage, admin::list_sessions)],
+        compress: false,
+    },
+    Route {
+        path: "/api/sessions/{id}",
+        endpoints: &[endpoint!(Delete, UsersManage, admin::revoke_session)],
+        compress: false,
+    },
+    Route {
+        path: "/api/devices",
+        endpoints: &[
+            endpoint!(Get, UsersManage, admin::list_devices),
+            endpoint!(Post, UsersManage, admin::create_device),
+        ],
+        compress: false,
+    },
+    Route {
+        path: "/api/devices/pair",
+        endpoints: &[endpoint!(Post, Public, session::pair)],
+        compress: false,
+    },
+    Route {
+        path: "/api/devices/{id}",
+        endpoints: &[endpoint!(Delete, UsersManage, admin::revoke_device)],
         compress: false,
     },
     Route {
         path: "/ws",
-        endpoints: &[endpoint!(Get, crate::ws::endpoint)],
+        endpoints: &[endpoint!(Get, Read, crate::ws::endpoint)],
         compress: false,
     },
 ];
 
-/// The router of [`ROUTES`].
-pub fn routes() -> Router<AppState> {
+/// The router of [`ROUTES`], each endpoint behind the check of its permission.
+pub fn routes(state: &AppState) -> Router<AppState> {
     ROUTES.iter().fold(Router::new(), |router, route| {
-        let mut methods = route
-            .endpoints
-            .iter()
-            .fold(MethodRouter::new(), |m, e| m.merge((e.handler)()));
+        let mut methods = route.endpoints.iter().fold(MethodRouter::new(), |m, e| {
+            m.merge(guarded(state, e.access, (e.handler)()))
+        });
         if route.compress {
             methods = methods.layer(compress());
         }
@@ -175,9 +277,17 @@ fn matches(pattern: &str, path: &str) -> bool {
 /// `GET, HEAD` for every other path (files and the app).
 pub fn allowed_methods(path: &str) -> String {
     let path = path.trim_end_matches('/');
+    // A literal path wins over a pattern (`/api/devices/pair` over `{id}`), as in axum.
+    let exact = ROUTES.iter().any(|r| r.path == path);
     let mut verbs: Vec<Verb> = ROUTES
         .iter()
-        .filter(|r| matches(r.path, path))
+        .filter(|r| {
+            if exact {
+                r.path == path
+            } else {
+                matches(r.path, path)
+            }
+        })
         .flat_map(|r| r.endpoints.iter().map(|e| e.verb))
         .collect();
     if verbs.is_empty() {
@@ -208,6 +318,36 @@ mod tests {
         assert_eq!(allowed_methods("/api/health"), "GET, HEAD");
         assert_eq!(allowed_methods("/index.html"), "GET, HEAD");
         assert_eq!(allowed_methods("/api/cases/7/transitions/x"), "GET, HEAD");
+    }
+
+    #[test]
+    fn deletes_and_admin_paths_are_in_allow() {
+        assert_eq!(allowed_methods("/api/session"), "GET, HEAD, POST, DELETE");
+        assert_eq!(allowed_methods("/api/keys/3"), "DELETE");
+        assert_eq!(allowed_methods("/api/devices/pair"), "POST");
+    }
+
+    #[test]
+    fn only_signing_in_pairing_and_health_are_public() {
+        let public: Vec<String> = ROUTES
+            .iter()
+            .flat_map(|r| {
+                r.endpoints
+                    .iter()
+                    .filter(|e| e.access == Access::Public)
+                    .map(move |e| format!("{} {}", e.verb.method(), r.path))
+            })
+            .collect();
+        assert_eq!(
+            public,
+            [
+                "GET /api/health",
+                "GET /api/session",
+                "POST /api/session",
+                "DELETE /api/session",
+                "POST /api/devices/pair"
+            ]
+        );
     }
 
     #[test]

@@ -32,7 +32,9 @@ pub struct ReadingsIn {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AckIn {
-    pub by: String,
+    /// Accepted and ignored: the actor is the signed-in account.
+    #[serde(default)]
+    pub by: Option<String>,
 }
 
 /// Reply of `POST /api/readings`.
@@ -61,6 +63,7 @@ pub struct AlertsOut {
 
 pub async fn readings(
     State(state): State<AppState>,
+    actor: Actor,
     JsonBody(input): JsonBody<ReadingsIn, READINGS_LIMIT>,
 ) -> Result<Response, ApiError> {
     if input.readings.len() > MAX_READINGS {
@@ -87,6 +90,7 @@ pub async fn readings(
         &state,
         Command::Readings {
             readings: input.readings,
+            by: actor,
             at: now,
         },
     )
@@ -152,14 +156,13 @@ pub async fn ack_alert(
     State(state): State<AppState>,
     AlertId(id): AlertId,
     actor: Actor,
-    JsonBody(input): JsonBody<AckIn>,
+    JsonBody(_input): JsonBody<AckIn>,
 ) -> Result<Response, ApiError> {
-    check_text("by", &input.by, MAX_NAME, false).map_err(intake_error)?;
     let events = execute(
         &state,
         Command::AckAlert {
             id,
-            by: actor.named(input.by.trim()),
+            by: actor,
             at: now_s(),
         },
     )

@@ -57,6 +57,11 @@ struct Args {
     /// A label for the result line.
     #[arg(long, default_value = "server")]
     label: String,
+    /// An API key (`pk_…`) with `read` and `readings:write`, sent as
+    /// `Authorization: Bearer` on the readings and the sockets
+    /// (`pingan-server key add loadgen --scope read --scope readings:write`).
+    #[arg(long)]
+    key: Option<String>,
 }
 
 /// Unix milliseconds now.
@@ -111,6 +116,7 @@ struct Window {
 
 async fn client(
     ws_url: String,
+    key: Option<String>,
     window: Arc<Window>,
     ready: Arc<AtomicU64>,
     mut stop: tokio::sync::watch::Receiver<bool>,
@@ -123,7 +129,23 @@ async fn client(
     // small (messages here are a few hundred bytes).
     let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
         .read_buffer_size(16 * 1024);
-    let connect = tokio_tungstenite::connect_async_with_config(ws_url.as_str(), Some(config), true);
+    let mut request =
+        match tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+            ws_url.as_str(),
+        ) {
+            Ok(r) => r,
+            Err(e) => {
+                r.error = Some(format!("request: {e}"));
+                return r;
+            }
+        };
+    if let Some(v) = key
+        .as_deref()
+        .and_then(|k| format!("Bearer {k}").parse().ok())
+    {
+        request.headers_mut().insert("authorization", v);
+    }
+    let connect = tokio_tungstenite::connect_async_with_config(request, Some(config), true);
     let mut ws = match connect.await {
         Ok((ws, _)) => ws,
         Err(e) => {
@@ -204,17 +226,22 @@ async fn client(
 /// A keep-alive HTTP/1.1 connection that POSTs JSON (Content-Length replies only).
 struct Http {
     host: String,
+    /// `Authorization: Bearer …` line, when a key was given.
+    auth: String,
     stream: BufReader<TcpStream>,
 }
 
 impl Http {
-    async fn connect(addr: &str) -> anyhow::Result<Http> {
+    async fn connect(addr: &str, key: Option<&str>) -> anyhow::Result<Http> {
         let s = TcpStream::connect(addr)
             .await
             .with_context(|| format!("connecting to {addr}"))?;
         s.set_nodelay(true)?;
         Ok(Http {
             host: addr.to_string(),
+            auth: key
+                .map(|k| format!("Authorization: Bearer {k}\r\n"))
+                .unwrap_or_default(),
             stream: BufReader::new(s),
         })
     }
@@ -222,8 +249,9 @@ impl Http {
     /// POSTs and returns (status, body).
     async fn post(&mut self, path: &str, body: &str) -> anyhow::Result<(u16, Vec<u8>)> {
         let req = format!(
-            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            "POST {path} HTTP/1.1\r\nHost: {}\r\n{}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             self.host,
+            self.auth,
             body.len()
         );
         self.stream.get_mut().write_all(req.as_bytes()).await?;
@@ -306,6 +334,7 @@ async fn main() -> anyhow::Result<()> {
     for i in 0..args.clients {
         handles.push(tokio::spawn(client(
             ws_url.clone(),
+            args.key.clone(),
             window.clone(),
             ready.clone(),
             stop_rx.clone(),
@@ -343,10 +372,11 @@ async fn main() -> anyhow::Result<()> {
     let job_rx = Arc::new(tokio::sync::Mutex::new(job_rx));
     let mut workers = vec![];
     for _ in 0..args.publishers.max(1) {
-        let mut http = Http::connect(&addr).await?;
+        let mut http = Http::connect(&addr, args.key.as_deref()).await?;
         let rx = job_rx.clone();
         let p = published.clone();
         let sensor = args.sensor.clone();
+        let key = args.key.clone();
         workers.push(tokio::spawn(async move {
             loop {
                 let Some(n) = rx.lock().await.recv().await else {
@@ -368,7 +398,7 @@ async fn main() -> anyhow::Result<()> {
                         p.errors.fetch_add(1, Ordering::Relaxed);
                         *p.last_error.lock().unwrap_or_else(|e| e.into_inner()) =
                             Some(e.to_string());
-                        match Http::connect(&http.host.clone()).await {
+                        match Http::connect(&http.host.clone(), key.as_deref()).await {
                             Ok(h) => http = h,
                             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
                         }

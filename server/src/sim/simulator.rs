@@ -4,7 +4,7 @@
 
 use super::texts::TEXTS;
 use crate::intake::{self, CaseIn, GridLocator};
-use crate::store::Command;
+use crate::store::{Actor, Command};
 use pingan_model::domain::{CaseCategory, CaseStatus, Department, SensorType, ZoneKind};
 use pingan_model::live::{thresholds, Case, DispatchRules, ReadingIn};
 use rand::rngs::SmallRng;
@@ -196,7 +196,11 @@ impl Simulator {
                 }
             }
             if !readings.is_empty() {
-                out.push(Command::Readings { readings, at: now });
+                out.push(Command::Readings {
+                    readings,
+                    by: Actor::system("物联感知网"),
+                    at: now,
+                });
             }
             while self.next_readings <= end {
                 self.next_readings += READING_INTERVAL;
@@ -228,7 +232,7 @@ impl Simulator {
             out.push(Command::Transition {
                 case_id: p.case_id,
                 to,
-                by: who(to, &mut self.rng).into(),
+                by: Actor::system(who(to, &mut self.rng)),
                 note: String::new(),
                 at: now,
             });
@@ -344,10 +348,12 @@ impl Simulator {
             lon: (lon * 1e6).round() / 1e6,
             lat: (lat * 1e6).round() / 1e6,
             description,
-            reporter: format!("网格员{:03}", self.rng.random_range(1..400)),
+            reporter: None,
             at: None,
         };
-        let new = intake::prepare_case(&self.grids, self.rules.as_deref(), &input, now).ok()?;
+        let reporter = Actor::system(format!("网格员{:03}", self.rng.random_range(1..400)));
+        let new = intake::prepare_case(&self.grids, self.rules.as_deref(), &input, &reporter, now)
+            .ok()?;
         Some(Command::ReportCase(new))
     }
 

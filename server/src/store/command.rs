@@ -89,6 +89,37 @@ impl Actor {
         }
     }
 
+    /// The kind of account, as recorded in histories and the event log:
+    /// `user`, `device`, `key`, `system` or `anonymous`.
+    pub fn kind(&self) -> &'static str {
+        match &self.account {
+            Account::Anonymous => "anonymous",
+            Account::User { .. } => "user",
+            Account::Device { .. } => "device",
+            Account::Key { .. } => "key",
+            Account::System => "system",
+        }
+    }
+
+    /// The account's own name, as recorded next to the display name: the
+    /// username, the device's or key's name; `None` for the system and
+    /// anonymous requests.
+    pub fn account_name(&self) -> Option<&str> {
+        match &self.account {
+            Account::User { username, .. } => Some(username),
+            Account::Device { name, .. } | Account::Key { name, .. } => Some(name),
+            Account::Anonymous | Account::System => None,
+        }
+    }
+
+    /// The session the request came with (users and devices).
+    pub fn session(&self) -> Option<i64> {
+        match &self.account {
+            Account::User { session, .. } | Account::Device { session, .. } => Some(*session),
+            _ => None,
+        }
+    }
+
     /// Whom this actor's responses are masked for.
     pub fn audience(&self) -> Audience {
         match &self.account {
@@ -114,6 +145,19 @@ impl From<String> for Actor {
     }
 }
 
+impl Command {
+    /// Who asks for this change.
+    pub fn actor(&self) -> &Actor {
+        match self {
+            Command::ReportCase(c) => &c.reporter,
+            Command::Transition { by, .. }
+            | Command::Readings { by, .. }
+            | Command::AckAlert { by, .. }
+            | Command::HazardStatus { by, .. } => by,
+        }
+    }
+}
+
 /// A change the live system is asked to make.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
@@ -127,10 +171,11 @@ pub enum Command {
         /// Unix seconds.
         at: i64,
     },
-    /// All-or-nothing: one unknown sensor rejects the whole batch. Readings
-    /// come from devices, so they carry no actor.
+    /// All-or-nothing: one unknown sensor rejects the whole batch. `by` is
+    /// the gateway's API key (or the simulator).
     Readings {
         readings: Vec<ReadingIn>,
+        by: Actor,
         at: i64,
     },
     AckAlert {

@@ -8,11 +8,14 @@
 //! change to the event log. A backend (`sqlite/`; PostgreSQL later)
 //! implements only [`Store::transaction`] (its [`Tx`]) and the queries, and
 //! must pass the contract suite in `tests/store_contract.rs`. Seeding
-//! (`seed.rs`) goes through the same interface.
+//! (`seed.rs`) goes through the same interface. Accounts (users, sessions,
+//! keys, devices) are the [`AccountStore`] part of the same interface
+//! (`accounts.rs`).
 //!
 //! The store is synchronous (SQLite is an in-process library); callers on the
 //! async runtime go through `tokio::task::spawn_blocking`.
 
+pub mod accounts;
 pub mod command;
 pub mod error;
 pub mod rules;
@@ -20,6 +23,7 @@ pub mod seed;
 pub mod sqlite;
 pub mod tx;
 
+pub use accounts::AccountStore;
 pub use command::{Account, Actor, Command, NewCase};
 pub use error::{StoreError, StoreResult};
 pub use tx::Tx;
@@ -62,7 +66,7 @@ pub type Work<'a> = dyn FnMut(&mut dyn Tx) -> StoreResult<()> + 'a;
 ///
 /// A backend implements [`Store::transaction`] (the [`Tx`] interface) and
 /// the queries; the rules of every command are shared ([`rules::run`]).
-pub trait Store: Send + Sync + 'static {
+pub trait Store: AccountStore + Send + Sync + 'static {
     /// Runs `work` in one write transaction: committed when it returns
     /// `Ok`, rolled back (nothing stored) when it returns an error.
     fn transaction(&self, work: &mut Work<'_>) -> StoreResult<()>;

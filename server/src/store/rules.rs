@@ -4,7 +4,9 @@
 //! id of a new case (highest + 1) and of a new alert, the status machine of
 //! cases (`pingan_model::live::transition_error`), raising, re-levelling and
 //! clearing alerts from readings (`next_level`), acknowledging once, and
-//! hazard status changes. No SQL and no I/O: only the `Tx` calls.
+//! hazard status changes. No SQL and no I/O: only the `Tx` calls. Every
+//! history entry and event records the command's actor (display name in the
+//! entity, account kind and name beside it).
 
 use super::command::{Actor, Command, NewCase};
 use super::error::{StoreError, StoreResult};
@@ -24,6 +26,7 @@ pub fn run(tx: &mut dyn Tx, cmd: Command, now_ms: i64) -> StoreResult<Vec<Event>
         tx,
         next_seq,
         now_ms,
+        actor: cmd.actor().clone(),
         events: Vec::new(),
     };
     match cmd {
@@ -35,7 +38,7 @@ pub fn run(tx: &mut dyn Tx, cmd: Command, now_ms: i64) -> StoreResult<Vec<Event>
             note,
             at,
         } => d.transition(case_id, to, by, note, at)?,
-        Command::Readings { readings, at } => d.readings(readings, at)?,
+        Command::Readings { readings, at, .. } => d.readings(readings, at)?,
         Command::AckAlert { id, by, at } => d.ack(id, by, at)?,
         Command::HazardStatus {
             id,
@@ -53,6 +56,8 @@ struct Decide<'a> {
     tx: &'a mut dyn Tx,
     next_seq: Seq,
     now_ms: i64,
+    /// Who asked: recorded with every history entry and event.
+    actor: Actor,
     events: Vec<Event>,
 }
 
@@ -70,7 +75,7 @@ impl Decide<'_> {
             at_ms: self.now_ms,
             change,
         };
-        self.tx.append(&event)?;
+        self.tx.append(&event, &self.actor)?;
         self.next_seq += 1;
         self.events.push(event);
         Ok(())
@@ -116,7 +121,7 @@ impl Decide<'_> {
             by: case.reporter.clone(),
             note: String::new(),
         };
-        self.tx.add_transition(id, &first)?;
+        self.tx.add_transition(id, &first, &self.actor)?;
         self.emit(Change::CaseReported { case })
     }
 
@@ -143,7 +148,7 @@ impl Decide<'_> {
             note,
         };
         self.tx.set_case_status(case_id, to, at)?;
-        self.tx.add_transition(case_id, &t)?;
+        self.tx.add_transition(case_id, &t, &self.actor)?;
         case.status = to;
         case.updated_at = at;
         self.emit(Change::CaseTransitioned {
@@ -203,7 +208,7 @@ impl Decide<'_> {
                 Some(mut a) => {
                     if level == Level::Normal {
                         a.cleared_at = Some(when);
-                        self.tx.update_alert(&a)?;
+                        self.tx.update_alert(&a, None)?;
                         alert_changes.push((a, AlertChange::Cleared));
                     } else {
                         let peak = a.peak.max(r.value);
@@ -211,7 +216,7 @@ impl Decide<'_> {
                         if changed || peak != a.peak {
                             a.level = level;
                             a.peak = peak;
-                            self.tx.update_alert(&a)?;
+                            self.tx.update_alert(&a, None)?;
                         }
                         if changed {
                             alert_changes.push((a, AlertChange::Level));
@@ -262,8 +267,8 @@ impl Decide<'_> {
             )));
         }
         a.acked_at = Some(at);
-        a.acked_by = Some(by.name);
-        self.tx.update_alert(&a)?;
+        a.acked_by = Some(by.name.clone());
+        self.tx.update_alert(&a, Some(&by))?;
         self.emit(Change::Alert {
             alert: a,
             change: AlertChange::Acked,
@@ -295,10 +300,10 @@ impl Decide<'_> {
             id,
             status,
             at,
-            by: by.name,
+            by: by.name.clone(),
             note,
         };
-        self.tx.change_hazard(&hazard, current)?;
+        self.tx.change_hazard(&hazard, current, &by)?;
         self.emit(Change::HazardStatus { hazard })
     }
 }

@@ -15,6 +15,7 @@
 //! part stays empty; the server starts anyway. [`Seed::plant`] stores a seed
 //! through the [`Store`] interface, so every backend is seeded alike.
 
+use super::command::Actor;
 use super::error::StoreResult;
 use super::tx::Tx;
 pub use super::tx::{SeedHazard, SeedSensor};
@@ -109,13 +110,14 @@ impl Seed {
                 report.hazards += 1;
             }
         }
+        let seeding = Actor::system("seed");
         for (c, history) in &self.cases {
             if !tx.insert_case(c)? {
                 continue;
             }
             report.cases += 1;
             for t in history {
-                tx.add_transition(c.id, t)?;
+                tx.add_transition(c.id, t, &seeding)?;
                 report.transitions += 1;
             }
         }

@@ -5,6 +5,7 @@
 //! given, all inside one transaction that [`super::Store::transaction`]
 //! commits when the work succeeds and rolls back when it fails.
 
+use super::command::Actor;
 use super::error::StoreResult;
 use pingan_model::domain::{CaseStatus, HazardStatus, SensorType};
 use pingan_model::live::{Alert, Case, Event, HazardState, Level, Seq, Transition};
@@ -48,8 +49,9 @@ pub struct SensorRow {
 pub trait Tx {
     /// The newest sequence number of the event log (0 when empty).
     fn head(&mut self) -> StoreResult<Seq>;
-    /// Appends one event (its `seq` chosen by the rules: head + 1, + 2, …).
-    fn append(&mut self, event: &Event) -> StoreResult<()>;
+    /// Appends one event (its `seq` chosen by the rules: head + 1, + 2, …),
+    /// recording the account that caused it (`by`'s kind and account name).
+    fn append(&mut self, event: &Event, by: &Actor) -> StoreResult<()>;
 
     /// A value of the store's own key/value table (`seeded_at`).
     fn meta(&mut self, key: &str) -> StoreResult<Option<String>>;
@@ -62,8 +64,9 @@ pub trait Tx {
     fn insert_case(&mut self, case: &Case) -> StoreResult<bool>;
     /// Sets a case's status and `updated_at`.
     fn set_case_status(&mut self, id: u32, status: CaseStatus, at: i64) -> StoreResult<()>;
-    /// Appends one entry to a case's history.
-    fn add_transition(&mut self, case_id: u32, t: &Transition) -> StoreResult<()>;
+    /// Appends one entry to a case's history, made by `by` (its display
+    /// name is `t.by`; the account's kind and name are recorded beside it).
+    fn add_transition(&mut self, case_id: u32, t: &Transition, by: &Actor) -> StoreResult<()>;
 
     fn sensor(&mut self, id: &str) -> StoreResult<Option<SensorRow>>;
     /// Registers a sensor with its first reading (at `at`); `false` (and
@@ -79,12 +82,18 @@ pub trait Tx {
     fn active_alert(&mut self, sensor: &str) -> StoreResult<Option<Alert>>;
     /// Stores a new alert under its id.
     fn insert_alert(&mut self, alert: &Alert) -> StoreResult<()>;
-    /// Stores the changeable fields of an alert: level, peak, cleared, acked.
-    fn update_alert(&mut self, alert: &Alert) -> StoreResult<()>;
+    /// Stores the changeable fields of an alert: level, peak, cleared, acked;
+    /// `acked` is the account that acknowledged it, when this is the ack.
+    fn update_alert(&mut self, alert: &Alert, acked: Option<&Actor>) -> StoreResult<()>;
 
     fn hazard_status(&mut self, id: &str) -> StoreResult<Option<HazardStatus>>;
     /// Registers a hazard; `false` (and nothing written) when its id is taken.
     fn insert_hazard(&mut self, h: &SeedHazard) -> StoreResult<bool>;
-    /// Stores a hazard's new status and appends it to its history.
-    fn change_hazard(&mut self, change: &HazardState, from: HazardStatus) -> StoreResult<()>;
+    /// Stores a hazard's new status and appends it to its history, made by `by`.
+    fn change_hazard(
+        &mut self,
+        change: &HazardState,
+        from: HazardStatus,
+        by: &Actor,
+    ) -> StoreResult<()>;
 }

@@ -1,14 +1,19 @@
 //! Fixtures shared by the integration tests: a throw-away data dir with a
-//! small valid file for every catalogue layer, and request helpers.
+//! small valid file for every catalogue layer, request helpers, and signing
+//! in: [`login`] (through `POST /api/session`), [`session_cookie`] and
+//! [`readings_key`] (through the `Auth` service), and [`signed_in`], a
+//! router that sends every request without credentials as a given account.
 #![allow(dead_code)]
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
+use pingan_model::access::{Permission, Role};
 use pingan_model::cases::{encode, CaseFile, CaseRecord, DeptSet};
 use pingan_model::domain::{CaseCategory, CaseStatus, Department};
 use pingan_model::layers::{LayerKind, LAYERS};
+use pingan_server::auth::bootstrap::demo;
 use pingan_server::{app, AppState, Config};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -115,9 +120,106 @@ impl Fixture {
             .expect("the fixture's state opens")
     }
 
+    /// The app, every request signed in as the demo viewer (the layer files
+    /// and manifest need `read`).
     pub fn app(&self) -> Router {
+        let state = self.state();
+        let cookie = session_cookie(&state, Role::Viewer);
+        signed_in(app(state), Credentials::cookie(cookie))
+    }
+
+    /// The app without credentials.
+    pub fn anonymous_app(&self) -> Router {
         app(self.state())
     }
+}
+
+/// The `Cookie` header value of a new session of the demo account of `role`
+/// (made by the `Auth` service, as a login would).
+pub fn session_cookie(state: &AppState, role: Role) -> String {
+    let d = demo(role);
+    let s = state
+        .auth()
+        .login(d.username, d.password, [127, 0, 0, 1].into())
+        .expect("the demo account logs in");
+    format!("pingan_session={}", s.token)
+}
+
+/// A new API key that may post readings (a sensor gateway's).
+pub fn readings_key(state: &AppState) -> String {
+    state
+        .auth()
+        .create_key("测试网关", &[Permission::ReadingsWrite], None)
+        .expect("a key")
+        .key
+}
+
+/// Logs in as the demo account of `role` through `POST /api/session`; the
+/// `Cookie` header value of the session.
+pub async fn login(app: &Router, role: Role) -> String {
+    let d = demo(role);
+    let req = Request::builder()
+        .method("POST")
+        .uri("/api/session")
+        .header("content-type", "application/json")
+        .body(Body::from(
+            serde_json::json!({"username": d.username, "password": d.password}).to_string(),
+        ))
+        .unwrap();
+    let r = send(app, req).await;
+    assert_eq!(r.status, StatusCode::OK, "login as {role}: {}", r.text());
+    let set = r
+        .header("set-cookie")
+        .expect("a session cookie")
+        .to_string();
+    set.split(';').next().unwrap().to_string()
+}
+
+/// What [`signed_in`] adds to requests that carry no credential.
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    /// `Cookie` header value of a session.
+    pub cookie: String,
+    /// An API key for `POST /api/readings` (a gateway posts readings, people
+    /// do not).
+    pub readings_key: Option<String>,
+}
+
+impl Credentials {
+    pub fn cookie(cookie: String) -> Credentials {
+        Credentials {
+            cookie,
+            readings_key: None,
+        }
+    }
+}
+
+/// `app` with `who`'s credentials added to every request that has none:
+/// the session cookie (and the CSRF header a same-origin page sends), or
+/// the readings key on `/api/readings`.
+pub fn signed_in(app: Router, who: Credentials) -> Router {
+    app.layer(axum::middleware::map_request(
+        move |mut req: Request<Body>| {
+            let who = who.clone();
+            async move {
+                let h = req.headers_mut();
+                if !h.contains_key("cookie") && !h.contains_key("authorization") {
+                    let readings = req.uri().path() == "/api/readings";
+                    let h = req.headers_mut();
+                    match (&who.readings_key, readings) {
+                        (Some(key), true) => {
+                            h.insert("authorization", format!("Bearer {key}").parse().unwrap());
+                        }
+                        _ => {
+                            h.insert("cookie", who.cookie.parse().unwrap());
+                            h.insert("x-pingan-csrf", "1".parse().unwrap());
+                        }
+                    }
+                }
+                req
+            }
+        },
+    ))
 }
 
 impl Drop for Fixture {

@@ -18,9 +18,10 @@
 //!   the newest, so `max(seq)` — the head — survives.
 //!
 //! Files: `schema.rs` (migrations), `rows.rs` (entity ↔ row), `tx.rs` (the
-//! transaction interface); this file opens the database and answers the
+//! transaction interface), `accounts.rs` (users, sessions, keys, devices); this file opens the database and answers the
 //! queries.
 
+mod accounts;
 mod rows;
 mod schema;
 mod tx;

@@ -96,6 +96,7 @@ pub fn insert_transition(
     stmt: &mut rusqlite::Statement<'_>,
     case_id: u32,
     t: &Transition,
+    by: &crate::store::Actor,
 ) -> rusqlite::Result<usize> {
     stmt.execute(params![
         case_id,
@@ -103,7 +104,9 @@ pub fn insert_transition(
         t.to.code(),
         t.at,
         t.by,
-        t.note
+        t.note,
+        by.kind(),
+        by.account_name()
     ])
 }
 

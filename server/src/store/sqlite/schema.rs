@@ -94,6 +94,60 @@ pub const MIGRATIONS: &[&str] = &[
         json TEXT NOT NULL              -- pingan_model::live::Event
     );
     "#,
+    // 2: accounts (users, wall devices, sessions, API keys) and who did what:
+    // the account beside each recorded display name.
+    r#"
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        display_name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        scope TEXT,                     -- a subdistrict's name, or NULL
+        password_hash TEXT NOT NULL,    -- argon2id, PHC string
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE TABLE devices (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        pairing_hash BLOB UNIQUE,       -- SHA-256 of the pairing code; NULL once used
+        pairing_expires_at INTEGER,
+        paired_at INTEGER,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
+    );
+    CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY,
+        token_hash BLOB NOT NULL UNIQUE, -- SHA-256 of the cookie's token
+        user_id INTEGER REFERENCES users (id),
+        device_id INTEGER REFERENCES devices (id),
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        revoked_at INTEGER,
+        CHECK ((user_id IS NULL) <> (device_id IS NULL))
+    );
+    CREATE INDEX sessions_user ON sessions (user_id) WHERE user_id IS NOT NULL;
+    CREATE INDEX sessions_device ON sessions (device_id) WHERE device_id IS NOT NULL;
+    CREATE INDEX sessions_live ON sessions (expires_at) WHERE revoked_at IS NULL;
+    CREATE TABLE api_keys (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        token_hash BLOB NOT NULL UNIQUE, -- SHA-256 of the key
+        scopes TEXT NOT NULL,           -- comma-separated permission names
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        revoked_at INTEGER
+    );
+    ALTER TABLE case_transitions ADD COLUMN by_kind TEXT;
+    ALTER TABLE case_transitions ADD COLUMN by_account TEXT;
+    ALTER TABLE hazard_changes ADD COLUMN by_kind TEXT;
+    ALTER TABLE hazard_changes ADD COLUMN by_account TEXT;
+    ALTER TABLE alerts ADD COLUMN acked_by_kind TEXT;
+    ALTER TABLE alerts ADD COLUMN acked_by_account TEXT;
+    ALTER TABLE events ADD COLUMN actor_kind TEXT;
+    ALTER TABLE events ADD COLUMN actor_account TEXT;
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> StoreResult<usize> {

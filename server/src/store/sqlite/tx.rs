@@ -3,6 +3,7 @@
 //! decides nothing.
 
 use super::rows::*;
+use crate::store::command::Actor;
 use crate::store::error::{StoreError, StoreResult};
 use crate::store::tx::{SeedHazard, SeedSensor, SensorRow, Tx};
 use pingan_model::domain::{CaseStatus, HazardStatus, SensorType};
@@ -28,16 +29,21 @@ impl Tx for SqliteTx<'_> {
         Ok(head_of(self.tx)?)
     }
 
-    fn append(&mut self, event: &Event) -> StoreResult<()> {
+    fn append(&mut self, event: &Event, by: &Actor) -> StoreResult<()> {
         let json = serde_json::to_string(event)
             .map_err(|e| StoreError::Backend(format!("serialising event: {e}")))?;
         self.tx
-            .prepare_cached("INSERT INTO events (seq, at_ms, topic, json) VALUES (?1, ?2, ?3, ?4)")?
+            .prepare_cached(
+                "INSERT INTO events (seq, at_ms, topic, json, actor_kind, actor_account)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
             .execute(params![
                 event.seq as i64,
                 event.at_ms,
                 event.change.topic().code(),
-                json
+                json,
+                by.kind(),
+                by.account_name()
             ])?;
         Ok(())
     }
@@ -83,12 +89,12 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn add_transition(&mut self, case_id: u32, t: &Transition) -> StoreResult<()> {
+    fn add_transition(&mut self, case_id: u32, t: &Transition, by: &Actor) -> StoreResult<()> {
         let mut stmt = self.tx.prepare_cached(
-            "INSERT INTO case_transitions (case_id, from_status, to_status, at, by, note)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO case_transitions (case_id, from_status, to_status, at, by, note, by_kind, by_account)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
-        insert_transition(&mut stmt, case_id, t)?;
+        insert_transition(&mut stmt, case_id, t, by)?;
         Ok(())
     }
 
@@ -179,7 +185,14 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn update_alert(&mut self, a: &Alert) -> StoreResult<()> {
+    fn update_alert(&mut self, a: &Alert, acked: Option<&Actor>) -> StoreResult<()> {
+        if let Some(by) = acked {
+            self.tx
+                .prepare_cached(
+                    "UPDATE alerts SET acked_by_kind = ?2, acked_by_account = ?3 WHERE id = ?1",
+                )?
+                .execute(params![a.id as i64, by.kind(), by.account_name()])?;
+        }
         self.tx
             .prepare_cached(
                 "UPDATE alerts SET level = ?2, peak = ?3, cleared_at = ?4, acked_at = ?5, acked_by = ?6
@@ -222,7 +235,12 @@ impl Tx for SqliteTx<'_> {
         Ok(n == 1)
     }
 
-    fn change_hazard(&mut self, h: &HazardState, from: HazardStatus) -> StoreResult<()> {
+    fn change_hazard(
+        &mut self,
+        h: &HazardState,
+        from: HazardStatus,
+        by: &Actor,
+    ) -> StoreResult<()> {
         self.tx
             .prepare_cached(
                 "UPDATE hazards SET status = ?2, changed_at = ?3, changed_by = ?4, note = ?5 WHERE id = ?1",
@@ -230,8 +248,8 @@ impl Tx for SqliteTx<'_> {
             .execute(params![h.id, h.status.code(), h.at, h.by, h.note])?;
         self.tx
             .prepare_cached(
-                "INSERT INTO hazard_changes (hazard, from_status, to_status, at, by, note)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO hazard_changes (hazard, from_status, to_status, at, by, note, by_kind, by_account)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?
             .execute(params![
                 h.id,
@@ -239,7 +257,9 @@ impl Tx for SqliteTx<'_> {
                 h.status.code(),
                 h.at,
                 h.by,
-                h.note
+                h.note,
+                by.kind(),
+                by.account_name()
             ])?;
         Ok(())
     }

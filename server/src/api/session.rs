@@ -1,0 +1,167 @@
+//! Signing in and out: `POST /api/session` (username and password → the
+//! `pingan_session` cookie: HttpOnly, SameSite=Strict, Path=/, Max-Age, and
+//! Secure over HTTPS), `GET /api/session` (who am I), `DELETE /api/session`
+//! (revoke and clear), and `POST /api/devices/pair` (a wall's one-use code →
+//! a long-lived device session). Every failed credential gets the same
+//! answer; passwords are never logged.
+
+use super::common::no_store;
+use super::extract::{ClientAddr, JsonBody};
+use crate::auth::{Me, NewSession, Resolved, COOKIE};
+use crate::error::ApiError;
+use crate::AppState;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+/// `POST /api/session`.
+#[derive(Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginIn {
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for LoginIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginIn")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `POST /api/devices/pair`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PairIn {
+    pub code: String,
+}
+
+/// Answer of a login or a pairing.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct SessionOut {
+    pub user: Me,
+}
+
+/// Marks a request that arrived over TLS (inserted by the TLS listener);
+/// the session cookie is then `Secure`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OverTls;
+
+/// Whether the client sees this server over HTTPS: a TLS connection, or a
+/// proxy that says so (`X-Forwarded-Proto: https`). Only decides `Secure`,
+/// which a lying client can only make stricter for itself.
+fn over_https(extensions: &axum::http::Extensions, headers: &HeaderMap) -> bool {
+    extensions.get::<OverTls>().is_some()
+        || headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"))
+}
+
+/// The `Set-Cookie` value of a session (`max_age` 0 clears it).
+pub fn cookie(token: &str, max_age: i64, secure: bool) -> String {
+    format!(
+        "{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+fn with_cookie(mut res: Response, value: &str) -> Result<Response, ApiError> {
+    let v = HeaderValue::from_str(value)
+        .map_err(|e| ApiError::Internal(format!("the session cookie is not a header: {e}")))?;
+    res.headers_mut().insert(header::SET_COOKIE, v);
+    Ok(res)
+}
+
+fn started(s: NewSession, secure: bool) -> Result<Response, ApiError> {
+    let me = Me::of(&s.resolved).ok_or_else(|| ApiError::Internal("a session of no one".into()))?;
+    let res = no_store(StatusCode::OK, Json(SessionOut { user: me }));
+    with_cookie(res, &cookie(&s.token, s.max_age, secure))
+}
+
+/// Runs a blocking account call off the runtime.
+pub(crate) async fn blocking<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&crate::auth::Auth) -> crate::auth::AuthResult<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    let auth = state.auth().clone();
+    tokio::task::spawn_blocking(move || f(&auth))
+        .await
+        .map_err(ApiError::from_join)?
+        .map_err(ApiError::from)
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddr(from): ClientAddr,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let secure = over_https(req.extensions(), req.headers());
+    let (parts, body) = req.into_parts();
+    let input: LoginIn = super::extract::json_body(&parts.headers, body, 4096).await?;
+    let username = input.username.trim().to_string();
+    let name = username.clone();
+    let result = blocking(&state, move |a| a.login(&name, &input.password, from)).await;
+    match result {
+        Ok(s) => {
+            tracing::info!(username = %username, from = %from, "login");
+            started(s, secure)
+        }
+        Err(e) => {
+            tracing::info!(username = %username, from = %from, error = e.code(), "login failed");
+            Err(e)
+        }
+    }
+}
+
+pub async fn me(who: Resolved) -> Result<Response, ApiError> {
+    let me = Me::of(&who)
+        .ok_or_else(|| ApiError::Unauthenticated("not signed in (or the session ended)".into()))?;
+    Ok(no_store(StatusCode::OK, Json(me)))
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    who: Resolved,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let secure = over_https(req.extensions(), req.headers());
+    if let Some(id) = who.actor.session() {
+        blocking(&state, move |a| {
+            a.revoke(crate::store::accounts::Sessions::One(id))
+        })
+        .await?;
+        tracing::info!(
+            account = who.actor.account_name().unwrap_or(""),
+            session = id,
+            "logout"
+        );
+    }
+    let res = no_store(StatusCode::NO_CONTENT, ());
+    with_cookie(res, &cookie("", 0, secure))
+}
+
+pub async fn pair(
+    State(state): State<AppState>,
+    ClientAddr(from): ClientAddr,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let secure = over_https(req.extensions(), req.headers());
+    let (parts, body) = req.into_parts();
+    let JsonBody(input): JsonBody<PairIn> = JsonBody(
+        super::extract::json_body(&parts.headers, body, super::extract::SINGLE_LIMIT).await?,
+    );
+    match blocking(&state, move |a| a.pair(&input.code, from)).await {
+        Ok(s) => {
+            tracing::info!(device = s.resolved.actor.name.as_str(), from = %from, "device paired");
+            started(s, secure)
+        }
+        Err(e) => {
+            tracing::info!(from = %from, error = e.code(), "pairing failed");
+            Err(e)
+        }
+    }
+}

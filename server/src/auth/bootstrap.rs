@@ -1,0 +1,137 @@
+//! Accounts on a fresh store (no users yet): the documented demo accounts,
+//! one per role (README, docs/api.md), so that the product runs in one
+//! command; or, with `--no-demo-accounts`, one `admin` with a random
+//! password that the binary prints once.
+
+use super::accounts::UserIn;
+use super::{token, Auth, AuthResult};
+use pingan_model::access::Role;
+
+/// One demo account: username, password, role, scope, display name.
+pub struct Demo {
+    pub username: &'static str,
+    pub password: &'static str,
+    pub role: Role,
+    pub scope: Option<&'static str>,
+    pub display_name: &'static str,
+}
+
+/// The demo accounts (documented; never for a real deployment).
+pub const DEMO: &[Demo] = &[
+    Demo {
+        username: "viewer",
+        password: "pingan-viewer",
+        role: Role::Viewer,
+        scope: None,
+        display_name: "演示·大屏",
+    },
+    Demo {
+        username: "planner",
+        password: "pingan-planner",
+        role: Role::Planner,
+        scope: None,
+        display_name: "演示·规划",
+    },
+    Demo {
+        username: "officer",
+        password: "pingan-officer",
+        role: Role::Officer,
+        scope: None,
+        display_name: "演示·网格员",
+    },
+    Demo {
+        username: "officer-xixiang",
+        password: "pingan-officer",
+        role: Role::Officer,
+        scope: Some("西乡街道"),
+        display_name: "演示·西乡网格员",
+    },
+    Demo {
+        username: "operator",
+        password: "pingan-operator",
+        role: Role::Operator,
+        scope: None,
+        display_name: "演示·值班员",
+    },
+    Demo {
+        username: "admin",
+        password: "pingan-admin",
+        role: Role::Admin,
+        scope: None,
+        display_name: "演示·管理员",
+    },
+];
+
+/// The unscoped demo account of `role`.
+pub fn demo(role: Role) -> &'static Demo {
+    DEMO.iter()
+        .find(|d| d.role == role && d.scope.is_none())
+        .unwrap_or(&DEMO[0])
+}
+
+/// What [`ensure`] created.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Created {
+    /// The demo accounts.
+    Demo,
+    /// The first admin and its random password (shown once, never stored).
+    Admin { username: String, password: String },
+}
+
+/// Creates the start accounts when the store has no user.
+pub fn ensure(auth: &Auth) -> AuthResult<Option<Created>> {
+    if !auth.store().users()?.is_empty() {
+        return Ok(None);
+    }
+    if auth.config().demo_accounts {
+        for d in DEMO {
+            auth.create_user(&UserIn {
+                username: d.username.into(),
+                display_name: Some(d.display_name.into()),
+                role: d.role,
+                scope: d.scope.map(str::to_owned),
+                password: Some(d.password.into()),
+            })?;
+        }
+        tracing::info!(accounts = DEMO.len(), "created the demo accounts");
+        return Ok(Some(Created::Demo));
+    }
+    let password = token::password()?;
+    auth.create_user(&UserIn {
+        username: "admin".into(),
+        display_name: Some("管理员".into()),
+        role: Role::Admin,
+        scope: None,
+        password: Some(password.clone()),
+    })?;
+    tracing::info!("created the first admin account (its password is printed once)");
+    Ok(Some(Created::Admin {
+        username: "admin".into(),
+        password,
+    }))
+}
+
+/// The text the binary prints at start about [`Created`].
+pub fn describe(created: &Created) -> String {
+    match created {
+        Created::Demo => {
+            let mut s = String::from(
+                "Demo accounts created (a fresh store; start with --no-demo-accounts for a real deployment):\n",
+            );
+            for d in DEMO {
+                s += &format!(
+                    "  {:<16} password {:<16} role {}{}\n",
+                    d.username,
+                    d.password,
+                    d.role,
+                    d.scope.map(|s| format!(", scope {s}")).unwrap_or_default()
+                );
+            }
+            s
+        }
+        Created::Admin { username, password } => format!(
+            "First start: created the account {username:?} (role admin) with the password\n  {password}\n\
+             It is shown only now; change it with `pingan-server user set {username} --password-stdin`.\n"
+        ),
+    }
+}

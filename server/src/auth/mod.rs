@@ -1,0 +1,410 @@
+//! Who is asking: the [`Auth`] service in `AppState`. Logging in (argon2id,
+//! the same work for unknown, disabled and wrong-password attempts; rate
+//! limited per username and address), sessions (an opaque random token in an
+//! HttpOnly cookie, its SHA-256 in the store; expiry, revocation, the sweep),
+//! API keys (`Authorization: Bearer pk_…`, exact scopes), wall devices
+//! (pairing codes → long-lived device sessions) and the broadcast of revoked
+//! session ids ([`Auth::subscribe_revocations`]: the stream closes their
+//! sockets). Resolving credentials never fails loudly: anything malformed,
+//! forged, expired or revoked is anonymous, and the check layer answers 401
+//! without saying which part was wrong.
+//!
+//! Files: `password.rs` (argon2id), `token.rs` (secrets and their digests),
+//! `limit.rs` (governor), `accounts.rs` (users, keys and devices as the
+//! admin API and CLI change them), `bootstrap.rs` (demo accounts, the first
+//! admin), `me.rs` (what `GET /api/session` answers). The blocking methods
+//! (argon2, the store) run on a blocking thread; callers on the runtime go
+//! through `tokio::task::spawn_blocking`.
+
+pub mod accounts;
+pub mod bootstrap;
+pub mod limit;
+pub mod me;
+pub mod password;
+pub mod token;
+
+pub use me::Me;
+
+use crate::store::accounts::{SessionRecord, Sessions, Subject};
+use crate::store::{Account, Actor, Store, StoreError};
+use limit::{LimitConfig, Limited, Limits};
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+/// The name of the session cookie.
+pub const COOKIE: &str = "pingan_session";
+/// Lifetime of a wall device's session.
+pub const DEVICE_SESSION: Duration = Duration::from_secs(400 * 86_400);
+/// Lifetime of a pairing code.
+pub const PAIRING_CODE: Duration = Duration::from_secs(10 * 60);
+
+/// How accounts behave.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuthConfig {
+    /// Create the documented demo accounts on a fresh store (else one admin
+    /// with a random password).
+    pub demo_accounts: bool,
+    /// Lifetime of a login session.
+    pub session_ttl: Duration,
+    pub limits: LimitConfig,
+}
+
+impl Default for AuthConfig {
+    fn default() -> AuthConfig {
+        AuthConfig {
+            demo_accounts: true,
+            session_ttl: Duration::from_secs(12 * 3600),
+            limits: LimitConfig::default(),
+        }
+    }
+}
+
+/// Why an account operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// Wrong password, unknown or disabled user, unknown or spent pairing
+    /// code: one answer for all.
+    #[error("the username or password is wrong")]
+    BadCredentials,
+    #[error("too many attempts; retry in {} s", retry_after_s(.0))]
+    RateLimited(Limited),
+    /// A field of the request is unacceptable.
+    #[error("{field}: {detail}")]
+    Invalid { field: String, detail: String },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Hash(#[from] password::HashError),
+    #[error(transparent)]
+    Random(#[from] token::RandomError),
+    #[error("storage: {0}")]
+    Store(String),
+}
+
+fn retry_after_s(l: &Limited) -> u64 {
+    l.retry_after.as_secs_f64().ceil().max(1.0) as u64
+}
+
+impl AuthError {
+    /// A short name of the failure, for logs (never a secret).
+    pub fn code(&self) -> &'static str {
+        match self {
+            AuthError::BadCredentials => "bad_credentials",
+            AuthError::RateLimited(_) => "rate_limited",
+            AuthError::Invalid { .. } => "invalid",
+            AuthError::NotFound(_) => "not_found",
+            AuthError::Conflict(_) => "conflict",
+            AuthError::Hash(_) | AuthError::Random(_) => "internal",
+            AuthError::Store(_) => "storage",
+        }
+    }
+
+    /// Whole seconds to wait, for `Retry-After`.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AuthError::RateLimited(l) => Some(retry_after_s(l)),
+            _ => None,
+        }
+    }
+}
+
+impl From<StoreError> for AuthError {
+    fn from(e: StoreError) -> AuthError {
+        match e {
+            StoreError::NotFound { .. } => AuthError::NotFound(e.to_string()),
+            StoreError::Conflict(m) => AuthError::Conflict(m),
+            StoreError::Invalid { field, detail } => AuthError::Invalid { field, detail },
+            StoreError::Backend(m) => AuthError::Store(m),
+        }
+    }
+}
+
+pub type AuthResult<T> = Result<T, AuthError>;
+
+/// The credential a request carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Credential {
+    /// The `pingan_session` cookie's value.
+    Cookie(String),
+    /// `Authorization: Bearer …`: an API key (`pk_…`) or a session token.
+    Bearer(String),
+}
+
+/// Who a request is, as resolved from its credential.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    pub actor: Actor,
+    /// When its session or key expires (Unix seconds), if it does.
+    pub expires_at: Option<i64>,
+    /// Whether the credential came as a cookie (ambient: CSRF checks apply).
+    pub by_cookie: bool,
+}
+
+impl Resolved {
+    pub fn anonymous() -> Resolved {
+        Resolved {
+            actor: Actor::anonymous(""),
+            expires_at: None,
+            by_cookie: false,
+        }
+    }
+
+    pub fn is_anonymous(&self) -> bool {
+        matches!(self.actor.account, Account::Anonymous)
+    }
+}
+
+/// A new session: the token to hand out (once) and who it is.
+#[derive(Clone, Debug)]
+pub struct NewSession {
+    pub token: String,
+    pub resolved: Resolved,
+    /// Seconds until it expires (the cookie's `Max-Age`).
+    pub max_age: i64,
+}
+
+/// The accounts service. Cheap to share (`Arc`).
+pub struct Auth {
+    store: Arc<dyn Store>,
+    config: AuthConfig,
+    limits: Limits,
+    revoked: broadcast::Sender<i64>,
+    /// Verified for unknown users, so their attempts cost what others do.
+    dummy_hash: String,
+    /// What was created at start on a fresh store (printed by the binary).
+    bootstrap: Option<bootstrap::Created>,
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auth")
+            .field("config", &self.config)
+            .field("limits", &self.limits)
+            .finish()
+    }
+}
+
+fn now_s() -> i64 {
+    crate::clock::now_s()
+}
+
+impl Auth {
+    /// The service over `store`; on a store without users, creates the demo
+    /// accounts or the first admin ([`Auth::bootstrap`]). Blocking (argon2).
+    pub fn open(store: Arc<dyn Store>, config: AuthConfig) -> AuthResult<Auth> {
+        let dummy_hash = password::hash(&token::password()?)?;
+        let (revoked, _) = broadcast::channel(1024);
+        let mut auth = Auth {
+            store,
+            limits: Limits::new(config.limits),
+            config,
+            revoked,
+            dummy_hash,
+            bootstrap: None,
+        };
+        auth.bootstrap = bootstrap::ensure(&auth)?;
+        Ok(auth)
+    }
+
+    pub fn config(&self) -> &AuthConfig {
+        &self.config
+    }
+
+    pub(crate) fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    /// The accounts created at start (demo accounts or the first admin with
+    /// its password), when the store had none.
+    pub fn bootstrap(&self) -> Option<&bootstrap::Created> {
+        self.bootstrap.as_ref()
+    }
+
+    /// Session ids as they are revoked (logout, admin, a user disabled or
+    /// changed role, a device revoked, the expiry sweep).
+    pub fn subscribe_revocations(&self) -> broadcast::Receiver<i64> {
+        self.revoked.subscribe()
+    }
+
+    fn announce(&self, ids: &[i64]) {
+        for id in ids {
+            // No subscriber is fine: nothing to close.
+            let _ = self.revoked.send(*id);
+        }
+    }
+
+    /// Logs `username` in with `password` from `from`. Unknown user, disabled
+    /// user and wrong password all verify one argon2 hash and answer
+    /// [`AuthError::BadCredentials`]. Blocking.
+    pub fn login(&self, username: &str, password: &str, from: IpAddr) -> AuthResult<NewSession> {
+        self.limits
+            .login(username, from)
+            .map_err(AuthError::RateLimited)?;
+        let user = self.store.user_by_name(username)?;
+        let hash = user
+            .as_ref()
+            .map_or(self.dummy_hash.as_str(), |u| u.password_hash.as_str());
+        let matches = password::verify(password, hash);
+        let user = match user {
+            Some(u) if matches && !u.disabled => u,
+            _ => return Err(AuthError::BadCredentials),
+        };
+        self.start_session(Subject::User(user.id), self.config.session_ttl)
+    }
+
+    /// A new session for `subject`, valid for `ttl`.
+    pub(crate) fn start_session(&self, subject: Subject, ttl: Duration) -> AuthResult<NewSession> {
+        let token = token::session_token()?;
+        let now = now_s();
+        let max_age = ttl.as_secs().min(i64::MAX as u64 / 2) as i64;
+        let record =
+            self.store
+                .create_session(&token::digest(&token), subject, now, now + max_age)?;
+        let resolved = self
+            .session_actor(&record, now)?
+            .ok_or_else(|| AuthError::Store("the new session does not resolve".into()))?;
+        Ok(NewSession {
+            token,
+            resolved: Resolved {
+                by_cookie: true,
+                ..resolved
+            },
+            max_age,
+        })
+    }
+
+    /// Who `credential` is; anonymous when it is malformed, unknown,
+    /// expired or revoked, or its user is disabled. Blocking.
+    pub fn resolve(&self, credential: &Credential) -> Result<Resolved, StoreError> {
+        let now = now_s();
+        let (secret, by_cookie) = match credential {
+            Credential::Cookie(s) => (s.as_str(), true),
+            Credential::Bearer(s) => (s.as_str(), false),
+        };
+        if !token::well_formed(secret) {
+            return Ok(Resolved::anonymous());
+        }
+        let digest = token::digest(secret);
+        if secret.starts_with(token::KEY_PREFIX) {
+            if by_cookie {
+                return Ok(Resolved::anonymous());
+            }
+            let Some(key) = self.store.key_by_token(&digest)? else {
+                return Ok(Resolved::anonymous());
+            };
+            if key.revoked_at.is_some() || key.expires_at.is_some_and(|t| t <= now) {
+                return Ok(Resolved::anonymous());
+            }
+            return Ok(Resolved {
+                actor: Actor {
+                    name: key.name.clone(),
+                    account: Account::Key {
+                        id: key.id,
+                        name: key.name,
+                        scopes: key.scopes,
+                    },
+                },
+                expires_at: key.expires_at,
+                by_cookie: false,
+            });
+        }
+        let Some(session) = self.store.session_by_token(&digest)? else {
+            return Ok(Resolved::anonymous());
+        };
+        Ok(match self.session_actor(&session, now)? {
+            Some(r) => Resolved { by_cookie, ..r },
+            None => Resolved::anonymous(),
+        })
+    }
+
+    /// The actor of a live session; `None` when it is revoked, expired, or
+    /// its user is disabled or its device revoked.
+    fn session_actor(&self, s: &SessionRecord, now: i64) -> Result<Option<Resolved>, StoreError> {
+        if s.revoked_at.is_some() || s.expires_at <= now {
+            return Ok(None);
+        }
+        let actor = match s.subject {
+            Subject::User(id) => match self.store.user(id)? {
+                Some(u) if !u.disabled => Actor {
+                    name: u.display_name,
+                    account: Account::User {
+                        id: u.id,
+                        username: u.username,
+                        role: u.role,
+                        scope: u.scope,
+                        session: s.id,
+                    },
+                },
+                _ => return Ok(None),
+            },
+            Subject::Device(id) => match self.store.device(id)? {
+                Some(d) if d.revoked_at.is_none() => Actor {
+                    name: d.name.clone(),
+                    account: Account::Device {
+                        id: d.id,
+                        name: d.name,
+                        session: s.id,
+                    },
+                },
+                _ => return Ok(None),
+            },
+        };
+        Ok(Some(Resolved {
+            actor,
+            expires_at: Some(s.expires_at),
+            by_cookie: false,
+        }))
+    }
+
+    /// Revokes the chosen sessions and announces them. Blocking.
+    pub fn revoke(&self, which: Sessions) -> AuthResult<Vec<i64>> {
+        let ids = self.store.revoke_sessions(which, now_s())?;
+        self.announce(&ids);
+        Ok(ids)
+    }
+
+    /// Ends the sessions whose time is up (announced like revocations) and
+    /// forgets recovered rate-limit keys. Blocking.
+    pub fn sweep(&self) -> AuthResult<Vec<i64>> {
+        self.limits.forget_idle();
+        self.revoke(Sessions::ExpiredBy(now_s()))
+    }
+
+    /// Pairs a wall device with its one-use code from `from`: a long-lived
+    /// device session. Unknown, expired or spent codes are
+    /// [`AuthError::BadCredentials`]. Blocking.
+    pub fn pair(&self, code: &str, from: IpAddr) -> AuthResult<NewSession> {
+        self.limits.pairing(from).map_err(AuthError::RateLimited)?;
+        let code = code.trim();
+        if code.len() != 8 || !code.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(AuthError::BadCredentials);
+        }
+        let device = self
+            .store
+            .pair_device(&token::digest(code), now_s())?
+            .ok_or(AuthError::BadCredentials)?;
+        self.start_session(Subject::Device(device.id), DEVICE_SESSION)
+    }
+}
+
+/// Runs [`Auth::sweep`] every `every` until the runtime stops.
+pub async fn sweep_task(auth: Arc<Auth>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let a = auth.clone();
+        match tokio::task::spawn_blocking(move || a.sweep()).await {
+            Ok(Ok(ids)) if !ids.is_empty() => {
+                tracing::info!(sessions = ids.len(), "expired sessions ended")
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "session sweep failed"),
+            Err(e) => tracing::warn!(error = %e, "session sweep task failed"),
+        }
+    }
+}
