@@ -154,7 +154,8 @@ pub fn Actions() -> impl IntoView {
         busy.set(true);
         leptos::task::spawn_local(async move {
             let got = send_json(Method::Post, &url, Some(&body)).await;
-            if busy.try_set(false).is_none() {
+            // `try_set` hands the value back when the panel is gone.
+            if busy.try_set(false).is_some() {
                 return;
             }
             match got {

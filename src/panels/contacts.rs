@@ -114,7 +114,8 @@ pub fn Contacts() -> impl IntoView {
                     reason,
                 })
             });
-            if busy.try_set(false).is_none() {
+            // `try_set` hands the value back when the panel is gone.
+            if busy.try_set(false).is_some() {
                 return;
             }
             // Still the same selection?

@@ -74,7 +74,8 @@ pub fn SignIn() -> impl IntoView {
         error.set(None);
         leptos::task::spawn_local(async move {
             let got = calls::sign_in(u.trim(), &p).await;
-            if busy.try_set(false).is_none() {
+            // `try_set` hands the value back when the panel is gone.
+            if busy.try_set(false).is_some() {
                 return;
             }
             match got {
