@@ -1,12 +1,16 @@
 //! The app at mount: the state read from the URL and provided through
 //! context, the test hooks, the Effects that tie the state together (the
 //! derived data, the live client's start, the case list, the canvas's
-//! frames, the URL, the page language), and the layout of the mode. Every
-//! resource started here or below is released when the app unmounts.
+//! frames, the URL, the page language), the session (the sign-in screen
+//! until signed in; the map, once shown, stays mounted when the session is
+//! lost and the sign-in comes back over it), and the layout of the mode.
+//! Every resource started here or below is released when the app unmounts.
 
+use crate::auth::{self, Session};
 use crate::frame::request_frame;
 use crate::i18n::t;
 use crate::layouts::Layout;
+use crate::panels::login::SignIn;
 use crate::state::{self, AppState, LoadStatus};
 use crate::{hooks, live, url};
 use leptos::prelude::*;
@@ -79,5 +83,14 @@ pub fn App() -> impl IntoView {
         document().set_title(t(lang, "title"));
     });
 
-    view! { <Layout/> }
+    // The session: restored (or a wall paired); the map is mounted once
+    // signed in and stays mounted (a lost session shows the sign-in over it).
+    auth::start::begin(state.session);
+    let has_map = Memo::new(move |before: Option<&bool>| {
+        before.copied().unwrap_or(false) || state.session.with(Session::has_map)
+    });
+    view! {
+        {move || has_map.get().then(|| view! { <Layout/> })}
+        <SignIn/>
+    }
 }

@@ -1,7 +1,8 @@
 //! Ping'an Map (平安地图): the browser app. A thin shell around
 //! `pingan-model`: signals own the data, one Effect owns the canvas.
 //!
-//! Modules: `state` (the app's signals), `web` (clocks, fetch, timers),
+//! Modules: `auth` (who is signed in, the sign-in calls), `state` (the
+//! app's signals), `web` (clocks, fetch, timers),
 //! `frame` (the frame scheduler), `map` (canvas, gestures, flights,
 //! loading, drawing a frame), `url`, `hooks` (test hooks), `panels` (one
 //! component per file), `layouts` (one per mode), `live` (the live client),
@@ -9,6 +10,7 @@
 //! and data modules `data`, `render`, `style`, `inspect`, `i18n`.
 
 mod app;
+mod auth;
 mod data;
 mod frame;
 mod hooks;

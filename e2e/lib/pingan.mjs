@@ -1,5 +1,6 @@
 // Shared helpers of the browser tests and the benchmark: launching Debian's Chromium through
-// playwright-core, opening the app, waiting for its test contract's signals.
+// playwright-core, signing in (a page, or node-side API calls, as one of the demo accounts),
+// opening the app, waiting for its test contract's signals.
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -70,8 +71,91 @@ export async function waitReady(page, timeout = READY_TIMEOUT) {
   }
 }
 
-// Opens the app (path may carry the URL's view parameters) and waits until it is ready.
-export async function openApp(page, url, path = '/') {
+// --- accounts -------------------------------------------------------------------------------
+// The demo accounts a fresh store creates (README), by username.
+export const PASSWORDS = {
+  viewer: 'pingan-viewer',
+  planner: 'pingan-planner',
+  officer: 'pingan-officer',
+  'officer-xixiang': 'pingan-officer',
+  operator: 'pingan-operator',
+  admin: 'pingan-admin',
+};
+export const SESSION_COOKIE = 'pingan_session';
+
+// POST /api/session as `user`; returns the session cookie's value. Logins are rate-limited
+// (per user and per address), so tests share one session per user and server (`session`).
+export async function login(url, user, password = PASSWORDS[user]) {
+  const r = await fetch(`${url}/api/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-pingan-csrf': '1' },
+    body: JSON.stringify({ username: user, password }),
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`sign in as ${user} on ${url}: HTTP ${r.status} ${text}`);
+  const cookies = r.headers.getSetCookie ? r.headers.getSetCookie() : [r.headers.get('set-cookie') || ''];
+  for (const c of cookies) {
+    const m = new RegExp(`(?:^|,\\s*)${SESSION_COOKIE}=([^;]+)`).exec(c);
+    if (m) return m[1];
+  }
+  throw new Error(`sign in as ${user}: no ${SESSION_COOKIE} cookie in ${JSON.stringify(cookies)}`);
+}
+
+const sessions = new Map();
+// The shared session cookie of `user` on the server at `url` (signed in once).
+export async function session(url, user) {
+  const k = `${url} ${user}`;
+  if (!sessions.has(k)) sessions.set(k, login(url, user));
+  return sessions.get(k);
+}
+
+// A call to the API as `as` (a demo username; null: anonymous): cookie auth, with the CSRF
+// header every cookie POST needs. Returns the Response.
+export async function call(url, method, path, { as = 'viewer', body, headers = {} } = {}) {
+  const h = { ...headers };
+  if (as) h.cookie = `${SESSION_COOKIE}=${await session(url, as)}`;
+  if (method !== 'GET' && method !== 'HEAD') h['x-pingan-csrf'] = '1';
+  if (body !== undefined) h['content-type'] = 'application/json';
+  return fetch(`${url}${path}`, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+}
+
+// GET of a whole URL (`http://host:port/data/…`) as `as` (default: a viewer).
+export async function get(fullUrl, { as = 'viewer' } = {}) {
+  const u = new URL(fullUrl);
+  return call(u.origin, 'GET', u.pathname + u.search, { as });
+}
+
+// POST as `as`; throws with the server's answer unless 2xx; returns the parsed JSON.
+export async function postJson(url, path, body, { as = 'operator' } = {}) {
+  const r = await call(url, 'POST', path, { as, body });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`POST ${path} as ${as} ${JSON.stringify(body)}: HTTP ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+const keys = new Map();
+// An API key with exactly `scopes` (created once per server by the admin), e.g. the sensor
+// gateway's `readings:write`.
+export async function apiKey(url, scopes = ['readings:write']) {
+  const k = `${url} ${scopes.join(',')}`;
+  if (!keys.has(k)) {
+    keys.set(k, postJson(url, '/api/keys', { name: `e2e-${scopes.join('-')}`, scopes }, { as: 'admin' })
+      .then((j) => j.key));
+  }
+  return keys.get(k);
+}
+
+// Signs the page's browser context in as `user` (the shared session's cookie: HttpOnly,
+// SameSite=Strict, as the server sets it).
+export async function signIn(page, url, user = 'viewer') {
+  const value = await session(url, user);
+  await page.context().addCookies([{ name: SESSION_COOKIE, value, url, httpOnly: true, sameSite: 'Strict' }]);
+}
+
+// Opens the app (path may carry the URL's view parameters) signed in as `as` (a viewer unless
+// the test needs more; null: as the page already is) and waits until it is ready.
+export async function openApp(page, url, path = '/', { as = 'viewer' } = {}) {
+  if (as) await signIn(page, url, as);
   const response = await page.goto(url + path, { waitUntil: 'domcontentloaded' });
   if (!response || !response.ok()) {
     throw new Error(`GET ${url + path} answered ${response && response.status()}`);
@@ -79,8 +163,9 @@ export async function openApp(page, url, path = '/') {
   await waitReady(page);
 }
 
-export async function fetchJson(url) {
-  const r = await fetch(url);
+// GET a whole URL as `as` (default: a viewer) and parse its JSON.
+export async function fetchJson(url, { as = 'viewer' } = {}) {
+  const r = await get(url, { as });
   if (!r.ok) throw new Error(`GET ${url}: HTTP ${r.status}`);
   return r.json();
 }

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  LAYER_IDS, TEST_TIMEOUT, baseUrl, launch, manifest, newPage, openApp,
+  LAYER_IDS, TEST_TIMEOUT, baseUrl, get, launch, manifest, newPage, openApp,
 } from '../lib/pingan.mjs';
 
 const BASE = baseUrl();
@@ -17,7 +17,7 @@ let good;
 
 // The record count of GET <url>/api/cases.bin when the server has a live API, else null.
 async function liveCaseCount(url) {
-  const r = await fetch(`${url}/api/cases.bin`);
+  const r = await get(`${url}/api/cases.bin`);
   if (!r.ok || !r.headers.get('x-pingan-seq')) return null;
   const buf = Buffer.from(await r.arrayBuffer());
   return buf.length >= 32 && buf.toString('latin1', 0, 4) === 'PACS' ? buf.readUInt32LE(8) : null;

@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  TEST_TIMEOUT, baseUrl, launch, manifest, newPage, openApp, waitReady, waitUrl,
+  TEST_TIMEOUT, baseUrl, fetchJson, launch, manifest, newPage, openApp, waitReady, waitUrl,
 } from '../lib/pingan.mjs';
 
 const BASE = baseUrl();
@@ -79,7 +79,7 @@ describe('language', () => {
     const page = await newPage(browser);
     try {
       // Open a hazard's details through the contract's hooks, then switch languages.
-      const hazards = (await (await fetch(`${BASE}/data/hazards.geojson`)).json()).features;
+      const hazards = (await fetchJson(`${BASE}/data/hazards.geojson`)).features;
       const [lon, lat] = hazards[0].geometry.coordinates;
       await openApp(page, BASE, `/?c=${lon},${lat}&z=19&l=hazards&lang=zh`);
       const box = await page.locator('[data-testid=map-canvas]').boundingBox();

@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  TEST_TIMEOUT, baseUrl, diagnostics, featureId, fetchJson, haversine, launch, newPage,
+  TEST_TIMEOUT, baseUrl, diagnostics, featureId, fetchJson, get, haversine, launch, newPage,
   openApp, pagePoint,
 } from '../lib/pingan.mjs';
 
@@ -60,7 +60,7 @@ before(async () => {
     ...pts(await fetchJson(`${BASE}/data/sensors.geojson`)),
     ...pts(await fetchJson(`${BASE}/data/sentinels.geojson`)),
   ];
-  const r = await fetch(`${BASE}/data/cases_recent.bin`);
+  const r = await get(`${BASE}/data/cases_recent.bin`);
   const cases = r.ok ? caseLocations(Buffer.from(await r.arrayBuffer())) : [];
   const hazardPts = hazards.map((f) => f.geometry.coordinates.slice(0, 2));
   const nearHazard = bucketIndex(hazardPts);

@@ -3,8 +3,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  LAYER_IDS, TEST_TIMEOUT, baseUrl, diagnostics, launch, manifest, newPage, openApp, settledView,
-  urlLayers, view, waitReady, waitUrl,
+  LAYER_IDS, TEST_TIMEOUT, baseUrl, diagnostics, get, launch, manifest, newPage, openApp, settledView,
+  signIn, urlLayers, view, waitReady, waitUrl,
 } from '../lib/pingan.mjs';
 
 const BASE = baseUrl();
@@ -20,7 +20,7 @@ after(async () => { await browser?.close(); });
 // With a live API the app loads cases from GET /api/cases.bin (the live store's last 30 days),
 // not the manifest's data/cases_recent.bin: the record count from that file's header, or null.
 async function liveCaseCount() {
-  const r = await fetch(`${BASE}/api/cases.bin`);
+  const r = await get(`${BASE}/api/cases.bin`);
   if (!r.ok || !r.headers.get('x-pingan-seq')) return null;
   const buf = Buffer.from(await r.arrayBuffer());
   return buf.length >= 32 && buf.toString('latin1', 0, 4) === 'PACS' ? buf.readUInt32LE(8) : null;
@@ -144,6 +144,7 @@ describe('layer panel', () => {
         await new Promise((r) => setTimeout(r, 1500));
         await route.continue();
       });
+      await signIn(page, BASE, 'viewer');
       await page.goto(BASE + '/', { waitUntil: 'domcontentloaded' });
       await page.locator('[data-testid=progress]').waitFor({ state: 'visible', timeout: 20_000 });
       assert.notEqual(await page.evaluate(() => document.documentElement.dataset.ready), 'true', 'not ready while layers are held back');

@@ -13,7 +13,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import {
-  TEST_TIMEOUT, baseUrl, diagnostics, ensureScreenshotDir, fetchJson, launch, newPage, openApp, settledView,
+  TEST_TIMEOUT, apiKey, baseUrl, diagnostics, ensureScreenshotDir, fetchJson, launch, newPage, openApp,
+  postJson, settledView,
 } from '../lib/pingan.mjs';
 
 const BASE = process.env.PINGAN_LIVE_URL ? baseUrl('PINGAN_LIVE_URL') : baseUrl();
@@ -28,9 +29,14 @@ after(async () => { await browser?.close(); });
 
 // --- helpers ------------------------------------------------------------------------------
 
+// Reports and transitions as the command centre's operator; readings as a sensor gateway
+// (an API key scoped to readings:write: no person's role may post them).
 async function post(path, body) {
+  if (path !== '/api/readings') return postJson(BASE, path, body, { as: 'operator' });
   const r = await fetch(`${BASE}${path}`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${await apiKey(BASE)}` },
+    body: JSON.stringify(body),
   });
   const text = await r.text();
   if (!r.ok) throw new Error(`POST ${path} ${JSON.stringify(body)}: HTTP ${r.status} ${text}`);

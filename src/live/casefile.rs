@@ -4,9 +4,11 @@
 //! backoff. Fetched again after a snapshot that asks for it and every 6 h
 //! (the window moves, overdue colours follow the clock); at most one fetch
 //! in flight, a superseded file discarded. Also the small layers' state from
-//! `api/live` before the stream starts.
+//! `api/live` before the stream starts. A 401 brings the sign-in back; the
+//! first load waits for it, a reload retries with its backoff.
 
 use super::{log, now, running, warn, Item, LiveError, CORE};
+use crate::auth;
 use crate::data::{self, LayerData};
 use crate::frame::request_frame;
 use crate::state::{AppState, Conn, LoadStatus};
@@ -32,6 +34,8 @@ enum ApiCases {
     NoApi,
     /// A failure worth retrying (5xx, network: a server restarting).
     Failed(LiveError),
+    /// The session ended (401): retried once signed in again.
+    Unauthenticated,
 }
 
 const CASES: &str = "api/cases.bin";
@@ -47,6 +51,9 @@ async fn fetch_api_cases() -> ApiCases {
     };
     if resp.status() == 404 {
         return ApiCases::NoApi;
+    }
+    if resp.status() == 401 {
+        return ApiCases::Unauthenticated;
     }
     if !resp.ok() {
         return ApiCases::Failed(LiveError::Http {
@@ -91,6 +98,16 @@ pub async fn fetch_cases(
                 return Ok((bytes, Some(seq)));
             }
             ApiCases::NoApi => break,
+            ApiCases::Unauthenticated => {
+                auth::lost(state.session);
+                if !auth::signed_in(state.session).await {
+                    return Err(FetchError::Unauthenticated {
+                        url: CASES.into(),
+                        code: "unauthenticated".into(),
+                        detail: String::new(),
+                    });
+                }
+            }
             ApiCases::Failed(e) => {
                 let delay = backoff.next_delay(js_sys::Math::random());
                 warn(&format!("live: {e}; retrying in {:.1} s", delay / 1000.0));
@@ -228,6 +245,13 @@ pub(super) fn reload_cases(state: AppState) {
                 .map(|d| (d, seq))
                 .map_err(|err| LiveError::Parse(err.to_string())),
             ApiCases::NoApi => Err(LiveError::Gone),
+            ApiCases::Unauthenticated => {
+                auth::lost(state.session);
+                Err(LiveError::Http {
+                    what: CASES,
+                    status: 401,
+                })
+            }
             ApiCases::Failed(err) => Err(err),
         };
         if !running() {

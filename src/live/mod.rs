@@ -9,7 +9,9 @@
 //! file: first load, reloads), `apply` (a batch applied to the layers),
 //! `list` (the ticker and the case list). [`start`] once the layers have
 //! settled; [`stop`] at unmount closes the socket and releases every timer
-//! and listener.
+//! and listener. A revoked session (close 4401, or a refused upgrade with
+//! `GET /api/session` answering 401) brings the sign-in back; [`resume`]
+//! reconnects at once after signing in again.
 
 mod apply;
 mod casefile;
@@ -20,6 +22,7 @@ pub use apply::{apply_pending, pulses, PULSE_MS};
 pub use casefile::{cases_loaded, fetch_cases};
 pub use list::rebuild_rows;
 
+use crate::auth;
 use crate::state::{AppState, Conn};
 use crate::sync::{Backoff, SeqState};
 use gloo_events::EventListener;
@@ -142,6 +145,39 @@ pub fn start(state: AppState) {
             socket::connect(state);
         }
     });
+}
+
+/// The socket closed with `code`: 4401 is the server's "session revoked";
+/// an abnormal close (1006: the upgrade was refused, or the network went)
+/// asks `GET /api/session` whether the session is still there. Either way
+/// a lost session brings the sign-in back; reconnecting goes on.
+fn closed(state: AppState, code: Option<u16>) {
+    match code {
+        Some(4401) => auth::lost(state.session),
+        Some(1006) | None => leptos::task::spawn_local(async move {
+            if let Ok(auth::calls::Check::None) = auth::calls::check().await {
+                auth::lost(state.session);
+            }
+        }),
+        Some(_) => {}
+    }
+}
+
+/// Signed in again after a lost session: reconnect now (not at the end of
+/// the backoff) if the socket is down.
+pub fn resume(state: AppState) {
+    let down = CORE.with(|c| {
+        let c = c.borrow();
+        c.started && c.api == Some(true) && c.socket.is_none()
+    });
+    if down {
+        CORE.with(|c| {
+            let mut c = c.borrow_mut();
+            c.hold_until = 0.0;
+            c.backoff.reset();
+        });
+        socket::connect_now(state);
+    }
 }
 
 /// Stops the client (at unmount): closes the socket, cancels the reconnect,

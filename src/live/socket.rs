@@ -2,7 +2,8 @@
 //! smallest base), messages decoded (`crate::wire`) and queued, reconnects
 //! with backoff (0.5→30 s + jitter; reset only once a connection delivers
 //! an event or stays up 10 s), the watchdog (3 heartbeats without a
-//! message; 10 s to open) and the wake-ups on `online` / visible.
+//! message; 10 s to open) and the wake-ups on `online` / visible. A close
+//! tells the live client its code (4401: the session was revoked).
 
 use super::{apply, log, now, warn, Item, CORE, TOPICS};
 use crate::frame::request_frame;
@@ -85,7 +86,7 @@ fn ws_url() -> Option<String> {
     Some(url.href())
 }
 
-fn connect_now(state: AppState) {
+pub(super) fn connect_now(state: AppState) {
     // Dropping the pending reconnect cancels it.
     let pending = CORE.with(|c| c.borrow_mut().retry.take());
     drop(pending);
@@ -134,11 +135,13 @@ pub(super) fn connect(state: AppState) {
         };
         on_text(state, &text);
     });
-    let on_close = EvClosure::new(move |_e: web_sys::Event| {
+    let on_close = EvClosure::new(move |e: web_sys::Event| {
         if CORE.with(|c| c.borrow().gen) != gen {
             return;
         }
-        log("live: connection closed");
+        let code = e.dyn_ref::<web_sys::CloseEvent>().map(|c| c.code());
+        log(&format!("live: connection closed ({code:?})"));
+        super::closed(state, code);
         if let Some(s) = CORE.with(|c| c.borrow_mut().socket.take()) {
             s.close();
         }

@@ -2,8 +2,10 @@
 //! URL (`/data/<file>`, what the server's manifest lists; the cases from the
 //! live API when there is one), parsed, projected and indexed
 //! (`data::build`); a missing or broken file fails only its own row, with
-//! the server's or the parser's explanation.
+//! the server's or the parser's explanation. A 401 (the session ended)
+//! brings the sign-in back and fetches the layer again after it.
 
+use crate::auth;
 use crate::data;
 use crate::frame::request_frame;
 use crate::live;
@@ -47,7 +49,19 @@ async fn load(state: AppState, entry: LayerEntry) {
             b
         })
     } else {
-        fetch_bytes(&url).await
+        loop {
+            match fetch_bytes(&url).await {
+                // The session ended under us: the sign-in comes back; once
+                // signed in again the layer is fetched again.
+                Err(e) if e.is_unauthenticated() => {
+                    auth::lost(state.session);
+                    if !auth::signed_in(state.session).await {
+                        return;
+                    }
+                }
+                other => break other,
+            }
+        }
     };
     let result = match fetched {
         Ok(bytes) => {

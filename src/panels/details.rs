@@ -1,5 +1,7 @@
-//! The details panel of the selected feature (its rows follow live changes).
+//! The details panel of the selected feature (its rows follow live changes),
+//! with its contacts and the actions the session may take on it.
 
+use super::{actions::Actions, contacts::Contacts};
 use crate::data::LayerData;
 use crate::i18n::t;
 use crate::inspect;
@@ -47,26 +49,33 @@ pub fn DetailsPanel() -> impl IntoView {
             })
             .map(|d| (e, d))
     };
+    // The panel stays while something is selected (its rows follow live
+    // changes; the actions and contacts below keep their state).
+    let shown = Memo::new(move |_| details().is_some());
     view! {
-        {move || details().map(|(e, d)| {
-            let lang = state.lang.get();
-            view! {
-                <aside class="panel details" data-testid="details">
-                    <div class="details-head">
-                        <div>
-                            <div class="kind">{lang.pick(e.def.name, e.def.name_en).to_string()}</div>
-                            <h2>{d.title.clone()}</h2>
-                            <div class="fid" data-testid="details-id">{d.id.clone()}</div>
+        <Show when=move || shown.get()>
+            <aside class="panel details" data-testid="details">
+                {move || details().map(|(e, d)| {
+                    let lang = state.lang.get();
+                    view! {
+                        <div class="details-head">
+                            <div>
+                                <div class="kind">{lang.pick(e.def.name, e.def.name_en).to_string()}</div>
+                                <h2>{d.title.clone()}</h2>
+                                <div class="fid" data-testid="details-id">{d.id.clone()}</div>
+                            </div>
+                            <button class="btn close" title=t(lang, "close") on:click=move |_| state.selected.set(None)>"×"</button>
                         </div>
-                        <button class="btn close" title=t(lang, "close") on:click=move |_| state.selected.set(None)>"×"</button>
-                    </div>
-                    <table>
-                        {d.rows.into_iter().map(|(k, label, v)| view! {
-                            <tr data-testid=format!("details-row-{k}")><th>{label}</th><td>{v}</td></tr>
-                        }).collect_view()}
-                    </table>
-                </aside>
-            }
-        })}
+                        <table>
+                            {d.rows.into_iter().map(|(k, label, v)| view! {
+                                <tr data-testid=format!("details-row-{k}")><th>{label}</th><td>{v}</td></tr>
+                            }).collect_view()}
+                        </table>
+                    }
+                })}
+                <Contacts/>
+                <Actions/>
+            </aside>
+        </Show>
     }
 }

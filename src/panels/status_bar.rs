@@ -1,7 +1,7 @@
 //! The status bar: scale bar, pointer (or centre) coordinates, zoom, and
-//! the connection indicator.
+//! the connection indicator, and who is signed in.
 
-use super::conn::ConnIndicator;
+use super::{account::Account, conn::ConnIndicator};
 use crate::render;
 use crate::state::use_app;
 use leptos::prelude::*;
@@ -32,6 +32,7 @@ pub fn StatusBar() -> impl IntoView {
             </span>
             <span class="zoom">{move || format!("z {:.1}", state.camera.get().zoom)}</span>
             <ConnIndicator/>
+            <Account/>
         </div>
     }
 }

@@ -6,6 +6,7 @@
 pub mod derived;
 pub mod live;
 
+use crate::auth::Session;
 use crate::data::{AdminSummary, LayerData};
 use crate::render::SceneLayer;
 use leptos::prelude::*;
@@ -59,6 +60,8 @@ pub struct AppState {
     pub live_tab: RwSignal<Option<LiveTab>>,
     /// The URL gave no centre: fit the district once the canvas has a size.
     pub fit_on_first_size: bool,
+    /// Who is signed in (the sign-in screen, the account, what is offered).
+    pub session: RwSignal<Session>,
 }
 
 /// The live panels' sections.
@@ -120,6 +123,7 @@ impl AppState {
             live: LiveUi::new(),
             live_tab: RwSignal::new(None),
             fit_on_first_size: !has_view,
+            session: RwSignal::new(Session::Checking),
         }
     }
 
