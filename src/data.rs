@@ -4,6 +4,7 @@
 //! (Over 600 lines: ~200 of them are the tests of the in-place live edits,
 //! which belong next to the code they pin down.)
 
+use crate::layers::rows::Item;
 use geo::{InteriorPoint, MultiPolygon};
 use pingan_model::aggregate::Bins;
 use pingan_model::cases::{self, CaseRecord};
@@ -124,6 +125,18 @@ impl LayerData {
         match self {
             LayerData::Areas(a) => a.features.len(),
             LayerData::Points(p) => p.world.len(),
+        }
+    }
+
+    /// The feature or case at `key`.
+    pub fn item(&self, key: u32) -> Option<Item<'_>> {
+        let i = key as usize;
+        match self {
+            LayerData::Areas(a) => a.features.get(i).map(Item::Feature),
+            LayerData::Points(p) => match &p.items {
+                Items::Features(f) => f.get(i).map(Item::Feature),
+                Items::Cases(c) => c.get(i).map(Item::Case),
+            },
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Everything the app knows about each layer, one file per layer: how its
 //! features are classed, drawn (fill, outline, labels or point symbol, bin
-//! colour, badge), its legend, and where it stands in the fetch and hit
-//! orders. The catalogue entry (`pingan_model::layers`) has its file, names,
+//! colour, badge), its legend, its details rows, and where it stands in the
+//! fetch and hit orders. The catalogue entry (`pingan_model::layers`) has its file, names,
 //! kind and level-of-detail rule; this has the rest. Adding a layer: the
 //! catalogue entry plus one file here, listed in [`SPECS`].
 
@@ -13,6 +13,7 @@ mod greenspace;
 pub mod grids;
 mod hazards;
 mod parks;
+pub mod rows;
 mod sensors;
 mod sentinels;
 mod subdistricts;
@@ -21,6 +22,7 @@ use crate::style::{LegendItem, Symbol};
 use pingan_model::domain::Lang;
 use pingan_model::geojson_io::Feature;
 use pingan_model::layers::LayerId;
+use rows::{Item, Row, RowCtx};
 
 /// One layer's app-side description.
 pub struct LayerSpec {
@@ -37,6 +39,9 @@ pub struct LayerSpec {
     pub fly_min_eff: f64,
     /// The legend; `breaks` are the grid choropleth class bounds.
     pub legend: fn(Lang, &[f64]) -> Vec<LegendItem>,
+    /// The rows of the details panel for one of its items (most layers:
+    /// [`rows::feature`], every property).
+    pub rows: fn(Item<'_>, &RowCtx<'_>) -> Vec<Row>,
     pub draw: Draw,
 }
 
