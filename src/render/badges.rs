@@ -4,7 +4,7 @@
 
 use super::base::LabelPlacer;
 use crate::data::AdminSummary;
-use crate::layers::{spec, BadgeSpec};
+use crate::layers::{by_rank, spec, BadgeSpec};
 use pingan_model::domain::Lang;
 use pingan_model::layers::LayerId;
 use pingan_model::lod::ui_scale;
@@ -14,12 +14,14 @@ use web_sys::CanvasRenderingContext2d as Ctx;
 /// The summarised layers, in their order on a badge (the catalogue's
 /// `lod.badge_rank`).
 pub fn badge_layers() -> Vec<LayerId> {
-    let mut ids: Vec<(u8, LayerId)> = LayerId::ALL
+    let ids: Vec<(u8, LayerId)> = LayerId::ALL
         .into_iter()
         .filter_map(|id| Some((id.def().lod.badge_rank?, id)))
         .collect();
-    ids.sort_unstable();
-    ids.into_iter().map(|(_, id)| id).collect()
+    by_rank(ids, |(rank, _)| *rank)
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect()
 }
 
 fn badge(id: LayerId) -> Option<&'static BadgeSpec> {
