@@ -5,7 +5,7 @@
 //! which belong next to the code they pin down.)
 
 use crate::layers::rows::Item;
-use geo::{InteriorPoint, MultiPolygon};
+use geo::MultiPolygon;
 use pingan_model::aggregate::Bins;
 use pingan_model::cases::{self, CaseRecord};
 use pingan_model::geojson_io::{parse_features, Expect, Feature, Geom};
@@ -569,7 +569,7 @@ fn build_layer(
                     a.unsigned_area().total_cmp(&b.unsigned_area())
                 });
                 let lp = largest
-                    .and_then(|p| p.interior_point())
+                    .and_then(pingan_model::label_point::interior_point)
                     .map(|p| [p.x(), p.y()])
                     .unwrap_or([0.0, 0.0]);
                 label_at.push(lp);
