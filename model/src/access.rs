@@ -3,7 +3,8 @@
 //! by the server (the route table, the actor extractor, masking at the
 //! source) and the app (features a role lacks are not offered).
 //!
-//! Roles and what they hold (docs/security.md says why):
+//! Roles and what they hold (each a superset of the one before where that
+//! makes sense; admin manages accounts without reading contacts):
 //!
 //! | role | holds |
 //! |---|---|

@@ -2,7 +2,8 @@
 //! (0.33: the midpoint of the longest stretch of a horizontal line through
 //! the middle of its bounds that lies inside it), with one step done by a
 //! cheaper predicate. geo confirms each candidate with `Relate` (a DE-9IM
-//! graph), which is ~20 KB of the app's wasm and used for nothing else; a
+//! graph), measured at 57 KB of the app's wasm (22 KB gzipped) and used for
+//! nothing else; a
 //! point against a polygon needs only its position (`CoordinatePosition`):
 //! `relate(p).is_intersects()` is "not outside" and `is_contains()` is
 //! "inside". `tests/label_point.rs` checks it gives geo's point for every

@@ -1,6 +1,8 @@
 //! The label point is geo's `InteriorPoint` (without its `Relate`): the same
 //! point for every polygon of the data, in lon/lat and in the world units
-//! the app uses, and for the shapes that take the other branches.
+//! the app uses, and for the shapes that take the other branches. It reads
+//! the generated `data/` (like the server's tests): `scripts/test.sh`
+//! generates it first.
 
 use geo::{polygon, InteriorPoint, MapCoords, Polygon};
 use pingan_model::geojson_io::{parse_feature_collection, Geom};
@@ -12,7 +14,8 @@ fn polygons(file: &str) -> Vec<Polygon<f64>> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../data")
         .join(file);
-    let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    let text = std::fs::read_to_string(&p)
+        .unwrap_or_else(|e| panic!("{}: {e} (generate data/ first)", p.display()));
     parse_feature_collection(&text)
         .unwrap()
         .into_iter()
