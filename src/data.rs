@@ -4,7 +4,8 @@
 //! (Over 600 lines: ~200 of them are the tests of the in-place live edits,
 //! which belong next to the code they pin down.)
 
-use geo::{InteriorPoint, MultiPolygon};
+use crate::layers::rows::Item;
+use geo::MultiPolygon;
 use pingan_model::aggregate::Bins;
 use pingan_model::cases::{self, CaseRecord};
 use pingan_model::geojson_io::{parse_features, Expect, Feature, Geom};
@@ -124,6 +125,18 @@ impl LayerData {
         match self {
             LayerData::Areas(a) => a.features.len(),
             LayerData::Points(p) => p.world.len(),
+        }
+    }
+
+    /// The feature or case at `key`.
+    pub fn item(&self, key: u32) -> Option<Item<'_>> {
+        let i = key as usize;
+        match self {
+            LayerData::Areas(a) => a.features.get(i).map(Item::Feature),
+            LayerData::Points(p) => match &p.items {
+                Items::Features(f) => f.get(i).map(Item::Feature),
+                Items::Cases(c) => c.get(i).map(Item::Case),
+            },
         }
     }
 }
@@ -556,7 +569,7 @@ fn build_layer(
                     a.unsigned_area().total_cmp(&b.unsigned_area())
                 });
                 let lp = largest
-                    .and_then(|p| p.interior_point())
+                    .and_then(pingan_model::label_point::interior_point)
                     .map(|p| [p.x(), p.y()])
                     .unwrap_or([0.0, 0.0]);
                 label_at.push(lp);

@@ -1,17 +1,16 @@
-//! Hit testing (what is under the pointer) and feature details for the panel.
+//! Hit testing (what is under the pointer) and feature details for the panel
+//! (id and title here; the rows come from the layer's spec).
 
 use crate::data::AdminSummary;
-use crate::data::{Items, LayerData, PointLayer, BIN_PX};
-use crate::layers::ranked;
+use crate::data::{LayerData, BIN_PX};
+use crate::layers::rows::{Item, Row, RowCtx};
+use crate::layers::{ranked, spec};
 use crate::render::points::point_shown;
 use crate::render::{admin_mode, badge_layers, badges, SceneLayer};
 use pingan_model::domain::Lang;
-use pingan_model::labels::{key_label, value_text};
 use pingan_model::layers::LayerId;
 use pingan_model::lod::{effective_zoom, ui_scale};
-use pingan_model::time::format_cst;
 use pingan_model::viewport::Camera;
-use serde_json::Value;
 
 /// What a click or hover found.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -104,39 +103,32 @@ pub fn hit_test(
     None
 }
 
-/// A feature's details: its id, a title and every property as (key, label, value).
+/// A feature's details: its id, a title and its layer's rows (key, label, value).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Details {
     pub layer: LayerId,
     pub id: String,
     pub title: String,
-    pub rows: Vec<(String, String, String)>,
+    pub rows: Vec<Row>,
 }
 
 /// A feature's title: its name (in the language), a case's category and number,
 /// or its id. Cheap: the tooltip calls it on every pointer move.
 pub fn title(data: &LayerData, key: u32, lang: Lang) -> Option<String> {
-    match data {
-        LayerData::Points(p) => match &p.items {
-            Items::Cases(cases) => {
-                let c = cases.get(key as usize)?;
-                Some(format!("{} {}", c.category.label(lang), c.number()))
+    Some(match data.item(key)? {
+        Item::Case(c) => format!("{} {}", c.category.label(lang), c.number()),
+        Item::Feature(f) => {
+            let name = crate::render::label_text(f, lang);
+            if name.is_empty() {
+                f.id.clone().unwrap_or_default()
+            } else {
+                name
             }
-            Items::Features(features) => feature_title(features.get(key as usize)?, lang),
-        },
-        LayerData::Areas(a) => feature_title(a.features.get(key as usize)?, lang),
-    }
-}
-
-fn feature_title(f: &pingan_model::geojson_io::Feature, lang: Lang) -> Option<String> {
-    let name = crate::render::label_text(f, lang);
-    Some(if name.is_empty() {
-        f.id.clone().unwrap_or_default()
-    } else {
-        name
+        }
     })
 }
 
+/// The details of the item at `key`: rows chosen by the layer's spec.
 pub fn details(
     layer: LayerId,
     data: &LayerData,
@@ -145,89 +137,20 @@ pub fn details(
     now: i64,
     grid_ids: &[String],
 ) -> Option<Details> {
-    match data {
-        LayerData::Areas(a) => feature_details(layer, a.features.get(key as usize)?, lang),
-        LayerData::Points(PointLayer {
-            items: Items::Cases(cases),
-            ..
-        }) => {
-            let c = cases.get(key as usize)?;
-            let depts: Vec<&str> = c.departments.iter().map(|d| d.label(lang)).collect();
-            let grid = grid_ids
-                .get(c.grid as usize)
-                .cloned()
-                .unwrap_or_else(|| c.grid.to_string());
-            let rows: Vec<(&str, String)> = vec![
-                ("id", c.number()),
-                ("category", c.category.label(lang).to_string()),
-                ("status", c.status.label(lang).to_string()),
-                ("time", format_cst(c.time)),
-                ("due", format_cst(c.deadline())),
-                (
-                    "overdue",
-                    lang.pick(
-                        if c.is_overdue(now) { "是" } else { "否" },
-                        if c.is_overdue(now) { "yes" } else { "no" },
-                    )
-                    .to_string(),
-                ),
-                ("departments", depts.join("、")),
-                ("grid", grid),
-                ("lonlat", format!("{:.6}, {:.6}", c.lon, c.lat)),
-            ];
-            Some(Details {
-                layer,
-                id: c.number(),
-                title: title(data, key, lang)?,
-                rows: rows
-                    .into_iter()
-                    .map(|(k, v)| {
-                        let label = if k == "lonlat" {
-                            lang.pick("经纬度", "Lon/lat").to_string()
-                        } else {
-                            key_label(k, lang)
-                        };
-                        (k.to_string(), label, v)
-                    })
-                    .collect(),
-            })
-        }
-        LayerData::Points(PointLayer {
-            items: Items::Features(features),
-            ..
-        }) => feature_details(layer, features.get(key as usize)?, lang),
-    }
-}
-
-fn feature_details(
-    layer: LayerId,
-    f: &pingan_model::geojson_io::Feature,
-    lang: Lang,
-) -> Option<Details> {
-    let id = f.id.clone().unwrap_or_default();
-    let title = feature_title(f, lang)?;
-    let mut rows: Vec<(String, String, String)> = Vec::new();
-    if !f.properties.contains_key("id") && !id.is_empty() {
-        rows.push(("id".into(), key_label("id", lang), id.clone()));
-    }
-    for (k, v) in &f.properties {
-        if matches!(v, Value::Null) {
-            continue;
-        }
-        rows.push((k.clone(), key_label(k, lang), value_text(k, v, lang)));
-    }
-    if let pingan_model::geojson_io::Geom::Point(p) = &f.geometry {
-        rows.push((
-            "lonlat".into(),
-            lang.pick("经纬度", "Lon/lat").into(),
-            format!("{:.6}, {:.6}", p.x(), p.y()),
-        ));
-    }
+    let item = data.item(key)?;
+    let ctx = RowCtx {
+        lang,
+        now,
+        grid_ids,
+    };
     Some(Details {
         layer,
-        title,
-        id,
-        rows,
+        id: match item {
+            Item::Case(c) => c.number(),
+            Item::Feature(f) => f.id.clone().unwrap_or_default(),
+        },
+        title: title(data, key, lang)?,
+        rows: (spec(layer).rows)(item, &ctx),
     })
 }
 

@@ -16,19 +16,28 @@ pub fn read() -> ViewState {
     ViewState::parse(&search, |id| pingan_model::layers::layer(id).is_some())
 }
 
-fn write(state: AppState) {
-    let cam = state.camera.get_untracked();
+/// The query string of the view now (tracked: camera, language, layers).
+/// Rounded as the URL is (`ViewState::to_query_in`), so a resize that keeps
+/// the centre and zoom gives the same string.
+fn query(state: AppState) -> String {
+    for e in state.layers {
+        e.visible.track();
+    }
+    let cam = state.camera.get();
     let (lon, lat) = cam.center_lonlat();
-    let q = ViewState::to_query_in(
+    ViewState::to_query_in(
         state.mode,
         lon,
         lat,
         cam.zoom,
         &state.visible_ids(),
-        state.lang.get_untracked(),
-    );
+        state.lang.get(),
+    )
+}
+
+fn write(q: &str) {
     if let Ok(h) = window().history() {
-        let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&q));
+        let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(q));
     }
 }
 
@@ -39,18 +48,19 @@ pub fn follow(state: AppState) {
     // Armed once a run has seen the canvas sized: the first size (and the fit
     // to the district it brings) is not a change of the user's, so the URL
     // stays as typed until the view really changes — whichever of the mount
-    // and this Effect's first run comes first.
-    Effect::new(move |armed: Option<bool>| {
-        state.camera.track();
-        state.lang.track();
-        for e in state.layers {
-            e.visible.track();
+    // and this Effect's first run comes first. Once armed, a run writes only
+    // when the query string changed: a resize (or the phone's drawer) changes
+    // the camera's size, not the view.
+    Effect::new(move |prev: Option<(bool, String)>| {
+        let q = query(state);
+        if let Some((true, last)) = &prev {
+            if *last != q {
+                let written = q.clone();
+                // A new timeout replaces (drops: cancels) the pending one.
+                let timeout = Timeout::new(250, move || write(&written));
+                *pending.borrow_mut() = Some(timeout);
+            }
         }
-        if armed == Some(true) {
-            // A new timeout replaces (drops: cancels) the pending one.
-            let timeout = Timeout::new(250, move || write(state));
-            *pending.borrow_mut() = Some(timeout);
-        }
-        state.sized.get_untracked()
+        (state.sized.get_untracked(), q)
     });
 }

@@ -105,6 +105,24 @@ describe('map interaction', () => {
     }
   });
 
+  test('on a phone the zoom buttons stay clear of the details sheet', { timeout: TEST_TIMEOUT }, async () => {
+    const page = await newPage(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    try {
+      await openApp(page, BASE, `/?c=${target.lon},${target.lat}&z=17`);
+      const { x, y } = await pagePoint(page, target.lon, target.lat);
+      await page.touchscreen.tap(x, y);
+      const details = page.locator('[data-testid=details]');
+      await details.waitFor({ state: 'visible', timeout: 5_000 });
+      const sheet = await details.boundingBox();
+      const buttons = await page.locator('.controls').boundingBox();
+      assert.ok(buttons.y + buttons.height <= sheet.y,
+        `zoom buttons (bottom ${buttons.y + buttons.height}) overlap the details sheet (top ${sheet.y})`);
+      assert.deepEqual(page.errors, []);
+    } finally {
+      await page.context().close();
+    }
+  });
+
   test('clicking empty map does not show a hazard', { timeout: TEST_TIMEOUT }, async () => {
     const page = await newPage(browser);
     try {

@@ -21,7 +21,7 @@ pub fn quantile_breaks(values: &[f64], n: usize) -> Vec<f64> {
     if v.is_empty() || n < 2 {
         return Vec::new();
     }
-    v.sort_by(|a, b| a.total_cmp(b));
+    v.sort_by(f64::total_cmp);
     let mut out: Vec<f64> = Vec::with_capacity(n - 1);
     for i in 1..n {
         let q = v[(i * v.len() / n).min(v.len() - 1)];

@@ -15,6 +15,7 @@
 //! - [`layers`]: the layer catalogue and the manifest served to the app.
 //! - [`analysis`]: choropleth classes, green coverage, the 300 m/500 m standard.
 //! - [`labels`]: readable labels for property keys.
+//! - [`label_point`]: where a polygon's label goes (geo's interior point).
 //! - [`live`]: live entities, the event log and WebSocket protocol, status
 //!   machine, sensor thresholds with hysteresis, dispatch rules.
 //! - [`lod`]: level of detail (effective zoom, bins, badges, hidden points)
@@ -29,6 +30,7 @@ pub mod cases;
 pub mod domain;
 pub mod geojson_io;
 pub mod index;
+pub mod label_point;
 pub mod labels;
 pub mod layers;
 pub mod live;

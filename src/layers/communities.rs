@@ -10,6 +10,7 @@ pub static SPEC: LayerSpec = LayerSpec {
     fetch_rank: 6,
     fly_min_eff: 14.0,
     legend,
+    rows: rows::feature,
     draw: Draw::Area(AreaSpec {
         class: no_class,
         paint: outline_only(|z| solid(STROKE, if z >= 13.0 { 1.2 } else { 0.8 }), false),

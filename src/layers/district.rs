@@ -10,6 +10,7 @@ pub static SPEC: LayerSpec = LayerSpec {
     fetch_rank: 10,
     fly_min_eff: 14.0,
     legend,
+    rows: rows::feature,
     draw: Draw::Area(AreaSpec {
         class: no_class,
         paint: outline_only(|_| solid(STROKE, 3.0), true),

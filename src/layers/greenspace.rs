@@ -10,6 +10,7 @@ pub static SPEC: LayerSpec = LayerSpec {
     fetch_rank: 4,
     fly_min_eff: 14.0,
     legend,
+    rows: rows::feature,
     draw: Draw::Area(AreaSpec {
         class: super::parks::tier_class,
         paint: AreaPaint::Grouped {

@@ -12,6 +12,7 @@ pub static SPEC: LayerSpec = LayerSpec {
     fetch_rank: 2,
     fly_min_eff: 14.0,
     legend,
+    rows: rows::feature,
     draw: Draw::Area(AreaSpec {
         class: no_class,
         paint: AreaPaint::Grouped {

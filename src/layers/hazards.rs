@@ -12,6 +12,7 @@ pub static SPEC: LayerSpec = LayerSpec {
     fetch_rank: 0,
     fly_min_eff: 14.0,
     legend,
+    rows: rows::feature,
     draw: Draw::Point(PointSpec {
         class: |f| {
             (

@@ -1,7 +1,7 @@
 //! Everything the app knows about each layer, one file per layer: how its
 //! features are classed, drawn (fill, outline, labels or point symbol, bin
-//! colour, badge), its legend, and where it stands in the fetch and hit
-//! orders. The catalogue entry (`pingan_model::layers`) has its file, names,
+//! colour, badge), its legend, its details rows, and where it stands in the
+//! fetch and hit orders. The catalogue entry (`pingan_model::layers`) has its file, names,
 //! kind and level-of-detail rule; this has the rest. Adding a layer: the
 //! catalogue entry plus one file here, listed in [`SPECS`].
 
@@ -13,6 +13,7 @@ mod greenspace;
 pub mod grids;
 mod hazards;
 mod parks;
+pub mod rows;
 mod sensors;
 mod sentinels;
 mod subdistricts;
@@ -21,6 +22,7 @@ use crate::style::{LegendItem, Symbol};
 use pingan_model::domain::Lang;
 use pingan_model::geojson_io::Feature;
 use pingan_model::layers::LayerId;
+use rows::{Item, Row, RowCtx};
 
 /// One layer's app-side description.
 pub struct LayerSpec {
@@ -37,6 +39,9 @@ pub struct LayerSpec {
     pub fly_min_eff: f64,
     /// The legend; `breaks` are the grid choropleth class bounds.
     pub legend: fn(Lang, &[f64]) -> Vec<LegendItem>,
+    /// The rows of the details panel for one of its items (most layers:
+    /// [`rows::feature`], every property).
+    pub rows: fn(Item<'_>, &RowCtx<'_>) -> Vec<Row>,
     pub draw: Draw,
 }
 
@@ -159,10 +164,28 @@ pub fn legend(id: LayerId, lang: Lang, breaks: &[f64]) -> Vec<LegendItem> {
     (spec(id).legend)(lang, breaks)
 }
 
-/// Layers in `order` sorted by a rank of their spec.
-pub fn ranked(mut ids: Vec<LayerId>, rank: impl Fn(&LayerSpec) -> u8) -> Vec<LayerId> {
-    ids.sort_by_key(|id| rank(spec(*id)));
-    ids
+/// Layers in `ids` ordered by a rank of their spec (stable).
+pub fn ranked(ids: Vec<LayerId>, rank: fn(&LayerSpec) -> u8) -> Vec<LayerId> {
+    by_rank(ids, |id| rank(spec(*id)))
+}
+
+/// `items` in ascending `rank`, equal ranks in their given order: what a
+/// stable `sort_by_key` gives. Written out because the lists ordered by
+/// rank are a dozen layers long and each `sort_by_key` call site compiles
+/// its own copy of the standard stable sort (~5 KB of wasm each, measured);
+/// this walks the ranks present instead.
+pub fn by_rank<T>(items: Vec<T>, rank: impl Fn(&T) -> u8) -> Vec<T> {
+    let ranks: Vec<u8> = items.iter().map(&rank).collect();
+    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    let mut out = Vec::with_capacity(slots.len());
+    let mut next = ranks.iter().min().copied();
+    while let Some(r) = next {
+        for (slot, _) in slots.iter_mut().zip(&ranks).filter(|(_, k)| **k == r) {
+            out.extend(slot.take());
+        }
+        next = ranks.iter().filter(|k| **k > r).min().copied();
+    }
+    out
 }
 
 /// Outlines only, no fill (boundaries).
@@ -245,6 +268,19 @@ mod tests {
                 "{id} has no legend"
             );
         }
+    }
+
+    #[test]
+    fn by_rank_orders_like_a_stable_sort() {
+        let items: Vec<(u8, usize)> = [3u8, 0, 255, 3, 1, 0, 7, 3]
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| (r, i))
+            .collect();
+        let mut sorted = items.clone();
+        sorted.sort_by_key(|x| x.0);
+        assert_eq!(by_rank(items, |x| x.0), sorted);
+        assert!(by_rank(Vec::<u8>::new(), |x| *x).is_empty());
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub static SPEC: LayerSpec = LayerSpec {
     fetch_rank: 8,
     fly_min_eff: 14.0,
     legend,
+    rows: rows::feature,
     draw: Draw::Point(PointSpec {
         class,
         symbol: |_, state, big| Symbol::Square {

@@ -29,10 +29,11 @@ pub enum LoadError {
 
 /// Starts every layer's fetch (each its own task).
 pub async fn load_all(state: AppState) {
-    let mut entries: Vec<LayerEntry> = state.layers.to_vec();
     // Largest first, so the longest transfer is not queued behind small
     // ones (HTTP/1.1 allows 6 at a time; each layer's `fetch_rank`).
-    entries.sort_by_key(|e| crate::layers::spec(e.def.id).fetch_rank);
+    let entries = crate::layers::by_rank(state.layers.to_vec(), |e| {
+        crate::layers::spec(e.def.id).fetch_rank
+    });
     for entry in entries {
         leptos::task::spawn_local(load(state, entry));
     }

@@ -4,7 +4,7 @@
 
 use super::base::LabelPlacer;
 use crate::data::AdminSummary;
-use crate::layers::{spec, BadgeSpec};
+use crate::layers::{by_rank, spec, AreaSpec, BadgeSpec, Draw};
 use pingan_model::domain::Lang;
 use pingan_model::layers::LayerId;
 use pingan_model::lod::ui_scale;
@@ -14,12 +14,14 @@ use web_sys::CanvasRenderingContext2d as Ctx;
 /// The summarised layers, in their order on a badge (the catalogue's
 /// `lod.badge_rank`).
 pub fn badge_layers() -> Vec<LayerId> {
-    let mut ids: Vec<(u8, LayerId)> = LayerId::ALL
+    let ids: Vec<(u8, LayerId)> = LayerId::ALL
         .into_iter()
         .filter_map(|id| Some((id.def().lod.badge_rank?, id)))
         .collect();
-    ids.sort_unstable();
-    ids.into_iter().map(|(_, id)| id).collect()
+    by_rank(ids, |(rank, _)| *rank)
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect()
 }
 
 fn badge(id: LayerId) -> Option<&'static BadgeSpec> {
@@ -59,15 +61,19 @@ pub fn badges(cam: &Camera, admin: &AdminSummary, layers: &[LayerId]) -> Vec<Bad
     });
     // Every subdistrict's name is drawn at its label point: no badge may cover
     // one (on a phone at district scale they would). Reserved by the wider of
-    // its Chinese and English widths at the names' 18 px.
+    // its Chinese and English widths at the names' size (the subdistricts'
+    // label spec; badges are laid out without a canvas to measure with, so a
+    // Chinese character counts a full em and a Latin one 5/9 em: 10 px at 18).
+    let size = name_size();
     let mut placed = LabelPlacer::default();
     for (i, at) in admin.at.iter().enumerate() {
         let p = cam.to_screen(*at);
         let chars = |t: &str| t.chars().count() as f64;
-        let half = admin.names.get(i).map_or(36.0, |(zh, en)| {
-            (chars(zh) * 18.0).max(chars(en) * 10.0) / 2.0
+        let half = admin.names.get(i).map_or(2.0 * size, |(zh, en)| {
+            (chars(zh) * size).max(chars(en) * size * 5.0 / 9.0) / 2.0
         }) * ui;
-        placed.try_place([p[0] - half, p[1] - 11.0 * ui, p[0] + half, p[1] + 11.0 * ui]);
+        let half_h = (size / 2.0 + 2.0) * ui;
+        placed.try_place([p[0] - half, p[1] - half_h, p[0] + half, p[1] + half_h]);
     }
     let mut kept: Vec<Badge> = Vec::new();
     for (index, p, lines) in wanted {
@@ -163,5 +169,15 @@ pub fn draw_badges(ctx: &Ctx, badges: &[Badge], ui: f64, lang: Lang) {
             ctx.set_fill_style_str("#ffffff");
             let _ = ctx.fill_text(&thousands(*count), x1 - 8.0 * ui, y);
         }
+    }
+}
+
+/// The font size of subdistrict names, from their layer's spec.
+fn name_size() -> f64 {
+    match &spec(LayerId::Subdistricts).draw {
+        Draw::Area(AreaSpec {
+            label: Some(label), ..
+        }) => label.size,
+        _ => 18.0,
     }
 }

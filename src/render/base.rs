@@ -6,7 +6,7 @@
 use super::surface::Drawn;
 use super::Scene;
 use crate::data::AreaLayer;
-use crate::layers::{spec, AreaPaint, AreaSpec, Fill, LabelSpec};
+use crate::layers::{by_rank, spec, AreaPaint, AreaSpec, Fill, LabelSpec};
 use pingan_model::analysis::class_of;
 use pingan_model::domain::Lang;
 use pingan_model::index::Bbox;
@@ -44,7 +44,7 @@ pub fn render_areas(ctx: &Ctx, cam: &Camera, scene: &Scene, ui: f64, drawn: &mut
 
 /// The visible area layers with labels, in label order (coarse first).
 fn labelled(scene: &Scene) -> Vec<(LayerId, &AreaLayer, &'static LabelSpec)> {
-    let mut out: Vec<(LayerId, &AreaLayer, &'static LabelSpec)> = scene
+    let out: Vec<(LayerId, &AreaLayer, &'static LabelSpec)> = scene
         .layers
         .iter()
         .filter_map(|l| {
@@ -54,8 +54,7 @@ fn labelled(scene: &Scene) -> Vec<(LayerId, &AreaLayer, &'static LabelSpec)> {
             Some((l.id, a, spec(l.id).area()?.label.as_ref()?))
         })
         .collect();
-    out.sort_by_key(|(_, _, label)| label.rank);
-    out
+    by_rank(out, |(_, _, label)| label.rank)
 }
 
 /// Draws the labels that go above the points, per frame (the subdistrict

@@ -5,9 +5,10 @@ use pingan_model::access::{Audience, Permission, Role};
 use pingan_model::domain::{CaseCategory, CaseStatus, Department, HazardStatus};
 use pingan_model::live::ReadingIn;
 
-/// Who is acting: the account resolved from the request (session cookie or
-/// API key, by the actor extractor) and the name recorded in histories and
-/// events. Every command carries one; the rules and the audit log read it.
+/// Who is acting: an account and the name recorded in histories and events.
+/// Every command carries one. Today the extractor gives every request
+/// `Account::Anonymous` with the display name of its body; the other
+/// accounts are what sign-in resolves once accounts are enforced.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Actor {
     pub account: Account,
@@ -18,7 +19,7 @@ pub struct Actor {
 /// The account behind an [`Actor`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Account {
-    /// No valid credentials: may do nothing but sign in (and fetch the app).
+    /// No credentials (today: every request).
     Anonymous,
     /// A person signed in with a session cookie.
     User {
@@ -84,8 +85,9 @@ impl Actor {
             Account::Anonymous => false,
             Account::System => true,
             Account::Key { scopes, .. } => scopes.contains(&permission),
-            Account::User { role, .. } => role.allows(permission),
-            Account::Device { .. } => Role::Viewer.allows(permission),
+            Account::User { .. } | Account::Device { .. } => {
+                self.role().is_some_and(|r| r.allows(permission))
+            }
         }
     }
 
