@@ -228,11 +228,17 @@ mod tests {
     fn names_round_trip_and_match_serde() {
         for p in Permission::ALL {
             assert_eq!(Permission::parse(p.name()), Some(p));
-            assert_eq!(serde_json::to_string(&p).unwrap(), format!("\"{}\"", p.name()));
+            assert_eq!(
+                serde_json::to_string(&p).unwrap(),
+                format!("\"{}\"", p.name())
+            );
         }
         for r in Role::ALL {
             assert_eq!(Role::parse(r.name()), Some(r));
-            assert_eq!(serde_json::to_string(&r).unwrap(), format!("\"{}\"", r.name()));
+            assert_eq!(
+                serde_json::to_string(&r).unwrap(),
+                format!("\"{}\"", r.name())
+            );
         }
         assert_eq!(Permission::parse("cases"), None);
         assert_eq!(Role::parse("root"), None);
@@ -264,7 +270,10 @@ mod tests {
 
     #[test]
     fn audiences_mask_by_role_and_scope() {
-        assert_eq!(Audience::of(Role::Viewer, Some("福海街道")), Audience::Public);
+        assert_eq!(
+            Audience::of(Role::Viewer, Some("福海街道")),
+            Audience::Public
+        );
         assert!(!Audience::of(Role::Planner, None).sees_personal(None));
         let all = Audience::of(Role::Operator, None);
         assert!(all.sees_personal(None) && all.sees_personal(Some("x")));

@@ -72,6 +72,14 @@ pub enum ApiError {
     /// Something the endpoint needs is not available (e.g. dispatch rules).
     #[error("{0}")]
     Unavailable(String),
+    /// No valid credentials on an endpoint that needs a permission.
+    #[error("sign in first: this needs a session or an API key")]
+    Unauthenticated,
+    /// Valid credentials lacking the permission (named in the body).
+    #[error("this needs the permission {permission}, which your account does not hold")]
+    Forbidden {
+        permission: pingan_model::access::Permission,
+    },
 }
 
 /// `GET, HEAD` → `GET and HEAD`.
@@ -122,6 +130,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::TooLarge { .. } => "payload_too_large",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::Unauthenticated => "unauthenticated",
+            ApiError::Forbidden { .. } => "forbidden",
         }
     }
 
@@ -140,6 +150,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
         }
     }
 
@@ -162,7 +174,16 @@ impl IntoResponse for ApiError {
         if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
             tracing::error!(error = %self, "request failed");
         }
-        let mut res = (status, Json(self.body())).into_response();
+        let mut res = match &self {
+            ApiError::Forbidden { permission } => {
+                let b = self.body();
+                let body = serde_json::json!({
+                    "error": b.error, "detail": b.detail, "permission": permission.name(),
+                });
+                (status, Json(body)).into_response()
+            }
+            _ => (status, Json(self.body())).into_response(),
+        };
         let headers = res.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if let ApiError::MethodNotAllowed { allow, .. } = &self {

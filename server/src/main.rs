@@ -42,6 +42,11 @@ struct Args {
     /// that reach further get a snapshot); 0 keeps everything.
     #[arg(long, default_value_t = 7)]
     retain_days: u32,
+    /// Days of the audit log kept (older entries are pruned daily); at
+    /// least the 180 days (six months) network logs must be kept; 0 keeps
+    /// everything.
+    #[arg(long, default_value_t = pingan_server::audit::DEFAULT_RETAIN_DAYS)]
+    audit_retain_days: u32,
 }
 
 fn parse_factor(s: &str) -> Result<f64, String> {
@@ -106,6 +111,11 @@ async fn main() -> anyhow::Result<()> {
         args.retain_days,
         std::time::Duration::from_secs(3600),
     ));
+    tokio::spawn(pingan_server::audit::retain(
+        state.live().clone(),
+        args.audit_retain_days,
+        std::time::Duration::from_secs(86_400),
+    ));
     let warm = state.clone();
     tokio::spawn(async move { warm.warm_up().await });
 
@@ -123,7 +133,9 @@ async fn main() -> anyhow::Result<()> {
         }
     });
     let hub = state.live().hub().clone();
-    axum::serve(listener, app(state))
+    // Connection info: the audit log records the client address.
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
             // WebSocket clients get `resync{shutdown}` before the server goes.

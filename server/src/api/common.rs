@@ -2,12 +2,14 @@
 //! service off the async runtime, the `no-store` answer and the mapping of
 //! intake errors.
 
+use crate::audit::ClientAddr;
 use crate::error::ApiError;
 use crate::intake::IntakeError;
-use crate::store::{Command, Store, StoreResult};
+use crate::store::{Account, Actor, Command, Store, StoreResult};
 use crate::AppState;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use pingan_model::access::Permission;
 use pingan_model::live::Event;
 
 pub fn intake_error(e: IntakeError) -> ApiError {
@@ -29,8 +31,27 @@ pub async fn read<T: Send + 'static>(
         .map_err(ApiError::from)
 }
 
-pub async fn execute(state: &AppState, cmd: Command) -> Result<Vec<Event>, ApiError> {
-    Ok(state.live().execute(cmd).await?)
+/// Runs a write command for `actor` from `from`, audited (see
+/// [`crate::live::Live::execute_audited`]).
+pub async fn execute(
+    state: &AppState,
+    actor: &Actor,
+    from: &ClientAddr,
+    cmd: Command,
+) -> Result<Vec<Event>, ApiError> {
+    Ok(state.live().execute_audited(cmd, actor, &from.0).await?)
+}
+
+/// `Ok` when `actor` holds `permission`; else 401 for anonymous requests,
+/// 403 naming the permission for the others.
+pub fn require(actor: &Actor, permission: Permission) -> Result<(), ApiError> {
+    if actor.allows(permission) {
+        Ok(())
+    } else if actor.account == Account::Anonymous {
+        Err(ApiError::Unauthenticated)
+    } else {
+        Err(ApiError::Forbidden { permission })
+    }
 }
 
 pub fn no_store<T: IntoResponse>(status: StatusCode, body: T) -> Response {

@@ -34,14 +34,20 @@ impl<S: Send + Sync, T: DeserializeOwned, const LIMIT: usize> FromRequest<S>
     }
 }
 
-/// Who is acting, from the request. Today every request is anonymous; the
-/// handler names the actor with the display name of the body (`by`,
-/// `reporter`) once it is validated ([`Actor::named`]).
+/// Who is acting, from the request: the [`Actor`] a layer before the
+/// handler resolved and put in the request's extensions (tests put one
+/// there with `axum::Extension`), else anonymous. The handler names the
+/// actor with the display name of the body (`by`, `reporter`) once it is
+/// validated ([`Actor::named`]).
 impl<S: Send + Sync> FromRequestParts<S> for Actor {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(_parts: &mut Parts, _state: &S) -> Result<Actor, Self::Rejection> {
-        Ok(Actor::anonymous(""))
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Actor, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<Actor>()
+            .cloned()
+            .unwrap_or_else(|| Actor::anonymous("")))
     }
 }
 

@@ -2,6 +2,7 @@
 
 use super::common::{execute, intake_error, no_store};
 use super::extract::{HazardId, JsonBody};
+use crate::audit::ClientAddr;
 use crate::error::ApiError;
 use crate::intake::{check_text, MAX_NAME, MAX_NOTE};
 use crate::live::now_s;
@@ -29,12 +30,15 @@ pub async fn hazard_status(
     State(state): State<AppState>,
     HazardId(id): HazardId,
     actor: Actor,
+    from: ClientAddr,
     JsonBody(input): JsonBody<HazardIn>,
 ) -> Result<Response, ApiError> {
     check_text("by", &input.by, MAX_NAME, false).map_err(intake_error)?;
     check_text("note", &input.note, MAX_NOTE, true).map_err(intake_error)?;
     let events = execute(
         &state,
+        &actor,
+        &from,
         Command::HazardStatus {
             id,
             status: input.status,

@@ -12,8 +12,10 @@
 //! [`Command`]: crate::store::Command
 //! [`ApiError`]: crate::error::ApiError
 
+pub mod audit;
 pub mod cases;
 pub mod common;
+pub mod contacts;
 pub mod extract;
 pub mod hazards;
 pub mod routes;

@@ -7,7 +7,7 @@
 //! Paths not in the table (`/data/…`, the app's files, unknown `/api/…`)
 //! are routed in `lib.rs` and answer GET and HEAD.
 
-use super::{cases, hazards, sensors, snapshot, status};
+use super::{audit, cases, contacts, hazards, sensors, snapshot, status};
 use crate::AppState;
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
@@ -127,6 +127,16 @@ pub const ROUTES: &[Route] = &[
         path: "/api/live",
         endpoints: &[endpoint!(Get, snapshot::live_snapshot)],
         compress: false,
+    },
+    Route {
+        path: "/api/contacts/{layer}/{id}",
+        endpoints: &[endpoint!(Get, contacts::contacts)],
+        compress: false,
+    },
+    Route {
+        path: "/api/audit",
+        endpoints: &[endpoint!(Get, audit::list)],
+        compress: true,
     },
     Route {
         path: "/ws",

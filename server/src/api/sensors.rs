@@ -4,6 +4,7 @@
 
 use super::common::{execute, intake_error, no_store, read};
 use super::extract::{bad_param, query_pairs, AlertId, JsonBody};
+use crate::audit::ClientAddr;
 use crate::error::ApiError;
 use crate::intake::{check_text, check_time, MAX_NAME};
 use crate::live::now_s;
@@ -61,6 +62,8 @@ pub struct AlertsOut {
 
 pub async fn readings(
     State(state): State<AppState>,
+    actor: Actor,
+    from: ClientAddr,
     JsonBody(input): JsonBody<ReadingsIn, READINGS_LIMIT>,
 ) -> Result<Response, ApiError> {
     if input.readings.len() > MAX_READINGS {
@@ -85,6 +88,8 @@ pub async fn readings(
     }
     let events = execute(
         &state,
+        &actor,
+        &from,
         Command::Readings {
             readings: input.readings,
             at: now,
@@ -108,6 +113,7 @@ pub async fn readings(
 
 pub async fn alerts(
     State(state): State<AppState>,
+    actor: Actor,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let mut active_only = false;
@@ -133,7 +139,8 @@ pub async fn alerts(
             }
         }
     }
-    let snap = read(&state, |s| s.snapshot()).await?;
+    let mut snap = read(&state, |s| s.snapshot()).await?;
+    crate::mask::mask_snapshot(&mut snap, &actor.audience(), state.live().hub().directory());
     let alerts = snap
         .alerts
         .into_iter()
@@ -152,11 +159,14 @@ pub async fn ack_alert(
     State(state): State<AppState>,
     AlertId(id): AlertId,
     actor: Actor,
+    from: ClientAddr,
     JsonBody(input): JsonBody<AckIn>,
 ) -> Result<Response, ApiError> {
     check_text("by", &input.by, MAX_NAME, false).map_err(intake_error)?;
     let events = execute(
         &state,
+        &actor,
+        &from,
         Command::AckAlert {
             id,
             by: actor.named(input.by.trim()),

@@ -5,6 +5,7 @@
 //! given, all inside one transaction that [`super::Store::transaction`]
 //! commits when the work succeeds and rolls back when it fails.
 
+use super::audit::AuditEntry;
 use super::error::StoreResult;
 use pingan_model::domain::{CaseStatus, HazardStatus, SensorType};
 use pingan_model::live::{Alert, Case, Event, HazardState, Level, Seq, Transition};
@@ -87,4 +88,7 @@ pub trait Tx {
     fn insert_hazard(&mut self, h: &SeedHazard) -> StoreResult<bool>;
     /// Stores a hazard's new status and appends it to its history.
     fn change_hazard(&mut self, change: &HazardState, from: HazardStatus) -> StoreResult<()>;
+
+    /// Appends an entry to the audit log, inside this transaction.
+    fn audit(&mut self, entry: &AuditEntry) -> StoreResult<()>;
 }

@@ -3,6 +3,7 @@
 //! decides nothing.
 
 use super::rows::*;
+use crate::store::audit::AuditEntry;
 use crate::store::error::{StoreError, StoreResult};
 use crate::store::tx::{SeedHazard, SeedSensor, SensorRow, Tx};
 use pingan_model::domain::{CaseStatus, HazardStatus, SensorType};
@@ -242,5 +243,9 @@ impl Tx for SqliteTx<'_> {
                 h.note
             ])?;
         Ok(())
+    }
+
+    fn audit(&mut self, entry: &AuditEntry) -> StoreResult<()> {
+        super::audit::append(self.tx, entry)
     }
 }
