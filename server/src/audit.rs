@@ -24,12 +24,15 @@ pub struct ClientAddr(pub String);
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<ClientAddr, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<ClientAddr, Self::Rejection> {
         Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map_or_else(|| "unknown".to_string(), |c| c.0.to_string()),
+            match ConnectInfo::<SocketAddr>::from_request_parts(parts, state).await {
+                Ok(ConnectInfo(addr)) => addr.to_string(),
+                Err(_) => "unknown".to_string(),
+            },
         ))
     }
 }
