@@ -5,8 +5,8 @@
 //! Law's six months). Every write command is audited in one place,
 //! [`crate::live::Live::execute_audited`], in the command's own transaction.
 
-use crate::live::{now_s, Live};
-use crate::store::{Account, Actor, AuditEntry, Command, StoreResult};
+use crate::clock::now_s;
+use crate::store::{Account, Actor, AuditEntry, Command, Store, StoreResult};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use std::net::SocketAddr;
@@ -110,17 +110,17 @@ pub fn of_command(actor: &Actor, cmd: &Command, from: &str) -> AuditEntry {
 }
 
 /// Deletes audit entries older than `days` days (0: keeps everything).
-pub fn prune_once(live: &Live, days: u32) -> StoreResult<u64> {
+pub fn prune_once(store: &dyn Store, days: u32) -> StoreResult<u64> {
     if days == 0 {
         return Ok(0);
     }
     let cut = now_s().saturating_sub(i64::from(days).saturating_mul(86_400));
-    live.store().prune_audit_before(cut)
+    store.prune_audit_before(cut)
 }
 
 /// The audit retention task: prunes past `days` a minute after start and
 /// then every `every`.
-pub async fn retain(live: Arc<Live>, days: u32, every: std::time::Duration) {
+pub async fn retain(store: Arc<dyn Store>, days: u32, every: std::time::Duration) {
     if days == 0 {
         tracing::info!("audit log retention off: entries are kept forever");
         return;
@@ -129,8 +129,8 @@ pub async fn retain(live: Arc<Live>, days: u32, every: std::time::Duration) {
     loop {
         tokio::time::sleep(wait).await;
         wait = every;
-        let l = live.clone();
-        match tokio::task::spawn_blocking(move || prune_once(&l, days)).await {
+        let s = store.clone();
+        match tokio::task::spawn_blocking(move || prune_once(s.as_ref(), days)).await {
             Ok(Ok(0)) => tracing::debug!(days, "audit retention: nothing to prune"),
             Ok(Ok(n)) => tracing::info!(days, deleted = n, "audit retention: pruned old entries"),
             Ok(Err(e)) => tracing::warn!(error = %e, "audit retention failed"),

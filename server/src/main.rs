@@ -112,7 +112,7 @@ async fn main() -> anyhow::Result<()> {
         std::time::Duration::from_secs(3600),
     ));
     tokio::spawn(pingan_server::audit::retain(
-        state.live().clone(),
+        state.live().store().clone(),
         args.audit_retain_days,
         std::time::Duration::from_secs(86_400),
     ));
