@@ -52,6 +52,10 @@ pub enum Verdict {
 pub struct SeqState {
     /// Last sequence number received from the stream (snapshot or event).
     pub cursor: Option<Seq>,
+    /// The store identity the cursor and bases belong to (the welcome's
+    /// `epoch`), sent back in the hello so that another store answers with
+    /// a snapshot, never a replay of its own events.
+    pub epoch: Option<String>,
     base: [Option<Seq>; 4],
     reloading: [bool; 4],
     /// Generation of the latest reload request per layer.
@@ -162,9 +166,9 @@ impl SeqState {
     /// again. Returns the layers to start fetching now: a reload layer whose
     /// data (its base, or the cursor if it has been following the stream)
     /// is older than `seq`, or every reload layer when the server's log is
-    /// behind us (`Ahead`: its store was reset, nothing we hold can be
-    /// trusted — every base and the cursor go back to `seq`, held events
-    /// are dropped). A layer whose fetch is in flight is not returned: that
+    /// behind us or another store (`Ahead`, `OtherEpoch`: its store was
+    /// reset or replaced, nothing we hold can be trusted — every base and
+    /// the cursor go back to `seq`, held events are dropped). A layer whose fetch is in flight is not returned: that
     /// fetch is superseded and started again when it returns.
     pub fn on_snapshot(
         &mut self,
@@ -173,7 +177,7 @@ impl SeqState {
         small: &[Topic],
         reload: &[Topic],
     ) -> Vec<Topic> {
-        let ahead = reason == SnapshotReason::Ahead;
+        let ahead = matches!(reason, SnapshotReason::Ahead | SnapshotReason::OtherEpoch);
         if ahead {
             self.held.clear();
             for b in self.base.iter_mut() {
@@ -200,6 +204,15 @@ impl SeqState {
         }
         self.cursor = Some(seq);
         fetch
+    }
+
+    /// The store identity of a welcome or an HTTP snapshot: kept with the
+    /// seq. Returns whether it replaced another one (the store changed).
+    pub fn note_epoch(&mut self, epoch: &str) -> bool {
+        if epoch.is_empty() || self.epoch.as_deref() == Some(epoch) {
+            return false;
+        }
+        self.epoch.replace(epoch.to_string()).is_some()
     }
 
     /// The verdict on a streamed event; updates the cursor (and holds the
@@ -461,6 +474,26 @@ mod tests {
         assert_eq!(s.on_event(&ev(54, Topic::Cases)), Verdict::Held);
         let back = s.finish_fetch(Topic::Cases, g3, 53).unwrap();
         assert_eq!(back.iter().map(|e| e.seq).collect::<Vec<_>>(), [54]);
+    }
+
+    #[test]
+    fn the_epoch_is_kept_with_the_seq_and_another_store_resets_like_ahead() {
+        let mut s = SeqState::default();
+        assert!(!s.note_epoch("e1"), "the first epoch replaces nothing");
+        assert!(!s.note_epoch("e1") && !s.note_epoch(""));
+        assert_eq!(s.epoch.as_deref(), Some("e1"));
+        s.set_base(Topic::Cases, 100);
+        s.on_http_snapshot(100, SMALL);
+        assert_eq!(s.on_event(&ev(101, Topic::Cases)), Verdict::Apply);
+        // The store was replaced; its seq (500) passed ours, yet the case
+        // file is fetched again and nothing of ours counts as "in base".
+        assert!(s.note_epoch("e2"));
+        assert_eq!(
+            s.on_snapshot(500, SnapshotReason::OtherEpoch, SMALL, &[Topic::Cases]),
+            [Topic::Cases]
+        );
+        assert_eq!(s.cursor, Some(500));
+        assert_eq!(s.base(Topic::Cases), Some(500));
     }
 
     #[test]

@@ -214,6 +214,7 @@ fn change(v: &Value) -> R<Change> {
 pub fn snapshot(v: &Value) -> R<Snapshot> {
     let o = obj(v, "snapshot")?;
     Ok(Snapshot {
+        epoch: opt_string(o, "epoch")?.unwrap_or_default(),
         seq: u64_(o, "seq")?,
         sensors: list(o, "sensors", sensor)?,
         alerts: list(o, "alerts", alert)?,
@@ -232,6 +233,7 @@ pub fn decode(text: &str) -> R<ServerMsg> {
     let o = obj(&v, "message")?;
     Ok(match str_(o, "type")? {
         "welcome" => ServerMsg::Welcome {
+            epoch: opt_string(o, "epoch")?.unwrap_or_default(),
             head: u64_(o, "head")?,
             replay: u64_(o, "replay")?,
             heartbeat_ms: u64_(o, "heartbeat_ms")?,
@@ -243,6 +245,7 @@ pub fn decode(text: &str) -> R<ServerMsg> {
                     "no_since" => SnapshotReason::NoSince,
                     "too_far_behind" => SnapshotReason::TooFarBehind,
                     "ahead" => SnapshotReason::Ahead,
+                    "other_epoch" => SnapshotReason::OtherEpoch,
                     _ => return None,
                 })
             })?,
@@ -254,10 +257,12 @@ pub fn decode(text: &str) -> R<ServerMsg> {
             change: change(req(o, "change")?)?,
         }),
         "heartbeat" => ServerMsg::Heartbeat {
+            epoch: opt_string(o, "epoch")?.unwrap_or_default(),
             head: u64_(o, "head")?,
             server_time_ms: i64_(o, "server_time_ms")?,
         },
         "resync" => ServerMsg::Resync {
+            epoch: opt_string(o, "epoch")?.unwrap_or_default(),
             reason: code(o, "reason", |s| {
                 Some(match s {
                     "slow" => ResyncReason::Slow,
@@ -281,8 +286,9 @@ pub fn decode_snapshot(text: &str) -> R<Snapshot> {
     snapshot(&v)
 }
 
-/// The hello (`ClientMsg::Hello`) as JSON text.
-pub fn hello(layers: &[Topic], since: Option<Seq>) -> String {
+/// The hello (`ClientMsg::Hello`) as JSON text; `epoch` is the store
+/// identity `since` belongs to.
+pub fn hello(layers: &[Topic], since: Option<Seq>, epoch: Option<&str>) -> String {
     let mut s = String::from(r#"{"type":"hello","layers":["#);
     for (i, t) in layers.iter().enumerate() {
         if i > 0 {
@@ -296,6 +302,11 @@ pub fn hello(layers: &[Topic], since: Option<Seq>) -> String {
     match since {
         Some(n) => s.push_str(&n.to_string()),
         None => s.push_str("null"),
+    }
+    if let Some(e) = epoch {
+        s.push_str(r#","epoch":"#);
+        // A JSON string (the server's epochs are hex, but quote whatever came).
+        s.push_str(&Value::String(e.to_string()).to_string());
     }
     s.push('}');
     s
@@ -432,12 +443,14 @@ mod tests {
     fn messages() -> Vec<ServerMsg> {
         let mut out = vec![
             ServerMsg::Welcome {
+                epoch: "9f86d081884c7d65".into(),
                 head: u64::MAX >> 12,
                 replay: 2,
                 heartbeat_ms: 10_000,
                 server_time_ms: 1_790_000_000_123,
             },
             ServerMsg::Heartbeat {
+                epoch: String::new(),
                 head: 0,
                 server_time_ms: -5,
             },
@@ -447,12 +460,17 @@ mod tests {
             },
         ];
         for reason in [ResyncReason::Slow, ResyncReason::Shutdown] {
-            out.push(ServerMsg::Resync { reason, head: 10 });
+            out.push(ServerMsg::Resync {
+                epoch: "e".into(),
+                reason,
+                head: 10,
+            });
         }
         for (i, reason) in [
             SnapshotReason::NoSince,
             SnapshotReason::TooFarBehind,
             SnapshotReason::Ahead,
+            SnapshotReason::OtherEpoch,
         ]
         .into_iter()
         .enumerate()
@@ -463,6 +481,7 @@ mod tests {
                     Snapshot::default()
                 } else {
                     Snapshot {
+                        epoch: "e2".into(),
                         seq: 9,
                         sensors: sensors(),
                         alerts: vec![
@@ -498,6 +517,7 @@ mod tests {
     #[test]
     fn the_live_endpoint_body_decodes() {
         let s = Snapshot {
+            epoch: "e3".into(),
             seq: 42,
             sensors: sensors(),
             alerts: vec![alert(7, Level::Alarm, SensorType::Smoke, false)],
@@ -510,14 +530,23 @@ mod tests {
 
     #[test]
     fn the_hello_is_what_the_server_reads() {
-        for (layers, since) in [
-            (Topic::ALL.to_vec(), Some(42)),
-            (vec![Topic::Cases], None),
-            (Vec::new(), Some(u64::MAX)),
+        for (layers, since, epoch) in [
+            (Topic::ALL.to_vec(), Some(42), Some("9f86d0")),
+            (vec![Topic::Cases], None, None),
+            (Vec::new(), Some(u64::MAX), Some("\"quoted\"")),
         ] {
-            let text = hello(&layers, since);
+            let text = hello(&layers, since, epoch);
             let back: ClientMsg = serde_json::from_str(&text).unwrap();
-            assert_eq!(back, ClientMsg::Hello { layers, since }, "{text}");
+            let epoch = epoch.map(str::to_string);
+            assert_eq!(
+                back,
+                ClientMsg::Hello {
+                    layers,
+                    since,
+                    epoch
+                },
+                "{text}"
+            );
         }
     }
 

@@ -35,6 +35,7 @@ pub mod labels;
 pub mod layers;
 pub mod live;
 pub mod lod;
+pub mod privacy;
 pub mod projection;
 pub mod time;
 pub mod viewport;

@@ -408,6 +408,11 @@ pub enum ClientMsg {
         layers: Vec<Topic>,
         #[serde(default)]
         since: Option<Seq>,
+        /// The store identity `since` belongs to (the `epoch` of the
+        /// welcome it came with). Another epoch than the server's means
+        /// another store: a snapshot follows, never a replay.
+        #[serde(default)]
+        epoch: Option<String>,
     },
 }
 
@@ -418,6 +423,9 @@ pub enum ClientMsg {
 /// below that file's are already in it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
+    /// The store's identity (see [`ServerMsg::Welcome`]).
+    #[serde(default)]
+    pub epoch: String,
     pub seq: Seq,
     pub sensors: Vec<SensorState>,
     /// Active alerts and those cleared in the last 24 hours, newest first.
@@ -437,6 +445,9 @@ pub enum SnapshotReason {
     TooFarBehind,
     /// `since` is ahead of the server (e.g. its store was reset).
     Ahead,
+    /// `since` belongs to another store (its `epoch` differs): the store
+    /// was replaced or reset, even if its seq has passed the old one.
+    OtherEpoch,
 }
 
 /// Why the server asks the client to reconnect.
@@ -455,6 +466,12 @@ pub enum ResyncReason {
 pub enum ServerMsg {
     /// Reply to hello: the newest sequence number, and what follows.
     Welcome {
+        /// The store's identity: random, created with the store, new when
+        /// it is replaced or reset. Every stream message carries it (event
+        /// frames too: `{"type":"event","epoch":…,"seq":…}`); a client
+        /// keeps it with its seq and sends it back in its hello.
+        #[serde(default)]
+        epoch: String,
         head: Seq,
         /// Missed events that follow (0 when a snapshot follows instead).
         replay: u64,
@@ -467,10 +484,14 @@ pub enum ServerMsg {
     },
     Event(Event),
     Heartbeat {
+        #[serde(default)]
+        epoch: String,
         head: Seq,
         server_time_ms: i64,
     },
     Resync {
+        #[serde(default)]
+        epoch: String,
         reason: ResyncReason,
         head: Seq,
     },
@@ -643,6 +664,7 @@ mod tests {
                 change: Change::CaseReported { case: case.clone() },
             }),
             ServerMsg::Welcome {
+                epoch: "e1".into(),
                 head: 3,
                 replay: 2,
                 heartbeat_ms: 10_000,
@@ -657,6 +679,7 @@ mod tests {
                 },
             },
             ServerMsg::Resync {
+                epoch: "e1".into(),
                 reason: ResyncReason::Slow,
                 head: 10,
             },
@@ -673,7 +696,8 @@ mod tests {
             hello,
             ClientMsg::Hello {
                 layers: vec![Topic::Cases, Topic::Alerts],
-                since: Some(42)
+                since: Some(42),
+                epoch: None,
             }
         );
         assert!(

@@ -1,5 +1,8 @@
 //! Files served from memory: read once per version (path + size + mtime),
 //! compressed once per version and encoding, answered with a content ETag.
+//! The layer files with personal data ([`FileCache::masking`]) are masked
+//! once per version, before anything else sees them: the raw bytes are
+//! never cached or served.
 //!
 //! Hand-written on purpose, instead of tower-http's `ServeDir` or its
 //! compression layer (measured on the generated data, Dec 2026):
@@ -193,6 +196,9 @@ pub enum LoadError {
     Missing,
     NotAFile,
     Io(io::Error),
+    /// A file with personal data that cannot be masked (not a
+    /// FeatureCollection): never served.
+    Unmaskable(String),
 }
 
 impl std::fmt::Display for LoadError {
@@ -201,6 +207,7 @@ impl std::fmt::Display for LoadError {
             LoadError::Missing => f.write_str("no such file"),
             LoadError::NotAFile => f.write_str("not a regular file"),
             LoadError::Io(e) => write!(f, "cannot be read: {e}"),
+            LoadError::Unmaskable(e) => f.write_str(e),
         }
     }
 }
@@ -217,9 +224,19 @@ fn classify(e: io::Error) -> LoadError {
 #[derive(Debug, Default)]
 pub struct FileCache {
     entries: Mutex<HashMap<PathBuf, Arc<CachedFile>>>,
+    /// Files whose contacts are masked (`crate::mask::mask_layer_file`).
+    masked: Vec<PathBuf>,
 }
 
 impl FileCache {
+    /// A cache that masks the files at `masked` as it reads them.
+    pub fn masking(masked: Vec<PathBuf>) -> FileCache {
+        FileCache {
+            entries: Mutex::default(),
+            masked,
+        }
+    }
+
     fn get(&self, path: &Path) -> Option<Arc<CachedFile>> {
         match self.entries.lock() {
             Ok(map) => map.get(path).cloned(),
@@ -276,8 +293,13 @@ impl FileCache {
             file.read_to_end(&mut bytes).map_err(LoadError::Io)?;
             let after = file.metadata().map_err(LoadError::Io)?;
             let key = FileKey::of(&after);
+            let stable = FileKey::of(&before) == key && bytes.len() as u64 == key.len;
+            let bytes = if self.masked.iter().any(|p| p == path) {
+                crate::mask::mask_layer_file(bytes).map_err(LoadError::Unmaskable)?
+            } else {
+                bytes
+            };
             let entry = Arc::new(CachedFile::new(key, bytes));
-            let stable = FileKey::of(&before) == key && entry.bytes.len() as u64 == key.len;
             if stable {
                 self.set(path, Some(entry.clone()));
                 return Ok(entry);

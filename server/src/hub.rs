@@ -1,11 +1,21 @@
-//! The broadcast hub: every event is serialised **once** and shared by every
-//! WebSocket client.
+//! The broadcast hub: every event is serialised **once per audience class**
+//! and shared by every WebSocket client.
+//!
+//! ## Audiences
+//!
+//! A [`Frame`] holds the event's JSON as those who may see its personal data
+//! receive it (`text`) and, when it carries any (a reporter, who acted), a
+//! masked twin (`masked`, `pingan_model::privacy`), with the subdistrict it
+//! belongs to (`place`). A client picks one by its audience
+//! ([`Frame::text_for`]): two serialisations per personal event whatever
+//! the number of clients and scopes, one for readings. Every frame carries
+//! the store's `epoch`.
 //!
 //! ## Design
 //!
 //! The hub holds one shared **ring** of the most recent frames (by default
 //! 8,192, and at most 64 MiB of JSON): a [`Frame`] is an event's sequence
-//! number, its [`Topic`] and the JSON text of [`ServerMsg::Event`] as a
+//! number, its [`Topic`] and the JSON text of `ServerMsg::Event` as a
 //! reference-counted [`Utf8Bytes`], so handing a frame to a thousand clients
 //! copies no bytes until each socket's write buffer.
 //!
@@ -51,8 +61,11 @@
 //!
 //! From then on it only ever receives frames with `seq > cursor`, in order.
 
+use crate::mask::Directory;
 use axum::extract::ws::Utf8Bytes;
-use pingan_model::live::{Event, Seq, ServerMsg, Topic, TopicSet};
+use pingan_model::access::Audience;
+use pingan_model::live::{Event, Seq, Topic, TopicSet};
+use pingan_model::privacy::{is_personal, mask_change};
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -112,30 +125,96 @@ impl Default for StreamConfig {
     }
 }
 
-/// One event as sent: the JSON text of [`ServerMsg::Event`], serialised once.
+/// One event as sent: the JSON text of `ServerMsg::Event` plus the store's
+/// `epoch`, serialised once per audience class (see the module documentation).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Frame {
     pub seq: Seq,
     pub topic: Topic,
+    /// As seen by those who may see its personal data.
     pub text: Utf8Bytes,
+    /// As seen by everyone else; `None` when the event carries no personal data.
+    pub masked: Option<Utf8Bytes>,
+    /// The subdistrict the event belongs to, when known.
+    pub place: Option<Arc<str>>,
+}
+
+/// `{"type":"event","epoch":…,` then the event's own fields.
+fn event_text(event: &Event, epoch: &str) -> Utf8Bytes {
+    #[derive(Serialize)]
+    struct Out<'a> {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        epoch: &'a str,
+        #[serde(flatten)]
+        event: &'a Event,
+    }
+    let out = Out {
+        kind: "event",
+        epoch,
+        event,
+    };
+    // Serialising an event cannot fail (no non-string map keys, no fallible
+    // impls); an error frame keeps the stream's shape anyway.
+    Utf8Bytes::from(
+        serde_json::to_string(&out).unwrap_or_else(|e| {
+            format!(r#"{{"type":"error","error":"serialize","detail":"{e}"}}"#)
+        }),
+    )
 }
 
 impl Frame {
-    /// Serialises an event the way every client receives it.
-    pub fn of(event: &Event) -> Frame {
-        // Borrowing twin of `ServerMsg::Event`, to serialise without cloning the event.
-        #[derive(Serialize)]
-        #[serde(tag = "type", rename_all = "snake_case")]
-        enum Out<'a> {
-            Event(&'a Event),
-        }
-        let text = serde_json::to_string(&Out::Event(event))
-            .unwrap_or_else(|_| ServerMsg::Event(event.clone()).to_json());
+    /// Serialises an event for every audience: in full, and masked when it
+    /// carries personal data.
+    pub fn of(event: &Event, epoch: &str, place: Option<Arc<str>>) -> Frame {
+        let masked = is_personal(&event.change).then(|| {
+            let mut m = event.clone();
+            mask_change(&mut m.change);
+            event_text(&m, epoch)
+        });
         Frame {
             seq: event.seq,
             topic: event.change.topic(),
-            text: Utf8Bytes::from(text),
+            text: event_text(event, epoch),
+            masked,
+            place,
         }
+    }
+
+    /// Serialises an event for one audience only (replays from the store).
+    pub fn for_audience(
+        event: &Event,
+        epoch: &str,
+        place: Option<Arc<str>>,
+        audience: &Audience,
+    ) -> Frame {
+        let text = if is_personal(&event.change) && !audience.sees_personal(place.as_deref()) {
+            let mut m = event.clone();
+            mask_change(&mut m.change);
+            event_text(&m, epoch)
+        } else {
+            event_text(event, epoch)
+        };
+        Frame {
+            seq: event.seq,
+            topic: event.change.topic(),
+            text,
+            masked: None,
+            place,
+        }
+    }
+
+    /// The text `audience` receives.
+    pub fn text_for(&self, audience: &Audience) -> &Utf8Bytes {
+        match &self.masked {
+            Some(m) if !audience.sees_personal(self.place.as_deref()) => m,
+            _ => &self.text,
+        }
+    }
+
+    /// Bytes this frame keeps in the ring.
+    fn len(&self) -> usize {
+        self.text.len() + self.masked.as_ref().map_or(0, |m| m.len())
     }
 }
 
@@ -201,6 +280,10 @@ pub struct Hub {
     epoch: std::time::Instant,
     shutdown: watch::Sender<bool>,
     config: RwLock<StreamConfig>,
+    /// The store's identity, in every frame.
+    store_epoch: String,
+    /// Where sites lie (a frame's `place`).
+    directory: Arc<Directory>,
     pub(crate) counters: Counters,
 }
 
@@ -211,8 +294,14 @@ impl Default for Hub {
 }
 
 impl Hub {
-    /// A hub whose log already holds events up to `head` (none of them in the ring).
+    /// A hub whose log already holds events up to `head` (none of them in
+    /// the ring), of no store in particular (empty epoch, no sites).
     pub fn new(head: Seq) -> Hub {
+        Hub::for_store(head, String::new(), Arc::default())
+    }
+
+    /// The hub of the store with `epoch`, placing events with `directory`.
+    pub fn for_store(head: Seq, epoch: String, directory: Arc<Directory>) -> Hub {
         Hub {
             ring: RwLock::new(Ring {
                 frames: VecDeque::new(),
@@ -227,8 +316,20 @@ impl Hub {
             epoch: std::time::Instant::now(),
             shutdown: watch::Sender::new(false),
             config: RwLock::new(StreamConfig::default()),
+            store_epoch: epoch,
+            directory,
             counters: Counters::default(),
         }
+    }
+
+    /// The store's identity.
+    pub fn epoch(&self) -> &str {
+        &self.store_epoch
+    }
+
+    /// Where sites lie.
+    pub fn directory(&self) -> &Arc<Directory> {
+        &self.directory
     }
 
     /// Replaces the tunables; connections opened afterwards use them (the
@@ -249,7 +350,10 @@ impl Hub {
     /// for a client.
     pub fn publish(&self, events: &[Event]) {
         let Some(last) = events.last() else { return };
-        let frames: Vec<Frame> = events.iter().map(Frame::of).collect();
+        let frames: Vec<Frame> = events
+            .iter()
+            .map(|e| Frame::of(e, &self.store_epoch, self.directory.place(&e.change)))
+            .collect();
         let (max_frames, max_bytes, coalesce) = {
             let c = self.config.read().unwrap_or_else(|p| p.into_inner());
             (c.ring_frames.max(1), c.ring_bytes, c.coalesce)
@@ -267,7 +371,7 @@ impl Hub {
                         continue;
                     }
                 }
-                ring.bytes += f.text.len();
+                ring.bytes += f.len();
                 ring.frames.push_back(f);
             }
             while ring.frames.len() > max_frames
@@ -275,7 +379,7 @@ impl Hub {
             {
                 match ring.frames.pop_front() {
                     Some(old) => {
-                        ring.bytes -= old.text.len();
+                        ring.bytes -= old.len();
                         ring.evicted = old.seq;
                     }
                     None => break,
@@ -465,13 +569,40 @@ mod tests {
     }
 
     #[test]
-    fn frame_is_the_server_msg_json() {
+    fn frame_is_the_server_msg_json_with_the_epoch() {
+        use pingan_model::live::ServerMsg;
         for ev in [hazard(7), readings(8)] {
-            let f = Frame::of(&ev);
-            assert_eq!(f.text.as_str(), ServerMsg::Event(ev.clone()).to_json());
+            let f = Frame::of(&ev, "e1", None);
+            let full = ServerMsg::Event(ev.clone()).to_json();
+            let spliced =
+                full.replacen(r#"{"type":"event","#, r#"{"type":"event","epoch":"e1","#, 1);
+            assert_eq!(f.text.as_str(), spliced);
             let back: ServerMsg = serde_json::from_str(f.text.as_str()).unwrap();
             assert_eq!(back, ServerMsg::Event(ev));
         }
+    }
+
+    #[test]
+    fn personal_frames_have_a_masked_twin_picked_by_audience() {
+        let ev = hazard(7);
+        let f = Frame::of(&ev, "e1", Some(Arc::from("西乡街道")));
+        let masked = f.masked.clone().expect("a hazard change names who made it");
+        assert!(f.text.as_str().contains(r#""by":"test""#));
+        assert!(
+            masked.as_str().contains(r#""by":"t***""#),
+            "{}",
+            masked.as_str()
+        );
+        let scoped = |s: &str| Audience::Personal {
+            scope: Some(s.into()),
+        };
+        assert_eq!(f.text_for(&Audience::Public), &masked);
+        assert_eq!(f.text_for(&scoped("福海街道")), &masked);
+        assert_eq!(f.text_for(&scoped("西乡街道")), &f.text);
+        assert_eq!(f.text_for(&Audience::Personal { scope: None }), &f.text);
+        let one = Frame::for_audience(&ev, "e1", f.place.clone(), &Audience::Public);
+        assert_eq!(one.text, masked);
+        assert_eq!(Frame::of(&readings(8), "e1", None).masked, None);
     }
 
     #[test]
@@ -534,7 +665,7 @@ mod tests {
     #[test]
     fn ring_is_bounded_in_bytes() {
         let hub = Hub::new(0);
-        let one = Frame::of(&hazard(1)).text.len();
+        let one = Frame::of(&hazard(1), "", None).len();
         hub.configure(StreamConfig {
             ring_bytes: one * 2 + 1,
             ..StreamConfig::default()

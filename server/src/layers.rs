@@ -201,6 +201,7 @@ fn check(def: &LayerDef, files: &FileCache, path: &Path) -> Checked {
                 ),
                 LoadError::NotAFile => (Seen::NotAFile, format!("{file}: not a regular file")),
                 LoadError::Io(err) => (Seen::Unknown, format!("{file}: cannot be read: {err}")),
+                LoadError::Unmaskable(err) => (Seen::Unknown, format!("{file}: {err}")),
             };
             Checked {
                 seen,

@@ -15,6 +15,7 @@
 //! The HTTP contract is written down in `docs/api.md`.
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod error;
@@ -24,6 +25,7 @@ pub mod hub;
 pub mod intake;
 pub mod layers;
 pub mod live;
+pub mod mask;
 pub mod mime;
 pub mod paths;
 pub mod serve;
@@ -137,7 +139,15 @@ impl AppState {
     /// part empty (cases cannot be located or routed without them); only a
     /// store that cannot be opened is an error.
     pub fn open(config: Config) -> Result<AppState, StartError> {
-        let files = Arc::new(FileCache::default());
+        let masked = mask::MASKED_FILES
+            .iter()
+            .map(|f| config.data_dir.join(f))
+            .collect();
+        let files = Arc::new(FileCache::masking(masked));
+        let (directory, problems) = mask::Directory::load(&config.data_dir);
+        for p in &problems {
+            tracing::warn!(problem = %p, "contacts and places: part of the data skipped");
+        }
         let layers = Layers::new(config.data_dir.clone(), files.clone());
         let grids = match GridLocator::load(&config.data_dir.join("grids.geojson")) {
             Ok(g) => g,
@@ -184,7 +194,7 @@ impl AppState {
                 source,
             }
         })?;
-        let live = Live::new(db).map_err(fail)?;
+        let live = Live::with_directory(db, Arc::new(directory)).map_err(fail)?;
         Ok(AppState {
             inner: Arc::new(Inner {
                 config,
@@ -375,6 +385,11 @@ async fn data_file(
                 source,
             })
         }
+        Err(LoadError::Unmaskable(e)) => {
+            return Err(ApiError::Unavailable(format!(
+                "{path} holds personal data and is served only masked, which it cannot be: {e}"
+            )))
+        }
     };
     let opts = ServeOptions {
         content_type: mime::content_type(ext.as_deref()),
@@ -448,6 +463,7 @@ async fn serve_dist(
                 source,
             })
         }
+        Err(LoadError::Unmaskable(e)) => return Err(ApiError::Unavailable(e)),
     };
     let ext = segments.last().and_then(|s| extension(s));
     let opts = ServeOptions {

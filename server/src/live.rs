@@ -4,7 +4,8 @@
 //! the order of their sequence numbers.
 
 use crate::hub::Hub;
-use crate::store::{Command, Store, StoreError, StoreResult};
+use crate::mask::Directory;
+use crate::store::{Account, Actor, Command, Store, StoreError, StoreResult};
 use pingan_model::live::Event;
 use std::sync::{Arc, Mutex};
 
@@ -26,10 +27,17 @@ pub use crate::clock::{now_ms, now_s};
 
 impl Live {
     pub fn new(store: Arc<dyn Store>) -> StoreResult<Live> {
+        Live::with_directory(store, Arc::default())
+    }
+
+    /// The live service over `store`, placing events with `directory` (a
+    /// scoped reader sees personal data of its own subdistrict only).
+    pub fn with_directory(store: Arc<dyn Store>, directory: Arc<Directory>) -> StoreResult<Live> {
         let head = store.head()?;
+        let epoch = store.epoch()?;
         Ok(Live {
             store,
-            hub: Arc::new(Hub::new(head)),
+            hub: Arc::new(Hub::for_store(head, epoch, directory)),
             write: Mutex::new(()),
         })
     }
@@ -44,12 +52,39 @@ impl Live {
 
     /// Runs a command and publishes its events (blocking; see [`Live::execute`]).
     pub fn execute_blocking(&self, cmd: Command) -> StoreResult<Vec<Event>> {
+        self.run(cmd, None)
+    }
+
+    fn run(
+        &self,
+        cmd: Command,
+        audit: Option<crate::store::AuditEntry>,
+    ) -> StoreResult<Vec<Event>> {
         // A poisoned lock only means another writer panicked; the store's
         // transaction was rolled back, so carrying on is safe.
         let _guard = self.write.lock().unwrap_or_else(|p| p.into_inner());
-        let events = self.store.execute(cmd, now_ms())?;
+        let events = self.store.execute_audited(cmd, now_ms(), audit.as_ref())?;
         self.hub.publish(&events);
         Ok(events)
+    }
+
+    /// Runs a command asked for by `actor` from `from` (a client address)
+    /// and publishes its events. The one place writes are audited: the
+    /// entry is stored in the command's transaction, so there is no write
+    /// without its entry. The server's own commands (the simulator, as
+    /// [`Account::System`]) are not audited.
+    pub async fn execute_audited(
+        self: &Arc<Self>,
+        cmd: Command,
+        actor: &Actor,
+        from: &str,
+    ) -> StoreResult<Vec<Event>> {
+        let audit =
+            (actor.account != Account::System).then(|| crate::audit::of_command(actor, &cmd, from));
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || me.run(cmd, audit))
+            .await
+            .map_err(|e| StoreError::Backend(format!("write task failed: {e}")))?
     }
 
     /// Runs a command on a blocking thread and publishes its events.

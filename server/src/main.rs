@@ -57,6 +57,11 @@ struct Args {
     /// that reach further get a snapshot); 0 keeps everything.
     #[arg(long, default_value_t = 7)]
     retain_days: u32,
+    /// Days of the audit log kept (older entries are pruned daily); at
+    /// least the 180 days (six months) network logs must be kept; 0 keeps
+    /// everything.
+    #[arg(long, default_value_t = pingan_server::audit::DEFAULT_RETAIN_DAYS)]
+    audit_retain_days: u32,
     /// Names, origins, TLS, timeouts and limits (serve.rs).
     #[command(flatten)]
     serve: pingan_server::serve::ServeArgs,
@@ -146,6 +151,11 @@ async fn main() -> anyhow::Result<()> {
         state.live().clone(),
         args.retain_days,
         std::time::Duration::from_secs(3600),
+    ));
+    tokio::spawn(pingan_server::audit::retain(
+        state.live().store().clone(),
+        args.audit_retain_days,
+        std::time::Duration::from_secs(86_400),
     ));
     let warm = state.clone();
     tokio::spawn(async move { warm.warm_up().await });

@@ -12,10 +12,17 @@
 //!    every [`StreamConfig::heartbeat`]; close a peer silent for three
 //!    heartbeats; `resync{slow}` and close when the cursor lags; `resync{shutdown}`
 //!    when the hub shuts down.
+//!
+//! A connection's audience comes from its [`Actor`]: it is sent each
+//! frame's text for that audience ([`Frame::text_for`]) and a snapshot
+//! masked for it; opening a stream that shows personal data is audited
+//! (`ws.open_personal`). Every message carries the store's epoch; a hello
+//! whose `since` belongs to another epoch gets a snapshot.
 
+use crate::api::extract::ClientAddr;
 use crate::hub::{Frame, Hub, StreamConfig};
 use crate::live::{now_ms, Live};
-use crate::store::StoreError;
+use crate::store::{Actor, StoreError};
 use crate::AppState;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -23,6 +30,7 @@ use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::response::Response;
 use futures_util::SinkExt;
+use pingan_model::access::Audience;
 use pingan_model::live::{
     ClientMsg, ResyncReason, Seq, ServerMsg, Snapshot, SnapshotReason, Topic, TopicSet,
 };
@@ -47,12 +55,26 @@ const MAX_CLIENT_MESSAGE: usize = 64 * 1024;
 pub async fn endpoint(
     State(state): State<AppState>,
     permit: Option<axum::Extension<crate::http::limits::WsPermit>>,
+    actor: Actor,
+    from: ClientAddr,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     match ws {
-        Ok(ws) => upgrade(state.live().clone(), ws, permit.map(|p| p.0)),
+        Ok(ws) => upgrade(
+            state.live().clone(),
+            ws,
+            Reader { actor, from },
+            permit.map(|p| p.0),
+        ),
         Err(e) => not_an_upgrade(e),
     }
+}
+
+/// Who reads a stream, from where.
+#[derive(Clone, Debug)]
+pub struct Reader {
+    pub actor: Actor,
+    pub from: ClientAddr,
 }
 
 /// A plain HTTP request to `/ws` (no upgrade, or HEAD): the API's JSON error.
@@ -72,6 +94,7 @@ fn not_an_upgrade(e: WebSocketUpgradeRejection) -> Response {
 fn upgrade(
     live: Arc<Live>,
     ws: WebSocketUpgrade,
+    reader: Reader,
     permit: Option<crate::http::limits::WsPermit>,
 ) -> Response {
     // A small read buffer: tungstenite zero-fills the whole read buffer on
@@ -82,7 +105,7 @@ fn upgrade(
         .max_message_size(MAX_CLIENT_MESSAGE)
         .max_frame_size(MAX_CLIENT_MESSAGE)
         .on_upgrade(move |socket| async move {
-            serve(live, socket).await;
+            serve(live, socket, reader).await;
             drop(permit);
         })
 }
@@ -110,8 +133,8 @@ enum End {
     Store(#[from] StoreError),
 }
 
-/// Serves one upgraded connection to its end.
-pub async fn serve(live: Arc<Live>, mut socket: WebSocket) {
+/// Serves one upgraded connection of `reader` to its end.
+pub async fn serve(live: Arc<Live>, mut socket: WebSocket, reader: Reader) {
     let hub = live.hub().clone();
     hub.start_pacer();
     let cfg = hub.config();
@@ -140,6 +163,37 @@ pub async fn serve(live: Arc<Live>, mut socket: WebSocket) {
             return;
         }
     };
+    let audience = reader.actor.audience();
+    if audience != Audience::Public {
+        let entry = crate::audit::entry(
+            &reader.actor,
+            "ws.open_personal",
+            "ws",
+            &reader.from.to_string(),
+            match &audience {
+                Audience::Personal { scope: Some(s) } => format!("scope {s}"),
+                _ => String::new(),
+            },
+        );
+        if let Err(e) = blocking(&live, move |l| l.store().audit(&entry)).await {
+            // No stream of personal data without its audit entry.
+            tracing::warn!(error = %e, "ws: cannot audit the opening; closing");
+            let msg = ServerMsg::Error {
+                error: "storage".into(),
+                detail: e.to_string(),
+            };
+            close_with(
+                &mut socket,
+                &cfg,
+                Some(msg),
+                CLOSE_INTERNAL,
+                "storage error",
+            )
+            .await;
+            return;
+        }
+    }
+    let hello = Hello { audience, ..hello };
     let c = &hub.counters;
     let clients = c.clients.fetch_add(1, Ordering::Relaxed) + 1;
     c.connects.fetch_add(1, Ordering::Relaxed);
@@ -169,6 +223,9 @@ struct Hello {
     topics: TopicSet,
     layers: Vec<Topic>,
     since: Option<Seq>,
+    epoch: Option<String>,
+    /// The reader's audience (from its actor, not the message).
+    audience: Audience,
 }
 
 async fn read_hello(socket: &mut WebSocket, cfg: &StreamConfig) -> Result<Hello, End> {
@@ -192,7 +249,11 @@ async fn read_hello(socket: &mut WebSocket, cfg: &StreamConfig) -> Result<Hello,
             Message::Close(_) => return Err(End::PeerClosed),
         };
         return match serde_json::from_str::<ClientMsg>(text.as_str()) {
-            Ok(ClientMsg::Hello { layers, since }) => Ok(Hello {
+            Ok(ClientMsg::Hello {
+                layers,
+                since,
+                epoch,
+            }) => Ok(Hello {
                 topics: if layers.is_empty() {
                     TopicSet::all()
                 } else {
@@ -200,6 +261,8 @@ async fn read_hello(socket: &mut WebSocket, cfg: &StreamConfig) -> Result<Hello,
                 },
                 layers,
                 since,
+                epoch,
+                audience: Audience::Public,
             }),
             Err(e) => Err(End::BadHello(format!(
                 "expected {{\"type\":\"hello\",\"layers\":[\"cases\",\"sensors\",\"alerts\",\"hazards\"],\"since\":N}}: {e}"
@@ -243,8 +306,10 @@ async fn plan(
     hello: &Hello,
     head: Seq,
 ) -> Result<Start, End> {
+    let other_epoch = hello.epoch.as_deref().is_some_and(|e| e != hub.epoch());
     let reason = match hello.since {
         None => Some(SnapshotReason::NoSince),
+        Some(_) if other_epoch => Some(SnapshotReason::OtherEpoch),
         Some(s) if s > head => Some(SnapshotReason::Ahead),
         Some(s) if head - s > cfg.max_replay => Some(SnapshotReason::TooFarBehind),
         Some(_) => None,
@@ -284,6 +349,7 @@ async fn plan(
         }
     }
     let mut snapshot = blocking(live, |l| l.store().snapshot()).await?;
+    crate::mask::mask_snapshot(&mut snapshot, &hello.audience, hub.directory());
     let t = hello.topics;
     if !t.contains(Topic::Sensors) {
         snapshot.sensors.clear();
@@ -321,6 +387,7 @@ async fn stream(
         Err(End::Slow | End::WriteTimeout) => {
             hub.counters.resyncs_slow.fetch_add(1, Ordering::Relaxed);
             let msg = ServerMsg::Resync {
+                epoch: hub.epoch().to_string(),
                 reason: ResyncReason::Slow,
                 head: hub.head(),
             };
@@ -329,6 +396,7 @@ async fn stream(
         }
         Err(End::Shutdown) => {
             let msg = ServerMsg::Resync {
+                epoch: hub.epoch().to_string(),
                 reason: ResyncReason::Shutdown,
                 head: hub.head(),
             };
@@ -366,15 +434,19 @@ async fn send(socket: &mut WebSocket, cfg: &StreamConfig, msg: Message) -> Resul
     }
 }
 
-/// Writes frames with one flush, within the write timeout.
+/// Writes frames (as `audience` sees them) with one flush, within the
+/// write timeout.
 async fn send_frames(
     socket: &mut WebSocket,
     cfg: &StreamConfig,
     frames: &[Frame],
+    audience: &Audience,
 ) -> Result<(), End> {
     let write = async {
         for f in frames {
-            socket.feed(Message::Text(f.text.clone())).await?;
+            socket
+                .feed(Message::Text(f.text_for(audience).clone()))
+                .await?;
         }
         socket.flush().await
     };
@@ -467,7 +539,8 @@ async fn catch_up(
                 }
                 next = e.seq;
                 if hello.topics.contains(e.change.topic()) {
-                    frames.push(Frame::of(e));
+                    let place = hub.directory().place(&e.change);
+                    frames.push(Frame::for_audience(e, hub.epoch(), place, &hello.audience));
                 }
             }
             drop(events);
@@ -477,7 +550,7 @@ async fn catch_up(
                 ))));
             }
             if !frames.is_empty() {
-                send_frames(socket, cfg, &frames).await?;
+                send_frames(socket, cfg, &frames, &hello.audience).await?;
                 *sent += frames.len() as u64;
                 hub.counters
                     .frames_sent
@@ -513,6 +586,7 @@ async fn stream_inner(
         Start::Snapshot { snapshot, .. } => (0, snapshot.seq),
     };
     let welcome = ServerMsg::Welcome {
+        epoch: hub.epoch().to_string(),
         head,
         replay,
         heartbeat_ms: cfg.heartbeat.as_millis() as u64,
@@ -553,7 +627,7 @@ async fn stream_inner(
                 .collect(cursor, hello.topics, cfg.max_batch, &mut batch)
                 .map_err(|_| End::Slow)?;
             if !batch.is_empty() {
-                send_frames(socket, cfg, &batch).await?;
+                send_frames(socket, cfg, &batch, &hello.audience).await?;
                 *sent += batch.len() as u64;
                 c.frames_sent
                     .fetch_add(batch.len() as u64, Ordering::Relaxed);
@@ -584,7 +658,11 @@ async fn stream_inner(
                 if silent > dead_after {
                     return Err(End::Dead(silent));
                 }
-                let beat = ServerMsg::Heartbeat { head: hub.head(), server_time_ms: now_ms() };
+                let beat = ServerMsg::Heartbeat {
+                    epoch: hub.epoch().to_string(),
+                    head: hub.head(),
+                    server_time_ms: now_ms(),
+                };
                 let write = async {
                     socket.feed(text(&beat)).await?;
                     socket.feed(Message::Ping(axum::body::Bytes::from_static(b"hb"))).await?;

@@ -137,10 +137,15 @@ async fn a_broken_file_fails_only_its_layer_with_a_clear_message() {
         json!({"status": "ok", "layers_ok": 3, "layers_failed": 8})
     );
 
-    // A broken layer is still served as it is: the app reports its own parse error.
-    let r = send(&app, get("/data/grids.geojson")).await;
+    // A broken layer is still served as it is (the app reports its own
+    // parse error), unless it holds personal data and cannot be masked:
+    // then it is not served at all.
+    let r = send(&app, get("/data/greenspace.geojson")).await;
     assert_eq!(r.status, StatusCode::OK);
-    assert_eq!(&r.body[..], b"not json at all");
+    let r = send(&app, get("/data/grids.geojson")).await;
+    let detail = r.assert_error(503, "unavailable");
+    assert!(detail.contains("masked"), "{detail}");
+    assert!(!String::from_utf8_lossy(&r.body).contains("not json at all"));
     let r = send(&app, get("/data/sensors.geojson")).await;
     r.assert_error(404, "not_found");
 }

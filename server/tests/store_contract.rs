@@ -13,7 +13,9 @@ use pingan_model::live::{
 };
 use pingan_server::store::seed::{is_seeded, Seed, SeedHazard, SeedSensor};
 use pingan_server::store::sqlite::SqliteStore;
-use pingan_server::store::{Actor, CaseQuery, Command, NewCase, Store, StoreError};
+use pingan_server::store::{
+    Actor, AuditEntry, AuditQuery, CaseQuery, Command, NewCase, Store, StoreError,
+};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -48,6 +50,9 @@ macro_rules! store_contract {
             #[test] fn keys_resolve_until_revoked() { super::keys(OPEN) }
             #[test] fn a_pairing_code_is_used_once_and_expires() { super::devices(OPEN) }
             #[test] fn histories_and_events_record_the_account() { super::recorded(OPEN) }
+            #[test] fn the_audit_log_appends_queries_and_prunes() { super::audit_log(OPEN) }
+            #[test] fn a_write_and_its_audit_entry_are_stored_together() { super::audited_writes(OPEN) }
+            #[test] fn the_epoch_survives_a_restart_and_a_new_store_has_another() { super::epoch(OPEN) }
         }
     )+};
 }
@@ -989,4 +994,126 @@ fn recorded(open: Factory) {
     let e = store.event_actor(r[0].seq).unwrap().unwrap();
     assert_eq!((e.kind.as_str(), e.account), ("system", None));
     cleanup(&dir);
+}
+
+// ---------------------------------------------------------------------------
+// The audit log and the epoch
+// ---------------------------------------------------------------------------
+
+fn entry(at: i64, actor: &str, action: &str, target: &str) -> AuditEntry {
+    AuditEntry {
+        at,
+        actor: actor.into(),
+        kind: "user".into(),
+        role: Some("officer".into()),
+        action: action.into(),
+        target: target.into(),
+        from: "10.0.0.7".into(),
+        detail: String::new(),
+    }
+}
+
+fn audit_log(open: Factory) {
+    let dir = place("audit");
+    let store = open(&dir);
+    let day = 86_400;
+    let t0 = now() - 200 * day;
+    let rows = [
+        entry(t0, "zhang", "contacts.read", "hazards/YH000001"),
+        entry(t0 + day, "li", "user.add", "wang"),
+        entry(t0 + 190 * day, "zhang", "user.disable", "li"),
+        entry(t0 + 199 * day, "zhang", "case.transition", "cases/7"),
+    ];
+    for r in &rows {
+        store.audit(r).unwrap();
+    }
+    let q = |f: fn(&mut AuditQuery)| {
+        let mut q = AuditQuery {
+            limit: 100,
+            ..AuditQuery::default()
+        };
+        f(&mut q);
+        store
+            .audit_query(&q)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.entry)
+            .collect::<Vec<_>>()
+    };
+    // Newest first, stored exactly.
+    assert_eq!(q(|_| {}), rows.iter().rev().cloned().collect::<Vec<_>>());
+    assert_eq!(q(|q| q.actor = Some("li".into())), [rows[1].clone()]);
+    assert_eq!(
+        q(|q| q.action = Some("user.*".into())),
+        [rows[2].clone(), rows[1].clone()]
+    );
+    assert_eq!(q(|q| q.action = Some("user".into())), []);
+    let (from, to) = (t0 + day, t0 + 190 * day);
+    let mut mid = AuditQuery {
+        since: Some(from),
+        until: Some(to),
+        limit: 100,
+        ..AuditQuery::default()
+    };
+    assert_eq!(
+        store.audit_query(&mid).unwrap().len(),
+        1,
+        "until is exclusive"
+    );
+    mid.limit = 1;
+    mid.until = None;
+    assert_eq!(store.audit_query(&mid).unwrap()[0].entry, rows[3]);
+    // Pruning removes only what is older than the cut, and survives a restart.
+    assert_eq!(store.prune_audit_before(now() - 180 * day).unwrap(), 2);
+    drop(store);
+    let store = open(&dir);
+    let left = store
+        .audit_query(&AuditQuery {
+            limit: 10,
+            ..AuditQuery::default()
+        })
+        .unwrap();
+    assert_eq!(
+        left.iter().map(|r| r.entry.clone()).collect::<Vec<_>>(),
+        [rows[3].clone(), rows[2].clone()]
+    );
+    assert_eq!(store.prune_audit_before(now() - 180 * day).unwrap(), 0);
+}
+
+fn audited_writes(open: Factory) {
+    let (_dir, store) = open_seeded(open, "audited");
+    let ok = new_case(113.9, now(), CaseCategory::ALL[1]);
+    let e = entry(now(), "zhang", "case.report", "cases/new");
+    store
+        .execute_audited(Command::ReportCase(ok), 1, Some(&e))
+        .unwrap();
+    // A rejected command stores neither the change nor its entry.
+    let mut bad = new_case(113.9, now(), CaseCategory::ALL[1]);
+    bad.departments.clear();
+    let e2 = entry(now(), "li", "case.report", "cases/new");
+    assert!(store
+        .execute_audited(Command::ReportCase(bad), 1, Some(&e2))
+        .is_err());
+    let log = store
+        .audit_query(&AuditQuery {
+            limit: 10,
+            ..AuditQuery::default()
+        })
+        .unwrap();
+    assert_eq!(log.iter().map(|r| r.entry.clone()).collect::<Vec<_>>(), [e]);
+}
+
+fn epoch(open: Factory) {
+    let dir = place("epoch");
+    let store = open(&dir);
+    let first = store.epoch().unwrap();
+    assert!(
+        first.len() >= 16,
+        "{first:?}: random enough to tell stores apart"
+    );
+    assert_eq!(store.snapshot().unwrap().epoch, first);
+    drop(store);
+    assert_eq!(open(&dir).epoch().unwrap(), first, "a restart keeps it");
+    let other = open(&place("epoch-other")).epoch().unwrap();
+    assert_ne!(other, first);
 }

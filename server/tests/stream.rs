@@ -192,6 +192,7 @@ async fn hello(ws: &mut Ws, layers: &[Topic], since: Option<Seq>) {
     let msg = ClientMsg::Hello {
         layers: layers.to_vec(),
         since,
+        epoch: None,
     };
     ws.send(Message::text(serde_json::to_string(&msg).unwrap()))
         .await
@@ -686,7 +687,7 @@ async fn a_client_that_stops_reading_is_resynced_while_another_keeps_up() {
                 prev = e.seq;
             }
             Some(ServerMsg::Heartbeat { .. }) => {}
-            Some(ServerMsg::Resync { reason, head }) => break Some((reason, head)),
+            Some(ServerMsg::Resync { reason, head, .. }) => break Some((reason, head)),
             None => break None,
             Some(other) => panic!("slow client: {other:?}"),
         }
@@ -720,6 +721,7 @@ async fn shutdown_tells_clients_to_resync() {
     assert_eq!(
         next_msg(&mut a, Duration::from_secs(3)).await,
         Some(ServerMsg::Resync {
+            epoch: s.state.live().hub().epoch().to_string(),
             reason: ResyncReason::Shutdown,
             head: 2
         })
@@ -985,11 +987,13 @@ async fn restart_keeps_everything_accepted_and_sequence_numbers_continue() {
         .unwrap();
     assert!(term.success());
     assert_eq!(
-        next_msg(&mut client, Duration::from_secs(5)).await,
-        Some(ServerMsg::Resync {
-            reason: ResyncReason::Shutdown,
-            head: head + 1
-        })
+        next_msg(&mut client, Duration::from_secs(5))
+            .await
+            .map(|m| match m {
+                ServerMsg::Resync { reason, head, .. } => (reason, head),
+                other => panic!("expected a resync, got {other:?}"),
+            }),
+        Some((ResyncReason::Shutdown, head + 1))
     );
     drop(second);
 }

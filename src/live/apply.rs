@@ -74,7 +74,12 @@ pub fn apply_pending(state: AppState) -> Option<f64> {
             }
             Item::Initial(snapshot) => {
                 apply_snapshot(state, &snapshot, &mut batch);
-                CORE.with(|c| c.borrow_mut().seq.on_http_snapshot(snapshot.seq, SMALL));
+                CORE.with(|c| {
+                    let mut c = c.borrow_mut();
+                    // The bases are of this store: the hello says so.
+                    c.seq.note_epoch(&snapshot.epoch);
+                    c.seq.on_http_snapshot(snapshot.seq, SMALL)
+                });
             }
             Item::Msg(ServerMsg::Event(e)) => {
                 let v = CORE.with(|c| c.borrow_mut().seq.on_event(&e));
@@ -84,7 +89,7 @@ pub fn apply_pending(state: AppState) -> Option<f64> {
                 }
             }
             Item::Msg(ServerMsg::Snapshot { reason, snapshot }) => {
-                if reason == SnapshotReason::Ahead {
+                if matches!(reason, SnapshotReason::Ahead | SnapshotReason::OtherEpoch) {
                     // A reset store: the snapshot lists only hazards changed since.
                     reset_hazards(state);
                 }

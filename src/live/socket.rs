@@ -112,10 +112,11 @@ pub(super) fn connect(state: AppState) {
         c.gen
     });
     let on_open = EvClosure::new(move |_e: web_sys::Event| {
-        let (since, ws) = CORE.with(|c| {
+        let (since, epoch, ws) = CORE.with(|c| {
             let c = c.borrow();
             (
                 c.seq.since(TOPICS),
+                c.seq.epoch.clone(),
                 c.socket
                     .as_ref()
                     .filter(|_| c.gen == gen)
@@ -123,7 +124,8 @@ pub(super) fn connect(state: AppState) {
             )
         });
         let Some(ws) = ws else { return };
-        let _ = ws.send_with_str(&crate::wire::hello(TOPICS, since));
+        let hello = crate::wire::hello(TOPICS, since, epoch.as_deref());
+        let _ = ws.send_with_str(&hello);
     });
     let on_message = MsgClosure::new(move |e: MessageEvent| {
         if CORE.with(|c| c.borrow().gen) != gen {
@@ -220,6 +222,7 @@ fn on_text(state: AppState, text: &str) {
     };
     match msg {
         ServerMsg::Welcome {
+            epoch,
             head,
             replay,
             heartbeat_ms,
@@ -227,6 +230,10 @@ fn on_text(state: AppState, text: &str) {
         } => {
             CORE.with(|c| {
                 let mut c = c.borrow_mut();
+                // Another store: its snapshot (other_epoch) follows.
+                if c.seq.note_epoch(&epoch) {
+                    log(&format!("live: the server's store changed (epoch {epoch})"));
+                }
                 // Not a reset yet: only once it delivers an event or stays up.
                 c.backoff.welcomed(now());
                 c.heartbeat_ms = (heartbeat_ms as f64).clamp(1000.0, 120_000.0);
@@ -235,7 +242,7 @@ fn on_text(state: AppState, text: &str) {
             state.live.conn.set(Conn::Live);
         }
         ServerMsg::Heartbeat { .. } => {}
-        ServerMsg::Resync { reason, head } => {
+        ServerMsg::Resync { reason, head, .. } => {
             warn(&format!(
                 "live: server asks to resync ({reason:?}, head {head})"
             ));

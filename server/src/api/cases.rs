@@ -5,9 +5,11 @@
 
 use super::common::{execute, intake_error, no_store, read};
 use super::extract::{bad_param, query_pairs, CaseId, JsonBody};
+use crate::api::extract::ClientAddr;
 use crate::error::ApiError;
 use crate::intake::{self, check_text, CaseIn, MAX_NOTE};
 use crate::live::now_s;
+use crate::mask;
 use crate::store::{Actor, CaseQuery, Command};
 use crate::AppState;
 use axum::extract::{RawQuery, State};
@@ -50,7 +52,12 @@ pub struct CaseDetail {
 /// signed-in account, under its display name) as the reporter. The path real reports and the
 /// simulator share (the simulator calls [`intake::prepare_case`] and
 /// [`crate::live::Live::execute`] the same way).
-pub async fn report(state: &AppState, actor: &Actor, input: &CaseIn) -> Result<Case, ApiError> {
+pub async fn report(
+    state: &AppState,
+    actor: &Actor,
+    from: &ClientAddr,
+    input: &CaseIn,
+) -> Result<Case, ApiError> {
     let new = intake::prepare_case(
         state.grids(),
         state.rules().map(|r| r.as_ref()),
@@ -59,7 +66,7 @@ pub async fn report(state: &AppState, actor: &Actor, input: &CaseIn) -> Result<C
         now_s(),
     )
     .map_err(intake_error)?;
-    let events = execute(state, Command::ReportCase(new)).await?;
+    let events = execute(state, actor, from, Command::ReportCase(new)).await?;
     events
         .into_iter()
         .find_map(|e| match e.change {
@@ -72,9 +79,10 @@ pub async fn report(state: &AppState, actor: &Actor, input: &CaseIn) -> Result<C
 pub async fn report_case(
     State(state): State<AppState>,
     actor: Actor,
+    from: ClientAddr,
     JsonBody(input): JsonBody<CaseIn>,
 ) -> Result<Response, ApiError> {
-    let case = report(&state, &actor, &input).await?;
+    let case = report(&state, &actor, &from, &input).await?;
     let location = format!("/api/cases/{}", case.id);
     let mut res = no_store(StatusCode::CREATED, Json(case));
     if let Ok(v) = HeaderValue::from_str(&location) {
@@ -83,13 +91,31 @@ pub async fn report_case(
     Ok(res)
 }
 
+/// `GET /api/cases/{id}`: the reporter and the history's actors masked
+/// unless the reader sees personal data of the case's subdistrict; an
+/// unmasked read is audited (`case.read_unmasked`).
 pub async fn get_case(
     State(state): State<AppState>,
     CaseId(id): CaseId,
+    actor: Actor,
+    from: ClientAddr,
 ) -> Result<Response, ApiError> {
     let found = read(&state, move |s| s.case(id)).await?;
-    let (case, transitions) =
+    let (mut case, mut transitions) =
         found.ok_or_else(|| ApiError::NoSuchEntity(format!("case {id} does not exist")))?;
+    let audience = actor.audience();
+    if mask::sees_case(&audience, &case) {
+        let entry = crate::audit::entry(
+            &actor,
+            "case.read_unmasked",
+            format!("cases/{id}"),
+            &from.to_string(),
+            "",
+        );
+        read(&state, move |s| s.audit(&entry)).await?;
+    } else {
+        mask::case_for(&audience, &mut case, &mut transitions);
+    }
     let body = CaseDetail {
         number: case.number(),
         overdue: case.is_overdue(now_s()),
@@ -103,15 +129,18 @@ pub async fn transition(
     State(state): State<AppState>,
     CaseId(id): CaseId,
     actor: Actor,
+    from: ClientAddr,
     JsonBody(input): JsonBody<TransitionIn>,
 ) -> Result<Response, ApiError> {
     check_text("note", &input.note, MAX_NOTE, true).map_err(intake_error)?;
     let events = execute(
         &state,
+        &actor,
+        &from,
         Command::Transition {
             case_id: id,
             to: input.to,
-            by: actor,
+            by: actor.clone(),
             note: input.note,
             at: now_s(),
         },
@@ -296,14 +325,21 @@ pub fn case_feature(c: &Case, now: i64) -> serde_json::Value {
 
 pub async fn list_cases(
     State(state): State<AppState>,
+    actor: Actor,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let q = case_query(raw.as_deref())?;
-    let cases = read(&state, move |s| s.cases(&q)).await?;
+    let mut cases = read(&state, move |s| s.cases(&q)).await?;
+    let audience = actor.audience();
+    for c in &mut cases {
+        mask::case_for(&audience, c, &mut []);
+    }
     let now = now_s();
     let features: Vec<serde_json::Value> = cases.iter().map(|c| case_feature(c, now)).collect();
     let body = serde_json::json!({"type": "FeatureCollection", "features": features});
-    Ok(no_store(StatusCode::OK, Json(body)))
+    let mut res = no_store(StatusCode::OK, Json(body));
+    epoch_header(&state, &mut res);
+    Ok(res)
 }
 
 /// Start of the case file's window: midnight (CST) [`RECENT_DAYS`] days
@@ -345,10 +381,20 @@ pub async fn cases_bin(
                 header::HeaderName::from_static("x-pingan-seq"),
                 seq.to_string(),
             ),
+            (EPOCH_HEADER, state.live().hub().epoch().to_string()),
         ],
         bytes,
     )
         .into_response())
+}
+
+/// The store's identity, on every case answer (the stream's `epoch`).
+pub const EPOCH_HEADER: header::HeaderName = header::HeaderName::from_static("x-pingan-epoch");
+
+fn epoch_header(state: &AppState, res: &mut Response) {
+    if let Ok(v) = HeaderValue::from_str(state.live().hub().epoch()) {
+        res.headers_mut().insert(EPOCH_HEADER, v);
+    }
 }
 
 #[cfg(test)]

@@ -2,9 +2,10 @@
 //! call off the async runtime, the `no-store` answer and the mapping of
 //! intake errors.
 
+use crate::api::extract::ClientAddr;
 use crate::error::ApiError;
 use crate::intake::IntakeError;
-use crate::store::{Command, Store, StoreResult};
+use crate::store::{Actor, Command, Store, StoreResult};
 use crate::AppState;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -29,8 +30,18 @@ pub async fn read<T: Send + 'static>(
         .map_err(ApiError::from)
 }
 
-pub async fn execute(state: &AppState, cmd: Command) -> Result<Vec<Event>, ApiError> {
-    Ok(state.live().execute(cmd).await?)
+/// Runs a write command for `actor` from `from`, audited (see
+/// [`crate::live::Live::execute_audited`]).
+pub async fn execute(
+    state: &AppState,
+    actor: &Actor,
+    from: &ClientAddr,
+    cmd: Command,
+) -> Result<Vec<Event>, ApiError> {
+    Ok(state
+        .live()
+        .execute_audited(cmd, actor, &from.to_string())
+        .await?)
 }
 
 pub fn no_store<T: IntoResponse>(status: StatusCode, body: T) -> Response {

@@ -82,6 +82,12 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     }
 }
 
+impl std::fmt::Display for ClientAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// The raw `{id}` of a path.
 async fn path_id(parts: &mut Parts) -> Result<String, ApiError> {
     Path::<String>::from_request_parts(parts, &())

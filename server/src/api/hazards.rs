@@ -2,6 +2,7 @@
 
 use super::common::{execute, intake_error, no_store};
 use super::extract::{HazardId, JsonBody};
+use crate::api::extract::ClientAddr;
 use crate::error::ApiError;
 use crate::intake::{check_text, MAX_NOTE};
 use crate::live::now_s;
@@ -31,15 +32,18 @@ pub async fn hazard_status(
     State(state): State<AppState>,
     HazardId(id): HazardId,
     actor: Actor,
+    from: ClientAddr,
     JsonBody(input): JsonBody<HazardIn>,
 ) -> Result<Response, ApiError> {
     check_text("note", &input.note, MAX_NOTE, true).map_err(intake_error)?;
     let events = execute(
         &state,
+        &actor,
+        &from,
         Command::HazardStatus {
             id,
             status: input.status,
-            by: actor,
+            by: actor.clone(),
             note: input.note,
             at: now_s(),
         },

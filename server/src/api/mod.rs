@@ -15,8 +15,10 @@
 //! [`ApiError`]: crate::error::ApiError
 
 pub mod admin;
+pub mod audit;
 pub mod cases;
 pub mod common;
+pub mod contacts;
 pub mod extract;
 pub mod guard;
 pub mod hazards;

@@ -10,7 +10,7 @@
 //! Paths not in the table (`/data/…` behind [`DATA`], the app's files
 //! (public), unknown `/api/…`) are routed in `lib.rs` and answer GET and HEAD.
 
-use super::{admin, cases, hazards, sensors, session, snapshot, status};
+use super::{admin, audit, cases, contacts, hazards, sensors, session, snapshot, status};
 use crate::AppState;
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
@@ -220,6 +220,16 @@ pub const ROUTES: &[Route] = &[
         path: "/api/devices/{id}",
         endpoints: &[endpoint!(Delete, UsersManage, admin::revoke_device)],
         compress: false,
+    },
+    Route {
+        path: "/api/contacts/{layer}/{id}",
+        endpoints: &[endpoint!(Get, PersonalRead, contacts::contacts)],
+        compress: false,
+    },
+    Route {
+        path: "/api/audit",
+        endpoints: &[endpoint!(Get, AuditRead, audit::list)],
+        compress: true,
     },
     Route {
         path: "/ws",

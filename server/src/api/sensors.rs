@@ -4,6 +4,7 @@
 
 use super::common::{execute, intake_error, no_store, read};
 use super::extract::{bad_param, query_pairs, AlertId, JsonBody};
+use crate::api::extract::ClientAddr;
 use crate::error::ApiError;
 use crate::intake::{check_text, check_time, MAX_NAME};
 use crate::live::now_s;
@@ -64,6 +65,7 @@ pub struct AlertsOut {
 pub async fn readings(
     State(state): State<AppState>,
     actor: Actor,
+    from: ClientAddr,
     JsonBody(input): JsonBody<ReadingsIn, READINGS_LIMIT>,
 ) -> Result<Response, ApiError> {
     if input.readings.len() > MAX_READINGS {
@@ -88,9 +90,11 @@ pub async fn readings(
     }
     let events = execute(
         &state,
+        &actor,
+        &from,
         Command::Readings {
             readings: input.readings,
-            by: actor,
+            by: actor.clone(),
             at: now,
         },
     )
@@ -112,6 +116,7 @@ pub async fn readings(
 
 pub async fn alerts(
     State(state): State<AppState>,
+    actor: Actor,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let mut active_only = false;
@@ -137,7 +142,8 @@ pub async fn alerts(
             }
         }
     }
-    let snap = read(&state, |s| s.snapshot()).await?;
+    let mut snap = read(&state, |s| s.snapshot()).await?;
+    crate::mask::mask_snapshot(&mut snap, &actor.audience(), state.live().hub().directory());
     let alerts = snap
         .alerts
         .into_iter()
@@ -156,13 +162,16 @@ pub async fn ack_alert(
     State(state): State<AppState>,
     AlertId(id): AlertId,
     actor: Actor,
+    from: ClientAddr,
     JsonBody(_input): JsonBody<AckIn>,
 ) -> Result<Response, ApiError> {
     let events = execute(
         &state,
+        &actor,
+        &from,
         Command::AckAlert {
             id,
-            by: actor,
+            by: actor.clone(),
             at: now_s(),
         },
     )

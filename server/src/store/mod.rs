@@ -16,6 +16,7 @@
 //! async runtime go through `tokio::task::spawn_blocking`.
 
 pub mod accounts;
+pub mod audit;
 pub mod command;
 pub mod error;
 pub mod rules;
@@ -24,6 +25,7 @@ pub mod sqlite;
 pub mod tx;
 
 pub use accounts::AccountStore;
+pub use audit::{AuditEntry, AuditQuery, AuditRecord};
 pub use command::{Account, Actor, Command, NewCase};
 pub use error::{StoreError, StoreResult};
 pub use tx::Tx;
@@ -75,6 +77,17 @@ pub trait Store: AccountStore + Send + Sync + 'static {
     /// appended (sequence numbers strictly increasing, continuing the log);
     /// on error nothing was stored.
     fn execute(&self, cmd: Command, now_ms: i64) -> StoreResult<Vec<Event>> {
+        self.execute_audited(cmd, now_ms, None)
+    }
+
+    /// [`Store::execute`], appending `audit` in the same transaction: a
+    /// write and its audit entry are stored together or not at all.
+    fn execute_audited(
+        &self,
+        cmd: Command,
+        now_ms: i64,
+        audit: Option<&AuditEntry>,
+    ) -> StoreResult<Vec<Event>> {
         let mut cmd = Some(cmd);
         let mut events = Vec::new();
         self.transaction(&mut |tx| {
@@ -82,10 +95,25 @@ pub trait Store: AccountStore + Send + Sync + 'static {
                 .take()
                 .ok_or_else(|| StoreError::Backend("a transaction ran its work twice".into()))?;
             events = rules::run(tx, cmd, now_ms)?;
+            if let Some(entry) = audit {
+                tx.audit(entry)?;
+            }
             Ok(())
         })?;
         Ok(events)
     }
+
+    /// The store's identity: random, created with the store (a replaced or
+    /// reset store has another). Streams and snapshots carry it.
+    fn epoch(&self) -> StoreResult<String>;
+
+    /// Appends one entry to the audit log (append-only: there is no update,
+    /// and deletion only through [`Store::prune_audit_before`]).
+    fn audit(&self, entry: &AuditEntry) -> StoreResult<()>;
+    /// Audit entries matching `q`, newest first, at most `q.limit`.
+    fn audit_query(&self, q: &AuditQuery) -> StoreResult<Vec<AuditRecord>>;
+    /// Deletes audit entries from before `at` (Unix s); returns how many.
+    fn prune_audit_before(&self, at: i64) -> StoreResult<u64>;
 
     /// The newest sequence number (0 when the log is empty).
     fn head(&self) -> StoreResult<Seq>;

@@ -5,6 +5,7 @@
 //! given, all inside one transaction that [`super::Store::transaction`]
 //! commits when the work succeeds and rolls back when it fails.
 
+use super::audit::AuditEntry;
 use super::command::Actor;
 use super::error::StoreResult;
 use pingan_model::domain::{CaseStatus, HazardStatus, SensorType};
@@ -96,4 +97,7 @@ pub trait Tx {
         from: HazardStatus,
         by: &Actor,
     ) -> StoreResult<()>;
+
+    /// Appends an entry to the audit log, inside this transaction.
+    fn audit(&mut self, entry: &AuditEntry) -> StoreResult<()>;
 }

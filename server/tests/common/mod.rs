@@ -19,6 +19,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use tower::ServiceExt;
 
+pub mod people;
+
 /// What `secret.json` next to the data dir holds: must never be served.
 pub const SECRET: &str = "TOP-SECRET-DO-NOT-SERVE";
 

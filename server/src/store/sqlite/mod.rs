@@ -18,17 +18,20 @@
 //!   the newest, so `max(seq)` — the head — survives.
 //!
 //! Files: `schema.rs` (migrations), `rows.rs` (entity ↔ row), `tx.rs` (the
-//! transaction interface), `accounts.rs` (users, sessions, keys, devices); this file opens the database and answers the
-//! queries.
+//! transaction interface), `accounts.rs` (users, sessions, keys, devices), `audit.rs` (the audit log and the
+//! epoch); this file opens the database and answers the queries.
 
 mod accounts;
+mod audit;
 mod rows;
 mod schema;
 mod tx;
 
 pub use schema::MIGRATIONS;
 
-use super::{CaseQuery, Counts, Store, StoreError, StoreResult, Work};
+use super::{
+    AuditEntry, AuditQuery, AuditRecord, CaseQuery, Counts, Store, StoreError, StoreResult, Work,
+};
 use pingan_model::cases::{CaseRecord, DeptSet};
 use pingan_model::domain::{CaseCategory, CaseStatus, HazardStatus};
 use pingan_model::live::{Case, Event, HazardState, Seq, Snapshot, Topic, Transition};
@@ -164,6 +167,24 @@ impl SqliteStore {
 }
 
 impl Store for SqliteStore {
+    fn epoch(&self) -> StoreResult<String> {
+        let mut r = self.reader()?;
+        audit::epoch(r.conn()?)
+    }
+
+    fn audit(&self, entry: &AuditEntry) -> StoreResult<()> {
+        audit::append(&self.writer(), entry)
+    }
+
+    fn audit_query(&self, q: &AuditQuery) -> StoreResult<Vec<AuditRecord>> {
+        let mut r = self.reader()?;
+        audit::query(r.conn()?, q)
+    }
+
+    fn prune_audit_before(&self, at: i64) -> StoreResult<u64> {
+        audit::prune_before(&mut self.writer(), at)
+    }
+
     fn transaction(&self, work: &mut Work<'_>) -> StoreResult<()> {
         let mut conn = self.writer();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -292,8 +313,10 @@ impl Store for SqliteStore {
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
+        let epoch = audit::epoch(&tx)?;
         tx.commit()?;
         Ok(Snapshot {
+            epoch,
             seq,
             sensors,
             alerts,

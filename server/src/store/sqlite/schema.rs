@@ -148,6 +148,31 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE events ADD COLUMN actor_kind TEXT;
     ALTER TABLE events ADD COLUMN actor_account TEXT;
     "#,
+    // 3: the audit log (append-only: triggers refuse updates, and deletes
+    // of entries at or after the prune cut `meta.audit_cut`) and the
+    // store's identity, `meta.epoch`.
+    r#"
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,            -- Unix seconds
+        actor TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        role TEXT,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        origin TEXT NOT NULL,           -- client address
+        detail TEXT NOT NULL
+    );
+    CREATE INDEX audit_at ON audit (at);
+    CREATE INDEX audit_actor ON audit (actor, at);
+    CREATE INDEX audit_action ON audit (action, at);
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+    WHEN OLD.at >= CAST(COALESCE((SELECT value FROM meta WHERE key = 'audit_cut'), 0) AS INTEGER)
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only; only entries past retention are pruned'); END;
+    INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', lower(hex(randomblob(16))));
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> StoreResult<usize> {

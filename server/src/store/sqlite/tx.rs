@@ -3,6 +3,7 @@
 //! decides nothing.
 
 use super::rows::*;
+use crate::store::audit::AuditEntry;
 use crate::store::command::Actor;
 use crate::store::error::{StoreError, StoreResult};
 use crate::store::tx::{SeedHazard, SeedSensor, SensorRow, Tx};
@@ -262,5 +263,9 @@ impl Tx for SqliteTx<'_> {
                 by.account_name()
             ])?;
         Ok(())
+    }
+
+    fn audit(&mut self, entry: &AuditEntry) -> StoreResult<()> {
+        super::audit::append(self.tx, entry)
     }
 }

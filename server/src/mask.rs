@@ -1,0 +1,243 @@
+//! Masking at the source, the server's side (the pure rules are
+//! `pingan_model::privacy`): which layer files are served masked
+//! ([`MASKED_FILES`], [`mask_layer_file`]), the unmasked contacts of one
+//! feature and where every site lies ([`Directory`], read once at start
+//! from the data directory), and a snapshot or a case as an audience may
+//! see it ([`mask_snapshot`], [`case_for`]).
+
+use pingan_model::access::Audience;
+use pingan_model::live::{Case, Change, Snapshot, Transition};
+use pingan_model::privacy::{mask_actor, mask_geojson};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// The layer files holding personal data: served masked to everyone (the
+/// map never needs thousands of phone numbers); one feature's contacts come
+/// from `GET /api/contacts/{layer}/{id}`.
+pub const MASKED_FILES: &[&str] = &["grids.geojson", "hazards.geojson"];
+
+/// A layer file's bytes as served: every contact masked (a file with none
+/// to mask is served byte for byte). A file that cannot be masked is not
+/// served at all (the error, never the raw file).
+pub fn mask_layer_file(bytes: Vec<u8>) -> Result<Vec<u8>, String> {
+    match mask_geojson(&bytes) {
+        Ok((_, 0)) => Ok(bytes),
+        Ok((out, _)) => Ok(out),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The layers whose features have contacts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContactLayer {
+    Hazards,
+    Grids,
+}
+
+impl ContactLayer {
+    pub fn parse(s: &str) -> Option<ContactLayer> {
+        match s {
+            "hazards" => Some(ContactLayer::Hazards),
+            "grids" => Some(ContactLayer::Grids),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContactLayer::Hazards => "hazards",
+            ContactLayer::Grids => "grids",
+        }
+    }
+    fn file(self) -> &'static str {
+        match self {
+            ContactLayer::Hazards => "hazards.geojson",
+            ContactLayer::Grids => "grids.geojson",
+        }
+    }
+}
+
+/// One person to contact about a feature.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Contact {
+    pub name: String,
+    pub phone: String,
+    pub role: String,
+}
+
+/// A feature with contacts: its subdistrict and the contacts.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Site {
+    pub subdistrict: Option<Arc<str>>,
+    pub contacts: Vec<Contact>,
+}
+
+/// Where every site lies and who its contacts are, read once at start from
+/// the raw layer files (which are never served as they are).
+#[derive(Debug, Default)]
+pub struct Directory {
+    sites: HashMap<(ContactLayer, String), Site>,
+    /// Sensor id → its subdistrict (an alert's place).
+    sensors: HashMap<String, Arc<str>>,
+}
+
+fn str_of<'a>(props: &'a Value, key: &str) -> Option<&'a str> {
+    props.get(key).and_then(Value::as_str)
+}
+
+/// The features of a FeatureCollection file: `(id, properties)`.
+fn features(path: &Path) -> Result<Vec<(String, Value)>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
+    let doc: Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    let Some(list) = doc.get("features").and_then(Value::as_array) else {
+        return Err(format!("{}: not a FeatureCollection", path.display()));
+    };
+    Ok(list
+        .iter()
+        .filter_map(|f| {
+            let props = f.get("properties")?.clone();
+            let id = f
+                .get("id")
+                .and_then(Value::as_str)
+                .or_else(|| str_of(&props, "id"))?
+                .to_string();
+            Some((id, props))
+        })
+        .collect())
+}
+
+impl Directory {
+    /// Reads hazards, grids and sensors from `data_dir`. A missing or broken
+    /// file leaves its part empty and is returned as a problem.
+    pub fn load(data_dir: &Path) -> (Directory, Vec<String>) {
+        let mut dir = Directory::default();
+        let mut problems = Vec::new();
+        let mut places: HashMap<String, Arc<str>> = HashMap::new();
+        let mut place = |props: &Value| {
+            str_of(props, "subdistrict").map(|s| {
+                places
+                    .entry(s.to_string())
+                    .or_insert_with(|| Arc::from(s))
+                    .clone()
+            })
+        };
+        for layer in [ContactLayer::Hazards, ContactLayer::Grids] {
+            match features(&data_dir.join(layer.file())) {
+                Ok(list) => {
+                    for (id, props) in list {
+                        let contacts = contacts_of(layer, &props);
+                        let site = Site {
+                            subdistrict: place(&props),
+                            contacts,
+                        };
+                        dir.sites.insert((layer, id), site);
+                    }
+                }
+                Err(e) => problems.push(e),
+            }
+        }
+        match features(&data_dir.join("sensors.geojson")) {
+            Ok(list) => {
+                for (id, props) in list {
+                    if let Some(p) = place(&props) {
+                        dir.sensors.insert(id, p);
+                    }
+                }
+            }
+            Err(e) => problems.push(e),
+        }
+        (dir, problems)
+    }
+
+    /// The site `id` of `layer`, if there is one.
+    pub fn site(&self, layer: ContactLayer, id: &str) -> Option<&Site> {
+        self.sites.get(&(layer, id.to_string()))
+    }
+
+    /// The subdistrict a change belongs to: a case's own, a hazard's or an
+    /// alert's sensor's from the files; `None` for readings.
+    pub fn place(&self, change: &Change) -> Option<Arc<str>> {
+        match change {
+            Change::CaseReported { case } | Change::CaseTransitioned { case, .. } => {
+                case.subdistrict.as_deref().map(Arc::from)
+            }
+            Change::HazardStatus { hazard } => self.hazard_place(&hazard.id),
+            Change::Alert { alert, .. } => self.sensors.get(&alert.sensor).cloned(),
+            Change::Readings { .. } => None,
+        }
+    }
+
+    fn hazard_place(&self, id: &str) -> Option<Arc<str>> {
+        self.site(ContactLayer::Hazards, id)
+            .and_then(|s| s.subdistrict.clone())
+    }
+}
+
+fn contacts_of(layer: ContactLayer, props: &Value) -> Vec<Contact> {
+    match layer {
+        ContactLayer::Grids => match (str_of(props, "worker"), str_of(props, "worker_phone")) {
+            (Some(name), phone) => vec![Contact {
+                name: name.into(),
+                phone: phone.unwrap_or_default().into(),
+                role: "网格员".into(),
+            }],
+            (None, _) => vec![],
+        },
+        ContactLayer::Hazards => props
+            .get("contacts")
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .map(|c| Contact {
+                        name: str_of(c, "name").unwrap_or_default().into(),
+                        phone: str_of(c, "phone").unwrap_or_default().into(),
+                        role: str_of(c, "role").unwrap_or_default().into(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// A snapshot as `audience` may see it: who changed a hazard and who
+/// acknowledged an alert masked where the audience sees no personal data.
+pub fn mask_snapshot(snapshot: &mut Snapshot, audience: &Audience, dir: &Directory) {
+    if audience == &(Audience::Personal { scope: None }) {
+        return;
+    }
+    for h in &mut snapshot.hazards {
+        if !audience.sees_personal(dir.hazard_place(&h.id).as_deref()) {
+            h.by = mask_actor(&h.by);
+        }
+    }
+    for a in &mut snapshot.alerts {
+        let place = dir.sensors.get(&a.sensor).map(|p| &**p);
+        if !audience.sees_personal(place) {
+            if let Some(by) = &mut a.acked_by {
+                *by = mask_actor(by);
+            }
+        }
+    }
+}
+
+/// Whether `audience` sees a case's personal data (its reporter and the
+/// actors of its history).
+pub fn sees_case(audience: &Audience, case: &Case) -> bool {
+    audience.sees_personal(case.subdistrict.as_deref())
+}
+
+/// A case (and its history) as `audience` may see it.
+pub fn case_for(audience: &Audience, case: &mut Case, history: &mut [Transition]) {
+    if sees_case(audience, case) {
+        return;
+    }
+    case.reporter = mask_actor(&case.reporter);
+    for t in history {
+        t.by = mask_actor(&t.by);
+    }
+}
