@@ -256,7 +256,12 @@ code_set! {
 
 /// Masks a mainland mobile number for public screens: `13812345678` → `138****5678`.
 /// Anything that is not 11 digits keeps its first and last quarter only.
+/// A number already masked (it holds `*`: the server masks at the source)
+/// is kept as it is, so masking twice shows what masking once did.
 pub fn mask_phone(phone: &str) -> String {
+    if phone.contains('*') {
+        return phone.to_string();
+    }
     let chars: Vec<char> = phone.chars().collect();
     let n = chars.len();
     if n == 11 && chars.iter().all(|c| c.is_ascii_digit()) {
@@ -324,6 +329,10 @@ mod tests {
         assert_eq!(mask_phone("13812345678"), "138****5678");
         assert_eq!(mask_phone("0755-2777"), "07*****77");
         assert_eq!(mask_phone("123"), "***");
+        // Masked at the source, then shown by the app: the same text.
+        let once = mask_phone("13812345678");
+        assert_eq!(mask_phone(&once), once);
+        assert_eq!(mask_name(&mask_name("欧阳娜娜")), mask_name("欧阳娜娜"));
         assert_eq!(mask_name("张伟"), "张*");
         assert_eq!(mask_name("欧阳娜娜"), "欧***");
         assert_eq!(mask_name(""), "");
