@@ -20,11 +20,6 @@ const BASE = baseUrl();
 let browser;
 let hazards;
 
-// Unmasked contacts and the audit log come from the masking work (GET /api/contacts, /api/audit):
-// on a server without those routes ("no API endpoint", 404) their tests are skipped, saying so.
-const contactsRoute = (await fetch(`${BASE}/api/contacts/hazards/x`)).status !== 404;
-const NEEDS_CONTACTS = contactsRoute ? false : 'this server has no /api/contacts (masking not merged)';
-
 before(async () => {
   browser = await launch();
   hazards = (await fetchJson(`${BASE}/data/hazards.geojson`)).features
@@ -145,8 +140,7 @@ describe('accounts in the app', () => {
         await page.waitForTimeout(500);
         assert.equal(await page.locator('[data-testid=actions]').count(), 0, 'no case action for a viewer');
       }
-      // The layer file itself is masked at the source (with the masking work merged).
-      if (NEEDS_CONTACTS) return;
+      // The layer file itself is masked at the source.
       const raw = JSON.stringify((await fetchJson(`${BASE}/data/hazards.geojson`, { as: 'viewer' })).features.slice(0, 200));
       assert.doesNotMatch(raw, /"1\d{10}"/, 'no full phone number in hazards.geojson');
     } finally {
@@ -154,7 +148,7 @@ describe('accounts in the app', () => {
     }
   });
 
-  test('an officer opens a hazard\'s contacts: full numbers as tel: links, and the audit log has the read', { timeout: TEST_TIMEOUT, skip: NEEDS_CONTACTS }, async () => {
+  test('an officer opens a hazard\'s contacts: full numbers as tel: links, and the audit log has the read', { timeout: TEST_TIMEOUT }, async () => {
     const page = await newPage(browser);
     try {
       const h = hazards[1];
@@ -192,7 +186,7 @@ describe('accounts in the app', () => {
     }
   });
 
-  test('a scoped officer outside their subdistrict is told which permission is missing', { timeout: TEST_TIMEOUT, skip: NEEDS_CONTACTS }, async () => {
+  test('a scoped officer outside their subdistrict is told which permission is missing', { timeout: TEST_TIMEOUT }, async () => {
     const page = await newPage(browser);
     try {
       const h = hazards.find((f) => f.properties.subdistrict && f.properties.subdistrict !== '西乡街道');
