@@ -5,6 +5,7 @@
 //! shown once) and the live sessions. Blocking (argon2, the store).
 
 use super::{password, token, Auth, AuthError, AuthResult, PAIRING_CODE};
+use crate::clock::now_s;
 use crate::intake::{check_text, MAX_NAME};
 use crate::store::accounts::{
     DeviceRecord, KeyRecord, NewUser, SessionRecord, Sessions, Subject, UserChange, UserRecord,
@@ -173,10 +174,6 @@ fn hash_new(pw: &str) -> AuthResult<String> {
     Ok(password::hash(pw)?)
 }
 
-fn now_s() -> i64 {
-    crate::clock::now_s()
-}
-
 impl Auth {
     /// Creates a user; with no password given, draws one and returns it once.
     pub fn create_user(&self, u: &UserIn) -> AuthResult<UserOut> {
@@ -296,8 +293,10 @@ impl Auth {
         Ok(self.store().keys()?.into_iter().map(KeyOut::from).collect())
     }
 
+    /// Revokes a key (announced as [`super::Revoked::Key`]).
     pub fn revoke_key(&self, id: i64) -> AuthResult<()> {
         if self.store().revoke_key(id, now_s())? {
+            self.announce([super::Revoked::Key(id)]);
             Ok(())
         } else {
             Err(AuthError::NotFound(format!("there is no live key {id}")))

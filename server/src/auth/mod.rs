@@ -4,8 +4,9 @@
 //! HttpOnly cookie, its SHA-256 in the store; expiry, revocation, the sweep),
 //! API keys (`Authorization: Bearer pk_…`, exact scopes), wall devices
 //! (pairing codes → long-lived device sessions) and the broadcast of revoked
-//! session ids ([`Auth::subscribe_revocations`]: the stream closes their
-//! sockets). Resolving credentials never fails loudly: anything malformed,
+//! sessions and keys ([`Auth::subscribe_revocations`], [`Revoked`]: the
+//! stream closes their sockets; revocations made by another process on the
+//! same database, the CLI, are found by [`Auth::poll_revocations`]). Resolving credentials never fails loudly: anything malformed,
 //! forged, expired or revoked is anonymous, and the check layer answers 401
 //! without saying which part was wrong.
 //!
@@ -25,6 +26,7 @@ pub mod token;
 
 pub use me::Me;
 
+use crate::clock::now_s;
 use crate::store::accounts::{SessionRecord, Sessions, Subject};
 use crate::store::{Account, Actor, Store, StoreError};
 use limit::{LimitConfig, Limited, Limits};
@@ -134,6 +136,15 @@ pub enum Credential {
     Bearer(String),
 }
 
+/// A credential that ended, as [`Auth::subscribe_revocations`] announces it:
+/// a session (logout, admin, a user disabled or changed, a device revoked,
+/// expiry) or an API key (revoked).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Revoked {
+    Session(i64),
+    Key(i64),
+}
+
 /// Who a request is, as resolved from its credential.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Resolved {
@@ -156,6 +167,17 @@ impl Resolved {
     pub fn is_anonymous(&self) -> bool {
         matches!(self.actor.account, Account::Anonymous)
     }
+
+    /// The session or key this was resolved from: what its end is announced as.
+    pub fn credential_id(&self) -> Option<Revoked> {
+        match &self.actor.account {
+            Account::User { session, .. } | Account::Device { session, .. } => {
+                Some(Revoked::Session(*session))
+            }
+            Account::Key { id, .. } => Some(Revoked::Key(*id)),
+            Account::Anonymous | Account::System => None,
+        }
+    }
 }
 
 /// A new session: the token to hand out (once) and who it is.
@@ -172,7 +194,9 @@ pub struct Auth {
     store: Arc<dyn Store>,
     config: AuthConfig,
     limits: Limits,
-    revoked: broadcast::Sender<i64>,
+    revoked: broadcast::Sender<Revoked>,
+    /// Where [`Auth::poll_revocations`] continues (Unix seconds).
+    polled: std::sync::Mutex<i64>,
     /// Verified for unknown users, so their attempts cost what others do.
     dummy_hash: String,
     /// What was created at start on a fresh store (printed by the binary).
@@ -188,10 +212,6 @@ impl std::fmt::Debug for Auth {
     }
 }
 
-fn now_s() -> i64 {
-    crate::clock::now_s()
-}
-
 impl Auth {
     /// The service over `store`; on a store without users, creates the demo
     /// accounts or the first admin ([`Auth::bootstrap`]). Blocking (argon2).
@@ -203,6 +223,7 @@ impl Auth {
             limits: Limits::new(config.limits),
             config,
             revoked,
+            polled: std::sync::Mutex::new(now_s()),
             dummy_hash,
             bootstrap: None,
         };
@@ -224,16 +245,58 @@ impl Auth {
         self.bootstrap.as_ref()
     }
 
-    /// Session ids as they are revoked (logout, admin, a user disabled or
-    /// changed role, a device revoked, the expiry sweep).
-    pub fn subscribe_revocations(&self) -> broadcast::Receiver<i64> {
+    /// Sessions and keys as they end: a session at logout, by an admin, when
+    /// its user is disabled or changed, its device revoked or its time is up
+    /// (the sweep); a key when it is revoked. Also those ended by another
+    /// process on the same store, once [`Auth::poll_revocations`] finds them.
+    pub fn subscribe_revocations(&self) -> broadcast::Receiver<Revoked> {
         self.revoked.subscribe()
     }
 
-    fn announce(&self, ids: &[i64]) {
-        for id in ids {
+    pub(crate) fn announce(&self, ended: impl IntoIterator<Item = Revoked>) {
+        for r in ended {
             // No subscriber is fine: nothing to close.
-            let _ = self.revoked.send(*id);
+            let _ = self.revoked.send(r);
+        }
+    }
+
+    /// Announces the sessions and keys revoked in the store since the last
+    /// poll, whoever revoked them (the CLI is another process; what this
+    /// process revoked is announced twice, which closes nothing twice).
+    /// Returns how many were announced. Blocking.
+    pub fn poll_revocations(&self) -> AuthResult<usize> {
+        let now = now_s();
+        let since = {
+            let polled = self.polled.lock().unwrap_or_else(|p| p.into_inner());
+            // One second of overlap: `revoked_at` has whole seconds.
+            *polled - 1
+        };
+        let (sessions, keys) = self.store.revoked_since(since)?;
+        let n = sessions.len() + keys.len();
+        self.announce(
+            sessions
+                .into_iter()
+                .map(Revoked::Session)
+                .chain(keys.into_iter().map(Revoked::Key)),
+        );
+        *self.polled.lock().unwrap_or_else(|p| p.into_inner()) = now;
+        Ok(n)
+    }
+
+    /// Whether the session or key `id` still resolves to someone (not
+    /// revoked, not expired, its user enabled, its device not revoked).
+    /// Blocking.
+    pub fn still_live(&self, id: Revoked) -> Result<bool, StoreError> {
+        let now = now_s();
+        match id {
+            Revoked::Session(id) => match self.store.session(id)? {
+                Some(s) => Ok(self.session_actor(&s, now)?.is_some()),
+                None => Ok(false),
+            },
+            Revoked::Key(id) => Ok(self
+                .store
+                .key(id)?
+                .is_some_and(|k| k.revoked_at.is_none() && k.expires_at.is_none_or(|t| t > now))),
         }
     }
 
@@ -363,15 +426,18 @@ impl Auth {
     /// Revokes the chosen sessions and announces them. Blocking.
     pub fn revoke(&self, which: Sessions) -> AuthResult<Vec<i64>> {
         let ids = self.store.revoke_sessions(which, now_s())?;
-        self.announce(&ids);
+        self.announce(ids.iter().copied().map(Revoked::Session));
         Ok(ids)
     }
 
-    /// Ends the sessions whose time is up (announced like revocations) and
-    /// forgets recovered rate-limit keys. Blocking.
+    /// Ends the sessions whose time is up (announced like revocations),
+    /// announces what another process revoked ([`Auth::poll_revocations`])
+    /// and forgets recovered rate-limit keys. Blocking.
     pub fn sweep(&self) -> AuthResult<Vec<i64>> {
         self.limits.forget_idle();
-        self.revoke(Sessions::ExpiredBy(now_s()))
+        let ended = self.revoke(Sessions::ExpiredBy(now_s()))?;
+        self.poll_revocations()?;
+        Ok(ended)
     }
 
     /// Pairs a wall device with its one-use code from `from`: a long-lived

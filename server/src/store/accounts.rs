@@ -127,6 +127,10 @@ pub trait AccountStore {
     ) -> StoreResult<SessionRecord>;
     /// The session of a token hash, whatever its state (the caller checks).
     fn session_by_token(&self, token_hash: &[u8]) -> StoreResult<Option<SessionRecord>>;
+    /// A session by id, whatever its state.
+    fn session(&self, id: i64) -> StoreResult<Option<SessionRecord>>;
+    /// The ids of the sessions and of the keys revoked at or after `since`.
+    fn revoked_since(&self, since: i64) -> StoreResult<(Vec<i64>, Vec<i64>)>;
     /// Sessions neither revoked nor expired at `now`, newest first.
     fn live_sessions(&self, now: i64) -> StoreResult<Vec<SessionRecord>>;
     /// Marks the chosen live sessions revoked at `now`; returns their ids.
@@ -141,6 +145,8 @@ pub trait AccountStore {
         expires_at: Option<i64>,
     ) -> StoreResult<KeyRecord>;
     fn key_by_token(&self, token_hash: &[u8]) -> StoreResult<Option<KeyRecord>>;
+    /// A key by id, whatever its state.
+    fn key(&self, id: i64) -> StoreResult<Option<KeyRecord>>;
     /// Every key, newest first.
     fn keys(&self) -> StoreResult<Vec<KeyRecord>>;
     /// `false` when there is no such key or it was revoked already.

@@ -283,6 +283,31 @@ impl AccountStore for SqliteStore {
         )
     }
 
+    fn session(&self, id: i64) -> StoreResult<Option<SessionRecord>> {
+        self.one(
+            &format!("SELECT {SESSION_COLS} FROM sessions WHERE id = ?1"),
+            [id],
+            session_row,
+        )
+    }
+
+    fn revoked_since(&self, since: i64) -> StoreResult<(Vec<i64>, Vec<i64>)> {
+        fn id(r: &Row) -> rusqlite::Result<i64> {
+            r.get(0)
+        }
+        let sessions = self.all(
+            "SELECT id FROM sessions WHERE revoked_at >= ?1 ORDER BY id",
+            [since],
+            id,
+        )?;
+        let keys = self.all(
+            "SELECT id FROM api_keys WHERE revoked_at >= ?1 ORDER BY id",
+            [since],
+            id,
+        )?;
+        Ok((sessions, keys))
+    }
+
     fn live_sessions(&self, now: i64) -> StoreResult<Vec<SessionRecord>> {
         self.all(
             &format!(
@@ -346,6 +371,14 @@ impl AccountStore for SqliteStore {
         self.one(
             &format!("SELECT {KEY_COLS} FROM api_keys WHERE token_hash = ?1"),
             [token_hash],
+            key_row,
+        )
+    }
+
+    fn key(&self, id: i64) -> StoreResult<Option<KeyRecord>> {
+        self.one(
+            &format!("SELECT {KEY_COLS} FROM api_keys WHERE id = ?1"),
+            [id],
             key_row,
         )
     }

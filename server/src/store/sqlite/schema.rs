@@ -173,6 +173,12 @@ pub const MIGRATIONS: &[&str] = &[
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only; only entries past retention are pruned'); END;
     INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', lower(hex(randomblob(16))));
     "#,
+    // 4: revocations are looked up by time (the running server announces
+    // what the CLI revoked) and old sessions and keys are pruned.
+    r#"
+    CREATE INDEX sessions_revoked ON sessions (revoked_at) WHERE revoked_at IS NOT NULL;
+    CREATE INDEX api_keys_revoked ON api_keys (revoked_at) WHERE revoked_at IS NOT NULL;
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> StoreResult<usize> {
