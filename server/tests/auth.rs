@@ -641,3 +641,61 @@ fn the_binary_never_logs_a_password() {
     }
     assert!(after_start.len() > 2, "{log:#?}");
 }
+
+/// Start accounts are made once, when the store is created: not again
+/// after an admin removed them, and never on an old store (created before
+/// accounts existed); the published demo passwords are reported while any
+/// still works.
+#[test]
+fn demo_accounts_are_created_only_with_a_new_store() {
+    use pingan_server::auth::bootstrap::{published_passwords_active, Created};
+    let fx = Fixture::new("bootstrap");
+    let state = fx.state();
+    assert_eq!(state.auth().bootstrap(), Some(&Created::Demo));
+    let all = published_passwords_active(state.auth()).unwrap();
+    assert_eq!(all.len(), 6, "{all:?}");
+    state
+        .auth()
+        .update_user(
+            "operator",
+            &pingan_server::auth::accounts::UserPatch {
+                password: Some("a-new-secret-4711".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    state
+        .auth()
+        .update_user(
+            "viewer",
+            &pingan_server::auth::accounts::UserPatch {
+                disabled: Some(true),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let left = published_passwords_active(state.auth()).unwrap();
+    assert_eq!(left, ["planner", "officer", "officer-xixiang", "admin"]);
+    let db = state.config().db_path();
+    drop(state);
+    // Every account removed (as an admin could in SQL): nothing comes back.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch("DELETE FROM sessions; DELETE FROM users;")
+        .unwrap();
+    drop(conn);
+    let state = fx.state();
+    assert_eq!(state.auth().bootstrap(), None);
+    assert!(state.auth().users().unwrap().is_empty());
+
+    // A store from before accounts (schema 1), upgraded now: no accounts.
+    let old = Fixture::new("bootstrap-old");
+    let path = old.data.join("live.sqlite");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(pingan_server::store::sqlite::MIGRATIONS[0])
+        .unwrap();
+    conn.pragma_update(None, "user_version", 1).unwrap();
+    drop(conn);
+    let state = old.state();
+    assert_eq!(state.auth().bootstrap(), None);
+    assert!(state.auth().users().unwrap().is_empty());
+}

@@ -213,7 +213,7 @@ impl std::fmt::Debug for Auth {
 }
 
 impl Auth {
-    /// The service over `store`; on a store without users, creates the demo
+    /// The service over `store`; on a store created new, creates the demo
     /// accounts or the first admin ([`Auth::bootstrap`]). Blocking (argon2).
     pub fn open(store: Arc<dyn Store>, config: AuthConfig) -> AuthResult<Auth> {
         let dummy_hash = password::hash(&token::password()?)?;
@@ -240,7 +240,7 @@ impl Auth {
     }
 
     /// The accounts created at start (demo accounts or the first admin with
-    /// its password), when the store had none.
+    /// its password), when the store was created new.
     pub fn bootstrap(&self) -> Option<&bootstrap::Created> {
         self.bootstrap.as_ref()
     }

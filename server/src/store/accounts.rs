@@ -109,6 +109,14 @@ pub struct Recorded {
 
 /// Accounts storage. Times are Unix seconds; hashes are SHA-256 digests.
 pub trait AccountStore {
+    /// Whether the start accounts (demo accounts or the first admin) are
+    /// still to be created: true only for a store created new, until
+    /// [`AccountStore::bootstrap_done`]. An old store, or one whose
+    /// accounts an admin deleted or disabled, never asks again.
+    fn bootstrap_pending(&self) -> StoreResult<bool>;
+    /// Records that the start accounts were created.
+    fn bootstrap_done(&self) -> StoreResult<()>;
+
     /// Creates a user; `StoreError::Conflict` when the username is taken.
     fn create_user(&self, user: &NewUser, now: i64) -> StoreResult<UserRecord>;
     fn user(&self, id: i64) -> StoreResult<Option<UserRecord>>;

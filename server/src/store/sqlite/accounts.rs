@@ -155,6 +155,26 @@ impl SqliteStore {
 }
 
 impl AccountStore for SqliteStore {
+    fn bootstrap_pending(&self) -> StoreResult<bool> {
+        fn exists(r: &Row) -> rusqlite::Result<i64> {
+            r.get(0)
+        }
+        Ok(self
+            .one(
+                "SELECT 1 FROM meta WHERE key = 'accounts_bootstrap' AND value = 'pending'",
+                [],
+                exists,
+            )?
+            .is_some())
+    }
+
+    fn bootstrap_done(&self) -> StoreResult<()> {
+        self.writer()
+            .prepare_cached("DELETE FROM meta WHERE key = 'accounts_bootstrap'")?
+            .execute([])?;
+        Ok(())
+    }
+
     fn create_user(&self, u: &NewUser, now: i64) -> StoreResult<UserRecord> {
         let id = {
             let conn = self.writer();

@@ -195,6 +195,14 @@ pub fn migrate(conn: &mut Connection) -> StoreResult<usize> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
         tx.execute_batch(sql)
             .map_err(|e| StoreError::Backend(format!("migration {}: {e}", i + 1)))?;
+        if i == 0 {
+            // A store created now: its start accounts are still to be made
+            // (`AccountStore::bootstrap_pending`). An old store never gets them.
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('accounts_bootstrap', 'pending')",
+                [],
+            )?;
+        }
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;
         tracing::info!(version = i + 1, "applied schema migration");
