@@ -699,3 +699,38 @@ fn demo_accounts_are_created_only_with_a_new_store() {
     assert_eq!(state.auth().bootstrap(), None);
     assert!(state.auth().users().unwrap().is_empty());
 }
+
+/// Guessing pairing codes: twenty failures within a code's lifetime void
+/// every open code (from any mix of addresses), so the right code no longer
+/// pairs; a new code does.
+#[test]
+fn twenty_failed_pairings_void_every_open_code() {
+    let fx = Fixture::new("void");
+    let mut cfg = AuthConfig::default();
+    cfg.limits.pair_global.burst = 1000;
+    let state = state_with(&fx, cfg);
+    let auth = state.auth();
+    let wall = auth.create_device("大屏 1").unwrap();
+    let wrong = if wall.pairing_code == "00000000" {
+        "00000001"
+    } else {
+        "00000000"
+    };
+    for i in 0..19u8 {
+        let from = [10, 9, i / 5, i].into();
+        assert!(matches!(
+            auth.pair(wrong, from),
+            Err(pingan_server::auth::AuthError::BadCredentials)
+        ));
+    }
+    // The 20th failure (a malformed code counts too) voids the codes.
+    assert!(auth.pair("x", [10, 9, 9, 9].into()).is_err());
+    assert!(matches!(
+        auth.pair(&wall.pairing_code, [10, 9, 9, 10].into()),
+        Err(pingan_server::auth::AuthError::BadCredentials)
+    ));
+    let again = auth.create_device("大屏 1").unwrap();
+    assert!(auth
+        .pair(&again.pairing_code, [10, 9, 9, 11].into())
+        .is_ok());
+}

@@ -443,16 +443,29 @@ impl Auth {
     /// Pairs a wall device with its one-use code from `from`: a long-lived
     /// device session. Unknown, expired or spent codes are
     /// [`AuthError::BadCredentials`]. Blocking.
+    ///
+    /// A failed attempt counts towards voiding every open code
+    /// ([`limit::Limits::pairing_failed`]): after 20 failures within a
+    /// code's lifetime no code can be guessed any further; the admin draws
+    /// new ones.
     pub fn pair(&self, code: &str, from: IpAddr) -> AuthResult<NewSession> {
         self.limits.pairing(from).map_err(AuthError::RateLimited)?;
         let code = code.trim();
-        if code.len() != 8 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        let device = if code.len() == 8 && code.bytes().all(|b| b.is_ascii_digit()) {
+            self.store.pair_device(&token::digest(code), now_s())?
+        } else {
+            None
+        };
+        let Some(device) = device else {
+            if self.limits.pairing_failed() {
+                let voided = self.store.void_pairing_codes(now_s())?;
+                tracing::warn!(
+                    voided,
+                    "too many failed pairings: every open pairing code is void; draw new ones"
+                );
+            }
             return Err(AuthError::BadCredentials);
-        }
-        let device = self
-            .store
-            .pair_device(&token::digest(code), now_s())?
-            .ok_or(AuthError::BadCredentials)?;
+        };
         self.start_session(Subject::Device(device.id), DEVICE_SESSION)
     }
 }

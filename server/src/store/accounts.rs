@@ -174,6 +174,9 @@ pub trait AccountStore {
     /// Uses a pairing code: the unrevoked device whose code it is, if still
     /// valid at `now`, now paired and its code spent (one use).
     fn pair_device(&self, code_hash: &[u8], now: i64) -> StoreResult<Option<DeviceRecord>>;
+    /// Voids every pairing code not used yet (too many failed guesses);
+    /// returns how many.
+    fn void_pairing_codes(&self, now: i64) -> StoreResult<u64>;
     /// `false` when there is no such device or it was revoked already.
     fn revoke_device(&self, id: i64, now: i64) -> StoreResult<bool>;
 

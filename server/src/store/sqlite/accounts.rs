@@ -493,6 +493,17 @@ impl AccountStore for SqliteStore {
         }
     }
 
+    fn void_pairing_codes(&self, now: i64) -> StoreResult<u64> {
+        let n = self
+            .writer()
+            .prepare_cached(
+                "UPDATE devices SET pairing_hash = NULL, pairing_expires_at = NULL
+                 WHERE pairing_hash IS NOT NULL AND pairing_expires_at > ?1",
+            )?
+            .execute([now])?;
+        Ok(n as u64)
+    }
+
     fn revoke_device(&self, id: i64, now: i64) -> StoreResult<bool> {
         let conn = self.writer();
         let n = conn
