@@ -89,6 +89,10 @@ pub enum ApiError {
     /// Too many attempts; retry after `retry_after` seconds.
     #[error("{detail}")]
     TooManyRequests { retry_after: u64, detail: String },
+    /// The server is saturated (every password-hashing slot taken); retry
+    /// after `retry_after` seconds.
+    #[error("{detail}")]
+    Busy { retry_after: u64, detail: String },
 }
 
 /// `GET, HEAD` → `GET and HEAD`.
@@ -117,6 +121,10 @@ impl From<crate::auth::AuthError> for ApiError {
         match e {
             AuthError::BadCredentials => ApiError::BadCredentials(e.to_string()),
             AuthError::RateLimited(_) => ApiError::TooManyRequests {
+                retry_after: e.retry_after().unwrap_or(1),
+                detail: e.to_string(),
+            },
+            AuthError::Busy => ApiError::Busy {
                 retry_after: e.retry_after().unwrap_or(1),
                 detail: e.to_string(),
             },
@@ -165,6 +173,7 @@ impl ApiError {
             ApiError::Forbidden { .. } => "forbidden",
             ApiError::BadCredentials(_) => "bad_credentials",
             ApiError::TooManyRequests { .. } => "too_many_requests",
+            ApiError::Busy { .. } => "busy",
         }
     }
 
@@ -186,6 +195,7 @@ impl ApiError {
             ApiError::Unauthenticated(_) | ApiError::BadCredentials(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -220,7 +230,9 @@ impl IntoResponse for ApiError {
                 headers.insert(header::ALLOW, v);
             }
         }
-        if let ApiError::TooManyRequests { retry_after, .. } = &self {
+        if let ApiError::TooManyRequests { retry_after, .. } | ApiError::Busy { retry_after, .. } =
+            &self
+        {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
         }
         res

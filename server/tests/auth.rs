@@ -734,3 +734,29 @@ fn twenty_failed_pairings_void_every_open_code() {
         .pair(&again.pairing_code, [10, 9, 9, 11].into())
         .is_ok());
 }
+
+/// Password checks are bounded: with every argon2 slot taken a login waits
+/// `hash_wait` and is answered 503 `busy` with `Retry-After`; once a slot
+/// frees, it is served.
+#[tokio::test]
+async fn logins_beyond_the_hashing_slots_are_503_busy_with_retry_after() {
+    let fx = Fixture::new("busy");
+    let state = state_with(
+        &fx,
+        AuthConfig {
+            hash_slots: 1,
+            hash_wait: Duration::from_millis(100),
+            ..AuthConfig::default()
+        },
+    );
+    let router = app(state.clone());
+    let held = state.auth().hash_slot().await.expect("the one slot");
+    let t = Instant::now();
+    let r = attempt(&router, "viewer", "pingan-viewer").await;
+    r.assert_error(503, "busy");
+    assert_eq!(r.header("retry-after"), Some("1"));
+    assert!(t.elapsed() >= Duration::from_millis(100), "it waited first");
+    drop(held);
+    let r = attempt(&router, "viewer", "pingan-viewer").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+}

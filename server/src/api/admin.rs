@@ -5,7 +5,7 @@
 //! `DELETE /api/devices/{id}`). Secrets (a drawn password, a key, a pairing
 //! code) are in the creating answer only; nothing lists them again.
 
-use super::common::{blocking, no_store};
+use super::common::{blocking, hashing, no_store};
 use super::extract::{bad_param, JsonBody};
 use crate::auth::accounts::{UserIn, UserPatch};
 use crate::error::ApiError;
@@ -57,7 +57,7 @@ pub async fn create_user(
     actor: Actor,
     JsonBody(input): JsonBody<UserIn>,
 ) -> Result<Response, ApiError> {
-    let user = blocking(&state, move |a| a.create_user(&input)).await?;
+    let user = hashing(&state, move |a| a.create_user(&input)).await?;
     tracing::info!(by = who(&actor), user = %user.username, role = %user.role, "user.create");
     Ok(no_store(StatusCode::CREATED, Json(user)))
 }
@@ -69,7 +69,7 @@ pub async fn update_user(
     JsonBody(input): JsonBody<UserPatch>,
 ) -> Result<Response, ApiError> {
     let name = username.clone();
-    let user = blocking(&state, move |a| a.update_user(&name, &input)).await?;
+    let user = hashing(&state, move |a| a.update_user(&name, &input)).await?;
     tracing::info!(by = who(&actor), user = %username, "user.update");
     Ok(no_store(StatusCode::OK, Json(user)))
 }

@@ -1,5 +1,6 @@
 //! What the API handlers share: running a read, a command or an account
-//! call off the async runtime, the `no-store` answer and the mapping of
+//! call off the async runtime (a password-hashing one within the bounded
+//! argon2 slots, [`hashing`]), the `no-store` answer and the mapping of
 //! intake errors.
 
 use crate::api::extract::ClientAddr;
@@ -58,4 +59,20 @@ pub async fn blocking<T: Send + 'static>(
         .await
         .map_err(ApiError::from_join)?
         .map_err(ApiError::from)
+}
+
+/// Runs a blocking account call that hashes or verifies a password, within
+/// one of the bounded argon2 slots ([`crate::auth::Auth::hash_slot`]):
+/// after a short wait for a slot the answer is 503 `busy` with `Retry-After`.
+pub async fn hashing<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&crate::auth::Auth) -> crate::auth::AuthResult<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    let slot = state.auth().hash_slot().await?;
+    blocking(state, move |a| {
+        let result = f(a);
+        drop(slot);
+        result
+    })
+    .await
 }

@@ -5,7 +5,7 @@
 //! a long-lived device session). Every failed credential gets the same
 //! answer; passwords are never logged.
 
-use super::common::{blocking, no_store};
+use super::common::{blocking, hashing, no_store};
 use super::extract::{ClientAddr, JsonBody};
 use crate::auth::{Me, NewSession, Resolved, COOKIE};
 use crate::error::ApiError;
@@ -88,7 +88,7 @@ pub async fn login(
     let input: LoginIn = super::extract::json_body(&parts.headers, body, 4096).await?;
     let username = input.username.trim().to_string();
     let name = username.clone();
-    let result = blocking(&state, move |a| a.login(&name, &input.password, from)).await;
+    let result = hashing(&state, move |a| a.login(&name, &input.password, from)).await;
     match result {
         Ok(s) => {
             tracing::info!(username = %username, from = %from, "login");

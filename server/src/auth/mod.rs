@@ -51,6 +51,12 @@ pub struct AuthConfig {
     /// Lifetime of a login session.
     pub session_ttl: Duration,
     pub limits: LimitConfig,
+    /// Password hashes (argon2id: ~19 MiB and tens of ms of CPU each)
+    /// computed at once; 0: twice the cores.
+    pub hash_slots: usize,
+    /// How long a request waits for a hashing slot before it is answered
+    /// 503 `busy` with `Retry-After`.
+    pub hash_wait: Duration,
 }
 
 impl Default for AuthConfig {
@@ -59,6 +65,8 @@ impl Default for AuthConfig {
             demo_accounts: true,
             session_ttl: Duration::from_secs(12 * 3600),
             limits: LimitConfig::default(),
+            hash_slots: 0,
+            hash_wait: Duration::from_secs(1),
         }
     }
 }
@@ -72,6 +80,9 @@ pub enum AuthError {
     BadCredentials,
     #[error("too many attempts; retry in {} s", retry_after_s(.0))]
     RateLimited(Limited),
+    /// Every password-hashing slot stayed taken for [`AuthConfig::hash_wait`].
+    #[error("the server is busy checking passwords; retry in a second")]
+    Busy,
     /// A field of the request is unacceptable.
     #[error("{field}: {detail}")]
     Invalid { field: String, detail: String },
@@ -97,6 +108,7 @@ impl AuthError {
         match self {
             AuthError::BadCredentials => "bad_credentials",
             AuthError::RateLimited(_) => "rate_limited",
+            AuthError::Busy => "busy",
             AuthError::Invalid { .. } => "invalid",
             AuthError::NotFound(_) => "not_found",
             AuthError::Conflict(_) => "conflict",
@@ -109,6 +121,7 @@ impl AuthError {
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             AuthError::RateLimited(l) => Some(retry_after_s(l)),
+            AuthError::Busy => Some(1),
             _ => None,
         }
     }
@@ -197,6 +210,8 @@ pub struct Auth {
     revoked: broadcast::Sender<Revoked>,
     /// Where [`Auth::poll_revocations`] continues (Unix seconds).
     polled: std::sync::Mutex<i64>,
+    /// The argon2 slots ([`AuthConfig::hash_slots`], [`Auth::hash_slot`]).
+    hashing: Arc<tokio::sync::Semaphore>,
     /// Verified for unknown users, so their attempts cost what others do.
     dummy_hash: String,
     /// What was created at start on a fresh store (printed by the binary).
@@ -218,7 +233,12 @@ impl Auth {
     pub fn open(store: Arc<dyn Store>, config: AuthConfig) -> AuthResult<Auth> {
         let dummy_hash = password::hash(&token::password()?)?;
         let (revoked, _) = broadcast::channel(1024);
+        let slots = match config.hash_slots {
+            0 => 2 * std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
         let mut auth = Auth {
+            hashing: Arc::new(tokio::sync::Semaphore::new(slots)),
             store,
             limits: Limits::new(config.limits),
             config,
@@ -233,6 +253,20 @@ impl Auth {
 
     pub fn config(&self) -> &AuthConfig {
         &self.config
+    }
+
+    /// A place among the bounded password-hashing slots, waited for at most
+    /// [`AuthConfig::hash_wait`] ([`AuthError::Busy`] after that). The API
+    /// takes one before every argon2 call (login, setting a password) and
+    /// holds it on the blocking thread until the hash is done, so CPU and
+    /// memory stay bounded however many requests arrive.
+    pub async fn hash_slot(&self) -> AuthResult<tokio::sync::OwnedSemaphorePermit> {
+        match tokio::time::timeout(self.config.hash_wait, self.hashing.clone().acquire_owned())
+            .await
+        {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(AuthError::Busy),
+        }
     }
 
     pub(crate) fn store(&self) -> &dyn Store {
