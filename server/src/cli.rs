@@ -1,7 +1,8 @@
 //! The binary's account subcommands (part of `main.rs`'s crate, not the
 //! library): `pingan-server user add|set|list` and `key add|list|revoke`,
 //! on the store named by `--db`/`--data-dir`, through the same `Auth`
-//! service as the admin API. A password comes from standard input
+//! service as the admin API (a scope must be a subdistrict of the data
+//! dir's grids, when it has them). A password comes from standard input
 //! (`--password-stdin`, one line) or is drawn and printed once; a key is
 //! printed once.
 
@@ -10,6 +11,7 @@ use clap::Subcommand;
 use pingan_model::access::{Permission, Role};
 use pingan_server::auth::accounts::{UserIn, UserPatch};
 use pingan_server::auth::{Auth, AuthConfig};
+use pingan_server::intake::GridLocator;
 use pingan_server::store::sqlite::SqliteStore;
 use std::io::BufRead;
 use std::path::Path;
@@ -107,12 +109,17 @@ fn read_password() -> anyhow::Result<String> {
     Ok(pw)
 }
 
-/// Runs one subcommand on the store at `db`.
-pub fn run(cmd: Command, db: &Path) -> anyhow::Result<()> {
+/// Runs one subcommand on the store at `db`, with the subdistricts of
+/// `data_dir`'s grids (if readable) as the valid scopes.
+pub fn run(cmd: Command, db: &Path, data_dir: &Path) -> anyhow::Result<()> {
     let store = SqliteStore::open(db).with_context(|| format!("opening {}", db.display()))?;
+    let subdistricts = GridLocator::load(&data_dir.join("grids.geojson"))
+        .map(|g| g.subdistricts())
+        .unwrap_or_default();
     let config = AuthConfig {
         // The CLI never creates demo accounts.
         demo_accounts: false,
+        subdistricts,
         ..AuthConfig::default()
     };
     let auth = Auth::open(Arc::new(store), config).context("opening the accounts")?;

@@ -129,6 +129,7 @@ impl From<crate::auth::AuthError> for ApiError {
                 detail: e.to_string(),
             },
             AuthError::Invalid { field, detail } => ApiError::Invalid { field, detail },
+            AuthError::BadField { field, detail } => ApiError::BadField { field, detail },
             AuthError::NotFound(m) => ApiError::NoSuchEntity(m),
             AuthError::Conflict(m) => ApiError::Conflict(m),
             AuthError::Hash(_) | AuthError::Random(_) | AuthError::Store(_) => {

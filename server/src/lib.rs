@@ -188,12 +188,15 @@ impl AppState {
             }
         }
         let db: Arc<dyn store::Store> = Arc::new(db);
-        let accounts = auth::Auth::open(db.clone(), config.auth.clone()).map_err(|source| {
-            StartError::Auth {
+        let mut auth_config = config.auth.clone();
+        if auth_config.subdistricts.is_empty() {
+            auth_config.subdistricts = grids.subdistricts();
+        }
+        let accounts =
+            auth::Auth::open(db.clone(), auth_config).map_err(|source| StartError::Auth {
                 path: path.display().to_string(),
                 source,
-            }
-        })?;
+            })?;
         let live = Live::with_directory(db, Arc::new(directory)).map_err(fail)?;
         Ok(AppState {
             inner: Arc::new(Inner {

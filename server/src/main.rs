@@ -86,7 +86,8 @@ async fn main() -> anyhow::Result<()> {
             .db
             .clone()
             .unwrap_or_else(|| args.data_dir.join("live.sqlite"));
-        return tokio::task::spawn_blocking(move || cli::run(cmd, &db))
+        let data_dir = args.data_dir.clone();
+        return tokio::task::spawn_blocking(move || cli::run(cmd, &db, &data_dir))
             .await
             .context("the account command")?;
     }

@@ -7,6 +7,7 @@
 
 use crate::auth::{Credential, Resolved, COOKIE};
 use crate::error::ApiError;
+use crate::store::{Account, Actor};
 use crate::AppState;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap};
@@ -78,6 +79,29 @@ pub fn refusal(who: &Resolved, access: Access) -> Option<ApiError> {
     Some(ApiError::Forbidden {
         permission: p,
         detail: format!("this needs the permission {p} ({en}), which this account does not have"),
+    })
+}
+
+/// Refuses a write by an account limited to a subdistrict (an officer's
+/// scope) on something that lies in another subdistrict, or whose
+/// subdistrict is unknown: 403 naming `p`. Unscoped accounts pass.
+pub fn within_scope(actor: &Actor, p: Permission, place: Option<&str>) -> Result<(), ApiError> {
+    let Account::User {
+        scope: Some(scope), ..
+    } = &actor.account
+    else {
+        return Ok(());
+    };
+    if place == Some(scope.as_str()) {
+        return Ok(());
+    }
+    Err(ApiError::Forbidden {
+        permission: p,
+        detail: format!(
+            "this needs the permission {p} in {}, which lies outside the account's \
+             subdistrict {scope}",
+            place.unwrap_or("an unknown subdistrict")
+        ),
     })
 }
 

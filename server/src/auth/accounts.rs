@@ -169,6 +169,27 @@ pub fn check_username(name: &str) -> AuthResult<()> {
     }
 }
 
+impl Auth {
+    /// A scope as given (trimmed): one of the district's subdistricts
+    /// ([`super::AuthConfig::subdistricts`]), or any non-empty text when no
+    /// data is loaded.
+    fn check_scope(&self, scope: &str) -> AuthResult<String> {
+        text("scope", scope)?;
+        let scope = scope.trim();
+        let known = &self.config().subdistricts;
+        if known.is_empty() || known.iter().any(|s| s == scope) {
+            return Ok(scope.to_string());
+        }
+        Err(AuthError::BadField {
+            field: "scope".into(),
+            detail: format!(
+                "{scope:?} is not a subdistrict of the district; one of {}",
+                known.join(", ")
+            ),
+        })
+    }
+}
+
 fn hash_new(pw: &str) -> AuthResult<String> {
     password::check(pw).map_err(|d| invalid("password", d))?;
     Ok(password::hash(pw)?)
@@ -180,9 +201,10 @@ impl Auth {
         check_username(&u.username)?;
         let display = u.display_name.clone().unwrap_or_else(|| u.username.clone());
         text("display_name", &display)?;
-        if let Some(s) = &u.scope {
-            text("scope", s)?;
-        }
+        let scope = match u.scope.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(s) => Some(self.check_scope(s)?),
+        };
         let (pw, drawn) = match &u.password {
             Some(p) => (p.clone(), None),
             None => {
@@ -195,7 +217,7 @@ impl Auth {
                 username: u.username.clone(),
                 display_name: display.trim().to_string(),
                 role: u.role,
-                scope: u.scope.clone().filter(|s| !s.trim().is_empty()),
+                scope,
                 password_hash: hash_new(&pw)?,
             },
             now_s(),
@@ -219,10 +241,7 @@ impl Auth {
         let scope = match &p.scope {
             None => None,
             Some(s) if s.trim().is_empty() => Some(None),
-            Some(s) => {
-                text("scope", s)?;
-                Some(Some(s.trim().to_string()))
-            }
+            Some(s) => Some(Some(self.check_scope(s)?)),
         };
         let password_hash = match &p.password {
             Some(pw) => Some(hash_new(pw)?),

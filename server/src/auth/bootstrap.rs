@@ -86,10 +86,15 @@ pub const DEMO_WARNING: &str = "demo accounts with published passwords are activ
      change their passwords or disable them (pingan-server user set NAME --password-stdin | --disable)";
 
 /// Creates `u`; one that exists already (a start interrupted after
-/// creating it) is left as it is.
+/// creating it) is left as it is, and a scoped one whose subdistrict the
+/// loaded data does not have is skipped (logged).
 fn create(auth: &Auth, u: &UserIn) -> AuthResult<()> {
     match auth.create_user(u) {
         Ok(_) | Err(AuthError::Conflict(_)) => Ok(()),
+        Err(e @ AuthError::BadField { .. }) => {
+            tracing::warn!(user = %u.username, error = %e, "demo account skipped");
+            Ok(())
+        }
         Err(e) => Err(e),
     }
 }

@@ -57,6 +57,10 @@ pub struct AuthConfig {
     /// How long a request waits for a hashing slot before it is answered
     /// 503 `busy` with `Retry-After`.
     pub hash_wait: Duration,
+    /// The district's subdistrict names (from the grids the server
+    /// loaded): a user's scope must be one of them. Empty: any non-empty
+    /// text (no data loaded).
+    pub subdistricts: Vec<String>,
 }
 
 impl Default for AuthConfig {
@@ -67,6 +71,7 @@ impl Default for AuthConfig {
             limits: LimitConfig::default(),
             hash_slots: 0,
             hash_wait: Duration::from_secs(1),
+            subdistricts: Vec::new(),
         }
     }
 }
@@ -86,6 +91,10 @@ pub enum AuthError {
     /// A field of the request is unacceptable.
     #[error("{field}: {detail}")]
     Invalid { field: String, detail: String },
+    /// A field names something that does not exist (a scope that is no
+    /// subdistrict, a permission keys cannot hold): 400.
+    #[error("{field}: {detail}")]
+    BadField { field: String, detail: String },
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -110,6 +119,7 @@ impl AuthError {
             AuthError::RateLimited(_) => "rate_limited",
             AuthError::Busy => "busy",
             AuthError::Invalid { .. } => "invalid",
+            AuthError::BadField { .. } => "bad_field",
             AuthError::NotFound(_) => "not_found",
             AuthError::Conflict(_) => "conflict",
             AuthError::Hash(_) | AuthError::Random(_) => "internal",
