@@ -67,14 +67,16 @@ pub enum UserCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum KeyCmd {
-    /// Add a key with exactly the given scopes (printed once).
+    /// Add a key with exactly the given scopes (printed once): read and
+    /// readings:write only (machine clients); it expires (365 days by default).
     Add {
         name: String,
         /// A permission the key holds (repeatable), e.g. readings:write.
         #[arg(long = "scope", required = true, value_parser = parse_permission)]
         scopes: Vec<Permission>,
-        #[arg(long)]
-        expires_days: Option<u32>,
+        /// Days until the key expires (at most 730).
+        #[arg(long, default_value_t = 365)]
+        expires_days: u32,
     },
     /// List the keys (never the keys themselves).
     List,
@@ -206,9 +208,8 @@ pub fn run(cmd: Command, db: &Path, data_dir: &Path) -> anyhow::Result<()> {
             scopes,
             expires_days,
         }) => {
-            let expires_at =
-                expires_days.map(|d| pingan_server::clock::now_s() + i64::from(d) * 86_400);
-            let k = auth.create_key(&name, &scopes, expires_at)?;
+            let expires_at = pingan_server::clock::now_s() + i64::from(expires_days) * 86_400;
+            let k = auth.create_key(&name, &scopes, Some(expires_at))?;
             println!("added key {} (id {})", k.name, k.id);
             println!("key (shown once): {}", k.key);
         }

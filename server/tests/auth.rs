@@ -760,3 +760,56 @@ async fn logins_beyond_the_hashing_slots_are_503_busy_with_retry_after() {
     let r = attempt(&router, "viewer", "pingan-viewer").await;
     assert_eq!(r.status, 200, "{}", r.text());
 }
+
+/// API keys hold machine scopes only and always expire: 365 days by
+/// default, at most two years.
+#[tokio::test]
+async fn keys_hold_machine_scopes_only_and_always_expire() {
+    let fx = Fixture::new("keyscopes");
+    let router = fx.anonymous_app();
+    let admin = login(&router, Role::Admin).await;
+    for scope in [
+        "users:manage",
+        "personal:read",
+        "cases:report",
+        "audit:read",
+    ] {
+        let r = send(
+            &router,
+            post(
+                "/api/keys",
+                Some(&admin),
+                json!({"name": "k", "scopes": ["readings:write", scope]}),
+            ),
+        )
+        .await;
+        let detail = r.assert_error(400, "bad_request");
+        assert!(
+            detail.contains(scope) && detail.contains("read, readings:write"),
+            "{detail}"
+        );
+    }
+    let now = pingan_server::clock::now_s();
+    let r = send(
+        &router,
+        post(
+            "/api/keys",
+            Some(&admin),
+            json!({"name": "网关", "scopes": ["readings:write", "read"]}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let expires = r.json()["expires_at"].as_i64().expect("an expiry");
+    assert!((expires - now - 365 * 86_400).abs() < 60, "{expires}");
+    let r = send(
+        &router,
+        post(
+            "/api/keys",
+            Some(&admin),
+            json!({"name": "k", "scopes": ["readings:write"], "expires_at": now + 800 * 86_400}),
+        ),
+    )
+    .await;
+    r.assert_error(422, "invalid");
+}

@@ -134,6 +134,15 @@ pub struct SessionOut {
     pub expires_at: i64,
 }
 
+/// What an API key may hold: machine scopes only. A sensor gateway posts
+/// readings; a dashboard or wall client reads the public (masked) layers
+/// and stream. Personal data, case work and administration are for people.
+pub const KEY_SCOPES: &[Permission] = &[Permission::Read, Permission::ReadingsWrite];
+/// A key's lifetime when none is given, in days.
+pub const KEY_DEFAULT_DAYS: i64 = 365;
+/// The longest lifetime of a key, in days.
+pub const KEY_MAX_DAYS: i64 = 730;
+
 fn invalid(field: &str, detail: impl Into<String>) -> AuthError {
     AuthError::Invalid {
         field: field.into(),
@@ -274,7 +283,9 @@ impl Auth {
             .collect())
     }
 
-    /// A new API key with exactly `scopes`.
+    /// A new API key with exactly `scopes`, each one of [`KEY_SCOPES`],
+    /// expiring at `expires_at` (at most [`KEY_MAX_DAYS`] from now;
+    /// [`KEY_DEFAULT_DAYS`] when `None`).
     pub fn create_key(
         &self,
         name: &str,
@@ -285,9 +296,31 @@ impl Auth {
         if scopes.is_empty() {
             return Err(invalid("scopes", "name at least one permission"));
         }
-        if let Some(t) = expires_at.filter(|t| *t <= now_s()) {
-            return Err(invalid("expires_at", format!("{t} is in the past")));
+        if let Some(p) = scopes.iter().find(|p| !KEY_SCOPES.contains(p)) {
+            let names: Vec<_> = KEY_SCOPES.iter().map(|p| p.name()).collect();
+            return Err(AuthError::BadField {
+                field: "scopes".into(),
+                detail: format!(
+                    "{p} is not for API keys (machine clients); a key may hold {}",
+                    names.join(", ")
+                ),
+            });
         }
+        let now = now_s();
+        let expires_at = expires_at.unwrap_or(now + KEY_DEFAULT_DAYS * 86_400);
+        if expires_at <= now {
+            return Err(invalid(
+                "expires_at",
+                format!("{expires_at} is in the past"),
+            ));
+        }
+        if expires_at > now + KEY_MAX_DAYS * 86_400 {
+            return Err(invalid(
+                "expires_at",
+                format!("{expires_at} is more than {KEY_MAX_DAYS} days from now"),
+            ));
+        }
+        let expires_at = Some(expires_at);
         let key = token::api_key()?;
         let mut scopes = scopes.to_vec();
         scopes.sort();
