@@ -813,3 +813,97 @@ async fn keys_hold_machine_scopes_only_and_always_expire() {
     .await;
     r.assert_error(422, "invalid");
 }
+
+/// The last enabled admin is never disabled or demoted, also when two
+/// changes race (one conditional update, not check-then-act).
+#[test]
+fn the_last_enabled_admin_cannot_be_disabled_or_demoted_even_in_a_race() {
+    use pingan_server::auth::accounts::{UserIn, UserPatch};
+    use pingan_server::auth::AuthError;
+    let fx = Fixture::new("lastadmin");
+    let state = fx.state();
+    let auth = state.auth();
+    let disable = UserPatch {
+        disabled: Some(true),
+        ..Default::default()
+    };
+    let demote = UserPatch {
+        role: Some(Role::Viewer),
+        ..Default::default()
+    };
+    for patch in [&disable, &demote] {
+        let e = auth.update_user("admin", patch).unwrap_err();
+        assert!(
+            matches!(e, AuthError::Conflict(ref m) if m.contains("last enabled admin")),
+            "{e:?}"
+        );
+    }
+    // Its other fields still change.
+    auth.update_user(
+        "admin",
+        &UserPatch {
+            display_name: Some("总管理员".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    for round in 0..10 {
+        let second = format!("admin{round}");
+        auth.create_user(&UserIn {
+            username: second.clone(),
+            display_name: None,
+            role: Role::Admin,
+            scope: None,
+            password: Some("second-admin-pw".into()),
+        })
+        .unwrap();
+        // Two admins, each disabled by another request at once: one stays.
+        let barrier = std::sync::Barrier::new(2);
+        let results: Vec<bool> = std::thread::scope(|s| {
+            let first = if round == 0 {
+                "admin".to_string()
+            } else {
+                format!("admin{}", round - 1)
+            };
+            let handles: Vec<_> = [first, second]
+                .into_iter()
+                .map(|name| {
+                    let barrier = &barrier;
+                    let patch = if round % 2 == 0 { &disable } else { &demote };
+                    s.spawn(move || {
+                        barrier.wait();
+                        auth.update_user(&name, patch).is_ok()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(results.iter().filter(|ok| **ok).count(), 1, "{results:?}");
+        let admins = auth
+            .users()
+            .unwrap()
+            .into_iter()
+            .filter(|u| u.role == Role::Admin && !u.disabled)
+            .count();
+        assert_eq!(admins, 1, "round {round}");
+        // The next round starts from admin{round} as the one enabled admin.
+        if results[1] {
+            // admin{round} was the one disabled or demoted: swap.
+            auth.update_user(
+                &format!("admin{round}"),
+                &UserPatch {
+                    role: Some(Role::Admin),
+                    disabled: Some(false),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            let first = if round == 0 {
+                "admin".to_string()
+            } else {
+                format!("admin{}", round - 1)
+            };
+            auth.update_user(&first, &disable).unwrap();
+        }
+    }
+}
