@@ -907,3 +907,40 @@ fn the_last_enabled_admin_cannot_be_disabled_or_demoted_even_in_a_race() {
         }
     }
 }
+
+/// Bad ids in admin paths (and a case id that is not UTF-8) are the API's
+/// JSON 400 like every other error, not the framework's plain text.
+#[tokio::test]
+async fn bad_path_ids_are_json_400() {
+    let fx = Fixture::new("pathids");
+    let router = fx.anonymous_app();
+    let admin = login(&router, Role::Admin).await;
+    let cases = [
+        ("POST", "/api/users/%C3%28", "username"),
+        ("DELETE", "/api/keys/abc", "id"),
+        ("DELETE", "/api/keys/%FF", "id"),
+        ("DELETE", "/api/sessions/x", "id"),
+        ("DELETE", "/api/sessions/-1", "id"),
+        ("DELETE", "/api/devices/%FF", "id"),
+        ("GET", "/api/cases/%C3%28", "id"),
+    ];
+    for (method, uri, field) in cases {
+        let req = if method == "POST" {
+            post(uri, Some(&admin), json!({"disabled": true}))
+        } else {
+            with(method, uri, ("cookie", &admin))
+        };
+        let r = send(&router, req).await;
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/json"),
+            "{method} {uri}: {}",
+            r.text()
+        );
+        let detail = r.assert_error(400, "bad_request");
+        assert!(
+            detail.starts_with(&format!("{field}: ")),
+            "{method} {uri}: {detail}"
+        );
+    }
+}

@@ -6,12 +6,12 @@
 //! code) are in the creating answer only; nothing lists them again.
 
 use super::common::{blocking, hashing, no_store};
-use super::extract::{bad_param, JsonBody};
+use super::extract::{JsonBody, RowId, Username};
 use crate::auth::accounts::{UserIn, UserPatch};
 use crate::error::ApiError;
 use crate::store::Actor;
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
@@ -35,14 +35,6 @@ pub struct DeviceIn {
     pub name: String,
 }
 
-/// A numeric id of a path.
-async fn id_of(raw: &str) -> Result<i64, ApiError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| bad_param("id", format!("{raw:?} is not an id (a positive integer)")))
-}
-
 fn who(actor: &Actor) -> &str {
     actor.account_name().unwrap_or("")
 }
@@ -64,7 +56,7 @@ pub async fn create_user(
 
 pub async fn update_user(
     State(state): State<AppState>,
-    Path(username): Path<String>,
+    Username(username): Username,
     actor: Actor,
     JsonBody(input): JsonBody<UserPatch>,
 ) -> Result<Response, ApiError> {
@@ -94,10 +86,9 @@ pub async fn create_key(
 
 pub async fn revoke_key(
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    RowId(id): RowId,
     actor: Actor,
 ) -> Result<Response, ApiError> {
-    let id = id_of(&raw).await?;
     blocking(&state, move |a| a.revoke_key(id)).await?;
     tracing::info!(by = who(&actor), key = id, "key.revoke");
     Ok(no_store(StatusCode::NO_CONTENT, ()))
@@ -110,10 +101,9 @@ pub async fn list_sessions(State(state): State<AppState>) -> Result<Response, Ap
 
 pub async fn revoke_session(
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    RowId(id): RowId,
     actor: Actor,
 ) -> Result<Response, ApiError> {
-    let id = id_of(&raw).await?;
     blocking(&state, move |a| a.revoke_session(id)).await?;
     tracing::info!(by = who(&actor), session = id, "session.revoke");
     Ok(no_store(StatusCode::NO_CONTENT, ()))
@@ -146,10 +136,9 @@ pub async fn create_device(
 
 pub async fn revoke_device(
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    RowId(id): RowId,
     actor: Actor,
 ) -> Result<Response, ApiError> {
-    let id = id_of(&raw).await?;
     blocking(&state, move |a| a.revoke_device(id)).await?;
     tracing::info!(by = who(&actor), device = id, "device.revoke");
     Ok(no_store(StatusCode::NO_CONTENT, ()))
