@@ -944,3 +944,45 @@ async fn bad_path_ids_are_json_400() {
         );
     }
 }
+
+/// A malformed or unsupported `Authorization` header is no credential and
+/// never falls back to a valid cookie beside it: 401 with the one answer.
+#[tokio::test]
+async fn a_malformed_authorization_header_never_falls_back_to_the_cookie() {
+    let fx = Fixture::new("authz");
+    let router = fx.anonymous_app();
+    let cookie = login(&router, Role::Viewer).await;
+    let ok = send(&router, with("GET", "/api/layers", ("cookie", &cookie))).await;
+    assert_eq!(ok.status, 200);
+    let anonymous = send(&router, common::get("/api/layers"))
+        .await
+        .assert_error(401, "unauthenticated");
+    for value in [
+        "Basic dmlld2VyOnBpbmdhbi12aWV3ZXI=",
+        "Bearer",
+        "Bearer   ",
+        "Token abc",
+        "pk_abc",
+    ] {
+        let req = Request::builder()
+            .uri("/api/layers")
+            .header("cookie", &cookie)
+            .header("authorization", value)
+            .body(Body::empty())
+            .unwrap();
+        let detail = send(&router, req)
+            .await
+            .assert_error(401, "unauthenticated");
+        assert_eq!(detail, anonymous, "{value}: no hint");
+    }
+    // Also on who-am-I.
+    let req = Request::builder()
+        .uri("/api/session")
+        .header("cookie", &cookie)
+        .header("authorization", "Basic eDp5")
+        .body(Body::empty())
+        .unwrap();
+    send(&router, req)
+        .await
+        .assert_error(401, "unauthenticated");
+}

@@ -159,6 +159,48 @@ pub enum Credential {
     Bearer(String),
 }
 
+/// What a request presents, read by [`presented`] (the one reading of
+/// `Authorization` and the session cookie, for the check layer, the rate
+/// limits and the CSRF rule alike).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Presented {
+    /// Neither `Authorization` nor the session cookie.
+    Nothing,
+    Credential(Credential),
+    /// An `Authorization` header that is not `Bearer <token>` (another
+    /// scheme such as `Basic`, no token, not text). It is no credential and
+    /// never falls back to the cookie: the request is anonymous, so an
+    /// endpoint that needs a permission answers 401 (without a hint).
+    Malformed,
+}
+
+/// Reads the credential of a request: `Authorization: Bearer <token>`
+/// when the header is present (anything else there is
+/// [`Presented::Malformed`], whatever cookie comes with it), else the
+/// `pingan_session` cookie.
+pub fn presented(headers: &axum::http::HeaderMap) -> Presented {
+    use axum::http::header;
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let Ok(value) = value.to_str() else {
+            return Presented::Malformed;
+        };
+        return match value.trim().split_once([' ', '\t']) {
+            Some((scheme, token))
+                if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+            {
+                Presented::Credential(Credential::Bearer(token.trim().to_string()))
+            }
+            _ => Presented::Malformed,
+        };
+    }
+    match crate::http::origin::session_cookie(headers) {
+        Some(v) => {
+            Presented::Credential(Credential::Cookie(v.trim().trim_matches('"').to_string()))
+        }
+        None => Presented::Nothing,
+    }
+}
+
 /// A credential that ended, as [`Auth::subscribe_revocations`] announces it:
 /// a session (logout, admin, a user disabled or changed, a device revoked,
 /// expiry) or an API key (revoked).
