@@ -4,7 +4,7 @@
 //! service as the admin API (a scope must be a subdistrict of the data
 //! dir's grids, when it has them). A password comes from standard input
 //! (`--password-stdin`, one line) or is drawn and printed once; a key is
-//! printed once.
+//! printed once. Every change is journaled (the audit log) as `cli`.
 
 use anyhow::{bail, Context};
 use clap::Subcommand;
@@ -128,6 +128,8 @@ pub fn run(cmd: Command, db: &Path, data_dir: &Path) -> anyhow::Result<()> {
     if let Some(created) = auth.bootstrap() {
         print!("{}", pingan_server::auth::bootstrap::describe(created));
     }
+    // Changes are journaled as the command line's (the audit log and the log).
+    let cli = pingan_server::store::Actor::system("cli");
     match cmd {
         Command::User(UserCmd::Add {
             username,
@@ -148,6 +150,13 @@ pub fn run(cmd: Command, db: &Path, data_dir: &Path) -> anyhow::Result<()> {
                 scope,
                 password,
             })?;
+            auth.journal(
+                &cli,
+                "user.create",
+                format!("users/{}", u.username),
+                "cli",
+                format!("role {}", u.role),
+            );
             println!("added user {} (id {}, role {})", u.username, u.id, u.role);
             if let Some(pw) = u.password {
                 println!("password (shown once): {pw}");
@@ -174,16 +183,21 @@ pub fn run(cmd: Command, db: &Path, data_dir: &Path) -> anyhow::Result<()> {
             } else {
                 None
             };
-            let u = auth.update_user(
-                &username,
-                &UserPatch {
-                    display_name,
-                    role,
-                    scope,
-                    password,
-                    disabled,
-                },
-            )?;
+            let patch = UserPatch {
+                display_name,
+                role,
+                scope,
+                password,
+                disabled,
+            };
+            let u = auth.update_user(&username, &patch)?;
+            auth.journal(
+                &cli,
+                "user.update",
+                format!("users/{}", u.username),
+                "cli",
+                patch.summary(),
+            );
             println!(
                 "changed user {} (role {}{})",
                 u.username,
@@ -210,6 +224,13 @@ pub fn run(cmd: Command, db: &Path, data_dir: &Path) -> anyhow::Result<()> {
         }) => {
             let expires_at = pingan_server::clock::now_s() + i64::from(expires_days) * 86_400;
             let k = auth.create_key(&name, &scopes, Some(expires_at))?;
+            auth.journal(
+                &cli,
+                "key.create",
+                format!("keys/{}", k.id),
+                "cli",
+                k.name.clone(),
+            );
             println!("added key {} (id {})", k.name, k.id);
             println!("key (shown once): {}", k.key);
         }
@@ -231,6 +252,7 @@ pub fn run(cmd: Command, db: &Path, data_dir: &Path) -> anyhow::Result<()> {
         }
         Command::Key(KeyCmd::Revoke { id }) => {
             auth.revoke_key(id)?;
+            auth.journal(&cli, "key.revoke", format!("keys/{id}"), "cli", "");
             println!("revoked key {id}");
         }
     }

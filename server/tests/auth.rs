@@ -597,8 +597,8 @@ fn the_binary_never_logs_a_password() {
         .and_then(|i| log.get(i + 1))
         .map(|l| l.trim().to_string())
         .expect("the first admin's password is printed");
-    let login = |password: &str| {
-        let body = json!({"username": "admin", "password": password}).to_string();
+    let login_as = |username: &str, password: &str| {
+        let body = json!({"username": username, "password": password}).to_string();
         let mut s = std::net::TcpStream::connect(&addr).unwrap();
         write!(
             s,
@@ -612,13 +612,20 @@ fn the_binary_never_logs_a_password() {
         out
     };
     let wrong = "Wrong-Guess-Never-Logged-77";
-    assert!(login(wrong).starts_with("HTTP/1.1 401"));
-    assert!(login(&printed).starts_with("HTTP/1.1 200"));
-    // Both attempts are logged (by username), within a few seconds.
+    let typed = "Typed-Name-Never-Logged-42";
+    assert!(login_as("admin", wrong).starts_with("HTTP/1.1 401"));
+    assert!(login_as(typed, wrong).starts_with("HTTP/1.1 401"));
+    assert!(login_as("admin", &printed).starts_with("HTTP/1.1 200"));
+    // The attempts are logged, a failed one's username only masked
+    // (`#` and 8 hex digits), within a few seconds.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let masked = pingan_server::auth::journal::masked(typed);
     let seen = |log: &[String]| {
-        log.iter().any(|l| l.contains("login failed"))
-            && log.iter().any(|l| l.contains("login username=admin"))
+        log.iter()
+            .any(|l| l.contains("login_failed") && l.contains(&masked))
+            && log
+                .iter()
+                .any(|l| l.contains("login by=admin") && l.contains("target=users/admin"))
     };
     while !seen(&log) && std::time::Instant::now() < deadline {
         if let Ok(l) = rx.recv_timeout(Duration::from_millis(200)) {
@@ -637,6 +644,7 @@ fn the_binary_never_logs_a_password() {
         .collect();
     for l in &after_start {
         assert!(!l.contains(wrong), "a wrong password in the log: {l}");
+        assert!(!l.contains(typed), "a typed username in the log: {l}");
         assert!(!l.contains(&printed), "the password in the log: {l}");
     }
     assert!(after_start.len() > 2, "{log:#?}");
@@ -985,4 +993,127 @@ async fn a_malformed_authorization_header_never_falls_back_to_the_cookie() {
     send(&router, req)
         .await
         .assert_error(401, "unauthenticated");
+}
+
+/// Account actions go into the audit log (not only the log): logins,
+/// refusals (the typed username bounded and quoted), logout, and the
+/// admin's changes to users, keys, sessions and devices.
+#[tokio::test]
+async fn account_actions_are_in_the_audit_log() {
+    use pingan_server::store::AuditQuery;
+    let fx = Fixture::new("journal");
+    let state = fx.state();
+    let router = app(state.clone());
+    let admin = login(&router, Role::Admin).await;
+    let typed = format!("evil\n{}", "x".repeat(2000));
+    attempt(&router, &typed, "nope")
+        .await
+        .assert_error(401, "bad_credentials");
+    let viewer = login(&router, Role::Viewer).await;
+    send(&router, with("DELETE", "/api/session", ("cookie", &viewer))).await;
+    let r = send(
+        &router,
+        post(
+            "/api/users",
+            Some(&admin),
+            json!({"username": "sun", "role": "viewer"}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    let r = send(
+        &router,
+        post("/api/users/sun", Some(&admin), json!({"disabled": true})),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let r = send(
+        &router,
+        post(
+            "/api/keys",
+            Some(&admin),
+            json!({"name": "g", "scopes": ["readings:write"]}),
+        ),
+    )
+    .await;
+    let key = r.json()["id"].as_i64().unwrap();
+    send(
+        &router,
+        with("DELETE", &format!("/api/keys/{key}"), ("cookie", &admin)),
+    )
+    .await;
+    let r = send(
+        &router,
+        post("/api/devices", Some(&admin), json!({"name": "墙"})),
+    )
+    .await;
+    let device = r.json()["id"].as_i64().unwrap();
+    send(
+        &router,
+        with(
+            "DELETE",
+            &format!("/api/devices/{device}"),
+            ("cookie", &admin),
+        ),
+    )
+    .await;
+    let operator = login(&router, Role::Operator).await;
+    let token = operator.trim_start_matches("pingan_session=").to_string();
+    let sid = state
+        .auth()
+        .resolve(&pingan_server::auth::Credential::Cookie(token))
+        .unwrap()
+        .actor
+        .session()
+        .unwrap();
+    send(
+        &router,
+        with(
+            "DELETE",
+            &format!("/api/sessions/{sid}"),
+            ("cookie", &admin),
+        ),
+    )
+    .await;
+
+    let all = state
+        .live()
+        .store()
+        .audit_query(&AuditQuery {
+            limit: 1000,
+            ..Default::default()
+        })
+        .unwrap();
+    let actions: Vec<&str> = all.iter().map(|r| r.entry.action.as_str()).collect();
+    for a in [
+        "login",
+        "login_failed",
+        "logout",
+        "user.create",
+        "user.update",
+        "key.create",
+        "key.revoke",
+        "device.create",
+        "device.revoke",
+        "session.revoke",
+    ] {
+        assert!(actions.contains(&a), "{a} missing from {actions:?}");
+    }
+    let failed = all
+        .iter()
+        .find(|r| r.entry.action == "login_failed")
+        .unwrap();
+    assert!(failed.entry.target.len() < 80, "{:?}", failed.entry.target);
+    assert!(
+        failed.entry.target.starts_with("users/\"evil\\n"),
+        "{:?}",
+        failed.entry.target
+    );
+    assert!(!failed.entry.target.contains('\n'));
+    let update = all
+        .iter()
+        .find(|r| r.entry.action == "user.update")
+        .unwrap();
+    assert_eq!(update.entry.actor, "admin");
+    assert_eq!(update.entry.detail, "disabled");
 }

@@ -3,10 +3,11 @@
 //! `DELETE /api/keys/{id}`), live sessions (`GET /api/sessions`,
 //! `DELETE /api/sessions/{id}`) and wall devices (`GET/POST /api/devices`,
 //! `DELETE /api/devices/{id}`). Secrets (a drawn password, a key, a pairing
-//! code) are in the creating answer only; nothing lists them again.
+//! code) are in the creating answer only; nothing lists them again. Every
+//! change is journaled (`auth/journal.rs`: the audit log and the log).
 
 use super::common::{blocking, hashing, no_store};
-use super::extract::{JsonBody, RowId, Username};
+use super::extract::{ClientAddr, JsonBody, RowId, Username};
 use crate::auth::accounts::{UserIn, UserPatch};
 use crate::error::ApiError;
 use crate::store::Actor;
@@ -35,10 +36,6 @@ pub struct DeviceIn {
     pub name: String,
 }
 
-fn who(actor: &Actor) -> &str {
-    actor.account_name().unwrap_or("")
-}
-
 pub async fn list_users(State(state): State<AppState>) -> Result<Response, ApiError> {
     let users = blocking(&state, |a| a.users()).await?;
     Ok(no_store(StatusCode::OK, Json(users)))
@@ -47,10 +44,22 @@ pub async fn list_users(State(state): State<AppState>) -> Result<Response, ApiEr
 pub async fn create_user(
     State(state): State<AppState>,
     actor: Actor,
+    from: ClientAddr,
     JsonBody(input): JsonBody<UserIn>,
 ) -> Result<Response, ApiError> {
-    let user = hashing(&state, move |a| a.create_user(&input)).await?;
-    tracing::info!(by = who(&actor), user = %user.username, role = %user.role, "user.create");
+    let user = hashing(&state, move |a| {
+        let u = a.create_user(&input)?;
+        let scope = u.scope.as_deref().map(|s| format!(", scope {s}"));
+        a.journal(
+            &actor,
+            "user.create",
+            format!("users/{}", u.username),
+            &from.to_string(),
+            format!("role {}{}", u.role, scope.unwrap_or_default()),
+        );
+        Ok(u)
+    })
+    .await?;
     Ok(no_store(StatusCode::CREATED, Json(user)))
 }
 
@@ -58,11 +67,21 @@ pub async fn update_user(
     State(state): State<AppState>,
     Username(username): Username,
     actor: Actor,
+    from: ClientAddr,
     JsonBody(input): JsonBody<UserPatch>,
 ) -> Result<Response, ApiError> {
-    let name = username.clone();
-    let user = hashing(&state, move |a| a.update_user(&name, &input)).await?;
-    tracing::info!(by = who(&actor), user = %username, "user.update");
+    let user = hashing(&state, move |a| {
+        let u = a.update_user(&username, &input)?;
+        a.journal(
+            &actor,
+            "user.update",
+            format!("users/{}", u.username),
+            &from.to_string(),
+            input.summary(),
+        );
+        Ok(u)
+    })
+    .await?;
     Ok(no_store(StatusCode::OK, Json(user)))
 }
 
@@ -74,13 +93,22 @@ pub async fn list_keys(State(state): State<AppState>) -> Result<Response, ApiErr
 pub async fn create_key(
     State(state): State<AppState>,
     actor: Actor,
+    from: ClientAddr,
     JsonBody(input): JsonBody<KeyIn>,
 ) -> Result<Response, ApiError> {
     let key = blocking(&state, move |a| {
-        a.create_key(&input.name, &input.scopes, input.expires_at)
+        let k = a.create_key(&input.name, &input.scopes, input.expires_at)?;
+        let scopes: Vec<_> = k.scopes.iter().map(|p| p.name()).collect();
+        a.journal(
+            &actor,
+            "key.create",
+            format!("keys/{}", k.id),
+            &from.to_string(),
+            format!("{} ({})", k.name, scopes.join(",")),
+        );
+        Ok(k)
     })
     .await?;
-    tracing::info!(by = who(&actor), key = key.id, name = %key.name, "key.create");
     Ok(no_store(StatusCode::CREATED, Json(key)))
 }
 
@@ -88,9 +116,20 @@ pub async fn revoke_key(
     State(state): State<AppState>,
     RowId(id): RowId,
     actor: Actor,
+    from: ClientAddr,
 ) -> Result<Response, ApiError> {
-    blocking(&state, move |a| a.revoke_key(id)).await?;
-    tracing::info!(by = who(&actor), key = id, "key.revoke");
+    blocking(&state, move |a| {
+        a.revoke_key(id)?;
+        a.journal(
+            &actor,
+            "key.revoke",
+            format!("keys/{id}"),
+            &from.to_string(),
+            "",
+        );
+        Ok(())
+    })
+    .await?;
     Ok(no_store(StatusCode::NO_CONTENT, ()))
 }
 
@@ -103,9 +142,20 @@ pub async fn revoke_session(
     State(state): State<AppState>,
     RowId(id): RowId,
     actor: Actor,
+    from: ClientAddr,
 ) -> Result<Response, ApiError> {
-    blocking(&state, move |a| a.revoke_session(id)).await?;
-    tracing::info!(by = who(&actor), session = id, "session.revoke");
+    blocking(&state, move |a| {
+        a.revoke_session(id)?;
+        a.journal(
+            &actor,
+            "session.revoke",
+            format!("sessions/{id}"),
+            &from.to_string(),
+            "",
+        );
+        Ok(())
+    })
+    .await?;
     Ok(no_store(StatusCode::NO_CONTENT, ()))
 }
 
@@ -127,10 +177,21 @@ pub async fn list_devices(State(state): State<AppState>) -> Result<Response, Api
 pub async fn create_device(
     State(state): State<AppState>,
     actor: Actor,
+    from: ClientAddr,
     JsonBody(input): JsonBody<DeviceIn>,
 ) -> Result<Response, ApiError> {
-    let device = blocking(&state, move |a| a.create_device(&input.name)).await?;
-    tracing::info!(by = who(&actor), device = device.id, "device.create");
+    let device = blocking(&state, move |a| {
+        let d = a.create_device(&input.name)?;
+        a.journal(
+            &actor,
+            "device.create",
+            format!("devices/{}", d.id),
+            &from.to_string(),
+            d.name.clone(),
+        );
+        Ok(d)
+    })
+    .await?;
     Ok(no_store(StatusCode::CREATED, Json(device)))
 }
 
@@ -138,8 +199,19 @@ pub async fn revoke_device(
     State(state): State<AppState>,
     RowId(id): RowId,
     actor: Actor,
+    from: ClientAddr,
 ) -> Result<Response, ApiError> {
-    blocking(&state, move |a| a.revoke_device(id)).await?;
-    tracing::info!(by = who(&actor), device = id, "device.revoke");
+    blocking(&state, move |a| {
+        a.revoke_device(id)?;
+        a.journal(
+            &actor,
+            "device.revoke",
+            format!("devices/{id}"),
+            &from.to_string(),
+            "",
+        );
+        Ok(())
+    })
+    .await?;
     Ok(no_store(StatusCode::NO_CONTENT, ()))
 }

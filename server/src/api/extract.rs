@@ -82,6 +82,13 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     }
 }
 
+impl ClientAddr {
+    /// The address of a request, from its extensions.
+    pub fn of(extensions: &axum::http::Extensions) -> ClientAddr {
+        ClientAddr(crate::http::Client::of(extensions).addr)
+    }
+}
+
 impl std::fmt::Display for ClientAddr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.0.fmt(f)

@@ -47,6 +47,33 @@ pub struct UserPatch {
     pub disabled: Option<bool>,
 }
 
+impl UserPatch {
+    /// What the patch changes, for the journal (never the password itself).
+    pub fn summary(&self) -> String {
+        let mut parts = vec![];
+        if let Some(r) = self.role {
+            parts.push(format!("role {r}"));
+        }
+        match self.scope.as_deref().map(str::trim) {
+            Some("") => parts.push("scope removed".to_string()),
+            Some(s) => parts.push(format!("scope {s}")),
+            None => {}
+        }
+        if self.display_name.is_some() {
+            parts.push("display name".to_string());
+        }
+        if self.password.is_some() {
+            parts.push("password".to_string());
+        }
+        match self.disabled {
+            Some(true) => parts.push("disabled".to_string()),
+            Some(false) => parts.push("enabled".to_string()),
+            None => {}
+        }
+        parts.join(", ")
+    }
+}
+
 /// A user as the admin sees it (never the hash).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 pub struct UserOut {

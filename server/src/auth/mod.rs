@@ -13,12 +13,13 @@
 //! Files: `password.rs` (argon2id), `token.rs` (secrets and their digests),
 //! `limit.rs` (governor), `accounts.rs` (users, keys and devices as the
 //! admin API and CLI change them), `bootstrap.rs` (demo accounts, the first
-//! admin), `me.rs` (what `GET /api/session` answers). The blocking methods
+//! admin), `journal.rs` (account actions into the audit log and the log), `me.rs` (what `GET /api/session` answers). The blocking methods
 //! (argon2, the store) run on a blocking thread; callers on the runtime go
 //! through `tokio::task::spawn_blocking`.
 
 pub mod accounts;
 pub mod bootstrap;
+pub mod journal;
 pub mod limit;
 pub mod me;
 pub mod password;
@@ -548,6 +549,13 @@ impl Auth {
                 tracing::warn!(
                     voided,
                     "too many failed pairings: every open pairing code is void; draw new ones"
+                );
+                self.journal(
+                    &Actor::system("server"),
+                    "device.codes_voided",
+                    "devices",
+                    "internal",
+                    format!("{voided} open pairing codes voided after repeated failed pairings"),
                 );
             }
             return Err(AuthError::BadCredentials);
