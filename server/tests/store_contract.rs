@@ -1117,3 +1117,39 @@ fn epoch(open: Factory) {
     let other = open(&place("epoch-other")).epoch().unwrap();
     assert_ne!(other, first);
 }
+
+/// SQLite: history rows and events written before migration 2 have no
+/// recorded account (NULL `by_kind`); they read as `legacy` (unknown), not
+/// as anonymous.
+#[test]
+fn rows_from_before_accounts_read_as_legacy() {
+    use pingan_server::store::AccountStore;
+    let dir = place("legacy");
+    let store = SqliteStore::open(&dir.join("live.sqlite")).unwrap();
+    let case = reported(
+        &store
+            .execute(
+                Command::ReportCase(new_case(113.9, now(), CaseCategory::ALL[0])),
+                1,
+            )
+            .unwrap(),
+    );
+    let conn = rusqlite::Connection::open(dir.join("live.sqlite")).unwrap();
+    conn.execute_batch(
+        "UPDATE case_transitions SET by_kind = NULL, by_account = NULL;
+         UPDATE events SET actor_kind = NULL, actor_account = NULL;",
+    )
+    .unwrap();
+    let who = store.case_actors(case.id).unwrap();
+    assert!(!who.is_empty());
+    assert!(
+        who.iter()
+            .all(|r| r.kind == "legacy" && r.account.is_none()),
+        "{who:?}"
+    );
+    let head = store.head().unwrap();
+    let e = store.event_actor(head).unwrap().unwrap();
+    assert_eq!(e.kind, "legacy");
+    drop(store);
+    cleanup(&dir);
+}

@@ -101,7 +101,9 @@ pub struct DeviceRecord {
 /// Who did something, as recorded beside the display name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Recorded {
-    /// `user`, `device`, `key`, `system` or `anonymous` (`crate::store::Actor::kind`).
+    /// `user`, `device`, `key`, `system` or `anonymous`
+    /// (`crate::store::Actor::kind`); `legacy` for rows written before
+    /// accounts existed (only a display name was kept: who is unknown).
     pub kind: String,
     /// The username, device or key name; `None` for the system.
     pub account: Option<String>,

@@ -126,12 +126,17 @@ fn device_row(row: &Row) -> rusqlite::Result<DeviceRecord> {
 
 fn recorded_row(row: &Row) -> rusqlite::Result<Recorded> {
     Ok(Recorded {
+        // Rows written before migration 2 recorded only a display name:
+        // who it was is unknown, not anonymous.
         kind: row
             .get::<_, Option<String>>(0)?
-            .unwrap_or_else(|| "anonymous".into()),
+            .unwrap_or_else(|| LEGACY.into()),
         account: row.get(1)?,
     })
 }
+
+/// The recorded kind of a history row or event from before accounts.
+pub const LEGACY: &str = "legacy";
 
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(
