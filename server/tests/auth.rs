@@ -150,15 +150,17 @@ async fn wrong_password_unknown_and_disabled_users_get_one_answer_for_the_same_w
     let router = app(state);
     let mut bodies = vec![];
     let mut times: Vec<Vec<Duration>> = vec![vec![]; 3];
-    for round in 0..5 {
-        for (i, (user, pw)) in [
-            ("operator", "wrong-password"),
-            ("nobody-here", "wrong-password"),
-            ("planner", "pingan-planner"),
-        ]
-        .into_iter()
-        .enumerate()
-        {
+    let cases = [
+        ("operator", "wrong-password"),
+        ("nobody-here", "wrong-password"),
+        ("planner", "pingan-planner"),
+    ];
+    // Nine rounds, interleaved (each round in another order), so a burst of
+    // load on a busy machine hits every kind alike.
+    for round in 0..9 {
+        for k in 0..3 {
+            let i = (k + round) % 3;
+            let (user, pw) = cases[i];
             let t = Instant::now();
             let r = attempt(&router, user, pw).await;
             times[i].push(t.elapsed());
@@ -173,21 +175,24 @@ async fn wrong_password_unknown_and_disabled_users_get_one_answer_for_the_same_w
         bodies.windows(2).all(|w| w[0] == w[1]),
         "byte-identical answers"
     );
-    // Every path verifies one argon2id hash: the fastest of five tries of
-    // each is within a factor of 3 of the others (an unknown user answered
-    // without hashing would be ~100x faster).
-    let best: Vec<f64> = times
-        .iter()
-        .map(|t| t.iter().min().unwrap().as_secs_f64())
+    // Every path verifies one argon2id hash. The medians are compared with
+    // a generous bound (a factor of 5: noise on a loaded 2-core machine);
+    // an unknown user answered without hashing would be ~100x faster.
+    let medians: Vec<f64> = times
+        .iter_mut()
+        .map(|t| {
+            t.sort();
+            t[t.len() / 2].as_secs_f64()
+        })
         .collect();
-    let (lo, hi) = best
+    let (lo, hi) = medians
         .iter()
         .fold((f64::MAX, 0f64), |(lo, hi), t| (lo.min(*t), hi.max(*t)));
-    eprintln!("fastest login refusals (s): wrong password, unknown, disabled = {best:?}");
-    assert!(hi / lo < 3.0, "timings differ: {best:?}");
+    eprintln!("median login refusals (s): wrong password, unknown, disabled = {medians:?}");
+    assert!(hi / lo < 5.0, "timings differ: {medians:?}");
     assert!(
         lo > 0.002,
-        "an argon2id verification takes milliseconds: {best:?}"
+        "an argon2id verification takes milliseconds: {medians:?}"
     );
 }
 
