@@ -213,7 +213,7 @@ impl ApiError {
 
     /// A failed `spawn_blocking` task (a panic in validation or compression).
     pub(crate) fn from_join(e: tokio::task::JoinError) -> ApiError {
-        ApiError::Internal(format!("a background task failed: {e}"))
+        crate::blocking::TaskFailed(e.to_string()).into()
     }
 }
 

@@ -17,6 +17,7 @@
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod blocking;
 pub mod clock;
 pub mod error;
 pub mod files;
@@ -171,7 +172,7 @@ impl AppState {
         let db = SqliteStore::open(&path).map_err(fail)?;
         if !seed::is_seeded(&db).map_err(fail)? {
             let started = std::time::Instant::now();
-            let seed = Seed::load(&config.data_dir, &grids, live::now_s());
+            let seed = Seed::load(&config.data_dir, &grids, clock::now_s());
             for p in &seed.problems {
                 tracing::warn!(problem = %p, "seeding: part of the data skipped");
             }

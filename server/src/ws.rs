@@ -26,8 +26,9 @@
 
 use crate::api::extract::ClientAddr;
 use crate::auth::{Auth, Resolved, Revoked};
+use crate::clock::now_ms;
 use crate::hub::{Frame, Hub, StreamConfig};
-use crate::live::{now_ms, Live};
+use crate::live::Live;
 use crate::store::{Actor, StoreError};
 use crate::AppState;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -137,8 +138,8 @@ impl Watch {
                     Ok(_) => {}
                     Err(RecvError::Lagged(_)) => {
                         let (auth, id) = (self.auth.clone(), self.id);
-                        let live = tokio::task::spawn_blocking(move || auth.still_live(id)).await;
-                        if !matches!(live, Ok(Ok(true))) {
+                        let live = crate::blocking::run(move || auth.still_live(id)).await;
+                        if !matches!(live, Ok(true)) {
                             return;
                         }
                     }
@@ -230,8 +231,8 @@ pub async fn serve(live: Arc<Live>, mut socket: WebSocket, reader: Reader) {
     if let Some(w) = &watch {
         // Revoked between the check layer's lookup and the subscription?
         let (auth, id) = (w.auth.clone(), w.id);
-        let live_now = tokio::task::spawn_blocking(move || auth.still_live(id)).await;
-        if !matches!(live_now, Ok(Ok(true))) {
+        let live_now = crate::blocking::run(move || auth.still_live(id)).await;
+        if !matches!(live_now, Ok(true)) {
             close_with(&mut socket, &cfg, None, CLOSE_REVOKED, "session revoked").await;
             return;
         }
@@ -401,9 +402,7 @@ async fn blocking<T: Send + 'static>(
     f: impl FnOnce(&Live) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, StoreError> {
     let live = live.clone();
-    tokio::task::spawn_blocking(move || f(&live))
-        .await
-        .map_err(|e| StoreError::Backend(format!("store task failed: {e}")))?
+    crate::blocking::run(move || f(&live)).await
 }
 
 async fn plan(

@@ -66,7 +66,7 @@ store_contract!(sqlite => sqlite);
 /// The fixtures' clock: now, so the snapshot's last-day window holds them.
 fn now() -> i64 {
     static NOW: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
-    *NOW.get_or_init(pingan_server::live::now_s)
+    *NOW.get_or_init(pingan_server::clock::now_s)
 }
 
 fn place(name: &str) -> PathBuf {

@@ -163,7 +163,7 @@ fn readings(n: usize, salt: usize) -> Command {
             })
             .collect(),
         by: pingan_server::store::Actor::system("test gateway"),
-        at: pingan_server::live::now_ms() / 1000,
+        at: pingan_server::clock::now_ms() / 1000,
     }
 }
 
@@ -418,7 +418,7 @@ async fn retention_prunes_old_events_but_not_what_replays_need_nor_the_head() {
     .await;
     let live = s.state.live().clone();
     let day = 86_400_000;
-    let now = pingan_server::live::now_ms();
+    let now = pingan_server::clock::now_ms();
     let l = live.clone();
     tokio::task::spawn_blocking(move || {
         for i in 0..20 {
@@ -469,7 +469,7 @@ async fn a_since_pruned_from_the_log_gets_a_snapshot() {
     s.events(20).await;
     let store = s.state.live().store().clone();
     let deleted = tokio::task::spawn_blocking(move || {
-        store.prune_events_before(pingan_server::live::now_ms() + 60_000, 15, 4)
+        store.prune_events_before(pingan_server::clock::now_ms() + 60_000, 15, 4)
     })
     .await
     .unwrap()
@@ -663,7 +663,7 @@ async fn a_client_that_stops_reading_is_resynced_while_another_keeps_up() {
         while got.len() < n {
             match next_msg(&mut fast, Duration::from_secs(10)).await {
                 Some(ServerMsg::Event(e)) => {
-                    worst = worst.max(pingan_server::live::now_ms() - e.at_ms);
+                    worst = worst.max(pingan_server::clock::now_ms() - e.at_ms);
                     got.push(e.seq);
                 }
                 other => panic!("fast client: {other:?}"),

@@ -25,10 +25,7 @@ pub async fn read<T: Send + 'static>(
     f: impl FnOnce(&dyn Store) -> StoreResult<T> + Send + 'static,
 ) -> Result<T, ApiError> {
     let live = state.live().clone();
-    tokio::task::spawn_blocking(move || f(live.store().as_ref()))
-        .await
-        .map_err(ApiError::from_join)?
-        .map_err(ApiError::from)
+    Ok(crate::blocking::run(move || f(live.store().as_ref())).await?)
 }
 
 /// Runs a write command for `actor` from `from`, audited (see
@@ -55,10 +52,7 @@ pub async fn blocking<T: Send + 'static>(
     f: impl FnOnce(&crate::auth::Auth) -> crate::auth::AuthResult<T> + Send + 'static,
 ) -> Result<T, ApiError> {
     let auth = state.auth().clone();
-    tokio::task::spawn_blocking(move || f(&auth))
-        .await
-        .map_err(ApiError::from_join)?
-        .map_err(ApiError::from)
+    Ok(crate::blocking::run(move || f(&auth)).await?)
 }
 
 /// Runs a blocking account call that hashes or verifies a password, within

@@ -44,10 +44,7 @@ pub async fn resolve(state: &AppState, cred: Option<Credential>) -> Result<Resol
         return Ok(Resolved::anonymous());
     };
     let auth = state.auth().clone();
-    tokio::task::spawn_blocking(move || auth.resolve(&cred))
-        .await
-        .map_err(ApiError::from_join)?
-        .map_err(ApiError::from)
+    Ok(crate::blocking::run(move || auth.resolve(&cred)).await?)
 }
 
 /// The answer to an actor lacking what `access` asks, if any.

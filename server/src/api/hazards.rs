@@ -3,9 +3,9 @@
 use super::common::{execute, intake_error, no_store};
 use super::extract::{HazardId, JsonBody};
 use crate::api::extract::ClientAddr;
+use crate::clock::now_s;
 use crate::error::ApiError;
 use crate::intake::{check_text, MAX_NOTE};
-use crate::live::now_s;
 use crate::mask::ContactLayer;
 use crate::store::{Actor, Command};
 use crate::AppState;

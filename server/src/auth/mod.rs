@@ -571,13 +571,12 @@ pub async fn sweep_task(auth: Arc<Auth>, every: Duration) {
     loop {
         tick.tick().await;
         let a = auth.clone();
-        match tokio::task::spawn_blocking(move || a.sweep()).await {
-            Ok(Ok(ids)) if !ids.is_empty() => {
+        match crate::blocking::run(move || a.sweep()).await {
+            Ok(ids) if !ids.is_empty() => {
                 tracing::info!(sessions = ids.len(), "expired sessions ended")
             }
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, "session sweep failed"),
-            Err(e) => tracing::warn!(error = %e, "session sweep task failed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "session sweep failed"),
         }
     }
 }
