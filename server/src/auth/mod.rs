@@ -40,6 +40,9 @@ use tokio::sync::broadcast;
 pub const COOKIE: &str = "pingan_session";
 /// Lifetime of a wall device's session.
 pub const DEVICE_SESSION: Duration = Duration::from_secs(400 * 86_400);
+/// How long ended sessions and keys are kept before the daily prune
+/// deletes them (the audit log keeps the long record).
+pub const ENDED_RETAIN_DAYS: i64 = 30;
 /// Lifetime of a pairing code.
 pub const PAIRING_CODE: Duration = Duration::from_secs(10 * 60);
 
@@ -527,6 +530,14 @@ impl Auth {
         Ok(ended)
     }
 
+    /// Deletes the sessions and keys that ended more than
+    /// [`ENDED_RETAIN_DAYS`] ago; returns how many of each. Blocking.
+    pub fn prune_ended(&self) -> AuthResult<(u64, u64)> {
+        Ok(self
+            .store
+            .prune_ended(now_s() - ENDED_RETAIN_DAYS * 86_400)?)
+    }
+
     /// Pairs a wall device with its one-use code from `from`: a long-lived
     /// device session. Unknown, expired or spent codes are
     /// [`AuthError::BadCredentials`]. Blocking.
@@ -564,12 +575,29 @@ impl Auth {
     }
 }
 
-/// Runs [`Auth::sweep`] every `every` until the runtime stops.
+/// Runs [`Auth::sweep`] every `every`, and [`Auth::prune_ended`] once a
+/// day (the first an hour after start), until the runtime stops.
 pub async fn sweep_task(auth: Arc<Auth>, every: Duration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let day = Duration::from_secs(86_400);
+    let mut next_prune = tokio::time::Instant::now() + Duration::from_secs(3600);
     loop {
         tick.tick().await;
+        if tokio::time::Instant::now() >= next_prune {
+            next_prune += day;
+            let a = auth.clone();
+            match crate::blocking::run(move || a.prune_ended()).await {
+                Ok((sessions, keys)) => {
+                    tracing::info!(
+                        sessions,
+                        keys,
+                        "pruned sessions and keys that ended long ago"
+                    )
+                }
+                Err(e) => tracing::warn!(error = %e, "pruning ended sessions and keys failed"),
+            }
+        }
         let a = auth.clone();
         match crate::blocking::run(move || a.sweep()).await {
             Ok(ids) if !ids.is_empty() => {

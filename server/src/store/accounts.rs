@@ -143,6 +143,9 @@ pub trait AccountStore {
     fn revoked_since(&self, since: i64) -> StoreResult<(Vec<i64>, Vec<i64>)>;
     /// Sessions neither revoked nor expired at `now`, newest first.
     fn live_sessions(&self, now: i64) -> StoreResult<Vec<SessionRecord>>;
+    /// Deletes the sessions and keys that ended (revoked or expired) before
+    /// `before`; returns how many of each. The audit log keeps the long record.
+    fn prune_ended(&self, before: i64) -> StoreResult<(u64, u64)>;
     /// Marks the chosen live sessions revoked at `now`; returns their ids.
     fn revoke_sessions(&self, which: Sessions, now: i64) -> StoreResult<Vec<i64>>;
 

@@ -356,6 +356,17 @@ impl AccountStore for SqliteStore {
         )
     }
 
+    fn prune_ended(&self, before: i64) -> StoreResult<(u64, u64)> {
+        let conn = self.writer();
+        let sessions = conn
+            .prepare_cached("DELETE FROM sessions WHERE revoked_at < ?1 OR expires_at < ?1")?
+            .execute([before])?;
+        let keys = conn
+            .prepare_cached("DELETE FROM api_keys WHERE revoked_at < ?1 OR expires_at < ?1")?
+            .execute([before])?;
+        Ok((sessions as u64, keys as u64))
+    }
+
     fn revoke_sessions(&self, which: Sessions, now: i64) -> StoreResult<Vec<i64>> {
         let (cond, arg) = match which {
             Sessions::One(id) => ("id = ?2", id),
