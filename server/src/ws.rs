@@ -223,11 +223,6 @@ pub async fn serve(live: Arc<Live>, mut socket: WebSocket, reader: Reader) {
         from,
         mut watch,
     } = reader;
-    let reader = Reader {
-        actor,
-        from,
-        watch: None,
-    };
     if let Some(w) = &watch {
         // Revoked between the check layer's lookup and the subscription?
         let (auth, id) = (w.auth.clone(), w.id);
@@ -262,13 +257,13 @@ pub async fn serve(live: Arc<Live>, mut socket: WebSocket, reader: Reader) {
             return;
         }
     };
-    let audience = reader.actor.audience();
+    let audience = actor.audience();
     if audience != Audience::Public {
         let entry = crate::audit::entry(
-            &reader.actor,
+            &actor,
             "ws.open_personal",
             "ws",
-            &reader.from.to_string(),
+            &from.to_string(),
             match &audience {
                 Audience::Personal { scope: Some(s) } => format!("scope {s}"),
                 _ => String::new(),

@@ -88,19 +88,20 @@ pub async fn login(
     let secure = over_https(req.extensions(), req.headers());
     let (parts, body) = req.into_parts();
     let input: LoginIn = super::extract::json_body(&parts.headers, body, 4096).await?;
+    // Counted before waiting for a hashing slot: attempts over the limit
+    // never queue. They are not journaled one by one (a flood would fill
+    // the audit log); the limit itself is the record.
+    if let Err(e) = state.auth().count_login(input.username.trim(), from) {
+        tracing::debug!(user = %masked(input.username.trim()), from = %from, "login over the rate limit");
+        return Err(e.into());
+    }
     let s = hashing(&state, move |a| {
         let name = input.username.trim();
         let at = from.to_string();
-        match a.login(name, &input.password, from) {
+        match a.login_counted(name, &input.password) {
             Ok(s) => {
                 a.journal(&s.resolved.actor, "login", format!("users/{name}"), &at, "");
                 Ok(s)
-            }
-            // Refusals over the limit are not journaled one by one (a flood
-            // would fill the audit log); the limit itself is the record.
-            Err(e @ AuthError::RateLimited(_)) => {
-                tracing::debug!(user = %masked(name), from = %at, "login over the rate limit");
-                Err(e)
             }
             Err(e) => {
                 a.journal_login_failed(name, &at, e.code());

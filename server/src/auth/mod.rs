@@ -394,9 +394,22 @@ impl Auth {
     /// user and wrong password all verify one argon2 hash and answer
     /// [`AuthError::BadCredentials`]. Blocking.
     pub fn login(&self, username: &str, password: &str, from: IpAddr) -> AuthResult<NewSession> {
+        self.count_login(username, from)?;
+        self.login_counted(username, password)
+    }
+
+    /// Counts a login attempt against the rate limits (cheap, not
+    /// blocking): the API does this before it waits for a hashing slot, so
+    /// attempts over the limit never queue for one.
+    pub fn count_login(&self, username: &str, from: IpAddr) -> AuthResult<()> {
         self.limits
             .login(username, from)
-            .map_err(AuthError::RateLimited)?;
+            .map_err(AuthError::RateLimited)
+    }
+
+    /// [`Auth::login`] for an attempt already counted ([`Auth::count_login`]).
+    /// Blocking.
+    pub fn login_counted(&self, username: &str, password: &str) -> AuthResult<NewSession> {
         let user = self.store.user_by_name(username)?;
         let hash = user
             .as_ref()
