@@ -105,11 +105,10 @@ pub async fn retain(store: Arc<dyn Store>, days: u32, every: std::time::Duration
         tokio::time::sleep(wait).await;
         wait = every;
         let s = store.clone();
-        match tokio::task::spawn_blocking(move || prune_once(s.as_ref(), days)).await {
-            Ok(Ok(0)) => tracing::debug!(days, "audit retention: nothing to prune"),
-            Ok(Ok(n)) => tracing::info!(days, deleted = n, "audit retention: pruned old entries"),
-            Ok(Err(e)) => tracing::warn!(error = %e, "audit retention failed"),
-            Err(e) => tracing::warn!(error = %e, "audit retention task failed"),
+        match crate::blocking::run(move || prune_once(s.as_ref(), days)).await {
+            Ok(0) => tracing::debug!(days, "audit retention: nothing to prune"),
+            Ok(n) => tracing::info!(days, deleted = n, "audit retention: pruned old entries"),
+            Err(e) => tracing::warn!(error = %e, "audit retention failed"),
         }
     }
 }

@@ -1,15 +1,17 @@
 //! The binary's account subcommands (part of `main.rs`'s crate, not the
 //! library): `pingan-server user add|set|list` and `key add|list|revoke`,
 //! on the store named by `--db`/`--data-dir`, through the same `Auth`
-//! service as the admin API. A password comes from standard input
+//! service as the admin API (a scope must be a subdistrict of the data
+//! dir's grids, when it has them). A password comes from standard input
 //! (`--password-stdin`, one line) or is drawn and printed once; a key is
-//! printed once.
+//! printed once. Every change is journaled (the audit log) as `cli`.
 
 use anyhow::{bail, Context};
 use clap::Subcommand;
 use pingan_model::access::{Permission, Role};
 use pingan_server::auth::accounts::{UserIn, UserPatch};
 use pingan_server::auth::{Auth, AuthConfig};
+use pingan_server::intake::GridLocator;
 use pingan_server::store::sqlite::SqliteStore;
 use std::io::BufRead;
 use std::path::Path;
@@ -65,14 +67,16 @@ pub enum UserCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum KeyCmd {
-    /// Add a key with exactly the given scopes (printed once).
+    /// Add a key with exactly the given scopes (printed once): read and
+    /// readings:write only (machine clients); it expires (365 days by default).
     Add {
         name: String,
         /// A permission the key holds (repeatable), e.g. readings:write.
         #[arg(long = "scope", required = true, value_parser = parse_permission)]
         scopes: Vec<Permission>,
-        #[arg(long)]
-        expires_days: Option<u32>,
+        /// Days until the key expires (at most 730).
+        #[arg(long, default_value_t = 365)]
+        expires_days: u32,
     },
     /// List the keys (never the keys themselves).
     List,
@@ -107,18 +111,25 @@ fn read_password() -> anyhow::Result<String> {
     Ok(pw)
 }
 
-/// Runs one subcommand on the store at `db`.
-pub fn run(cmd: Command, db: &Path) -> anyhow::Result<()> {
+/// Runs one subcommand on the store at `db`, with the subdistricts of
+/// `data_dir`'s grids (if readable) as the valid scopes.
+pub fn run(cmd: Command, db: &Path, data_dir: &Path) -> anyhow::Result<()> {
     let store = SqliteStore::open(db).with_context(|| format!("opening {}", db.display()))?;
+    let subdistricts = GridLocator::load(&data_dir.join("grids.geojson"))
+        .map(|g| g.subdistricts())
+        .unwrap_or_default();
     let config = AuthConfig {
         // The CLI never creates demo accounts.
         demo_accounts: false,
+        subdistricts,
         ..AuthConfig::default()
     };
     let auth = Auth::open(Arc::new(store), config).context("opening the accounts")?;
     if let Some(created) = auth.bootstrap() {
         print!("{}", pingan_server::auth::bootstrap::describe(created));
     }
+    // Changes are journaled as the command line's (the audit log and the log).
+    let cli = pingan_server::store::Actor::system("cli");
     match cmd {
         Command::User(UserCmd::Add {
             username,
@@ -139,6 +150,13 @@ pub fn run(cmd: Command, db: &Path) -> anyhow::Result<()> {
                 scope,
                 password,
             })?;
+            auth.journal(
+                &cli,
+                "user.create",
+                format!("users/{}", u.username),
+                "cli",
+                format!("role {}", u.role),
+            );
             println!("added user {} (id {}, role {})", u.username, u.id, u.role);
             if let Some(pw) = u.password {
                 println!("password (shown once): {pw}");
@@ -165,16 +183,21 @@ pub fn run(cmd: Command, db: &Path) -> anyhow::Result<()> {
             } else {
                 None
             };
-            let u = auth.update_user(
-                &username,
-                &UserPatch {
-                    display_name,
-                    role,
-                    scope,
-                    password,
-                    disabled,
-                },
-            )?;
+            let patch = UserPatch {
+                display_name,
+                role,
+                scope,
+                password,
+                disabled,
+            };
+            let u = auth.update_user(&username, &patch)?;
+            auth.journal(
+                &cli,
+                "user.update",
+                format!("users/{}", u.username),
+                "cli",
+                patch.summary(),
+            );
             println!(
                 "changed user {} (role {}{})",
                 u.username,
@@ -199,9 +222,15 @@ pub fn run(cmd: Command, db: &Path) -> anyhow::Result<()> {
             scopes,
             expires_days,
         }) => {
-            let expires_at =
-                expires_days.map(|d| pingan_server::clock::now_s() + i64::from(d) * 86_400);
-            let k = auth.create_key(&name, &scopes, expires_at)?;
+            let expires_at = pingan_server::clock::now_s() + i64::from(expires_days) * 86_400;
+            let k = auth.create_key(&name, &scopes, Some(expires_at))?;
+            auth.journal(
+                &cli,
+                "key.create",
+                format!("keys/{}", k.id),
+                "cli",
+                k.name.clone(),
+            );
             println!("added key {} (id {})", k.name, k.id);
             println!("key (shown once): {}", k.key);
         }
@@ -223,6 +252,7 @@ pub fn run(cmd: Command, db: &Path) -> anyhow::Result<()> {
         }
         Command::Key(KeyCmd::Revoke { id }) => {
             auth.revoke_key(id)?;
+            auth.journal(&cli, "key.revoke", format!("keys/{id}"), "cli", "");
             println!("revoked key {id}");
         }
     }

@@ -89,6 +89,10 @@ pub enum ApiError {
     /// Too many attempts; retry after `retry_after` seconds.
     #[error("{detail}")]
     TooManyRequests { retry_after: u64, detail: String },
+    /// The server is saturated (every password-hashing slot taken); retry
+    /// after `retry_after` seconds.
+    #[error("{detail}")]
+    Busy { retry_after: u64, detail: String },
 }
 
 /// `GET, HEAD` → `GET and HEAD`.
@@ -120,7 +124,12 @@ impl From<crate::auth::AuthError> for ApiError {
                 retry_after: e.retry_after().unwrap_or(1),
                 detail: e.to_string(),
             },
+            AuthError::Busy => ApiError::Busy {
+                retry_after: e.retry_after().unwrap_or(1),
+                detail: e.to_string(),
+            },
             AuthError::Invalid { field, detail } => ApiError::Invalid { field, detail },
+            AuthError::BadField { field, detail } => ApiError::BadField { field, detail },
             AuthError::NotFound(m) => ApiError::NoSuchEntity(m),
             AuthError::Conflict(m) => ApiError::Conflict(m),
             AuthError::Hash(_) | AuthError::Random(_) | AuthError::Store(_) => {
@@ -165,6 +174,7 @@ impl ApiError {
             ApiError::Forbidden { .. } => "forbidden",
             ApiError::BadCredentials(_) => "bad_credentials",
             ApiError::TooManyRequests { .. } => "too_many_requests",
+            ApiError::Busy { .. } => "busy",
         }
     }
 
@@ -186,6 +196,7 @@ impl ApiError {
             ApiError::Unauthenticated(_) | ApiError::BadCredentials(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -202,7 +213,7 @@ impl ApiError {
 
     /// A failed `spawn_blocking` task (a panic in validation or compression).
     pub(crate) fn from_join(e: tokio::task::JoinError) -> ApiError {
-        ApiError::Internal(format!("a background task failed: {e}"))
+        crate::blocking::TaskFailed(e.to_string()).into()
     }
 }
 
@@ -220,7 +231,9 @@ impl IntoResponse for ApiError {
                 headers.insert(header::ALLOW, v);
             }
         }
-        if let ApiError::TooManyRequests { retry_after, .. } = &self {
+        if let ApiError::TooManyRequests { retry_after, .. } | ApiError::Busy { retry_after, .. } =
+            &self
+        {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
         }
         res

@@ -112,6 +112,18 @@ impl GridLocator {
     pub fn grid(&self, index: usize) -> Option<&GridInfo> {
         self.grids.get(index)
     }
+    /// The subdistrict names of the grids, sorted, each once.
+    pub fn subdistricts(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .grids()
+            .iter()
+            .filter_map(|g| g.subdistrict.clone())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
     pub fn grids(&self) -> &[GridInfo] {
         &self.grids
     }

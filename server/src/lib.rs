@@ -17,6 +17,7 @@
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod blocking;
 pub mod clock;
 pub mod error;
 pub mod files;
@@ -171,7 +172,7 @@ impl AppState {
         let db = SqliteStore::open(&path).map_err(fail)?;
         if !seed::is_seeded(&db).map_err(fail)? {
             let started = std::time::Instant::now();
-            let seed = Seed::load(&config.data_dir, &grids, live::now_s());
+            let seed = Seed::load(&config.data_dir, &grids, clock::now_s());
             for p in &seed.problems {
                 tracing::warn!(problem = %p, "seeding: part of the data skipped");
             }
@@ -188,12 +189,15 @@ impl AppState {
             }
         }
         let db: Arc<dyn store::Store> = Arc::new(db);
-        let accounts = auth::Auth::open(db.clone(), config.auth.clone()).map_err(|source| {
-            StartError::Auth {
+        let mut auth_config = config.auth.clone();
+        if auth_config.subdistricts.is_empty() {
+            auth_config.subdistricts = grids.subdistricts();
+        }
+        let accounts =
+            auth::Auth::open(db.clone(), auth_config).map_err(|source| StartError::Auth {
                 path: path.display().to_string(),
                 source,
-            }
-        })?;
+            })?;
         let live = Live::with_directory(db, Arc::new(directory)).map_err(fail)?;
         Ok(AppState {
             inner: Arc::new(Inner {

@@ -5,7 +5,7 @@
 
 use crate::hub::Hub;
 use crate::mask::Directory;
-use crate::store::{Account, Actor, Command, Store, StoreError, StoreResult};
+use crate::store::{Account, Actor, Command, Store, StoreResult};
 use pingan_model::live::Event;
 use std::sync::{Arc, Mutex};
 
@@ -23,7 +23,7 @@ impl std::fmt::Debug for Live {
     }
 }
 
-pub use crate::clock::{now_ms, now_s};
+use crate::clock::now_ms;
 
 impl Live {
     pub fn new(store: Arc<dyn Store>) -> StoreResult<Live> {
@@ -82,17 +82,13 @@ impl Live {
         let audit =
             (actor.account != Account::System).then(|| crate::audit::of_command(actor, &cmd, from));
         let me = self.clone();
-        tokio::task::spawn_blocking(move || me.run(cmd, audit))
-            .await
-            .map_err(|e| StoreError::Backend(format!("write task failed: {e}")))?
+        crate::blocking::run(move || me.run(cmd, audit)).await
     }
 
     /// Runs a command on a blocking thread and publishes its events.
     pub async fn execute(self: &Arc<Self>, cmd: Command) -> StoreResult<Vec<Event>> {
         let me = self.clone();
-        tokio::task::spawn_blocking(move || me.execute_blocking(cmd))
-            .await
-            .map_err(|e| StoreError::Backend(format!("write task failed: {e}")))?
+        crate::blocking::run(move || me.execute_blocking(cmd)).await
     }
 }
 
@@ -130,16 +126,15 @@ pub async fn retain(live: Arc<Live>, days: u32, every: std::time::Duration) {
         tokio::time::sleep(wait).await;
         let l = live.clone();
         let started = std::time::Instant::now();
-        match tokio::task::spawn_blocking(move || prune_once(&l, days)).await {
-            Ok(Ok(0)) => tracing::debug!(days, "event log retention: nothing to prune"),
-            Ok(Ok(n)) => tracing::info!(
+        match crate::blocking::run(move || prune_once(&l, days)).await {
+            Ok(0) => tracing::debug!(days, "event log retention: nothing to prune"),
+            Ok(n) => tracing::info!(
                 days,
                 deleted = n,
                 ms = started.elapsed().as_millis() as u64,
                 "event log retention: pruned old events"
             ),
-            Ok(Err(e)) => tracing::warn!(error = %e, "event log retention failed"),
-            Err(e) => tracing::warn!(error = %e, "event log retention task failed"),
+            Err(e) => tracing::warn!(error = %e, "event log retention failed"),
         }
     }
 }

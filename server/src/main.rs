@@ -86,7 +86,8 @@ async fn main() -> anyhow::Result<()> {
             .db
             .clone()
             .unwrap_or_else(|| args.data_dir.join("live.sqlite"));
-        return tokio::task::spawn_blocking(move || cli::run(cmd, &db))
+        let data_dir = args.data_dir.clone();
+        return tokio::task::spawn_blocking(move || cli::run(cmd, &db, &data_dir))
             .await
             .context("the account command")?;
     }
@@ -120,9 +121,11 @@ async fn main() -> anyhow::Result<()> {
         // Printed, not logged: the first admin's password appears only here.
         println!("{}", pingan_server::auth::bootstrap::describe(created));
     }
+    // Every 15 s: expired sessions end, and what the CLI revoked in another
+    // process is announced (its streams close).
     tokio::spawn(pingan_server::auth::sweep_task(
         state.auth().clone(),
-        Duration::from_secs(60),
+        Duration::from_secs(15),
     ));
     // Validate every layer now, so problems show in the log at start.
     let manifest = state.manifest().await.context("validating the layers")?;

@@ -18,10 +18,17 @@
 //! masked for it; opening a stream that shows personal data is audited
 //! (`ws.open_personal`). Every message carries the store's epoch; a hello
 //! whose `since` belongs to another epoch gets a snapshot.
+//!
+//! A connection remembers the session or API key it was opened with
+//! ([`Watch`]) and is closed with code 4401, reason `session revoked`, when
+//! [`crate::auth::Auth::subscribe_revocations`] announces it (logout, an
+//! admin, a disabled user, a revoked key, the CLI) or its session expires.
 
 use crate::api::extract::ClientAddr;
+use crate::auth::{Auth, Resolved, Revoked};
+use crate::clock::now_ms;
 use crate::hub::{Frame, Hub, StreamConfig};
-use crate::live::{now_ms, Live};
+use crate::live::Live;
 use crate::store::{Actor, StoreError};
 use crate::AppState;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -44,6 +51,8 @@ const CLOSE_GOING_AWAY: u16 = 1001;
 const CLOSE_POLICY: u16 = 1008;
 const CLOSE_TRY_AGAIN: u16 = 1013;
 const CLOSE_INTERNAL: u16 = 1011;
+/// The credential the connection was opened with ended (private range).
+pub const CLOSE_REVOKED: u16 = 4401;
 
 /// Read buffer of a connection (see [`upgrade`]).
 const READ_BUFFER: usize = 4 * 1024;
@@ -55,26 +64,95 @@ const MAX_CLIENT_MESSAGE: usize = 64 * 1024;
 pub async fn endpoint(
     State(state): State<AppState>,
     permit: Option<axum::Extension<crate::http::limits::WsPermit>>,
-    actor: Actor,
+    who: Resolved,
     from: ClientAddr,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     match ws {
-        Ok(ws) => upgrade(
-            state.live().clone(),
-            ws,
-            Reader { actor, from },
-            permit.map(|p| p.0),
-        ),
+        Ok(ws) => {
+            let watch = Watch::of(state.auth(), &who);
+            upgrade(
+                state.live().clone(),
+                ws,
+                Reader {
+                    actor: who.actor,
+                    from,
+                    watch,
+                },
+                permit.map(|p| p.0),
+            )
+        }
         Err(e) => not_an_upgrade(e),
     }
 }
 
 /// Who reads a stream, from where.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Reader {
     pub actor: Actor,
     pub from: ClientAddr,
+    /// The credential it was opened with, watched for its end.
+    pub watch: Option<Watch>,
+}
+
+/// The session or key a connection was opened with: the connection ends
+/// when it is announced revoked or the session's time is up.
+#[derive(Debug)]
+pub struct Watch {
+    pub id: Revoked,
+    /// Unix seconds.
+    pub expires_at: Option<i64>,
+    pub revoked: tokio::sync::broadcast::Receiver<Revoked>,
+    pub auth: Arc<Auth>,
+}
+
+impl Watch {
+    /// The watch of `who`'s credential (subscribed now, so nothing
+    /// announced from here on is missed); `None` for the system or anonymous.
+    pub fn of(auth: &Arc<Auth>, who: &Resolved) -> Option<Watch> {
+        Some(Watch {
+            id: who.credential_id()?,
+            expires_at: who.expires_at,
+            revoked: auth.subscribe_revocations(),
+            auth: auth.clone(),
+        })
+    }
+
+    /// Waits until the credential ends: announced, expired, or (after
+    /// missing announcements) no longer live in the store.
+    async fn ended(&mut self) {
+        use tokio::sync::broadcast::error::RecvError;
+        let expiry = async {
+            match self.expires_at {
+                Some(t) => {
+                    let left = (t - crate::clock::now_s()).max(0) as u64;
+                    tokio::time::sleep(Duration::from_secs(left)).await
+                }
+                None => std::future::pending().await,
+            }
+        };
+        let announced = async {
+            loop {
+                match self.revoked.recv().await {
+                    Ok(r) if r == self.id => return,
+                    Ok(_) => {}
+                    Err(RecvError::Lagged(_)) => {
+                        let (auth, id) = (self.auth.clone(), self.id);
+                        let live = crate::blocking::run(move || auth.still_live(id)).await;
+                        if !matches!(live, Ok(true)) {
+                            return;
+                        }
+                    }
+                    // The service is gone (shutdown): the hub ends the stream.
+                    Err(RecvError::Closed) => std::future::pending::<()>().await,
+                }
+            }
+        };
+        tokio::select! {
+            _ = expiry => {}
+            _ = announced => {}
+        }
+    }
 }
 
 /// A plain HTTP request to `/ws` (no upgrade, or HEAD): the API's JSON error.
@@ -129,6 +207,8 @@ enum End {
     Slow,
     #[error("server shutting down")]
     Shutdown,
+    #[error("its session or key ended")]
+    Revoked,
     #[error("store: {0}")]
     Store(#[from] StoreError),
 }
@@ -138,6 +218,20 @@ pub async fn serve(live: Arc<Live>, mut socket: WebSocket, reader: Reader) {
     let hub = live.hub().clone();
     hub.start_pacer();
     let cfg = hub.config();
+    let Reader {
+        actor,
+        from,
+        mut watch,
+    } = reader;
+    if let Some(w) = &watch {
+        // Revoked between the check layer's lookup and the subscription?
+        let (auth, id) = (w.auth.clone(), w.id);
+        let live_now = crate::blocking::run(move || auth.still_live(id)).await;
+        if !matches!(live_now, Ok(true)) {
+            close_with(&mut socket, &cfg, None, CLOSE_REVOKED, "session revoked").await;
+            return;
+        }
+    }
     let hello = match read_hello(&mut socket, &cfg).await {
         Ok(h) => h,
         Err(end) => {
@@ -163,13 +257,13 @@ pub async fn serve(live: Arc<Live>, mut socket: WebSocket, reader: Reader) {
             return;
         }
     };
-    let audience = reader.actor.audience();
+    let audience = actor.audience();
     if audience != Audience::Public {
         let entry = crate::audit::entry(
-            &reader.actor,
+            &actor,
             "ws.open_personal",
             "ws",
-            &reader.from.to_string(),
+            &from.to_string(),
             match &audience {
                 Audience::Personal { scope: Some(s) } => format!("scope {s}"),
                 _ => String::new(),
@@ -205,7 +299,16 @@ pub async fn serve(live: Arc<Live>, mut socket: WebSocket, reader: Reader) {
     );
     let started = Instant::now();
     let mut sent = 0u64;
-    let end = stream(&live, &hub, &cfg, &mut socket, &hello, &mut sent).await;
+    let end = stream(
+        &live,
+        &hub,
+        &cfg,
+        &mut socket,
+        &hello,
+        watch.as_mut(),
+        &mut sent,
+    )
+    .await;
     let clients = c.clients.fetch_sub(1, Ordering::Relaxed).saturating_sub(1);
     c.disconnects.fetch_add(1, Ordering::Relaxed);
     tracing::info!(
@@ -294,9 +397,7 @@ async fn blocking<T: Send + 'static>(
     f: impl FnOnce(&Live) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, StoreError> {
     let live = live.clone();
-    tokio::task::spawn_blocking(move || f(&live))
-        .await
-        .map_err(|e| StoreError::Backend(format!("store task failed: {e}")))?
+    crate::blocking::run(move || f(&live)).await
 }
 
 async fn plan(
@@ -377,9 +478,22 @@ async fn stream(
     cfg: &StreamConfig,
     socket: &mut WebSocket,
     hello: &Hello,
+    watch: Option<&mut Watch>,
     sent: &mut u64,
 ) -> End {
-    match stream_inner(live, hub, cfg, socket, hello, sent).await {
+    let streamed = stream_inner(live, hub, cfg, socket, hello, sent);
+    let result = match watch {
+        Some(w) => tokio::select! {
+            r = streamed => r,
+            _ = w.ended() => Err(End::Revoked),
+        },
+        None => streamed.await,
+    };
+    match result {
+        Err(End::Revoked) => {
+            close_with(socket, cfg, None, CLOSE_REVOKED, "session revoked").await;
+            End::Revoked
+        }
         Ok(()) => End::PeerClosed,
         // A client whose socket takes no write for the write timeout is as
         // slow as one whose cursor left the ring: both are told to resync

@@ -131,7 +131,7 @@ fn the_sqlite_audit_table_refuses_updates_and_deletes_before_retention() {
     let path = dir.join("live.sqlite");
     let store = SqliteStore::open(&path).unwrap();
     let e = pingan_server::store::AuditEntry {
-        at: pingan_server::live::now_s(),
+        at: pingan_server::clock::now_s(),
         actor: "zhang".into(),
         kind: "user".into(),
         role: None,

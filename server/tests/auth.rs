@@ -103,7 +103,10 @@ async fn a_login_sets_a_strict_http_only_cookie_and_logout_revokes_it() {
         .await
         .expect("announced")
         .unwrap();
-    assert!(id > 0);
+    assert!(
+        matches!(id, pingan_server::auth::Revoked::Session(n) if n > 0),
+        "{id:?}"
+    );
     send(&router, with("GET", "/api/session", ("cookie", &cookie)))
         .await
         .assert_error(401, "unauthenticated");
@@ -147,15 +150,17 @@ async fn wrong_password_unknown_and_disabled_users_get_one_answer_for_the_same_w
     let router = app(state);
     let mut bodies = vec![];
     let mut times: Vec<Vec<Duration>> = vec![vec![]; 3];
-    for round in 0..5 {
-        for (i, (user, pw)) in [
-            ("operator", "wrong-password"),
-            ("nobody-here", "wrong-password"),
-            ("planner", "pingan-planner"),
-        ]
-        .into_iter()
-        .enumerate()
-        {
+    let cases = [
+        ("operator", "wrong-password"),
+        ("nobody-here", "wrong-password"),
+        ("planner", "pingan-planner"),
+    ];
+    // Nine rounds, interleaved (each round in another order), so a burst of
+    // load on a busy machine hits every kind alike.
+    for round in 0..9 {
+        for k in 0..3 {
+            let i = (k + round) % 3;
+            let (user, pw) = cases[i];
             let t = Instant::now();
             let r = attempt(&router, user, pw).await;
             times[i].push(t.elapsed());
@@ -170,21 +175,24 @@ async fn wrong_password_unknown_and_disabled_users_get_one_answer_for_the_same_w
         bodies.windows(2).all(|w| w[0] == w[1]),
         "byte-identical answers"
     );
-    // Every path verifies one argon2id hash: the fastest of five tries of
-    // each is within a factor of 3 of the others (an unknown user answered
-    // without hashing would be ~100x faster).
-    let best: Vec<f64> = times
-        .iter()
-        .map(|t| t.iter().min().unwrap().as_secs_f64())
+    // Every path verifies one argon2id hash. The medians are compared with
+    // a generous bound (a factor of 5: noise on a loaded 2-core machine);
+    // an unknown user answered without hashing would be ~100x faster.
+    let medians: Vec<f64> = times
+        .iter_mut()
+        .map(|t| {
+            t.sort();
+            t[t.len() / 2].as_secs_f64()
+        })
         .collect();
-    let (lo, hi) = best
+    let (lo, hi) = medians
         .iter()
         .fold((f64::MAX, 0f64), |(lo, hi), t| (lo.min(*t), hi.max(*t)));
-    eprintln!("fastest login refusals (s): wrong password, unknown, disabled = {best:?}");
-    assert!(hi / lo < 3.0, "timings differ: {best:?}");
+    eprintln!("median login refusals (s): wrong password, unknown, disabled = {medians:?}");
+    assert!(hi / lo < 5.0, "timings differ: {medians:?}");
     assert!(
         lo > 0.002,
-        "an argon2id verification takes milliseconds: {best:?}"
+        "an argon2id verification takes milliseconds: {medians:?}"
     );
 }
 
@@ -322,7 +330,10 @@ async fn sessions_expire_and_the_sweep_announces_them() {
     let mut rx = state.auth().subscribe_revocations();
     let ended = state.auth().sweep().unwrap();
     assert_eq!(ended.len(), 1);
-    assert_eq!(rx.try_recv().unwrap(), ended[0]);
+    assert_eq!(
+        rx.try_recv().unwrap(),
+        pingan_server::auth::Revoked::Session(ended[0])
+    );
 }
 
 #[tokio::test]
@@ -591,8 +602,8 @@ fn the_binary_never_logs_a_password() {
         .and_then(|i| log.get(i + 1))
         .map(|l| l.trim().to_string())
         .expect("the first admin's password is printed");
-    let login = |password: &str| {
-        let body = json!({"username": "admin", "password": password}).to_string();
+    let login_as = |username: &str, password: &str| {
+        let body = json!({"username": username, "password": password}).to_string();
         let mut s = std::net::TcpStream::connect(&addr).unwrap();
         write!(
             s,
@@ -606,13 +617,20 @@ fn the_binary_never_logs_a_password() {
         out
     };
     let wrong = "Wrong-Guess-Never-Logged-77";
-    assert!(login(wrong).starts_with("HTTP/1.1 401"));
-    assert!(login(&printed).starts_with("HTTP/1.1 200"));
-    // Both attempts are logged (by username), within a few seconds.
+    let typed = "Typed-Name-Never-Logged-42";
+    assert!(login_as("admin", wrong).starts_with("HTTP/1.1 401"));
+    assert!(login_as(typed, wrong).starts_with("HTTP/1.1 401"));
+    assert!(login_as("admin", &printed).starts_with("HTTP/1.1 200"));
+    // The attempts are logged, a failed one's username only masked
+    // (`#` and 8 hex digits), within a few seconds.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let masked = pingan_server::auth::journal::masked(typed);
     let seen = |log: &[String]| {
-        log.iter().any(|l| l.contains("login failed"))
-            && log.iter().any(|l| l.contains("login username=admin"))
+        log.iter()
+            .any(|l| l.contains("login_failed") && l.contains(&masked))
+            && log
+                .iter()
+                .any(|l| l.contains("login by=admin") && l.contains("target=users/admin"))
     };
     while !seen(&log) && std::time::Instant::now() < deadline {
         if let Ok(l) = rx.recv_timeout(Duration::from_millis(200)) {
@@ -631,7 +649,476 @@ fn the_binary_never_logs_a_password() {
         .collect();
     for l in &after_start {
         assert!(!l.contains(wrong), "a wrong password in the log: {l}");
+        assert!(!l.contains(typed), "a typed username in the log: {l}");
         assert!(!l.contains(&printed), "the password in the log: {l}");
     }
     assert!(after_start.len() > 2, "{log:#?}");
+}
+
+/// Start accounts are made once, when the store is created: not again
+/// after an admin removed them, and never on an old store (created before
+/// accounts existed); the published demo passwords are reported while any
+/// still works.
+#[test]
+fn demo_accounts_are_created_only_with_a_new_store() {
+    use pingan_server::auth::bootstrap::{published_passwords_active, Created};
+    let fx = Fixture::new("bootstrap");
+    let state = fx.state();
+    assert_eq!(state.auth().bootstrap(), Some(&Created::Demo));
+    let all = published_passwords_active(state.auth()).unwrap();
+    assert_eq!(all.len(), 6, "{all:?}");
+    state
+        .auth()
+        .update_user(
+            "operator",
+            &pingan_server::auth::accounts::UserPatch {
+                password: Some("a-new-secret-4711".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    state
+        .auth()
+        .update_user(
+            "viewer",
+            &pingan_server::auth::accounts::UserPatch {
+                disabled: Some(true),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let left = published_passwords_active(state.auth()).unwrap();
+    assert_eq!(left, ["planner", "officer", "officer-xixiang", "admin"]);
+    let db = state.config().db_path();
+    drop(state);
+    // Every account removed (as an admin could in SQL): nothing comes back.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch("DELETE FROM sessions; DELETE FROM users;")
+        .unwrap();
+    drop(conn);
+    let state = fx.state();
+    assert_eq!(state.auth().bootstrap(), None);
+    assert!(state.auth().users().unwrap().is_empty());
+
+    // A store from before accounts (schema 1), upgraded now: no accounts.
+    let old = Fixture::new("bootstrap-old");
+    let path = old.data.join("live.sqlite");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(pingan_server::store::sqlite::MIGRATIONS[0])
+        .unwrap();
+    conn.pragma_update(None, "user_version", 1).unwrap();
+    drop(conn);
+    let state = old.state();
+    assert_eq!(state.auth().bootstrap(), None);
+    assert!(state.auth().users().unwrap().is_empty());
+}
+
+/// Guessing pairing codes: twenty failures within a code's lifetime void
+/// every open code (from any mix of addresses), so the right code no longer
+/// pairs; a new code does.
+#[test]
+fn twenty_failed_pairings_void_every_open_code() {
+    let fx = Fixture::new("void");
+    let mut cfg = AuthConfig::default();
+    cfg.limits.pair_global.burst = 1000;
+    let state = state_with(&fx, cfg);
+    let auth = state.auth();
+    let wall = auth.create_device("大屏 1").unwrap();
+    let wrong = if wall.pairing_code == "00000000" {
+        "00000001"
+    } else {
+        "00000000"
+    };
+    for i in 0..19u8 {
+        let from = [10, 9, i / 5, i].into();
+        assert!(matches!(
+            auth.pair(wrong, from),
+            Err(pingan_server::auth::AuthError::BadCredentials)
+        ));
+    }
+    // The 20th failure (a malformed code counts too) voids the codes.
+    assert!(auth.pair("x", [10, 9, 9, 9].into()).is_err());
+    assert!(matches!(
+        auth.pair(&wall.pairing_code, [10, 9, 9, 10].into()),
+        Err(pingan_server::auth::AuthError::BadCredentials)
+    ));
+    let again = auth.create_device("大屏 1").unwrap();
+    assert!(auth
+        .pair(&again.pairing_code, [10, 9, 9, 11].into())
+        .is_ok());
+}
+
+/// Password checks are bounded: with every argon2 slot taken a login waits
+/// `hash_wait` and is answered 503 `busy` with `Retry-After`; once a slot
+/// frees, it is served.
+#[tokio::test]
+async fn logins_beyond_the_hashing_slots_are_503_busy_with_retry_after() {
+    let fx = Fixture::new("busy");
+    let state = state_with(
+        &fx,
+        AuthConfig {
+            hash_slots: 1,
+            hash_wait: Duration::from_millis(100),
+            ..AuthConfig::default()
+        },
+    );
+    let router = app(state.clone());
+    let held = state.auth().hash_slot().await.expect("the one slot");
+    let t = Instant::now();
+    let r = attempt(&router, "viewer", "pingan-viewer").await;
+    r.assert_error(503, "busy");
+    assert_eq!(r.header("retry-after"), Some("1"));
+    assert!(t.elapsed() >= Duration::from_millis(100), "it waited first");
+    drop(held);
+    let r = attempt(&router, "viewer", "pingan-viewer").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+/// API keys hold machine scopes only and always expire: 365 days by
+/// default, at most two years.
+#[tokio::test]
+async fn keys_hold_machine_scopes_only_and_always_expire() {
+    let fx = Fixture::new("keyscopes");
+    let router = fx.anonymous_app();
+    let admin = login(&router, Role::Admin).await;
+    for scope in [
+        "users:manage",
+        "personal:read",
+        "cases:report",
+        "audit:read",
+    ] {
+        let r = send(
+            &router,
+            post(
+                "/api/keys",
+                Some(&admin),
+                json!({"name": "k", "scopes": ["readings:write", scope]}),
+            ),
+        )
+        .await;
+        let detail = r.assert_error(400, "bad_request");
+        assert!(
+            detail.contains(scope) && detail.contains("read, readings:write"),
+            "{detail}"
+        );
+    }
+    let now = pingan_server::clock::now_s();
+    let r = send(
+        &router,
+        post(
+            "/api/keys",
+            Some(&admin),
+            json!({"name": "网关", "scopes": ["readings:write", "read"]}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let expires = r.json()["expires_at"].as_i64().expect("an expiry");
+    assert!((expires - now - 365 * 86_400).abs() < 60, "{expires}");
+    let r = send(
+        &router,
+        post(
+            "/api/keys",
+            Some(&admin),
+            json!({"name": "k", "scopes": ["readings:write"], "expires_at": now + 800 * 86_400}),
+        ),
+    )
+    .await;
+    r.assert_error(422, "invalid");
+}
+
+/// The last enabled admin is never disabled or demoted, also when two
+/// changes race (one conditional update, not check-then-act).
+#[test]
+fn the_last_enabled_admin_cannot_be_disabled_or_demoted_even_in_a_race() {
+    use pingan_server::auth::accounts::{UserIn, UserPatch};
+    use pingan_server::auth::AuthError;
+    let fx = Fixture::new("lastadmin");
+    let state = fx.state();
+    let auth = state.auth();
+    let disable = UserPatch {
+        disabled: Some(true),
+        ..Default::default()
+    };
+    let demote = UserPatch {
+        role: Some(Role::Viewer),
+        ..Default::default()
+    };
+    for patch in [&disable, &demote] {
+        let e = auth.update_user("admin", patch).unwrap_err();
+        assert!(
+            matches!(e, AuthError::Conflict(ref m) if m.contains("last enabled admin")),
+            "{e:?}"
+        );
+    }
+    // Its other fields still change.
+    auth.update_user(
+        "admin",
+        &UserPatch {
+            display_name: Some("总管理员".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    for round in 0..10 {
+        let second = format!("admin{round}");
+        auth.create_user(&UserIn {
+            username: second.clone(),
+            display_name: None,
+            role: Role::Admin,
+            scope: None,
+            password: Some("second-admin-pw".into()),
+        })
+        .unwrap();
+        // Two admins, each disabled by another request at once: one stays.
+        let barrier = std::sync::Barrier::new(2);
+        let results: Vec<bool> = std::thread::scope(|s| {
+            let first = if round == 0 {
+                "admin".to_string()
+            } else {
+                format!("admin{}", round - 1)
+            };
+            let handles: Vec<_> = [first, second]
+                .into_iter()
+                .map(|name| {
+                    let barrier = &barrier;
+                    let patch = if round % 2 == 0 { &disable } else { &demote };
+                    s.spawn(move || {
+                        barrier.wait();
+                        auth.update_user(&name, patch).is_ok()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(results.iter().filter(|ok| **ok).count(), 1, "{results:?}");
+        let admins = auth
+            .users()
+            .unwrap()
+            .into_iter()
+            .filter(|u| u.role == Role::Admin && !u.disabled)
+            .count();
+        assert_eq!(admins, 1, "round {round}");
+        // The next round starts from admin{round} as the one enabled admin.
+        if results[1] {
+            // admin{round} was the one disabled or demoted: swap.
+            auth.update_user(
+                &format!("admin{round}"),
+                &UserPatch {
+                    role: Some(Role::Admin),
+                    disabled: Some(false),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            let first = if round == 0 {
+                "admin".to_string()
+            } else {
+                format!("admin{}", round - 1)
+            };
+            auth.update_user(&first, &disable).unwrap();
+        }
+    }
+}
+
+/// Bad ids in admin paths (and a case id that is not UTF-8) are the API's
+/// JSON 400 like every other error, not the framework's plain text.
+#[tokio::test]
+async fn bad_path_ids_are_json_400() {
+    let fx = Fixture::new("pathids");
+    let router = fx.anonymous_app();
+    let admin = login(&router, Role::Admin).await;
+    let cases = [
+        ("POST", "/api/users/%C3%28", "username"),
+        ("DELETE", "/api/keys/abc", "id"),
+        ("DELETE", "/api/keys/%FF", "id"),
+        ("DELETE", "/api/sessions/x", "id"),
+        ("DELETE", "/api/sessions/-1", "id"),
+        ("DELETE", "/api/devices/%FF", "id"),
+        ("GET", "/api/cases/%C3%28", "id"),
+    ];
+    for (method, uri, field) in cases {
+        let req = if method == "POST" {
+            post(uri, Some(&admin), json!({"disabled": true}))
+        } else {
+            with(method, uri, ("cookie", &admin))
+        };
+        let r = send(&router, req).await;
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/json"),
+            "{method} {uri}: {}",
+            r.text()
+        );
+        let detail = r.assert_error(400, "bad_request");
+        assert!(
+            detail.starts_with(&format!("{field}: ")),
+            "{method} {uri}: {detail}"
+        );
+    }
+}
+
+/// A malformed or unsupported `Authorization` header is no credential and
+/// never falls back to a valid cookie beside it: 401 with the one answer.
+#[tokio::test]
+async fn a_malformed_authorization_header_never_falls_back_to_the_cookie() {
+    let fx = Fixture::new("authz");
+    let router = fx.anonymous_app();
+    let cookie = login(&router, Role::Viewer).await;
+    let ok = send(&router, with("GET", "/api/layers", ("cookie", &cookie))).await;
+    assert_eq!(ok.status, 200);
+    let anonymous = send(&router, common::get("/api/layers"))
+        .await
+        .assert_error(401, "unauthenticated");
+    for value in [
+        "Basic dmlld2VyOnBpbmdhbi12aWV3ZXI=",
+        "Bearer",
+        "Bearer   ",
+        "Token abc",
+        "pk_abc",
+    ] {
+        let req = Request::builder()
+            .uri("/api/layers")
+            .header("cookie", &cookie)
+            .header("authorization", value)
+            .body(Body::empty())
+            .unwrap();
+        let detail = send(&router, req)
+            .await
+            .assert_error(401, "unauthenticated");
+        assert_eq!(detail, anonymous, "{value}: no hint");
+    }
+    // Also on who-am-I.
+    let req = Request::builder()
+        .uri("/api/session")
+        .header("cookie", &cookie)
+        .header("authorization", "Basic eDp5")
+        .body(Body::empty())
+        .unwrap();
+    send(&router, req)
+        .await
+        .assert_error(401, "unauthenticated");
+}
+
+/// Account actions go into the audit log (not only the log): logins,
+/// refusals (the typed username bounded and quoted), logout, and the
+/// admin's changes to users, keys, sessions and devices.
+#[tokio::test]
+async fn account_actions_are_in_the_audit_log() {
+    use pingan_server::store::AuditQuery;
+    let fx = Fixture::new("journal");
+    let state = fx.state();
+    let router = app(state.clone());
+    let admin = login(&router, Role::Admin).await;
+    let typed = format!("evil\n{}", "x".repeat(2000));
+    attempt(&router, &typed, "nope")
+        .await
+        .assert_error(401, "bad_credentials");
+    let viewer = login(&router, Role::Viewer).await;
+    send(&router, with("DELETE", "/api/session", ("cookie", &viewer))).await;
+    let r = send(
+        &router,
+        post(
+            "/api/users",
+            Some(&admin),
+            json!({"username": "sun", "role": "viewer"}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    let r = send(
+        &router,
+        post("/api/users/sun", Some(&admin), json!({"disabled": true})),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let r = send(
+        &router,
+        post(
+            "/api/keys",
+            Some(&admin),
+            json!({"name": "g", "scopes": ["readings:write"]}),
+        ),
+    )
+    .await;
+    let key = r.json()["id"].as_i64().unwrap();
+    send(
+        &router,
+        with("DELETE", &format!("/api/keys/{key}"), ("cookie", &admin)),
+    )
+    .await;
+    let r = send(
+        &router,
+        post("/api/devices", Some(&admin), json!({"name": "墙"})),
+    )
+    .await;
+    let device = r.json()["id"].as_i64().unwrap();
+    send(
+        &router,
+        with(
+            "DELETE",
+            &format!("/api/devices/{device}"),
+            ("cookie", &admin),
+        ),
+    )
+    .await;
+    let operator = login(&router, Role::Operator).await;
+    let token = operator.trim_start_matches("pingan_session=").to_string();
+    let sid = state
+        .auth()
+        .resolve(&pingan_server::auth::Credential::Cookie(token))
+        .unwrap()
+        .actor
+        .session()
+        .unwrap();
+    send(
+        &router,
+        with(
+            "DELETE",
+            &format!("/api/sessions/{sid}"),
+            ("cookie", &admin),
+        ),
+    )
+    .await;
+
+    let all = state
+        .live()
+        .store()
+        .audit_query(&AuditQuery {
+            limit: 1000,
+            ..Default::default()
+        })
+        .unwrap();
+    let actions: Vec<&str> = all.iter().map(|r| r.entry.action.as_str()).collect();
+    for a in [
+        "login",
+        "login_failed",
+        "logout",
+        "user.create",
+        "user.update",
+        "key.create",
+        "key.revoke",
+        "device.create",
+        "device.revoke",
+        "session.revoke",
+    ] {
+        assert!(actions.contains(&a), "{a} missing from {actions:?}");
+    }
+    let failed = all
+        .iter()
+        .find(|r| r.entry.action == "login_failed")
+        .unwrap();
+    assert!(failed.entry.target.len() < 80, "{:?}", failed.entry.target);
+    assert!(
+        failed.entry.target.starts_with("users/\"evil\\n"),
+        "{:?}",
+        failed.entry.target
+    );
+    assert!(!failed.entry.target.contains('\n'));
+    let update = all
+        .iter()
+        .find(|r| r.entry.action == "user.update")
+        .unwrap();
+    assert_eq!(update.entry.actor, "admin");
+    assert_eq!(update.entry.detail, "disabled");
 }

@@ -48,6 +48,7 @@ macro_rules! store_contract {
             #[test] fn users_are_unique_and_change() { super::users(OPEN) }
             #[test] fn sessions_resolve_until_revoked_or_expired() { super::sessions(OPEN) }
             #[test] fn keys_resolve_until_revoked() { super::keys(OPEN) }
+            #[test] fn ended_sessions_and_keys_are_pruned_after_a_while() { super::prune_ended(OPEN) }
             #[test] fn a_pairing_code_is_used_once_and_expires() { super::devices(OPEN) }
             #[test] fn histories_and_events_record_the_account() { super::recorded(OPEN) }
             #[test] fn the_audit_log_appends_queries_and_prunes() { super::audit_log(OPEN) }
@@ -66,7 +67,7 @@ store_contract!(sqlite => sqlite);
 /// The fixtures' clock: now, so the snapshot's last-day window holds them.
 fn now() -> i64 {
     static NOW: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
-    *NOW.get_or_init(pingan_server::live::now_s)
+    *NOW.get_or_init(pingan_server::clock::now_s)
 }
 
 fn place(name: &str) -> PathBuf {
@@ -1116,4 +1117,95 @@ fn epoch(open: Factory) {
     assert_eq!(open(&dir).epoch().unwrap(), first, "a restart keeps it");
     let other = open(&place("epoch-other")).epoch().unwrap();
     assert_ne!(other, first);
+}
+
+/// SQLite: history rows and events written before migration 2 have no
+/// recorded account (NULL `by_kind`); they read as `legacy` (unknown), not
+/// as anonymous.
+#[test]
+fn rows_from_before_accounts_read_as_legacy() {
+    use pingan_server::store::AccountStore;
+    let dir = place("legacy");
+    let store = SqliteStore::open(&dir.join("live.sqlite")).unwrap();
+    let case = reported(
+        &store
+            .execute(
+                Command::ReportCase(new_case(113.9, now(), CaseCategory::ALL[0])),
+                1,
+            )
+            .unwrap(),
+    );
+    let conn = rusqlite::Connection::open(dir.join("live.sqlite")).unwrap();
+    conn.execute_batch(
+        "UPDATE case_transitions SET by_kind = NULL, by_account = NULL;
+         UPDATE events SET actor_kind = NULL, actor_account = NULL;",
+    )
+    .unwrap();
+    let who = store.case_actors(case.id).unwrap();
+    assert!(!who.is_empty());
+    assert!(
+        who.iter()
+            .all(|r| r.kind == "legacy" && r.account.is_none()),
+        "{who:?}"
+    );
+    let head = store.head().unwrap();
+    let e = store.event_actor(head).unwrap().unwrap();
+    assert_eq!(e.kind, "legacy");
+    drop(store);
+    cleanup(&dir);
+}
+
+fn prune_ended(open: Factory) {
+    let dir = place("prune-ended");
+    let store = open(&dir);
+    let t = now();
+    let day = 86_400;
+    let user = store
+        .create_user(&new_user("pruned", Role::Viewer), t)
+        .unwrap();
+    let session = |n: u8, expires: i64| {
+        store
+            .create_session(&[n; 32], Subject::User(user.id), t - 60 * day, expires)
+            .unwrap()
+            .id
+    };
+    let old_revoked = session(1, t + day);
+    let recent_revoked = session(2, t + day);
+    let old_expired = session(3, t - 40 * day);
+    let live = session(4, t + day);
+    store
+        .revoke_sessions(Sessions::One(old_revoked), t - 40 * day)
+        .unwrap();
+    store
+        .revoke_sessions(Sessions::One(recent_revoked), t - day)
+        .unwrap();
+    let key = |n: u8, expires: Option<i64>| {
+        store
+            .create_key(
+                "k",
+                &[n; 32],
+                &[Permission::ReadingsWrite],
+                t - 60 * day,
+                expires,
+            )
+            .unwrap()
+            .id
+    };
+    let old_revoked_key = key(11, None);
+    let old_expired_key = key(12, Some(t - 40 * day));
+    let live_key = key(13, Some(t + day));
+    assert!(store.revoke_key(old_revoked_key, t - 40 * day).unwrap());
+    assert_eq!(store.prune_ended(t - 30 * day).unwrap(), (2, 2));
+    for gone in [old_revoked, old_expired] {
+        assert!(store.session(gone).unwrap().is_none(), "{gone}");
+    }
+    for kept in [recent_revoked, live] {
+        assert!(store.session(kept).unwrap().is_some(), "{kept}");
+    }
+    assert!(store.key(old_revoked_key).unwrap().is_none());
+    assert!(store.key(old_expired_key).unwrap().is_none());
+    assert!(store.key(live_key).unwrap().is_some());
+    assert_eq!(store.prune_ended(t - 30 * day).unwrap(), (0, 0));
+    drop(store);
+    cleanup(&dir);
 }

@@ -18,13 +18,28 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// The API key each test server's clients use (`read`, `readings:write`,
-/// `cases:report`), by the server's address.
+/// The API key each test server's clients use (`read`, `readings:write`:
+/// keys hold machine scopes only), by the server's address.
 fn keys() -> &'static std::sync::Mutex<std::collections::HashMap<SocketAddr, String>> {
     static KEYS: std::sync::OnceLock<
         std::sync::Mutex<std::collections::HashMap<SocketAddr, String>>,
     > = std::sync::OnceLock::new();
     KEYS.get_or_init(Default::default)
+}
+
+/// The session token (as `Bearer`) that reports cases on each test server:
+/// the demo operator's.
+fn reporters() -> &'static std::sync::Mutex<std::collections::HashMap<SocketAddr, String>> {
+    static R: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<SocketAddr, String>>> =
+        std::sync::OnceLock::new();
+    R.get_or_init(Default::default)
+}
+
+fn reporter(auth: &pingan_server::auth::Auth) -> String {
+    let d = pingan_server::auth::bootstrap::demo(pingan_model::access::Role::Operator);
+    auth.login(d.username, d.password, [127, 0, 0, 1].into())
+        .expect("the operator logs in")
+        .token
 }
 
 fn key_of(addr: SocketAddr) -> String {
@@ -41,11 +56,7 @@ fn client_key(auth: &pingan_server::auth::Auth) -> String {
     use pingan_model::access::Permission;
     auth.create_key(
         "stream test client",
-        &[
-            Permission::Read,
-            Permission::ReadingsWrite,
-            Permission::CasesReport,
-        ],
+        &[Permission::Read, Permission::ReadingsWrite],
         None,
     )
     .expect("a key")
@@ -152,7 +163,7 @@ fn readings(n: usize, salt: usize) -> Command {
             })
             .collect(),
         by: pingan_server::store::Actor::system("test gateway"),
-        at: pingan_server::live::now_ms() / 1000,
+        at: pingan_server::clock::now_ms() / 1000,
     }
 }
 
@@ -407,7 +418,7 @@ async fn retention_prunes_old_events_but_not_what_replays_need_nor_the_head() {
     .await;
     let live = s.state.live().clone();
     let day = 86_400_000;
-    let now = pingan_server::live::now_ms();
+    let now = pingan_server::clock::now_ms();
     let l = live.clone();
     tokio::task::spawn_blocking(move || {
         for i in 0..20 {
@@ -458,7 +469,7 @@ async fn a_since_pruned_from_the_log_gets_a_snapshot() {
     s.events(20).await;
     let store = s.state.live().store().clone();
     let deleted = tokio::task::spawn_blocking(move || {
-        store.prune_events_before(pingan_server::live::now_ms() + 60_000, 15, 4)
+        store.prune_events_before(pingan_server::clock::now_ms() + 60_000, 15, 4)
     })
     .await
     .unwrap()
@@ -652,7 +663,7 @@ async fn a_client_that_stops_reading_is_resynced_while_another_keeps_up() {
         while got.len() < n {
             match next_msg(&mut fast, Duration::from_secs(10)).await {
                 Some(ServerMsg::Event(e)) => {
-                    worst = worst.max(pingan_server::live::now_ms() - e.at_ms);
+                    worst = worst.max(pingan_server::clock::now_ms() - e.at_ms);
                     got.push(e.seq);
                 }
                 other => panic!("fast client: {other:?}"),
@@ -759,7 +770,7 @@ fn start_binary(dir: &std::path::Path) -> Proc {
             pingan_server::auth::AuthConfig::default(),
         )
         .expect("the accounts open");
-        client_key(&auth)
+        (client_key(&auth), reporter(&auth))
     };
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pingan-server"))
         .args(["--host", "127.0.0.1", "--port", "0", "--data-dir"])
@@ -790,7 +801,8 @@ fn start_binary(dir: &std::path::Path) -> Proc {
         .recv_timeout(Duration::from_secs(60))
         .expect("the server logs `listening on http://ADDR`");
     let addr: SocketAddr = addr.parse().expect("a socket address");
-    keys().lock().unwrap().insert(addr, key);
+    keys().lock().unwrap().insert(addr, key.0);
+    reporters().lock().unwrap().insert(addr, key.1);
     Proc { child, addr }
 }
 
@@ -803,9 +815,20 @@ async fn http(
 ) -> std::io::Result<(u16, String)> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = TcpStream::connect(addr).await?;
+    // Cases are reported by a person (the operator's session), readings by
+    // the gateway's key.
+    let credential = if method == "POST" && path == "/api/cases" {
+        reporters()
+            .lock()
+            .unwrap()
+            .get(&addr)
+            .cloned()
+            .expect("a reporter for this server")
+    } else {
+        key_of(addr)
+    };
     let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        key_of(addr),
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {credential}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
     s.write_all(req.as_bytes()).await?;

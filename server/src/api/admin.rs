@@ -3,15 +3,16 @@
 //! `DELETE /api/keys/{id}`), live sessions (`GET /api/sessions`,
 //! `DELETE /api/sessions/{id}`) and wall devices (`GET/POST /api/devices`,
 //! `DELETE /api/devices/{id}`). Secrets (a drawn password, a key, a pairing
-//! code) are in the creating answer only; nothing lists them again.
+//! code) are in the creating answer only; nothing lists them again. Every
+//! change is journaled (`auth/journal.rs`: the audit log and the log).
 
-use super::common::{blocking, no_store};
-use super::extract::{bad_param, JsonBody};
+use super::common::{blocking, hashing, no_store};
+use super::extract::{ClientAddr, JsonBody, RowId, Username};
 use crate::auth::accounts::{UserIn, UserPatch};
 use crate::error::ApiError;
 use crate::store::Actor;
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
@@ -35,18 +36,6 @@ pub struct DeviceIn {
     pub name: String,
 }
 
-/// A numeric id of a path.
-async fn id_of(raw: &str) -> Result<i64, ApiError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| bad_param("id", format!("{raw:?} is not an id (a positive integer)")))
-}
-
-fn who(actor: &Actor) -> &str {
-    actor.account_name().unwrap_or("")
-}
-
 pub async fn list_users(State(state): State<AppState>) -> Result<Response, ApiError> {
     let users = blocking(&state, |a| a.users()).await?;
     Ok(no_store(StatusCode::OK, Json(users)))
@@ -55,22 +44,44 @@ pub async fn list_users(State(state): State<AppState>) -> Result<Response, ApiEr
 pub async fn create_user(
     State(state): State<AppState>,
     actor: Actor,
+    from: ClientAddr,
     JsonBody(input): JsonBody<UserIn>,
 ) -> Result<Response, ApiError> {
-    let user = blocking(&state, move |a| a.create_user(&input)).await?;
-    tracing::info!(by = who(&actor), user = %user.username, role = %user.role, "user.create");
+    let user = hashing(&state, move |a| {
+        let u = a.create_user(&input)?;
+        let scope = u.scope.as_deref().map(|s| format!(", scope {s}"));
+        a.journal(
+            &actor,
+            "user.create",
+            format!("users/{}", u.username),
+            &from.to_string(),
+            format!("role {}{}", u.role, scope.unwrap_or_default()),
+        );
+        Ok(u)
+    })
+    .await?;
     Ok(no_store(StatusCode::CREATED, Json(user)))
 }
 
 pub async fn update_user(
     State(state): State<AppState>,
-    Path(username): Path<String>,
+    Username(username): Username,
     actor: Actor,
+    from: ClientAddr,
     JsonBody(input): JsonBody<UserPatch>,
 ) -> Result<Response, ApiError> {
-    let name = username.clone();
-    let user = blocking(&state, move |a| a.update_user(&name, &input)).await?;
-    tracing::info!(by = who(&actor), user = %username, "user.update");
+    let user = hashing(&state, move |a| {
+        let u = a.update_user(&username, &input)?;
+        a.journal(
+            &actor,
+            "user.update",
+            format!("users/{}", u.username),
+            &from.to_string(),
+            input.summary(),
+        );
+        Ok(u)
+    })
+    .await?;
     Ok(no_store(StatusCode::OK, Json(user)))
 }
 
@@ -82,24 +93,43 @@ pub async fn list_keys(State(state): State<AppState>) -> Result<Response, ApiErr
 pub async fn create_key(
     State(state): State<AppState>,
     actor: Actor,
+    from: ClientAddr,
     JsonBody(input): JsonBody<KeyIn>,
 ) -> Result<Response, ApiError> {
     let key = blocking(&state, move |a| {
-        a.create_key(&input.name, &input.scopes, input.expires_at)
+        let k = a.create_key(&input.name, &input.scopes, input.expires_at)?;
+        let scopes: Vec<_> = k.scopes.iter().map(|p| p.name()).collect();
+        a.journal(
+            &actor,
+            "key.create",
+            format!("keys/{}", k.id),
+            &from.to_string(),
+            format!("{} ({})", k.name, scopes.join(",")),
+        );
+        Ok(k)
     })
     .await?;
-    tracing::info!(by = who(&actor), key = key.id, name = %key.name, "key.create");
     Ok(no_store(StatusCode::CREATED, Json(key)))
 }
 
 pub async fn revoke_key(
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    RowId(id): RowId,
     actor: Actor,
+    from: ClientAddr,
 ) -> Result<Response, ApiError> {
-    let id = id_of(&raw).await?;
-    blocking(&state, move |a| a.revoke_key(id)).await?;
-    tracing::info!(by = who(&actor), key = id, "key.revoke");
+    blocking(&state, move |a| {
+        a.revoke_key(id)?;
+        a.journal(
+            &actor,
+            "key.revoke",
+            format!("keys/{id}"),
+            &from.to_string(),
+            "",
+        );
+        Ok(())
+    })
+    .await?;
     Ok(no_store(StatusCode::NO_CONTENT, ()))
 }
 
@@ -110,12 +140,22 @@ pub async fn list_sessions(State(state): State<AppState>) -> Result<Response, Ap
 
 pub async fn revoke_session(
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    RowId(id): RowId,
     actor: Actor,
+    from: ClientAddr,
 ) -> Result<Response, ApiError> {
-    let id = id_of(&raw).await?;
-    blocking(&state, move |a| a.revoke_session(id)).await?;
-    tracing::info!(by = who(&actor), session = id, "session.revoke");
+    blocking(&state, move |a| {
+        a.revoke_session(id)?;
+        a.journal(
+            &actor,
+            "session.revoke",
+            format!("sessions/{id}"),
+            &from.to_string(),
+            "",
+        );
+        Ok(())
+    })
+    .await?;
     Ok(no_store(StatusCode::NO_CONTENT, ()))
 }
 
@@ -137,20 +177,41 @@ pub async fn list_devices(State(state): State<AppState>) -> Result<Response, Api
 pub async fn create_device(
     State(state): State<AppState>,
     actor: Actor,
+    from: ClientAddr,
     JsonBody(input): JsonBody<DeviceIn>,
 ) -> Result<Response, ApiError> {
-    let device = blocking(&state, move |a| a.create_device(&input.name)).await?;
-    tracing::info!(by = who(&actor), device = device.id, "device.create");
+    let device = blocking(&state, move |a| {
+        let d = a.create_device(&input.name)?;
+        a.journal(
+            &actor,
+            "device.create",
+            format!("devices/{}", d.id),
+            &from.to_string(),
+            d.name.clone(),
+        );
+        Ok(d)
+    })
+    .await?;
     Ok(no_store(StatusCode::CREATED, Json(device)))
 }
 
 pub async fn revoke_device(
     State(state): State<AppState>,
-    Path(raw): Path<String>,
+    RowId(id): RowId,
     actor: Actor,
+    from: ClientAddr,
 ) -> Result<Response, ApiError> {
-    let id = id_of(&raw).await?;
-    blocking(&state, move |a| a.revoke_device(id)).await?;
-    tracing::info!(by = who(&actor), device = id, "device.revoke");
+    blocking(&state, move |a| {
+        a.revoke_device(id)?;
+        a.journal(
+            &actor,
+            "device.revoke",
+            format!("devices/{id}"),
+            &from.to_string(),
+            "",
+        );
+        Ok(())
+    })
+    .await?;
     Ok(no_store(StatusCode::NO_CONTENT, ()))
 }

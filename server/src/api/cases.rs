@@ -6,9 +6,9 @@
 use super::common::{execute, intake_error, no_store, read};
 use super::extract::{bad_param, query_pairs, CaseId, JsonBody};
 use crate::api::extract::ClientAddr;
+use crate::clock::now_s;
 use crate::error::ApiError;
 use crate::intake::{self, check_text, CaseIn, MAX_NOTE};
-use crate::live::now_s;
 use crate::mask;
 use crate::store::{Actor, CaseQuery, Command};
 use crate::AppState;
@@ -16,6 +16,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use pingan_model::access::Permission;
 use pingan_model::cases::{encode, CaseFile};
 use pingan_model::domain::{CaseCategory, CaseStatus};
 use pingan_model::live::{Case, Change, Transition};
@@ -66,6 +67,7 @@ pub async fn report(
         now_s(),
     )
     .map_err(intake_error)?;
+    super::guard::within_scope(actor, Permission::CasesReport, new.subdistrict.as_deref())?;
     let events = execute(state, actor, from, Command::ReportCase(new)).await?;
     events
         .into_iter()
@@ -133,6 +135,16 @@ pub async fn transition(
     JsonBody(input): JsonBody<TransitionIn>,
 ) -> Result<Response, ApiError> {
     check_text("note", &input.note, MAX_NOTE, true).map_err(intake_error)?;
+    if actor.scope().is_some() {
+        let case = read(&state, move |s| s.case(id)).await?;
+        if let Some((case, _)) = case {
+            super::guard::within_scope(
+                &actor,
+                Permission::CasesTransition,
+                case.subdistrict.as_deref(),
+            )?;
+        }
+    }
     let events = execute(
         &state,
         &actor,

@@ -1,5 +1,6 @@
 //! What the API handlers share: running a read, a command or an account
-//! call off the async runtime, the `no-store` answer and the mapping of
+//! call off the async runtime (a password-hashing one within the bounded
+//! argon2 slots, [`hashing`]), the `no-store` answer and the mapping of
 //! intake errors.
 
 use crate::api::extract::ClientAddr;
@@ -24,10 +25,7 @@ pub async fn read<T: Send + 'static>(
     f: impl FnOnce(&dyn Store) -> StoreResult<T> + Send + 'static,
 ) -> Result<T, ApiError> {
     let live = state.live().clone();
-    tokio::task::spawn_blocking(move || f(live.store().as_ref()))
-        .await
-        .map_err(ApiError::from_join)?
-        .map_err(ApiError::from)
+    Ok(crate::blocking::run(move || f(live.store().as_ref())).await?)
 }
 
 /// Runs a write command for `actor` from `from`, audited (see
@@ -54,8 +52,21 @@ pub async fn blocking<T: Send + 'static>(
     f: impl FnOnce(&crate::auth::Auth) -> crate::auth::AuthResult<T> + Send + 'static,
 ) -> Result<T, ApiError> {
     let auth = state.auth().clone();
-    tokio::task::spawn_blocking(move || f(&auth))
-        .await
-        .map_err(ApiError::from_join)?
-        .map_err(ApiError::from)
+    Ok(crate::blocking::run(move || f(&auth)).await?)
+}
+
+/// Runs a blocking account call that hashes or verifies a password, within
+/// one of the bounded argon2 slots ([`crate::auth::Auth::hash_slot`]):
+/// after a short wait for a slot the answer is 503 `busy` with `Retry-After`.
+pub async fn hashing<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&crate::auth::Auth) -> crate::auth::AuthResult<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    let slot = state.auth().hash_slot().await?;
+    blocking(state, move |a| {
+        let result = f(a);
+        drop(slot);
+        result
+    })
+    .await
 }

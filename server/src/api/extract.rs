@@ -2,7 +2,7 @@
 //! type, size limit, field-named errors), who is acting ([`Actor`], from the
 //! `pingan_session` cookie or `Authorization: Bearer`, resolved once by the
 //! check layer), the client's address ([`ClientAddr`]) and the ids in paths
-//! ([`CaseId`], [`AlertId`], [`HazardId`]). Every handler takes
+//! ([`CaseId`], [`AlertId`], [`HazardId`], [`RowId`], [`Username`]). Every handler takes
 //! its inputs through these, so every endpoint rejects bad input alike. Path
 //! ids come before the body in a handler's arguments, so a bad id is
 //! reported before a bad body.
@@ -82,21 +82,64 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     }
 }
 
+impl ClientAddr {
+    /// The address of a request, from its extensions.
+    pub fn of(extensions: &axum::http::Extensions) -> ClientAddr {
+        ClientAddr(crate::http::Client::of(extensions).addr)
+    }
+}
+
 impl std::fmt::Display for ClientAddr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.0.fmt(f)
     }
 }
 
-/// The raw `{id}` of a path.
-async fn path_id(parts: &mut Parts) -> Result<String, ApiError> {
+/// The one parameter of a path, percent-decoded; a segment that does not
+/// decode to UTF-8 (`%C3%28`, `%FF`) is the API's JSON 400 `bad_request`
+/// naming `field`, not axum's plain-text rejection.
+async fn path_param(parts: &mut Parts, field: &str) -> Result<String, ApiError> {
     Path::<String>::from_request_parts(parts, &())
         .await
         .map(|Path(id)| id)
         .map_err(|e| ApiError::BadField {
-            field: "id".into(),
+            field: field.into(),
             detail: e.body_text(),
         })
+}
+
+/// The raw `{id}` of a path.
+async fn path_id(parts: &mut Parts) -> Result<String, ApiError> {
+    path_param(parts, "id").await
+}
+
+/// A numeric id in a path (API keys, sessions, devices): a positive integer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RowId(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for RowId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<RowId, ApiError> {
+        let raw = path_id(parts).await?;
+        raw.parse::<i64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .map(RowId)
+            .ok_or_else(|| bad_param("id", format!("{raw:?} is not an id (a positive integer)")))
+    }
+}
+
+/// A username in a path (`/api/users/{username}`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Username(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Username {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Username, ApiError> {
+        path_param(parts, "username").await.map(Username)
+    }
 }
 
 /// A case id in a path: `123` or the case number `AJ00000123`.

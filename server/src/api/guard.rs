@@ -1,15 +1,17 @@
 //! The check layer: built from each endpoint's `permission` column in
 //! `routes.rs` ([`Access`]), it resolves the request's credential once
-//! ([`credential`]: cookie `pingan_session` or `Authorization: Bearer`), answers
+//! ([`credential`]: `Authorization: Bearer`, else the cookie `pingan_session`;
+//! a malformed `Authorization` is no credential), answers
 //! 401 (no valid credential) or 403 (naming the missing permission) before
 //! the handler runs, and hands the resolved [`Resolved`] to the handler's
 //! `Actor` extractor through the request's extensions.
 
-use crate::auth::{Credential, Resolved, COOKIE};
+use crate::auth::{Credential, Presented, Resolved};
 use crate::error::ApiError;
+use crate::store::{Account, Actor};
 use crate::AppState;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
@@ -26,25 +28,14 @@ pub enum Access {
     Need(Permission),
 }
 
-/// The credential of a request: `Authorization: Bearer <token>` if
-/// present (any other `Authorization` scheme is no credential), else the
-/// `pingan_session` cookie.
+/// The credential of a request ([`crate::auth::presented`]): `None` for
+/// no credential and for a malformed `Authorization` header (which never
+/// falls back to the cookie).
 pub fn credential(headers: &HeaderMap) -> Option<Credential> {
-    if let Some(auth) = headers.get(header::AUTHORIZATION) {
-        let value = auth.to_str().ok()?.trim();
-        let (scheme, token) = value.split_once(' ')?;
-        return scheme
-            .eq_ignore_ascii_case("bearer")
-            .then(|| Credential::Bearer(token.trim().to_string()));
+    match crate::auth::presented(headers) {
+        Presented::Credential(c) => Some(c),
+        Presented::Nothing | Presented::Malformed => None,
     }
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| Credential::Cookie(value.trim().trim_matches('"').to_string()))
 }
 
 /// Who the credential is (anonymous without a valid one).
@@ -53,10 +44,7 @@ pub async fn resolve(state: &AppState, cred: Option<Credential>) -> Result<Resol
         return Ok(Resolved::anonymous());
     };
     let auth = state.auth().clone();
-    tokio::task::spawn_blocking(move || auth.resolve(&cred))
-        .await
-        .map_err(ApiError::from_join)?
-        .map_err(ApiError::from)
+    Ok(crate::blocking::run(move || auth.resolve(&cred)).await?)
 }
 
 /// The answer to an actor lacking what `access` asks, if any.
@@ -78,6 +66,29 @@ pub fn refusal(who: &Resolved, access: Access) -> Option<ApiError> {
     Some(ApiError::Forbidden {
         permission: p,
         detail: format!("this needs the permission {p} ({en}), which this account does not have"),
+    })
+}
+
+/// Refuses a write by an account limited to a subdistrict (an officer's
+/// scope) on something that lies in another subdistrict, or whose
+/// subdistrict is unknown: 403 naming `p`. Unscoped accounts pass.
+pub fn within_scope(actor: &Actor, p: Permission, place: Option<&str>) -> Result<(), ApiError> {
+    let Account::User {
+        scope: Some(scope), ..
+    } = &actor.account
+    else {
+        return Ok(());
+    };
+    if place == Some(scope.as_str()) {
+        return Ok(());
+    }
+    Err(ApiError::Forbidden {
+        permission: p,
+        detail: format!(
+            "this needs the permission {p} in {}, which lies outside the account's \
+             subdistrict {scope}",
+            place.unwrap_or("an unknown subdistrict")
+        ),
     })
 }
 

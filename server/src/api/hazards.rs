@@ -3,15 +3,17 @@
 use super::common::{execute, intake_error, no_store};
 use super::extract::{HazardId, JsonBody};
 use crate::api::extract::ClientAddr;
+use crate::clock::now_s;
 use crate::error::ApiError;
 use crate::intake::{check_text, MAX_NOTE};
-use crate::live::now_s;
+use crate::mask::ContactLayer;
 use crate::store::{Actor, Command};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
+use pingan_model::access::Permission;
 use pingan_model::domain::HazardStatus;
 use pingan_model::live::Change;
 use serde::{Deserialize, Serialize};
@@ -36,6 +38,15 @@ pub async fn hazard_status(
     JsonBody(input): JsonBody<HazardIn>,
 ) -> Result<Response, ApiError> {
     check_text("note", &input.note, MAX_NOTE, true).map_err(intake_error)?;
+    if actor.scope().is_some() {
+        let place = state
+            .live()
+            .hub()
+            .directory()
+            .site(ContactLayer::Hazards, &id)
+            .and_then(|s| s.subdistrict.clone());
+        super::guard::within_scope(&actor, Permission::HazardsStatus, place.as_deref())?;
+    }
     let events = execute(
         &state,
         &actor,

@@ -3,11 +3,13 @@
 //! Secure over HTTPS), `GET /api/session` (who am I), `DELETE /api/session`
 //! (revoke and clear), and `POST /api/devices/pair` (a wall's one-use code →
 //! a long-lived device session). Every failed credential gets the same
-//! answer; passwords are never logged.
+//! answer; passwords are never logged. Each is journaled
+//! (`auth/journal.rs`): a failed login's username only masked in the log.
 
-use super::common::{blocking, no_store};
+use super::common::{blocking, hashing, no_store};
 use super::extract::{ClientAddr, JsonBody};
-use crate::auth::{Me, NewSession, Resolved, COOKIE};
+use crate::auth::journal::masked;
+use crate::auth::{AuthError, Me, NewSession, Resolved, COOKIE};
 use crate::error::ApiError;
 use crate::AppState;
 use axum::extract::{Request, State};
@@ -86,19 +88,29 @@ pub async fn login(
     let secure = over_https(req.extensions(), req.headers());
     let (parts, body) = req.into_parts();
     let input: LoginIn = super::extract::json_body(&parts.headers, body, 4096).await?;
-    let username = input.username.trim().to_string();
-    let name = username.clone();
-    let result = blocking(&state, move |a| a.login(&name, &input.password, from)).await;
-    match result {
-        Ok(s) => {
-            tracing::info!(username = %username, from = %from, "login");
-            started(s, secure)
-        }
-        Err(e) => {
-            tracing::info!(username = %username, from = %from, error = e.code(), "login failed");
-            Err(e)
-        }
+    // Counted before waiting for a hashing slot: attempts over the limit
+    // never queue. They are not journaled one by one (a flood would fill
+    // the audit log); the limit itself is the record.
+    if let Err(e) = state.auth().count_login(input.username.trim(), from) {
+        tracing::debug!(user = %masked(input.username.trim()), from = %from, "login over the rate limit");
+        return Err(e.into());
     }
+    let s = hashing(&state, move |a| {
+        let name = input.username.trim();
+        let at = from.to_string();
+        match a.login_counted(name, &input.password) {
+            Ok(s) => {
+                a.journal(&s.resolved.actor, "login", format!("users/{name}"), &at, "");
+                Ok(s)
+            }
+            Err(e) => {
+                a.journal_login_failed(name, &at, e.code());
+                Err(e)
+            }
+        }
+    })
+    .await?;
+    started(s, secure)
 }
 
 pub async fn me(who: Resolved) -> Result<Response, ApiError> {
@@ -114,15 +126,13 @@ pub async fn logout(
 ) -> Result<Response, ApiError> {
     let secure = over_https(req.extensions(), req.headers());
     if let Some(id) = who.actor.session() {
+        let at = ClientAddr::of(req.extensions()).to_string();
         blocking(&state, move |a| {
-            a.revoke(crate::store::accounts::Sessions::One(id))
+            a.revoke(crate::store::accounts::Sessions::One(id))?;
+            a.journal(&who.actor, "logout", format!("sessions/{id}"), &at, "");
+            Ok(())
         })
         .await?;
-        tracing::info!(
-            account = who.actor.account_name().unwrap_or(""),
-            session = id,
-            "logout"
-        );
     }
     let res = no_store(StatusCode::NO_CONTENT, ());
     with_cookie(res, &cookie("", 0, secure))
@@ -138,14 +148,30 @@ pub async fn pair(
     let JsonBody(input): JsonBody<PairIn> = JsonBody(
         super::extract::json_body(&parts.headers, body, super::extract::SINGLE_LIMIT).await?,
     );
-    match blocking(&state, move |a| a.pair(&input.code, from)).await {
-        Ok(s) => {
-            tracing::info!(device = s.resolved.actor.name.as_str(), from = %from, "device paired");
-            started(s, secure)
+    let s = blocking(&state, move |a| {
+        let at = from.to_string();
+        match a.pair(&input.code, from) {
+            Ok(s) => {
+                let target = match s.resolved.actor.account {
+                    crate::store::Account::Device { id, .. } => format!("devices/{id}"),
+                    _ => "devices".to_string(),
+                };
+                a.journal(&s.resolved.actor, "device.pair", target, &at, "");
+                Ok(s)
+            }
+            Err(e @ AuthError::RateLimited(_)) => Err(e),
+            Err(e) => {
+                a.journal(
+                    &crate::store::Actor::anonymous(""),
+                    "device.pair_failed",
+                    "devices",
+                    &at,
+                    e.code(),
+                );
+                Err(e)
+            }
         }
-        Err(e) => {
-            tracing::info!(from = %from, error = e.code(), "pairing failed");
-            Err(e)
-        }
-    }
+    })
+    .await?;
+    started(s, secure)
 }

@@ -28,9 +28,7 @@ pub async fn health(State(state): State<AppState>) -> Result<Response, ApiError>
     let manifest = state.manifest().await?;
     let failed = manifest.layers.iter().filter(|l| l.error.is_some()).count();
     let live = state.live().clone();
-    let store = tokio::task::spawn_blocking(move || live.store().counts())
-        .await
-        .map_err(ApiError::from_join)??;
+    let store = crate::blocking::run(move || live.store().counts()).await?;
     let body = Health {
         status: "ok".into(),
         layers_ok: manifest.layers.len() - failed,

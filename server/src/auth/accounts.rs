@@ -5,6 +5,7 @@
 //! shown once) and the live sessions. Blocking (argon2, the store).
 
 use super::{password, token, Auth, AuthError, AuthResult, PAIRING_CODE};
+use crate::clock::now_s;
 use crate::intake::{check_text, MAX_NAME};
 use crate::store::accounts::{
     DeviceRecord, KeyRecord, NewUser, SessionRecord, Sessions, Subject, UserChange, UserRecord,
@@ -44,6 +45,33 @@ pub struct UserPatch {
     pub password: Option<String>,
     #[serde(default)]
     pub disabled: Option<bool>,
+}
+
+impl UserPatch {
+    /// What the patch changes, for the journal (never the password itself).
+    pub fn summary(&self) -> String {
+        let mut parts = vec![];
+        if let Some(r) = self.role {
+            parts.push(format!("role {r}"));
+        }
+        match self.scope.as_deref().map(str::trim) {
+            Some("") => parts.push("scope removed".to_string()),
+            Some(s) => parts.push(format!("scope {s}")),
+            None => {}
+        }
+        if self.display_name.is_some() {
+            parts.push("display name".to_string());
+        }
+        if self.password.is_some() {
+            parts.push("password".to_string());
+        }
+        match self.disabled {
+            Some(true) => parts.push("disabled".to_string()),
+            Some(false) => parts.push("enabled".to_string()),
+            None => {}
+        }
+        parts.join(", ")
+    }
 }
 
 /// A user as the admin sees it (never the hash).
@@ -133,6 +161,15 @@ pub struct SessionOut {
     pub expires_at: i64,
 }
 
+/// What an API key may hold: machine scopes only. A sensor gateway posts
+/// readings; a dashboard or wall client reads the public (masked) layers
+/// and stream. Personal data, case work and administration are for people.
+pub const KEY_SCOPES: &[Permission] = &[Permission::Read, Permission::ReadingsWrite];
+/// A key's lifetime when none is given, in days.
+pub const KEY_DEFAULT_DAYS: i64 = 365;
+/// The longest lifetime of a key, in days.
+pub const KEY_MAX_DAYS: i64 = 730;
+
 fn invalid(field: &str, detail: impl Into<String>) -> AuthError {
     AuthError::Invalid {
         field: field.into(),
@@ -168,13 +205,30 @@ pub fn check_username(name: &str) -> AuthResult<()> {
     }
 }
 
+impl Auth {
+    /// A scope as given (trimmed): one of the district's subdistricts
+    /// ([`super::AuthConfig::subdistricts`]), or any non-empty text when no
+    /// data is loaded.
+    fn check_scope(&self, scope: &str) -> AuthResult<String> {
+        text("scope", scope)?;
+        let scope = scope.trim();
+        let known = &self.config().subdistricts;
+        if known.is_empty() || known.iter().any(|s| s == scope) {
+            return Ok(scope.to_string());
+        }
+        Err(AuthError::BadField {
+            field: "scope".into(),
+            detail: format!(
+                "{scope:?} is not a subdistrict of the district; one of {}",
+                known.join(", ")
+            ),
+        })
+    }
+}
+
 fn hash_new(pw: &str) -> AuthResult<String> {
     password::check(pw).map_err(|d| invalid("password", d))?;
     Ok(password::hash(pw)?)
-}
-
-fn now_s() -> i64 {
-    crate::clock::now_s()
 }
 
 impl Auth {
@@ -183,9 +237,10 @@ impl Auth {
         check_username(&u.username)?;
         let display = u.display_name.clone().unwrap_or_else(|| u.username.clone());
         text("display_name", &display)?;
-        if let Some(s) = &u.scope {
-            text("scope", s)?;
-        }
+        let scope = match u.scope.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(s) => Some(self.check_scope(s)?),
+        };
         let (pw, drawn) = match &u.password {
             Some(p) => (p.clone(), None),
             None => {
@@ -198,7 +253,7 @@ impl Auth {
                 username: u.username.clone(),
                 display_name: display.trim().to_string(),
                 role: u.role,
-                scope: u.scope.clone().filter(|s| !s.trim().is_empty()),
+                scope,
                 password_hash: hash_new(&pw)?,
             },
             now_s(),
@@ -222,10 +277,7 @@ impl Auth {
         let scope = match &p.scope {
             None => None,
             Some(s) if s.trim().is_empty() => Some(None),
-            Some(s) => {
-                text("scope", s)?;
-                Some(Some(s.trim().to_string()))
-            }
+            Some(s) => Some(Some(self.check_scope(s)?)),
         };
         let password_hash = match &p.password {
             Some(pw) => Some(hash_new(pw)?),
@@ -258,7 +310,9 @@ impl Auth {
             .collect())
     }
 
-    /// A new API key with exactly `scopes`.
+    /// A new API key with exactly `scopes`, each one of [`KEY_SCOPES`],
+    /// expiring at `expires_at` (at most [`KEY_MAX_DAYS`] from now;
+    /// [`KEY_DEFAULT_DAYS`] when `None`).
     pub fn create_key(
         &self,
         name: &str,
@@ -269,9 +323,31 @@ impl Auth {
         if scopes.is_empty() {
             return Err(invalid("scopes", "name at least one permission"));
         }
-        if let Some(t) = expires_at.filter(|t| *t <= now_s()) {
-            return Err(invalid("expires_at", format!("{t} is in the past")));
+        if let Some(p) = scopes.iter().find(|p| !KEY_SCOPES.contains(p)) {
+            let names: Vec<_> = KEY_SCOPES.iter().map(|p| p.name()).collect();
+            return Err(AuthError::BadField {
+                field: "scopes".into(),
+                detail: format!(
+                    "{p} is not for API keys (machine clients); a key may hold {}",
+                    names.join(", ")
+                ),
+            });
         }
+        let now = now_s();
+        let expires_at = expires_at.unwrap_or(now + KEY_DEFAULT_DAYS * 86_400);
+        if expires_at <= now {
+            return Err(invalid(
+                "expires_at",
+                format!("{expires_at} is in the past"),
+            ));
+        }
+        if expires_at > now + KEY_MAX_DAYS * 86_400 {
+            return Err(invalid(
+                "expires_at",
+                format!("{expires_at} is more than {KEY_MAX_DAYS} days from now"),
+            ));
+        }
+        let expires_at = Some(expires_at);
         let key = token::api_key()?;
         let mut scopes = scopes.to_vec();
         scopes.sort();
@@ -296,8 +372,10 @@ impl Auth {
         Ok(self.store().keys()?.into_iter().map(KeyOut::from).collect())
     }
 
+    /// Revokes a key (announced as [`super::Revoked::Key`]).
     pub fn revoke_key(&self, id: i64) -> AuthResult<()> {
         if self.store().revoke_key(id, now_s())? {
+            self.announce([super::Revoked::Key(id)]);
             Ok(())
         } else {
             Err(AuthError::NotFound(format!("there is no live key {id}")))

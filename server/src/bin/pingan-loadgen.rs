@@ -64,13 +64,7 @@ struct Args {
     key: Option<String>,
 }
 
-/// Unix milliseconds now.
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+use pingan_server::clock::now_ms;
 
 /// Latency histogram in milliseconds (last bucket: overflow).
 const BUCKETS: usize = 60_001;

@@ -12,7 +12,6 @@
 //! holds its [`WsPermit`] (`ws.rs` moves it into the connection's task) until
 //! it closes.
 
-use super::origin::session_cookie;
 use super::rejections::EdgeError;
 use super::{Client, EdgeConfig, Rate};
 use axum::extract::{Request, State};
@@ -42,16 +41,11 @@ impl Identity {
     /// The identity of a request: its bearer key or session cookie, else
     /// the client's address.
     pub fn of(headers: &HeaderMap, client: Client) -> Identity {
-        let bearer = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .filter(|v| {
-                v.get(..7)
-                    .is_some_and(|p| p.eq_ignore_ascii_case("bearer "))
-            })
-            .map(|v| v[7..].trim());
-        match bearer.or_else(|| session_cookie(headers)) {
-            Some(secret) if !secret.is_empty() => {
+        use crate::auth::{Credential, Presented};
+        match crate::auth::presented(headers) {
+            Presented::Credential(Credential::Bearer(secret) | Credential::Cookie(secret))
+                if !secret.is_empty() =>
+            {
                 let digest = Sha256::digest(secret.as_bytes());
                 let mut id = [0u8; 16];
                 id.copy_from_slice(&digest[..16]);
@@ -312,5 +306,17 @@ mod tests {
         assert!(matches!(s, Identity::Credential(_)));
         assert!(matches!(k, Identity::Credential(_)));
         assert_ne!(s, k);
+        // A malformed Authorization is no credential and hides the cookie,
+        // as in the check layer: the request counts against its address.
+        for bad in ["Basic eDp5", "Bearer", "bearer\u{7f}x"] {
+            if let Ok(v) = bad.parse() {
+                h.insert(header::AUTHORIZATION, v);
+                assert_eq!(
+                    Identity::of(&h, client),
+                    Identity::Addr(client.addr),
+                    "{bad}"
+                );
+            }
+        }
     }
 }

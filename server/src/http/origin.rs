@@ -131,11 +131,10 @@ impl OriginPolicy {
 }
 
 fn has_bearer(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.get(..7))
-        .is_some_and(|p| p.eq_ignore_ascii_case("bearer "))
+    matches!(
+        crate::auth::presented(headers),
+        crate::auth::Presented::Credential(crate::auth::Credential::Bearer(_))
+    )
 }
 
 fn has_csrf_header(headers: &HeaderMap) -> bool {

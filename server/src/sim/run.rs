@@ -64,7 +64,7 @@ pub async fn run(state: crate::AppState, cfg: SimConfig) {
     };
     let sensors = sim_sensors(&data_dir, &snap.sensors, cfg.seed);
     let shares = category_shares(&data_dir);
-    let start = crate::live::now_ms() as f64 / 1000.0;
+    let start = crate::clock::now_ms() as f64 / 1000.0;
     let mut sim = Simulator::new(
         cfg.seed,
         start,
@@ -94,7 +94,7 @@ pub async fn run(state: crate::AppState, cfg: SimConfig) {
     let mut last_log = std::time::Instant::now();
     loop {
         ticker.tick().await;
-        let now = crate::live::now_s();
+        let now = crate::clock::now_s();
         for cmd in sim.step(wall * factor, now) {
             let kind = match &cmd {
                 Command::Readings { readings, .. } => {

@@ -101,7 +101,9 @@ pub struct DeviceRecord {
 /// Who did something, as recorded beside the display name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Recorded {
-    /// `user`, `device`, `key`, `system` or `anonymous` (`crate::store::Actor::kind`).
+    /// `user`, `device`, `key`, `system` or `anonymous`
+    /// (`crate::store::Actor::kind`); `legacy` for rows written before
+    /// accounts existed (only a display name was kept: who is unknown).
     pub kind: String,
     /// The username, device or key name; `None` for the system.
     pub account: Option<String>,
@@ -109,6 +111,14 @@ pub struct Recorded {
 
 /// Accounts storage. Times are Unix seconds; hashes are SHA-256 digests.
 pub trait AccountStore {
+    /// Whether the start accounts (demo accounts or the first admin) are
+    /// still to be created: true only for a store created new, until
+    /// [`AccountStore::bootstrap_done`]. An old store, or one whose
+    /// accounts an admin deleted or disabled, never asks again.
+    fn bootstrap_pending(&self) -> StoreResult<bool>;
+    /// Records that the start accounts were created.
+    fn bootstrap_done(&self) -> StoreResult<()>;
+
     /// Creates a user; `StoreError::Conflict` when the username is taken.
     fn create_user(&self, user: &NewUser, now: i64) -> StoreResult<UserRecord>;
     fn user(&self, id: i64) -> StoreResult<Option<UserRecord>>;
@@ -127,8 +137,15 @@ pub trait AccountStore {
     ) -> StoreResult<SessionRecord>;
     /// The session of a token hash, whatever its state (the caller checks).
     fn session_by_token(&self, token_hash: &[u8]) -> StoreResult<Option<SessionRecord>>;
+    /// A session by id, whatever its state.
+    fn session(&self, id: i64) -> StoreResult<Option<SessionRecord>>;
+    /// The ids of the sessions and of the keys revoked at or after `since`.
+    fn revoked_since(&self, since: i64) -> StoreResult<(Vec<i64>, Vec<i64>)>;
     /// Sessions neither revoked nor expired at `now`, newest first.
     fn live_sessions(&self, now: i64) -> StoreResult<Vec<SessionRecord>>;
+    /// Deletes the sessions and keys that ended (revoked or expired) before
+    /// `before`; returns how many of each. The audit log keeps the long record.
+    fn prune_ended(&self, before: i64) -> StoreResult<(u64, u64)>;
     /// Marks the chosen live sessions revoked at `now`; returns their ids.
     fn revoke_sessions(&self, which: Sessions, now: i64) -> StoreResult<Vec<i64>>;
 
@@ -141,6 +158,8 @@ pub trait AccountStore {
         expires_at: Option<i64>,
     ) -> StoreResult<KeyRecord>;
     fn key_by_token(&self, token_hash: &[u8]) -> StoreResult<Option<KeyRecord>>;
+    /// A key by id, whatever its state.
+    fn key(&self, id: i64) -> StoreResult<Option<KeyRecord>>;
     /// Every key, newest first.
     fn keys(&self) -> StoreResult<Vec<KeyRecord>>;
     /// `false` when there is no such key or it was revoked already.
@@ -160,6 +179,9 @@ pub trait AccountStore {
     /// Uses a pairing code: the unrevoked device whose code it is, if still
     /// valid at `now`, now paired and its code spent (one use).
     fn pair_device(&self, code_hash: &[u8], now: i64) -> StoreResult<Option<DeviceRecord>>;
+    /// Voids every pairing code not used yet (too many failed guesses);
+    /// returns how many.
+    fn void_pairing_codes(&self, now: i64) -> StoreResult<u64>;
     /// `false` when there is no such device or it was revoked already.
     fn revoke_device(&self, id: i64, now: i64) -> StoreResult<bool>;
 

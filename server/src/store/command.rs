@@ -115,6 +115,14 @@ impl Actor {
     }
 
     /// The session the request came with (users and devices).
+    /// The subdistrict a user is limited to, if any.
+    pub fn scope(&self) -> Option<&str> {
+        match &self.account {
+            Account::User { scope, .. } => scope.as_deref(),
+            _ => None,
+        }
+    }
+
     pub fn session(&self) -> Option<i64> {
         match &self.account {
             Account::User { session, .. } | Account::Device { session, .. } => Some(*session),

@@ -137,7 +137,7 @@ pub fn app_as(state: &AppState, actor: Option<Actor>) -> Router {
 
 /// Reports a case in `sub` named by `reporter` and moves it on by `by`.
 pub async fn case_with_people(state: &AppState, sub: &str, reporter: &str, by: &str) -> Vec<Event> {
-    let now = pingan_server::live::now_s();
+    let now = pingan_server::clock::now_s();
     let report = Command::ReportCase(NewCase {
         category: CaseCategory::Dispute,
         lon: 113.85,
@@ -176,7 +176,7 @@ pub async fn hazard_change(state: &AppState, id: &str, by: &str) -> Vec<Event> {
         status: HazardStatus::Rectifying,
         by: Actor::anonymous(by),
         note: String::new(),
-        at: pingan_server::live::now_s(),
+        at: pingan_server::clock::now_s(),
     };
     state.live().execute(cmd).await.unwrap()
 }

@@ -12,11 +12,40 @@ use crate::store::{StoreError, StoreResult};
 use pingan_model::access::{Permission, Role};
 use rusqlite::{params, OptionalExtension, Row};
 
-const USER_COLS: &str =
-    "id, username, display_name, role, scope, password_hash, disabled, created_at, updated_at";
-const SESSION_COLS: &str = "id, user_id, device_id, created_at, expires_at, revoked_at";
-const KEY_COLS: &str = "id, name, scopes, created_at, expires_at, revoked_at";
-const DEVICE_COLS: &str = "id, name, created_at, pairing_expires_at, paired_at, revoked_at";
+/// `SELECT <the columns the row readers take> FROM <table> <rest>`: each
+/// table's column list written once, every query of it built from it.
+macro_rules! select {
+    (users, $rest:literal) => {
+        concat!(
+            "SELECT id, username, display_name, role, scope, password_hash, disabled, \
+             created_at, updated_at FROM users ",
+            $rest
+        )
+    };
+    (sessions, $rest:literal) => {
+        concat!(
+            "SELECT id, user_id, device_id, created_at, expires_at, revoked_at FROM sessions ",
+            $rest
+        )
+    };
+    (api_keys, $rest:literal) => {
+        concat!(
+            "SELECT id, name, scopes, created_at, expires_at, revoked_at FROM api_keys ",
+            $rest
+        )
+    };
+    (devices, $rest:literal) => {
+        concat!(
+            "SELECT id, name, created_at, pairing_expires_at, paired_at, revoked_at FROM devices ",
+            $rest
+        )
+    };
+}
+
+const USER_BY_ID: &str = select!(users, "WHERE id = ?1");
+const SESSION_BY_ID: &str = select!(sessions, "WHERE id = ?1");
+const KEY_BY_ID: &str = select!(api_keys, "WHERE id = ?1");
+const DEVICE_BY_ID: &str = select!(devices, "WHERE id = ?1");
 
 fn bad(idx: usize, what: String) -> rusqlite::Error {
     super::rows::bad_column(idx, what)
@@ -97,12 +126,17 @@ fn device_row(row: &Row) -> rusqlite::Result<DeviceRecord> {
 
 fn recorded_row(row: &Row) -> rusqlite::Result<Recorded> {
     Ok(Recorded {
+        // Rows written before migration 2 recorded only a display name:
+        // who it was is unknown, not anonymous.
         kind: row
             .get::<_, Option<String>>(0)?
-            .unwrap_or_else(|| "anonymous".into()),
+            .unwrap_or_else(|| LEGACY.into()),
         account: row.get(1)?,
     })
 }
+
+/// The recorded kind of a history row or event from before accounts.
+pub const LEGACY: &str = "legacy";
 
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(
@@ -155,6 +189,26 @@ impl SqliteStore {
 }
 
 impl AccountStore for SqliteStore {
+    fn bootstrap_pending(&self) -> StoreResult<bool> {
+        fn exists(r: &Row) -> rusqlite::Result<i64> {
+            r.get(0)
+        }
+        Ok(self
+            .one(
+                "SELECT 1 FROM meta WHERE key = 'accounts_bootstrap' AND value = 'pending'",
+                [],
+                exists,
+            )?
+            .is_some())
+    }
+
+    fn bootstrap_done(&self) -> StoreResult<()> {
+        self.writer()
+            .prepare_cached("DELETE FROM meta WHERE key = 'accounts_bootstrap'")?
+            .execute([])?;
+        Ok(())
+    }
+
     fn create_user(&self, u: &NewUser, now: i64) -> StoreResult<UserRecord> {
         let id = {
             let conn = self.writer();
@@ -175,41 +229,26 @@ impl AccountStore for SqliteStore {
                 Err(e) => return Err(e.into()),
             }
         };
-        self.written(
-            id,
-            &format!("SELECT {USER_COLS} FROM users WHERE id = ?1"),
-            user_row,
-            "user",
-        )
+        self.written(id, USER_BY_ID, user_row, "user")
     }
 
     fn user(&self, id: i64) -> StoreResult<Option<UserRecord>> {
-        self.one(
-            &format!("SELECT {USER_COLS} FROM users WHERE id = ?1"),
-            [id],
-            user_row,
-        )
+        self.one(USER_BY_ID, [id], user_row)
     }
 
     fn user_by_name(&self, username: &str) -> StoreResult<Option<UserRecord>> {
-        self.one(
-            &format!("SELECT {USER_COLS} FROM users WHERE username = ?1"),
-            [username],
-            user_row,
-        )
+        self.one(select!(users, "WHERE username = ?1"), [username], user_row)
     }
 
     fn users(&self) -> StoreResult<Vec<UserRecord>> {
-        self.all(
-            &format!("SELECT {USER_COLS} FROM users ORDER BY username"),
-            [],
-            user_row,
-        )
+        self.all(select!(users, "ORDER BY username"), [], user_row)
     }
 
     fn update_user(&self, id: i64, c: &UserChange, now: i64) -> StoreResult<UserRecord> {
         let n = {
             let conn = self.writer();
+            // One statement: the last enabled admin is never disabled or
+            // demoted, however many changes race (no check-then-act).
             let n = conn
                 .prepare_cached(
                     "UPDATE users SET
@@ -219,7 +258,12 @@ impl AccountStore for SqliteStore {
                        password_hash = COALESCE(?6, password_hash),
                        disabled = COALESCE(?7, disabled),
                        updated_at = ?8
-                     WHERE id = ?1",
+                     WHERE id = ?1
+                       AND NOT (role = 'admin' AND disabled = 0
+                                AND (COALESCE(?7, 0) = 1 OR COALESCE(?3, 'admin') <> 'admin')
+                                AND NOT EXISTS (SELECT 1 FROM users o
+                                                WHERE o.id <> ?1 AND o.role = 'admin'
+                                                  AND o.disabled = 0))",
                 )?
                 .execute(params![
                     id,
@@ -234,17 +278,19 @@ impl AccountStore for SqliteStore {
             n
         };
         if n == 0 {
-            return Err(StoreError::NotFound {
-                what: "user",
-                id: id.to_string(),
+            return Err(match self.user(id)? {
+                Some(u) => StoreError::Conflict(format!(
+                    "{} is the last enabled admin: it cannot be disabled or given another role \
+                     (make another admin first)",
+                    u.username
+                )),
+                None => StoreError::NotFound {
+                    what: "user",
+                    id: id.to_string(),
+                },
             });
         }
-        self.written(
-            id,
-            &format!("SELECT {USER_COLS} FROM users WHERE id = ?1"),
-            user_row,
-            "user",
-        )
+        self.written(id, USER_BY_ID, user_row, "user")
     }
 
     fn create_session(
@@ -267,31 +313,58 @@ impl AccountStore for SqliteStore {
             .execute(params![token_hash, user, device, now, expires_at])?;
             conn.last_insert_rowid()
         };
-        self.written(
-            id,
-            &format!("SELECT {SESSION_COLS} FROM sessions WHERE id = ?1"),
-            session_row,
-            "session",
-        )
+        self.written(id, SESSION_BY_ID, session_row, "session")
     }
 
     fn session_by_token(&self, token_hash: &[u8]) -> StoreResult<Option<SessionRecord>> {
         self.one(
-            &format!("SELECT {SESSION_COLS} FROM sessions WHERE token_hash = ?1"),
+            select!(sessions, "WHERE token_hash = ?1"),
             [token_hash],
             session_row,
         )
     }
 
+    fn session(&self, id: i64) -> StoreResult<Option<SessionRecord>> {
+        self.one(SESSION_BY_ID, [id], session_row)
+    }
+
+    fn revoked_since(&self, since: i64) -> StoreResult<(Vec<i64>, Vec<i64>)> {
+        fn id(r: &Row) -> rusqlite::Result<i64> {
+            r.get(0)
+        }
+        let sessions = self.all(
+            "SELECT id FROM sessions WHERE revoked_at >= ?1 ORDER BY id",
+            [since],
+            id,
+        )?;
+        let keys = self.all(
+            "SELECT id FROM api_keys WHERE revoked_at >= ?1 ORDER BY id",
+            [since],
+            id,
+        )?;
+        Ok((sessions, keys))
+    }
+
     fn live_sessions(&self, now: i64) -> StoreResult<Vec<SessionRecord>> {
         self.all(
-            &format!(
-                "SELECT {SESSION_COLS} FROM sessions WHERE revoked_at IS NULL AND expires_at > ?1
-                 ORDER BY id DESC"
+            select!(
+                sessions,
+                "WHERE revoked_at IS NULL AND expires_at > ?1 ORDER BY id DESC"
             ),
             [now],
             session_row,
         )
+    }
+
+    fn prune_ended(&self, before: i64) -> StoreResult<(u64, u64)> {
+        let conn = self.writer();
+        let sessions = conn
+            .prepare_cached("DELETE FROM sessions WHERE revoked_at < ?1 OR expires_at < ?1")?
+            .execute([before])?;
+        let keys = conn
+            .prepare_cached("DELETE FROM api_keys WHERE revoked_at < ?1 OR expires_at < ?1")?
+            .execute([before])?;
+        Ok((sessions as u64, keys as u64))
     }
 
     fn revoke_sessions(&self, which: Sessions, now: i64) -> StoreResult<Vec<i64>> {
@@ -334,28 +407,23 @@ impl AccountStore for SqliteStore {
             ])?;
             conn.last_insert_rowid()
         };
-        self.written(
-            id,
-            &format!("SELECT {KEY_COLS} FROM api_keys WHERE id = ?1"),
-            key_row,
-            "key",
-        )
+        self.written(id, KEY_BY_ID, key_row, "key")
     }
 
     fn key_by_token(&self, token_hash: &[u8]) -> StoreResult<Option<KeyRecord>> {
         self.one(
-            &format!("SELECT {KEY_COLS} FROM api_keys WHERE token_hash = ?1"),
+            select!(api_keys, "WHERE token_hash = ?1"),
             [token_hash],
             key_row,
         )
     }
 
+    fn key(&self, id: i64) -> StoreResult<Option<KeyRecord>> {
+        self.one(KEY_BY_ID, [id], key_row)
+    }
+
     fn keys(&self) -> StoreResult<Vec<KeyRecord>> {
-        self.all(
-            &format!("SELECT {KEY_COLS} FROM api_keys ORDER BY id DESC"),
-            [],
-            key_row,
-        )
+        self.all(select!(api_keys, "ORDER BY id DESC"), [], key_row)
     }
 
     fn revoke_key(&self, id: i64, now: i64) -> StoreResult<bool> {
@@ -397,28 +465,15 @@ impl AccountStore for SqliteStore {
                 Err(e) => return Err(e.into()),
             }
         };
-        self.written(
-            id,
-            &format!("SELECT {DEVICE_COLS} FROM devices WHERE id = ?1"),
-            device_row,
-            "device",
-        )
+        self.written(id, DEVICE_BY_ID, device_row, "device")
     }
 
     fn device(&self, id: i64) -> StoreResult<Option<DeviceRecord>> {
-        self.one(
-            &format!("SELECT {DEVICE_COLS} FROM devices WHERE id = ?1"),
-            [id],
-            device_row,
-        )
+        self.one(DEVICE_BY_ID, [id], device_row)
     }
 
     fn devices(&self) -> StoreResult<Vec<DeviceRecord>> {
-        self.all(
-            &format!("SELECT {DEVICE_COLS} FROM devices ORDER BY id DESC"),
-            [],
-            device_row,
-        )
+        self.all(select!(devices, "ORDER BY id DESC"), [], device_row)
     }
 
     fn pair_device(&self, code_hash: &[u8], now: i64) -> StoreResult<Option<DeviceRecord>> {
@@ -438,6 +493,17 @@ impl AccountStore for SqliteStore {
             Some(id) => self.device(id),
             None => Ok(None),
         }
+    }
+
+    fn void_pairing_codes(&self, now: i64) -> StoreResult<u64> {
+        let n = self
+            .writer()
+            .prepare_cached(
+                "UPDATE devices SET pairing_hash = NULL, pairing_expires_at = NULL
+                 WHERE pairing_hash IS NOT NULL AND pairing_expires_at > ?1",
+            )?
+            .execute([now])?;
+        Ok(n as u64)
     }
 
     fn revoke_device(&self, id: i64, now: i64) -> StoreResult<bool> {

@@ -173,6 +173,12 @@ pub const MIGRATIONS: &[&str] = &[
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only; only entries past retention are pruned'); END;
     INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', lower(hex(randomblob(16))));
     "#,
+    // 4: revocations are looked up by time (the running server announces
+    // what the CLI revoked) and old sessions and keys are pruned.
+    r#"
+    CREATE INDEX sessions_revoked ON sessions (revoked_at) WHERE revoked_at IS NOT NULL;
+    CREATE INDEX api_keys_revoked ON api_keys (revoked_at) WHERE revoked_at IS NOT NULL;
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> StoreResult<usize> {
@@ -189,6 +195,14 @@ pub fn migrate(conn: &mut Connection) -> StoreResult<usize> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
         tx.execute_batch(sql)
             .map_err(|e| StoreError::Backend(format!("migration {}: {e}", i + 1)))?;
+        if i == 0 {
+            // A store created now: its start accounts are still to be made
+            // (`AccountStore::bootstrap_pending`). An old store never gets them.
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('accounts_bootstrap', 'pending')",
+                [],
+            )?;
+        }
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;
         tracing::info!(version = i + 1, "applied schema migration");

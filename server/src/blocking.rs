@@ -1,0 +1,37 @@
+//! Blocking work (SQLite, argon2, file reads) off the async runtime: one
+//! helper, [`run`], and one mapping of a task that failed (panicked or was
+//! cancelled) into the caller's error type ([`TaskFailed`]).
+
+/// A blocking task that did not return.
+#[derive(Debug, thiserror::Error)]
+#[error("a background task failed: {0}")]
+pub struct TaskFailed(pub String);
+
+/// Runs `f` on a blocking thread; a failed task is `E::from(TaskFailed)`.
+pub async fn run<T, E>(f: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: From<TaskFailed> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(E::from(TaskFailed(e.to_string()))))
+}
+
+impl From<TaskFailed> for crate::store::StoreError {
+    fn from(e: TaskFailed) -> Self {
+        crate::store::StoreError::Backend(e.to_string())
+    }
+}
+
+impl From<TaskFailed> for crate::auth::AuthError {
+    fn from(e: TaskFailed) -> Self {
+        crate::auth::AuthError::Store(e.to_string())
+    }
+}
+
+impl From<TaskFailed> for crate::error::ApiError {
+    fn from(e: TaskFailed) -> Self {
+        crate::error::ApiError::Internal(e.to_string())
+    }
+}
