@@ -5,7 +5,7 @@
 //! - `GET /api/layers`: the layer manifest (every catalogue layer, validated),
 //! - `GET /api/health`: liveness, how many layers are usable, store counts,
 //! - the live API (`api.rs`): cases, transitions, readings, alerts, hazards,
-//!   `GET /api/live`, and the WebSocket stream (`ws.rs`),
+//!   `GET /api/live`, and the WebSocket stream (`ws/`),
 //! - `GET /data/<file>`: the layer files, precompressed, with ETags,
 //! - everything else from `dist/`, trunk's build of the browser app.
 //!

@@ -9,7 +9,7 @@
 //! or the bearer key, SHA-256-hashed, never kept in clear), else the client
 //! address. A forged credential buys nothing: the per-address limit and the
 //! total cap still hold, and the router refuses it. A WebSocket connection
-//! holds its [`WsPermit`] (`ws.rs` moves it into the connection's task) until
+//! holds its [`WsPermit`] (`ws/mod.rs` moves it into the connection's task) until
 //! it closes.
 
 use super::rejections::EdgeError;
