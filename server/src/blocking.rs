@@ -17,21 +17,3 @@ where
         .await
         .unwrap_or_else(|e| Err(E::from(TaskFailed(e.to_string()))))
 }
-
-impl From<TaskFailed> for crate::store::StoreError {
-    fn from(e: TaskFailed) -> Self {
-        crate::store::StoreError::Backend(e.to_string())
-    }
-}
-
-impl From<TaskFailed> for crate::auth::AuthError {
-    fn from(e: TaskFailed) -> Self {
-        crate::auth::AuthError::Store(e.to_string())
-    }
-}
-
-impl From<TaskFailed> for crate::error::ApiError {
-    fn from(e: TaskFailed) -> Self {
-        crate::error::ApiError::Internal(e.to_string())
-    }
-}

@@ -239,3 +239,9 @@ impl IntoResponse for ApiError {
         res
     }
 }
+
+impl From<crate::blocking::TaskFailed> for ApiError {
+    fn from(e: crate::blocking::TaskFailed) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}

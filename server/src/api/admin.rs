@@ -7,9 +7,10 @@
 //! change is journaled (`auth/journal.rs`: the audit log and the log).
 
 use super::common::{blocking, hashing, no_store};
-use super::extract::{ClientAddr, JsonBody, RowId, Username};
+use super::extract::{JsonBody, RowId, Username};
 use crate::auth::accounts::{UserIn, UserPatch};
 use crate::error::ApiError;
+use crate::http::client::ClientAddr;
 use crate::store::Actor;
 use crate::AppState;
 use axum::extract::State;

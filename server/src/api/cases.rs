@@ -5,9 +5,9 @@
 
 use super::common::{execute, intake_error, no_store, read};
 use super::extract::{bad_param, query_pairs, CaseId, JsonBody};
-use crate::api::extract::ClientAddr;
 use crate::clock::now_s;
 use crate::error::ApiError;
+use crate::http::client::ClientAddr;
 use crate::intake::{self, check_text, CaseIn, MAX_NOTE};
 use crate::mask;
 use crate::store::{Actor, CaseQuery, Command};

@@ -3,8 +3,8 @@
 //! argon2 slots, [`hashing`]), the `no-store` answer and the mapping of
 //! intake errors.
 
-use crate::api::extract::ClientAddr;
 use crate::error::ApiError;
+use crate::http::client::ClientAddr;
 use crate::intake::IntakeError;
 use crate::store::{Actor, Command, Store, StoreResult};
 use crate::AppState;

@@ -4,9 +4,9 @@
 //! answered read is audited (`contacts.read`).
 
 use super::common::{no_store, read};
-use crate::api::extract::ClientAddr;
 use crate::audit;
 use crate::error::ApiError;
+use crate::http::client::ClientAddr;
 use crate::mask::{Contact, ContactLayer};
 use crate::store::Actor;
 use crate::AppState;

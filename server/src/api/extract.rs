@@ -21,7 +21,6 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
-use std::net::IpAddr;
 
 /// Body limit of endpoints taking one object.
 pub const SINGLE_LIMIT: usize = 64 * 1024;
@@ -62,36 +61,6 @@ impl FromRequestParts<AppState> for Actor {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Actor, ApiError> {
         Ok(Resolved::from_request_parts(parts, state).await?.actor)
-    }
-}
-
-/// The client's address: the socket's peer, or the address a trusted proxy
-/// forwarded (`crate::http::Client`), or `0.0.0.0` when the router is
-/// driven without a socket (tests).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ClientAddr(pub IpAddr);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        _state: &S,
-    ) -> Result<ClientAddr, Self::Rejection> {
-        Ok(ClientAddr(crate::http::Client::of(&parts.extensions).addr))
-    }
-}
-
-impl ClientAddr {
-    /// The address of a request, from its extensions.
-    pub fn of(extensions: &axum::http::Extensions) -> ClientAddr {
-        ClientAddr(crate::http::Client::of(extensions).addr)
-    }
-}
-
-impl std::fmt::Display for ClientAddr {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
     }
 }
 

@@ -2,9 +2,9 @@
 
 use super::common::{execute, intake_error, no_store};
 use super::extract::{HazardId, JsonBody};
-use crate::api::extract::ClientAddr;
 use crate::clock::now_s;
 use crate::error::ApiError;
+use crate::http::client::ClientAddr;
 use crate::intake::{check_text, MAX_NOTE};
 use crate::mask::ContactLayer;
 use crate::store::{Actor, Command};

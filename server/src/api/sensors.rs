@@ -4,9 +4,9 @@
 
 use super::common::{execute, intake_error, no_store, read};
 use super::extract::{bad_param, query_pairs, AlertId, JsonBody};
-use crate::api::extract::ClientAddr;
 use crate::clock::now_s;
 use crate::error::ApiError;
+use crate::http::client::ClientAddr;
 use crate::intake::{check_text, check_time, MAX_NAME};
 use crate::store::{Actor, Command};
 use crate::AppState;

@@ -7,10 +7,11 @@
 //! (`auth/journal.rs`): a failed login's username only masked in the log.
 
 use super::common::{blocking, hashing, no_store};
-use super::extract::{ClientAddr, JsonBody};
+use super::extract::JsonBody;
 use crate::auth::journal::masked;
 use crate::auth::{AuthError, Me, NewSession, Resolved, COOKIE};
 use crate::error::ApiError;
+use crate::http::client::ClientAddr;
 use crate::AppState;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};

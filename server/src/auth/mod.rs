@@ -19,6 +19,7 @@
 
 pub mod accounts;
 pub mod bootstrap;
+pub mod credential;
 pub mod journal;
 pub mod limit;
 pub mod me;
@@ -26,6 +27,8 @@ pub mod password;
 pub mod token;
 
 pub use me::Me;
+
+pub use credential::{presented, session_cookie, Credential, Presented, COOKIE};
 
 use crate::clock::now_s;
 use crate::store::accounts::{SessionRecord, Sessions, Subject};
@@ -36,8 +39,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
 
-/// The name of the session cookie.
-pub const COOKIE: &str = "pingan_session";
 /// Lifetime of a wall device's session.
 pub const DEVICE_SESSION: Duration = Duration::from_secs(400 * 86_400);
 /// How long ended sessions and keys are kept before the daily prune
@@ -141,6 +142,12 @@ impl AuthError {
     }
 }
 
+impl From<crate::blocking::TaskFailed> for AuthError {
+    fn from(e: crate::blocking::TaskFailed) -> Self {
+        AuthError::Store(e.to_string())
+    }
+}
+
 impl From<StoreError> for AuthError {
     fn from(e: StoreError) -> AuthError {
         match e {
@@ -153,57 +160,6 @@ impl From<StoreError> for AuthError {
 }
 
 pub type AuthResult<T> = Result<T, AuthError>;
-
-/// The credential a request carries.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Credential {
-    /// The `pingan_session` cookie's value.
-    Cookie(String),
-    /// `Authorization: Bearer …`: an API key (`pk_…`) or a session token.
-    Bearer(String),
-}
-
-/// What a request presents, read by [`presented`] (the one reading of
-/// `Authorization` and the session cookie, for the check layer, the rate
-/// limits and the CSRF rule alike).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Presented {
-    /// Neither `Authorization` nor the session cookie.
-    Nothing,
-    Credential(Credential),
-    /// An `Authorization` header that is not `Bearer <token>` (another
-    /// scheme such as `Basic`, no token, not text). It is no credential and
-    /// never falls back to the cookie: the request is anonymous, so an
-    /// endpoint that needs a permission answers 401 (without a hint).
-    Malformed,
-}
-
-/// Reads the credential of a request: `Authorization: Bearer <token>`
-/// when the header is present (anything else there is
-/// [`Presented::Malformed`], whatever cookie comes with it), else the
-/// `pingan_session` cookie.
-pub fn presented(headers: &axum::http::HeaderMap) -> Presented {
-    use axum::http::header;
-    if let Some(value) = headers.get(header::AUTHORIZATION) {
-        let Ok(value) = value.to_str() else {
-            return Presented::Malformed;
-        };
-        return match value.trim().split_once([' ', '\t']) {
-            Some((scheme, token))
-                if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-            {
-                Presented::Credential(Credential::Bearer(token.trim().to_string()))
-            }
-            _ => Presented::Malformed,
-        };
-    }
-    match crate::http::origin::session_cookie(headers) {
-        Some(v) => {
-            Presented::Credential(Credential::Cookie(v.trim().trim_matches('"').to_string()))
-        }
-        None => Presented::Nothing,
-    }
-}
 
 /// A credential that ended, as [`Auth::subscribe_revocations`] announces it:
 /// a session (logout, admin, a user disabled or changed, a device revoked,

@@ -12,7 +12,8 @@
 //! believed; from anyone else they are ignored.
 
 use super::EdgeConfig;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::Response;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -187,5 +188,37 @@ mod tests {
         let c = p.client(Some(mapped), true, &HeaderMap::new());
         assert_eq!(c.addr, "192.0.2.1".parse::<IpAddr>().unwrap());
         assert!(c.https && c.socket);
+    }
+}
+
+/// The request's client address, as an extractor for handlers (the audit
+/// log's "from where").
+/// The client's address: the socket's peer, or the address a trusted proxy
+/// forwarded ([`Client`]), or `0.0.0.0` when the router is
+/// driven without a socket (tests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<ClientAddr, Self::Rejection> {
+        Ok(ClientAddr(Client::of(&parts.extensions).addr))
+    }
+}
+
+impl ClientAddr {
+    /// The address of a request, from its extensions.
+    pub fn of(extensions: &axum::http::Extensions) -> ClientAddr {
+        ClientAddr(Client::of(extensions).addr)
+    }
+}
+
+impl std::fmt::Display for ClientAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
     }
 }

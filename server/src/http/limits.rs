@@ -41,8 +41,8 @@ impl Identity {
     /// The identity of a request: its bearer key or session cookie, else
     /// the client's address.
     pub fn of(headers: &HeaderMap, client: Client) -> Identity {
-        use crate::auth::{Credential, Presented};
-        match crate::auth::presented(headers) {
+        use crate::auth::credential::{presented, Credential, Presented};
+        match presented(headers) {
             Presented::Credential(Credential::Bearer(secret) | Credential::Cookie(secret))
                 if !secret.is_empty() =>
             {

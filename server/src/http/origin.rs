@@ -21,9 +21,6 @@ use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-/// The session cookie's name (the contract's).
-pub const SESSION_COOKIE: &str = "pingan_session";
-
 /// The header that marks a same-site script's write.
 pub const CSRF_HEADER: &str = "x-pingan-csrf";
 
@@ -132,8 +129,10 @@ impl OriginPolicy {
 
 fn has_bearer(headers: &HeaderMap) -> bool {
     matches!(
-        crate::auth::presented(headers),
-        crate::auth::Presented::Credential(crate::auth::Credential::Bearer(_))
+        crate::auth::credential::presented(headers),
+        crate::auth::credential::Presented::Credential(
+            crate::auth::credential::Credential::Bearer(_)
+        )
     )
 }
 
@@ -143,20 +142,8 @@ fn has_csrf_header(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.as_bytes() == b"1")
 }
 
-/// The value of the session cookie, if the request carries one.
-pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
-        .map(|(_, v)| v)
-}
-
 fn has_session_cookie(headers: &HeaderMap) -> bool {
-    session_cookie(headers).is_some()
+    crate::auth::credential::session_cookie(headers) != crate::auth::credential::Cookie::None
 }
 
 /// Middleware: applies [`OriginPolicy::check`].

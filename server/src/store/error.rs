@@ -18,3 +18,9 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+impl From<crate::blocking::TaskFailed> for StoreError {
+    fn from(e: crate::blocking::TaskFailed) -> Self {
+        StoreError::Backend(e.to_string())
+    }
+}

@@ -39,8 +39,8 @@ mod watch;
 pub use socket::CLOSE_REVOKED;
 pub use watch::Watch;
 
-use crate::api::extract::ClientAddr;
 use crate::auth::Resolved;
+use crate::http::client::ClientAddr;
 use crate::hub::{Hub, StreamConfig};
 use crate::live::Live;
 use crate::store::Actor;
