@@ -265,6 +265,11 @@ impl AppState {
 
 pub use api::status::Health;
 
+/// The answer to a request whose handling panicked.
+fn panicked(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    ApiError::Internal("the request handler panicked".into()).into_response()
+}
+
 /// The whole HTTP service.
 pub fn app(state: AppState) -> Router {
     let data = || api::routes::guarded(&state, api::routes::DATA, get(data_file));
@@ -280,11 +285,12 @@ pub fn app(state: AppState) -> Router {
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn(limit_declared_body));
+        .layer(middleware::from_fn(limit_declared_body))
+        // Inside the edges: a handler's panic is a 500 with the security
+        // headers like any answer; the outer one catches the edges' own.
+        .layer(CatchPanicLayer::custom(panicked));
     http::layer(routes, &state.config().edge)
-        .layer(CatchPanicLayer::custom(|_panic| {
-            ApiError::Internal("the request handler panicked".into()).into_response()
-        }))
+        .layer(CatchPanicLayer::custom(panicked))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request| {

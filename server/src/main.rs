@@ -60,7 +60,7 @@ struct Args {
     /// Days of the audit log kept (older entries are pruned daily); at
     /// least the 180 days (six months) network logs must be kept; 0 keeps
     /// everything.
-    #[arg(long, default_value_t = pingan_server::audit::DEFAULT_RETAIN_DAYS)]
+    #[arg(long, default_value_t = pingan_server::audit::DEFAULT_RETAIN_DAYS, value_parser = retain_days)]
     audit_retain_days: u32,
     /// Names, origins, TLS, timeouts and limits (serve.rs).
     #[command(flatten)]
@@ -213,4 +213,20 @@ async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutting down: finishing open requests");
+}
+
+/// `--audit-retain-days`: 0 (keep everything) or at least the 180 days the
+/// audit log must keep.
+fn retain_days(text: &str) -> Result<u32, String> {
+    let days: u32 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of days"))?;
+    let min = pingan_server::store::audit::MIN_RETAIN_DAYS;
+    if days != 0 && i64::from(days) < min {
+        return Err(format!(
+            "{days} days is shorter than the {min} days (six months) network logs must be kept; \
+             give at least {min}, or 0 to keep everything"
+        ));
+    }
+    Ok(days)
 }

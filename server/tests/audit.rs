@@ -146,8 +146,22 @@ fn the_sqlite_audit_table_refuses_updates_and_deletes_before_retention() {
     assert!(upd.unwrap_err().to_string().contains("append-only"));
     let del = conn.execute("DELETE FROM audit", []);
     assert!(del.unwrap_err().to_string().contains("append-only"));
-    // Pruning before a cut in the past leaves today's entry.
-    assert_eq!(store.prune_audit_before(e.at - 86_400).unwrap(), 0);
+    // A cut within the 180 days is refused and deletes nothing, through
+    // the store and through SQL on the meta row that unlocks deletes.
+    let early = store.prune_audit_before(e.at - 86_400).unwrap_err();
+    assert!(early.to_string().contains("180 days"), "{early}");
+    let early = store.prune_audit_before(i64::MAX).unwrap_err();
+    assert!(early.to_string().contains("180 days"), "{early}");
+    let moved = conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('audit_cut', '9000000000000000000')
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [],
+    );
+    assert!(moved.unwrap_err().to_string().contains("180 days"));
+    let del = conn.execute("DELETE FROM audit", []);
+    assert!(del.unwrap_err().to_string().contains("append-only"));
+    // A cut older than the 180 days leaves today's entry.
+    assert_eq!(store.prune_audit_before(e.at - 181 * 86_400).unwrap(), 0);
     let left = store
         .audit_query(&AuditQuery {
             limit: 5,

@@ -247,3 +247,14 @@ fn the_binary_explains_a_port_it_cannot_bind() {
         "{err}"
     );
 }
+
+#[test]
+fn the_binary_refuses_an_audit_retention_under_six_months() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pingan-server"))
+        .args(["--audit-retain-days", "30", "--port", "0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("180 days"), "{err}");
+}

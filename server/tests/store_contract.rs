@@ -1079,6 +1079,21 @@ fn audit_log(open: Factory) {
         [rows[3].clone(), rows[2].clone()]
     );
     assert_eq!(store.prune_audit_before(now() - 180 * day).unwrap(), 0);
+    // Nothing younger than 180 days can be pruned.
+    assert!(matches!(
+        store.prune_audit_before(now() - 179 * day),
+        Err(StoreError::Invalid { .. })
+    ));
+    assert_eq!(
+        store
+            .audit_query(&AuditQuery {
+                limit: 10,
+                ..AuditQuery::default()
+            })
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 fn audited_writes(open: Factory) {

@@ -98,6 +98,10 @@ async fn https_serves_the_app_and_requests_know_they_are_https() {
     let lower = reply.to_ascii_lowercase();
     assert!(lower.contains("content-security-policy:"), "{reply}");
     assert!(lower.contains("x-frame-options: deny"), "{reply}");
+    assert!(
+        lower.contains("strict-transport-security: max-age=31536000"),
+        "{reply}"
+    );
 
     // A login over TLS: the session cookie is Secure.
     let body = r#"{"username":"viewer","password":"pingan-viewer"}"#;

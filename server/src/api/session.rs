@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::http::client::ClientAddr;
 use crate::AppState;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -49,15 +49,10 @@ pub struct SessionOut {
 }
 
 /// Whether the client sees this server over HTTPS: a TLS connection or a
-/// trusted proxy's word (`crate::http::Client::https`), or any client that
-/// says so (`X-Forwarded-Proto: https`). Only decides `Secure`,
-/// which a lying client can only make stricter for itself.
-fn over_https(extensions: &axum::http::Extensions, headers: &HeaderMap) -> bool {
+/// trusted proxy's word (`crate::http::Client::https`), the one rule for
+/// `X-Forwarded-Proto` everywhere.
+fn over_https(extensions: &axum::http::Extensions) -> bool {
     crate::http::Client::of(extensions).https
-        || headers
-            .get("x-forwarded-proto")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"))
 }
 
 /// The `Set-Cookie` value of a session (`max_age` 0 clears it).
@@ -86,7 +81,7 @@ pub async fn login(
     ClientAddr(from): ClientAddr,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let secure = over_https(req.extensions(), req.headers());
+    let secure = over_https(req.extensions());
     let (parts, body) = req.into_parts();
     let input: LoginIn = super::extract::json_body(&parts.headers, body, 4096).await?;
     // Counted before waiting for a hashing slot: attempts over the limit
@@ -125,7 +120,7 @@ pub async fn logout(
     who: Resolved,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let secure = over_https(req.extensions(), req.headers());
+    let secure = over_https(req.extensions());
     if let Some(id) = who.actor.session() {
         let at = ClientAddr::of(req.extensions()).to_string();
         blocking(&state, move |a| {
@@ -144,7 +139,7 @@ pub async fn pair(
     ClientAddr(from): ClientAddr,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let secure = over_https(req.extensions(), req.headers());
+    let secure = over_https(req.extensions());
     let (parts, body) = req.into_parts();
     let JsonBody(input): JsonBody<PairIn> = JsonBody(
         super::extract::json_body(&parts.headers, body, super::extract::SINGLE_LIMIT).await?,

@@ -97,8 +97,14 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// Middleware: the headers every response carries (unless it set them).
 pub async fn security_headers(req: Request, next: Next) -> Response {
+    let https = super::client::Client::of(req.extensions()).https;
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    if https {
+        // Over HTTPS (direct TLS, or a trusted proxy's): browsers keep to it.
+        h.entry(header::STRICT_TRANSPORT_SECURITY)
+            .or_insert(HeaderValue::from_static("max-age=31536000"));
+    }
     let fixed: [(HeaderName, &'static str); 4] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),

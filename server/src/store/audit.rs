@@ -49,3 +49,13 @@ pub struct AuditQuery {
     pub action: Option<String>,
     pub limit: usize,
 }
+
+/// The audit log keeps at least this many days: no backend prunes an entry
+/// younger (the Cybersecurity Law's six months for network logs).
+pub const MIN_RETAIN_DAYS: i64 = 180;
+
+/// The latest cut [`crate::store::Store::prune_audit_before`] accepts at
+/// `now` (Unix s).
+pub fn latest_cut(now: i64) -> i64 {
+    now.saturating_sub(MIN_RETAIN_DAYS * 86_400)
+}

@@ -113,6 +113,9 @@ pub trait Store: AccountStore + Send + Sync + 'static {
     /// Audit entries matching `q`, newest first, at most `q.limit`.
     fn audit_query(&self, q: &AuditQuery) -> StoreResult<Vec<AuditRecord>>;
     /// Deletes audit entries from before `at` (Unix s); returns how many.
+    /// A cut later than [`audit::latest_cut`] (younger than
+    /// [`audit::MIN_RETAIN_DAYS`]) is refused with [`StoreError::Invalid`]
+    /// and deletes nothing.
     fn prune_audit_before(&self, at: i64) -> StoreResult<u64>;
 
     /// The newest sequence number (0 when the log is empty).

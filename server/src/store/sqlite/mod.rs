@@ -182,6 +182,16 @@ impl Store for SqliteStore {
     }
 
     fn prune_audit_before(&self, at: i64) -> StoreResult<u64> {
+        let latest = crate::store::audit::latest_cut(crate::clock::now_s());
+        if at > latest {
+            return Err(StoreError::Invalid {
+                field: "cut".into(),
+                detail: format!(
+                    "the audit log keeps {} days: a cut after {latest} is refused (asked {at})",
+                    crate::store::audit::MIN_RETAIN_DAYS
+                ),
+            });
+        }
         audit::prune_before(&mut self.writer(), at)
     }
 

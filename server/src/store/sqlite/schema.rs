@@ -179,6 +179,18 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX sessions_revoked ON sessions (revoked_at) WHERE revoked_at IS NOT NULL;
     CREATE INDEX api_keys_revoked ON api_keys (revoked_at) WHERE revoked_at IS NOT NULL;
     "#,
+    // 5: the prune cut cannot be moved within the 180 days the audit log
+    // keeps (so no statement through this database unlocks deleting them).
+    r#"
+    CREATE TRIGGER audit_cut_insert BEFORE INSERT ON meta
+    WHEN NEW.key = 'audit_cut'
+     AND CAST(NEW.value AS INTEGER) > CAST(strftime('%s', 'now') AS INTEGER) - 180 * 86400
+    BEGIN SELECT RAISE(ABORT, 'the audit log keeps 180 days; the cut cannot be moved later'); END;
+    CREATE TRIGGER audit_cut_update BEFORE UPDATE ON meta
+    WHEN NEW.key = 'audit_cut'
+     AND CAST(NEW.value AS INTEGER) > CAST(strftime('%s', 'now') AS INTEGER) - 180 * 86400
+    BEGIN SELECT RAISE(ABORT, 'the audit log keeps 180 days; the cut cannot be moved later'); END;
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> StoreResult<usize> {
