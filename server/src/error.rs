@@ -76,10 +76,12 @@ pub enum ApiError {
     /// says which part of a credential was wrong).
     #[error("{0}")]
     Unauthenticated(String),
-    /// Valid credentials without the permission the endpoint needs.
+    /// Valid credentials without the permission the endpoint needs, or
+    /// holding it only for another subdistrict (`scope`: the account's).
     #[error("{detail}")]
     Forbidden {
         permission: pingan_model::access::Permission,
+        scope: Option<String>,
         detail: String,
     },
     /// A login with a wrong password, an unknown or a disabled user, or a
@@ -149,6 +151,9 @@ pub struct ErrorBody {
     /// The missing permission of a 403 (`cases:transition`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permission: Option<String>,
+    /// The account's subdistrict, when a 403 is for a place outside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 impl ApiError {
@@ -206,6 +211,10 @@ impl ApiError {
             detail: self.to_string(),
             permission: match self {
                 ApiError::Forbidden { permission, .. } => Some(permission.name().to_string()),
+                _ => None,
+            },
+            scope: match self {
+                ApiError::Forbidden { scope, .. } => scope.clone(),
                 _ => None,
             },
         }

@@ -47,6 +47,7 @@ fn outside(r: &Reply, permission: &str) {
     let v = r.json();
     assert_eq!(v["error"], "forbidden");
     assert_eq!(v["permission"], permission);
+    assert_eq!(v["scope"], "西乡街道", "the app says which subdistrict");
     let detail = v["detail"].as_str().unwrap();
     assert!(detail.contains(permission), "{detail}");
     assert!(

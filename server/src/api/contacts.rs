@@ -14,7 +14,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
-use pingan_model::access::Permission;
+use pingan_model::access::{Audience, Permission};
 use serde::{Deserialize, Serialize};
 
 /// Reply of `GET /api/contacts/{layer}/{id}`.
@@ -46,6 +46,10 @@ pub async fn contacts(
     if !actor.audience().sees_personal(site.subdistrict.as_deref()) {
         return Err(ApiError::Forbidden {
             permission: Permission::PersonalRead,
+            scope: match actor.audience() {
+                Audience::Personal { scope } => scope,
+                Audience::Public => None,
+            },
             detail: format!("{layer}/{id} lies outside the subdistrict this account is limited to"),
         });
     }

@@ -65,6 +65,7 @@ pub fn refusal(who: &Resolved, access: Access) -> Option<ApiError> {
     let (_, en) = p.label();
     Some(ApiError::Forbidden {
         permission: p,
+        scope: None,
         detail: format!("this needs the permission {p} ({en}), which this account does not have"),
     })
 }
@@ -84,6 +85,7 @@ pub fn within_scope(actor: &Actor, p: Permission, place: Option<&str>) -> Result
     }
     Err(ApiError::Forbidden {
         permission: p,
+        scope: Some(scope.clone()),
         detail: format!(
             "this needs the permission {p} in {}, which lies outside the account's \
              subdistrict {scope}",

@@ -93,6 +93,7 @@ impl IntoResponse for EdgeError {
             error: self.code().to_string(),
             detail: self.to_string(),
             permission: None,
+            scope: None,
         };
         let mut res = (self.status(), Json(body)).into_response();
         let headers = res.headers_mut();
