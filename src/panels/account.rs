@@ -35,7 +35,7 @@ pub fn Account() -> impl IntoView {
                     <span class="account-name" data-testid="account-name">{me.display_name.clone()}</span>
                     <span class="account-role" data-testid="account-role">{me.role_text(lang)}</span>
                     {(!device).then(|| view! {
-                        <button class="btn small" data-testid="sign-out" on:click=sign_out disabled=move || busy.get()>
+                        <button class="btn small" data-testid="sign-out" on:click=sign_out disabled=busy>
                             {t(lang, "sign_out")}
                         </button>
                     })}

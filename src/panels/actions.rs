@@ -237,7 +237,7 @@ pub fn Actions() -> impl IntoView {
                     data-testid="action-note"
                     maxlength="500"
                     placeholder=tr(lang, "note")
-                    prop:value=move || note.get()
+                    prop:value=note
                     on:input=move |ev| note.set(event_target_value(&ev))
                 />
             })
@@ -255,7 +255,7 @@ pub fn Actions() -> impl IntoView {
                         <button
                             class="btn small"
                             data-testid=testid
-                            disabled=move || busy.get()
+                            disabled=busy
                             on:click=move |_| send(url.clone(), field)
                         >{label}</button>
                     }).collect_view()}

@@ -148,7 +148,7 @@ pub fn Contacts() -> impl IntoView {
         }
         let body = match fetched.get() {
             None => once(view! {
-                <button class="btn small" data-testid="contacts-show" on:click=show disabled=move || busy.get()>
+                <button class="btn small" data-testid="contacts-show" on:click=show disabled=busy>
                     {t(lang, "show_contacts")}
                 </button>
             })

@@ -146,7 +146,7 @@ pub fn SignIn() -> impl IntoView {
                                 autocomplete="username"
                                 autocapitalize="none"
                                 spellcheck="false"
-                                prop:value=move || username.get()
+                                prop:value=username
                                 on:input=move |ev| username.set(event_target_value(&ev))
                             />
                         </label>
@@ -157,12 +157,12 @@ pub fn SignIn() -> impl IntoView {
                                 data-testid="signin-password"
                                 name="password"
                                 autocomplete="current-password"
-                                prop:value=move || password.get()
+                                prop:value=password
                                 on:input=move |ev| password.set(event_target_value(&ev))
                             />
                         </label>
                         <p class="signin-error" data-testid="signin-error" role="alert">{message}</p>
-                        <button class="btn primary" type="submit" data-testid="signin-submit" disabled=move || busy.get()>
+                        <button class="btn primary" type="submit" data-testid="signin-submit" disabled=busy>
                             {move || t(lang.get(), if busy.get() { "signing_in" } else { "sign_in" })}
                         </button>
                     </form>

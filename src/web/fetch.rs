@@ -6,6 +6,7 @@
 //! and a rate limit (429, with its wait) apart. The classification
 //! ([`error_of`]) is pure and tested natively.
 
+pub use crate::wire::json_string;
 use pingan_model::access::Permission;
 
 /// Why a fetch failed.
@@ -145,12 +146,6 @@ pub enum Method {
     Get,
     Post,
     Delete,
-}
-
-/// `s` as a JSON string literal (quoted and escaped), for the small
-/// bodies the app writes by hand.
-pub fn json_string(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
 }
 
 /// Calls `url` with `method` and an optional JSON `body` text (same-origin
