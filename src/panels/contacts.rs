@@ -12,6 +12,7 @@ use crate::data::LayerData;
 use crate::i18n::t;
 use crate::state::use_app;
 use crate::web::fetch::{send_json, FetchError, Method};
+use crate::web::once::once;
 use leptos::prelude::*;
 use pingan_model::access::Permission;
 use pingan_model::layers::LayerId;
@@ -130,50 +131,52 @@ pub fn Contacts() -> impl IntoView {
             }
         });
     };
+    // Built anew when the selection, the session, the answer or the
+    // language changes.
     move || {
         target.get()?;
         let lang = state.lang.get();
         if !auth::permits(state.session, Permission::PersonalRead) {
             return Some(
-                view! {
+                once(view! {
                     <section class="contacts">
                         <p class="muted" data-testid="contacts-masked">{t(lang, "masked")}</p>
                     </section>
-                }
+                })
                 .into_any(),
             );
         }
         let body = match fetched.get() {
-            None => view! {
-                <button class="btn small" data-testid="contacts-show" on:click=show disabled=move || busy.get()>
+            None => once(view! {
+                <button class="btn small" data-testid="contacts-show" on:click=show disabled=busy>
                     {t(lang, "show_contacts")}
                 </button>
-            }
+            })
             .into_any(),
             Some(Ok(list)) if list.is_empty() => {
-                view! { <p class="muted" data-testid="contacts-none">{t(lang, "no_contacts")}</p> }.into_any()
+                once(view! { <p class="muted" data-testid="contacts-none">{t(lang, "no_contacts")}</p> }).into_any()
             }
-            Some(Ok(list)) => view! {
+            Some(Ok(list)) => once(view! {
                 <ul class="contact-list" data-testid="contacts">
-                    {list.into_iter().map(|c| view! {
+                    {list.into_iter().map(|c| { let href = tel(&c.phone); view! {
                         <li data-testid="contact">
-                            <span class="muted">{c.role.clone()}</span>
+                            <span class="muted">{c.role}</span>
                             " "
-                            <span class="contact-name">{c.name.clone()}</span>
+                            <span class="contact-name">{c.name}</span>
                             " "
-                            <a href=tel(&c.phone) data-testid="contact-phone">{c.phone.clone()}</a>
+                            <a href=href data-testid="contact-phone">{c.phone}</a>
                         </li>
-                    }).collect_view()}
+                    }}).collect_view()}
                 </ul>
                 <button class="btn small" on:click=move |_| fetched.set(None)>{t(lang, "hide_contacts")}</button>
-            }
+            })
             .into_any(),
-            Some(Err(e)) => view! {
+            Some(Err(e)) => once(view! {
                 <p class="action-result error" data-testid="contacts-error">{describe(lang, &e)}</p>
-            }
+            })
             .into_any(),
         };
-        Some(view! { <section class="contacts">{body}</section> }.into_any())
+        Some(once(view! { <section class="contacts">{body}</section> }).into_any())
     }
 }
 

@@ -6,9 +6,10 @@
 //! nothing fetched for the previous identity stays in memory.
 
 use crate::auth::{calls, AuthError, Session};
-use crate::i18n::t;
+use crate::i18n::{t, tr};
 use crate::live;
 use crate::state::use_app;
+use crate::web::once::once;
 use leptos::html::Input;
 use leptos::prelude::*;
 use pingan_model::domain::Lang;
@@ -29,7 +30,6 @@ pub fn SignIn() -> impl IntoView {
     let busy = RwSignal::new(false);
     let error: RwSignal<Option<Problem>> = RwSignal::new(None);
     let first_input = NodeRef::<Input>::new();
-    let lang = move || state.lang.get();
 
     // Shown signed out (alone) or lost (over the map); the reason a page
     // load ended signed out (a refused pairing) shows as the first message.
@@ -99,45 +99,46 @@ pub fn SignIn() -> impl IntoView {
     };
 
     let message = move || {
-        let l = lang();
+        let l = state.lang.get();
         error.get().map(|e| match e {
             Problem::FillIn => t(l, "fill_in").to_string(),
             Problem::Auth(e) => e.message(l),
         })
     };
 
+    // Built anew when the mode changes; the texts follow the language in
+    // place (the fields keep their elements and signals).
+    let lang = state.lang;
     view! {
         {move || mode.get().map(|m| {
-            // Rebuilt when the language changes (the fields keep their signals).
-            let l = lang();
             if m == "checking" {
-                return view! {
+                return once(view! {
                     <div class="signin" data-testid="signin" data-state="checking">
-                        <p class="signin-checking">{t(l, "checking")}</p>
+                        <p class="signin-checking">{tr(lang, "checking")}</p>
                     </div>
-                }
+                })
                 .into_any();
             }
-            view! {
+            once(view! {
                 <div class="signin" class:overlay=m == "overlay" data-testid="signin" data-state=m>
                     <form class="panel signin-card" on:submit=submit>
                         <div class="signin-head">
-                            <h1>{t(l, "title")}</h1>
+                            <h1>{tr(lang, "title")}</h1>
                             <button
                                 type="button"
                                 class="btn"
                                 data-testid="signin-lang"
-                                on:click=move |_| state.lang.update(|l| *l = if *l == Lang::Zh { Lang::En } else { Lang::Zh })
+                                on:click=move |_| lang.update(|l| *l = if *l == Lang::Zh { Lang::En } else { Lang::Zh })
                             >
-                                {t(l, "lang")}
+                                {tr(lang, "lang")}
                             </button>
                         </div>
-                        <h2>{t(l, "sign_in_title")}</h2>
+                        <h2>{tr(lang, "sign_in_title")}</h2>
                         {(m == "overlay").then(|| view! {
-                            <p class="signin-lost" data-testid="signin-lost">{t(l, "session_lost")}</p>
+                            <p class="signin-lost" data-testid="signin-lost">{tr(lang, "session_lost")}</p>
                         })}
                         <label>
-                            <span>{t(l, "username")}</span>
+                            <span>{tr(lang, "username")}</span>
                             <input
                                 node_ref=first_input
                                 data-testid="signin-username"
@@ -145,28 +146,28 @@ pub fn SignIn() -> impl IntoView {
                                 autocomplete="username"
                                 autocapitalize="none"
                                 spellcheck="false"
-                                prop:value=move || username.get()
+                                prop:value=username
                                 on:input=move |ev| username.set(event_target_value(&ev))
                             />
                         </label>
                         <label>
-                            <span>{t(l, "password")}</span>
+                            <span>{tr(lang, "password")}</span>
                             <input
                                 type="password"
                                 data-testid="signin-password"
                                 name="password"
                                 autocomplete="current-password"
-                                prop:value=move || password.get()
+                                prop:value=password
                                 on:input=move |ev| password.set(event_target_value(&ev))
                             />
                         </label>
                         <p class="signin-error" data-testid="signin-error" role="alert">{message}</p>
-                        <button class="btn primary" type="submit" data-testid="signin-submit" disabled=move || busy.get()>
-                            {move || t(l, if busy.get() { "signing_in" } else { "sign_in" })}
+                        <button class="btn primary" type="submit" data-testid="signin-submit" disabled=busy>
+                            {move || t(lang.get(), if busy.get() { "signing_in" } else { "sign_in" })}
                         </button>
                     </form>
                 </div>
-            }
+            })
             .into_any()
         })}
     }
