@@ -186,7 +186,7 @@ describe('accounts in the app', () => {
     }
   });
 
-  test('a scoped officer outside their subdistrict is told which permission is missing', { timeout: TEST_TIMEOUT }, async () => {
+  test('a scoped officer outside their subdistrict is told so, and offered no change there', { timeout: TEST_TIMEOUT }, async () => {
     const page = await newPage(browser);
     try {
       const h = hazards.find((f) => f.properties.subdistrict && f.properties.subdistrict !== '西乡街道');
@@ -197,8 +197,9 @@ describe('accounts in the app', () => {
       await details.locator('[data-testid=contacts-show]').click();
       const err = details.locator('[data-testid=contacts-error]');
       await err.waitFor({ timeout: 5_000 });
-      assert.match(await err.textContent(), /无权限：查看联系人信息（personal:read）/);
+      assert.equal((await err.textContent()).trim(), '不在您负责的西乡街道范围内');
       assert.equal(await details.locator('[data-testid=contact-phone]').count(), 0);
+      assert.equal(await details.locator('[data-testid=actions]').count(), 0, 'no hazard action outside 西乡街道');
     } finally {
       await page.close();
     }
@@ -252,6 +253,7 @@ describe('accounts in the app', () => {
       assert.equal(await page.locator('[data-testid=map-canvas]').count(), 1, 'the map stays mounted');
       assert.equal(await page.locator('[data-testid=details-id]').textContent(), h.properties.id, 'the selection stays');
       assert.equal((await page.locator('[data-testid=signin-username]').inputValue()), 'viewer', 'the username is kept');
+      assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'signin-password', 'typing starts at the password');
       await page.locator('[data-testid=signin-password]').fill(PASSWORDS.viewer);
       await page.locator('[data-testid=signin-submit]').click();
       await signin(page).waitFor({ state: 'detached', timeout: 10_000 });

@@ -202,6 +202,11 @@ pub fn permits(session: RwSignal<Session>, p: Permission) -> bool {
     session.with(|s| s.me().is_some_and(|m| m.allows(p)))
 }
 
+/// The subdistrict the signed-in account is limited to, if any (tracked).
+pub fn scope(session: RwSignal<Session>) -> Option<String> {
+    session.with(|s| s.me().and_then(|m| m.scope.clone()))
+}
+
 /// Waits until the session is signed in again (polling the signal; ends
 /// early, returning false, when the app is unmounted).
 pub async fn signed_in(session: RwSignal<Session>) -> bool {

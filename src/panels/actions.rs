@@ -40,6 +40,7 @@ pub fn offer(
     key: u32,
     alerts: &[Alert],
     allows: impl Fn(Permission) -> bool,
+    scope: Option<&str>,
 ) -> Option<Offer> {
     let LayerData::Points(p) = data else {
         return None;
@@ -51,7 +52,13 @@ pub fn offer(
             (!to.is_empty()).then_some(Offer::Case { id: c.id, to })
         }
         (LayerId::Hazards, Items::Features(f)) if allows(Permission::HazardsStatus) => {
-            let id = f.get(key as usize)?.id.clone()?;
+            let feature = f.get(key as usize)?;
+            // A scoped account changes hazards of its own subdistrict only
+            // (the server refuses the others).
+            if scope.is_some() && feature.str_prop("subdistrict") != scope {
+                return None;
+            }
+            let id = feature.id.clone()?;
             let now = p
                 .state
                 .get(key as usize)
@@ -79,15 +86,17 @@ pub fn describe(lang: Lang, e: &FetchError) -> String {
     let sep = lang.pick("：", ": ");
     match e {
         FetchError::Forbidden {
+            scope: Some(scope), ..
+        } => match lang {
+            Lang::Zh => format!("不在您负责的{scope}范围内"),
+            Lang::En => format!("Outside your subdistrict ({scope})"),
+        },
+        FetchError::Forbidden {
             permission: Some(p),
             ..
         } => {
             let (zh, en) = p.label();
-            let what = lang.pick(zh, en);
-            match lang {
-                Lang::Zh => format!("{}{sep}{what}（{}）", t(lang, "forbidden"), p.name()),
-                Lang::En => format!("{}{sep}{what} ({})", t(lang, "forbidden"), p.name()),
-            }
+            format!("{}{sep}{}", t(lang, "forbidden"), lang.pick(zh, en))
         }
         FetchError::Forbidden { detail, .. } => format!("{}{sep}{detail}", t(lang, "forbidden")),
         FetchError::Unauthenticated { .. } => t(lang, "session_lost").to_string(),
@@ -172,10 +181,16 @@ pub fn Actions() -> impl IntoView {
         let e = state.entry(layer)?;
         let alerts = state.live.alerts.get();
         let session = state.session;
+        let scope = auth::scope(session);
         e.data.with(|d| {
-            offer(layer, d.as_deref()?, key, &alerts, |p| {
-                auth::permits(session, p)
-            })
+            offer(
+                layer,
+                d.as_deref()?,
+                key,
+                &alerts,
+                |p| auth::permits(session, p),
+                scope.as_deref(),
+            )
         })
     });
     // A new selection starts afresh; a changed offer (the stream brought
@@ -300,7 +315,7 @@ mod tests {
     use pingan_model::live::Level;
 
     const HAZARDS: &str = r#"{"type":"FeatureCollection","features":[
-      {"type":"Feature","properties":{"id":"YH1","name":"积水点","type":"waterlogging","status":"rectifying"},"geometry":{"type":"Point","coordinates":[113.82,22.57]}}]}"#;
+      {"type":"Feature","properties":{"id":"YH1","name":"积水点","type":"waterlogging","status":"rectifying","subdistrict":"西乡街道"},"geometry":{"type":"Point","coordinates":[113.82,22.57]}}]}"#;
     const SENSORS: &str = r#"{"type":"FeatureCollection","features":[
       {"type":"Feature","properties":{"id":"S1","type":"gas","warn":10,"alarm":20,"value":1},"geometry":{"type":"Point","coordinates":[113.82,22.57]}}]}"#;
 
@@ -345,7 +360,7 @@ mod tests {
         let d = cases(CaseStatus::Dispatched);
         let all = |_| true;
         assert_eq!(
-            offer(LayerId::Cases, &d, 0, &[], all),
+            offer(LayerId::Cases, &d, 0, &[], all, None),
             Some(Offer::Case {
                 id: 42,
                 to: vec![
@@ -356,27 +371,49 @@ mod tests {
             })
         );
         let officer = |p| p != Permission::CasesTransition;
-        assert_eq!(offer(LayerId::Cases, &d, 0, &[], officer), None);
+        assert_eq!(offer(LayerId::Cases, &d, 0, &[], officer, None), None);
         // Archived is final: nothing to offer; a key out of range neither.
         assert_eq!(
-            offer(LayerId::Cases, &cases(CaseStatus::Archived), 0, &[], all),
+            offer(
+                LayerId::Cases,
+                &cases(CaseStatus::Archived),
+                0,
+                &[],
+                all,
+                None
+            ),
             None
         );
-        assert_eq!(offer(LayerId::Cases, &d, 9, &[], all), None);
+        assert_eq!(offer(LayerId::Cases, &d, 9, &[], all, None), None);
     }
 
     #[test]
     fn a_hazard_offers_the_statuses_it_is_not_in() {
         let d = build(layer("hazards").unwrap(), HAZARDS.as_bytes(), 0).unwrap();
         assert_eq!(
-            offer(LayerId::Hazards, &d, 0, &[], |_| true),
+            offer(LayerId::Hazards, &d, 0, &[], |_| true, None),
             Some(Offer::Hazard {
                 id: "YH1".into(),
                 to: vec![HazardStatus::Rectified]
             })
         );
         assert_eq!(
-            offer(LayerId::Hazards, &d, 0, &[], |p| p == Permission::Read),
+            offer(
+                LayerId::Hazards,
+                &d,
+                0,
+                &[],
+                |p| p == Permission::Read,
+                None
+            ),
+            None
+        );
+        // A scoped officer: its own subdistrict's hazards only.
+        let d = build(layer("hazards").unwrap(), HAZARDS.as_bytes(), 0).unwrap();
+        let own = offer(LayerId::Hazards, &d, 0, &[], |_| true, Some("西乡街道"));
+        assert!(own.is_some());
+        assert_eq!(
+            offer(LayerId::Hazards, &d, 0, &[], |_| true, Some("福海街道")),
             None
         );
     }
@@ -386,19 +423,26 @@ mod tests {
         let d = build(layer("sensors").unwrap(), SENSORS.as_bytes(), 0).unwrap();
         let ack = |p| p == Permission::AlertsAck;
         assert_eq!(
-            offer(LayerId::Sensors, &d, 0, &[alert(false, false)], ack),
+            offer(LayerId::Sensors, &d, 0, &[alert(false, false)], ack, None),
             Some(Offer::Ack { alert: 7 })
         );
         assert_eq!(
-            offer(LayerId::Sensors, &d, 0, &[alert(true, false)], ack),
+            offer(LayerId::Sensors, &d, 0, &[alert(true, false)], ack, None),
             None
         );
         assert_eq!(
-            offer(LayerId::Sensors, &d, 0, &[alert(false, true)], ack),
+            offer(LayerId::Sensors, &d, 0, &[alert(false, true)], ack, None),
             None
         );
         assert_eq!(
-            offer(LayerId::Sensors, &d, 0, &[alert(false, false)], |_| false),
+            offer(
+                LayerId::Sensors,
+                &d,
+                0,
+                &[alert(false, false)],
+                |_| false,
+                None
+            ),
             None
         );
     }
@@ -406,17 +450,27 @@ mod tests {
     #[test]
     fn a_403_names_the_missing_permission() {
         let e = FetchError::Forbidden {
-            url: "api/contacts/hazards/YH1".into(),
-            permission: Some(Permission::PersonalRead),
-            detail: "outside 西乡街道".into(),
+            url: "api/cases/7/transitions".into(),
+            permission: Some(Permission::CasesTransition),
+            scope: None,
+            detail: "needs cases:transition".into(),
         };
-        assert_eq!(
-            describe(Lang::Zh, &e),
-            "无权限：查看联系人信息（personal:read）"
-        );
+        assert_eq!(describe(Lang::Zh, &e), "无权限：流转案件");
         assert_eq!(
             describe(Lang::En, &e),
-            "Not permitted: read contact details (personal:read)"
+            "Not permitted: move cases through their statuses"
+        );
+        // Holding the permission, outside the account's subdistrict.
+        let e = FetchError::Forbidden {
+            url: "api/contacts/hazards/YH1".into(),
+            permission: Some(Permission::PersonalRead),
+            scope: Some("西乡街道".into()),
+            detail: "outside 西乡街道".into(),
+        };
+        assert_eq!(describe(Lang::Zh, &e), "不在您负责的西乡街道范围内");
+        assert_eq!(
+            describe(Lang::En, &e),
+            "Outside your subdistrict (西乡街道)"
         );
         let e = FetchError::Http {
             url: "x".into(),

@@ -30,6 +30,7 @@ pub fn SignIn() -> impl IntoView {
     let busy = RwSignal::new(false);
     let error: RwSignal<Option<Problem>> = RwSignal::new(None);
     let first_input = NodeRef::<Input>::new();
+    let password_input = NodeRef::<Input>::new();
 
     // Shown signed out (alone) or lost (over the map); the reason a page
     // load ended signed out (a refused pairing) shows as the first message.
@@ -52,9 +53,16 @@ pub fn SignIn() -> impl IntoView {
         }
         _ => {}
     });
+    // Focus where typing starts: the password when the username is kept
+    // (a lost session), else the username.
     Effect::new(move |_| {
         if matches!(mode.get(), Some("screen" | "overlay")) {
-            if let Some(el) = first_input.get() {
+            let field = if username.get_untracked().is_empty() {
+                first_input.get()
+            } else {
+                password_input.get()
+            };
+            if let Some(el) = field {
                 let _ = el.focus();
             }
         }
@@ -154,6 +162,7 @@ pub fn SignIn() -> impl IntoView {
                             <span>{tr(lang, "password")}</span>
                             <input
                                 type="password"
+                                node_ref=password_input
                                 data-testid="signin-password"
                                 name="password"
                                 autocomplete="current-password"

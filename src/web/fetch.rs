@@ -29,6 +29,9 @@ pub enum FetchError {
     Forbidden {
         url: String,
         permission: Option<Permission>,
+        /// The account's subdistrict, when the refusal is for a place
+        /// outside it (the account holds the permission).
+        scope: Option<String>,
         detail: String,
     },
     /// 429: too many requests; try again after `retry_after_s` seconds.
@@ -90,6 +93,7 @@ pub fn error_of(
         403 => FetchError::Forbidden {
             url,
             permission: field("permission").and_then(|p| Permission::parse(&p)),
+            scope: field("scope"),
             detail,
         },
         429 => FetchError::TooMany {
@@ -255,6 +259,17 @@ mod tests {
                 permission: None,
                 ..
             }
+        ));
+        let e = error_of(
+            "x",
+            403,
+            "Forbidden",
+            None,
+            r#"{"permission":"personal:read","scope":"西乡街道"}"#,
+        );
+        assert!(matches!(
+            e,
+            FetchError::Forbidden { scope: Some(ref s), .. } if s == "西乡街道"
         ));
         let e = error_of("api/session", 429, "Too Many Requests", Some(" 42 "), "{}");
         assert!(matches!(
