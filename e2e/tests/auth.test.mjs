@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import {
-  PASSWORDS, SESSION_COOKIE, TEST_TIMEOUT, baseUrl, call, diagnostics, ensureScreenshotDir, fetchJson,
+  PASSWORDS, SESSION_COOKIE, TEST_TIMEOUT, apiKey, baseUrl, call, diagnostics, ensureScreenshotDir, fetchJson,
   launch, login, newPage, openApp, postJson, settledView, waitReady,
 } from '../lib/pingan.mjs';
 
@@ -115,6 +115,40 @@ describe('accounts in the app', () => {
       // Chromium logs every 401 of GET /api/session (signed out) as a console error; nothing else.
       const others = page.errors.filter((e) => !/status of 401/.test(e));
       assert.deepEqual(others, [], diagnostics(page));
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('an operator acknowledges an alert from the sensor\'s details; the ticker says who acknowledged it', { timeout: TEST_TIMEOUT }, async () => {
+    const page = await newPage(browser);
+    try {
+      const sensors = (await fetchJson(`${BASE}/data/sensors.geojson`)).features.filter((f) => f.geometry);
+      const s = sensors.find((f) => f.properties.type === 'noise') || sensors[sensors.length - 1];
+      const id = s.properties.id ?? s.id;
+      const [lon, lat] = s.geometry.coordinates;
+      await openApp(page, BASE, `/?c=${lon},${lat}&z=18&l=sensors&lang=zh`, { as: 'operator' });
+      await page.locator('[data-testid=live-status][data-state=live]').waitFor({ timeout: 15_000 });
+      const key = await apiKey(BASE);
+      const r = await fetch(`${BASE}/api/readings`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ readings: [{ sensor: id, value: Number(s.properties.alarm) * 2 }] }),
+      });
+      assert.equal(r.status, 200, await r.text());
+      const item = page.locator(`[data-testid=alert-item][data-sensor="${id}"]`);
+      await item.first().waitFor({ timeout: 10_000 });
+      assert.equal(await item.first().getAttribute('data-acked'), 'false');
+      const box = await page.locator('[data-testid=map-canvas]').boundingBox();
+      const [x, y] = await page.evaluate(([a, b]) => window.__pingan.project(a, b), [lon, lat]);
+      await page.mouse.click(box.x + x, box.y + y);
+      const details = page.locator('[data-testid=details]');
+      await details.waitFor({ state: 'visible', timeout: 5_000 });
+      await details.locator('[data-testid=action-ack]').click();
+      await page.waitForFunction((sid) => document.querySelector(`[data-testid=alert-item][data-sensor="${sid}"]`)?.dataset.acked === 'true', id, { timeout: 10_000 });
+      const text = await item.first().textContent();
+      assert.match(text, /已确认（.+）/, `the ticker says it was acknowledged: ${text}`);
+      assert.equal(await details.locator('[data-testid=action-ack]').count(), 0, 'no second acknowledgement offered');
     } finally {
       await page.close();
     }

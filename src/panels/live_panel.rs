@@ -90,6 +90,17 @@ pub fn LivePanel() -> impl IntoView {
                     "warn"
                 };
                 let level_text = t(lang, level);
+                // Acknowledged (by whom, masked as the server sent it) or not.
+                let acked = a.acked_at.is_some();
+                let kind = a.sensor_type.label(lang);
+                let sub = match (&a.acked_by, acked) {
+                    (Some(by), true) => match lang {
+                        Lang::Zh => format!("{kind} · 已确认（{by}）"),
+                        Lang::En => format!("{kind} · acknowledged by {by}"),
+                    },
+                    (None, true) => format!("{kind} · {}", lang.pick("已确认", "acknowledged")),
+                    _ => kind.to_string(),
+                };
                 let value = format!("{} {}", reading(a.peak), a.sensor_type.unit());
                 let (lon, lat) = (a.lon, a.lat);
                 let sensor = a.sensor.clone();
@@ -104,11 +115,11 @@ pub fn LivePanel() -> impl IntoView {
                     state.live_tab.set(None);
                 };
                 view! {
-                    <li class="alert" data-testid="alert-item" data-level=level data-sensor=sensor on:click=on_click>
+                    <li class="alert" data-testid="alert-item" data-level=level data-sensor=sensor data-acked=acked.to_string() on:click=on_click>
                         <span class=format!("lvl {level}")>{level_text}</span>
                         <span class="what">
                             <span class="name">{name}</span>
-                            <span class="sub">{a.sensor_type.label(lang)}</span>
+                            <span class="sub">{sub}</span>
                         </span>
                         <span class="val">{value}</span>
                         <time>{hms_cst(a.raised_at)}</time>
