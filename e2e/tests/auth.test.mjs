@@ -123,8 +123,13 @@ describe('accounts in the app', () => {
   test('an operator acknowledges an alert from the sensor\'s details; the ticker says who acknowledged it', { timeout: TEST_TIMEOUT }, async () => {
     const page = await newPage(browser);
     try {
-      const sensors = (await fetchJson(`${BASE}/data/sensors.geojson`)).features.filter((f) => f.geometry);
-      const s = sensors.find((f) => f.properties.type === 'noise') || sensors[sensors.length - 1];
+      // A sensor with no active alert (one active alert per sensor: an acknowledged one stays).
+      const active = new Set((await (await call(BASE, 'GET', '/api/alerts', { as: 'operator' })).json()).alerts
+        .filter((a) => a.cleared_at === null).map((a) => a.sensor));
+      const sensors = (await fetchJson(`${BASE}/data/sensors.geojson`)).features
+        .filter((f) => f.geometry && !active.has(f.properties.id ?? f.id) && Number(f.properties.alarm) > 0);
+      assert.ok(sensors.length > 0, 'a sensor without an active alert');
+      const s = sensors[sensors.length - 1];
       const id = s.properties.id ?? s.id;
       const [lon, lat] = s.geometry.coordinates;
       await openApp(page, BASE, `/?c=${lon},${lat}&z=18&l=sensors&lang=zh`, { as: 'operator' });

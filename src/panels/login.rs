@@ -53,18 +53,16 @@ pub fn SignIn() -> impl IntoView {
         }
         _ => {}
     });
-    // Focus where typing starts: the password when the username is kept
-    // (a lost session), else the username.
+    // Focus where typing starts: the password over a lost session (its
+    // username is kept), else the username.
     Effect::new(move |_| {
-        if matches!(mode.get(), Some("screen" | "overlay")) {
-            let field = if username.get_untracked().is_empty() {
-                first_input.get()
-            } else {
-                password_input.get()
-            };
-            if let Some(el) = field {
-                let _ = el.focus();
-            }
+        let field = match mode.get() {
+            Some("overlay") => password_input.get(),
+            Some("screen") => first_input.get(),
+            _ => None,
+        };
+        if let Some(el) = field {
+            let _ = el.focus();
         }
     });
 
