@@ -12,7 +12,6 @@ use crate::i18n::t;
 use crate::layouts::Layout;
 use crate::panels::login::SignIn;
 use crate::state::{self, AppState, LoadStatus};
-use crate::web::once::once;
 use crate::{hooks, live, url};
 use leptos::prelude::*;
 use pingan_model::domain::Lang;
@@ -91,7 +90,7 @@ pub fn App() -> impl IntoView {
         before.copied().unwrap_or(false) || state.session.with(Session::has_map)
     });
     view! {
-        {move || has_map.get().then(|| once(view! { <Layout/> }))}
+        {move || has_map.get().then(|| view! { <Layout/> })}
         <SignIn/>
     }
 }

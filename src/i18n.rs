@@ -1,18 +1,6 @@
-//! Interface strings in Simplified Chinese (default) and English, and
-//! [`tr`], such a string in a view that follows the language switch.
+//! Interface strings in Simplified Chinese (default) and English.
 
-use leptos::prelude::{Get, RwSignal};
 use pingan_model::domain::Lang;
-
-/// The text of `key` in the page's language `lang`, as a view's text that
-/// follows the switch (one closure type for every such text: one copy of
-/// the reactive text's code in the wasm).
-pub fn tr(
-    lang: RwSignal<Lang>,
-    key: &'static str,
-) -> impl Fn() -> &'static str + Copy + Send + Sync {
-    move || t(lang.get(), key)
-}
 
 pub fn t(lang: Lang, key: &str) -> &'static str {
     let (zh, en) = match key {

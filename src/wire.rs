@@ -286,12 +286,6 @@ pub fn decode_snapshot(text: &str) -> R<Snapshot> {
     snapshot(&v)
 }
 
-/// `s` as a JSON string literal (quoted and escaped), for the small
-/// messages and request bodies the app writes by hand.
-pub fn json_string(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
-}
-
 /// The hello (`ClientMsg::Hello`) as JSON text; `epoch` is the store
 /// identity `since` belongs to.
 pub fn hello(layers: &[Topic], since: Option<Seq>, epoch: Option<&str>) -> String {
@@ -312,7 +306,7 @@ pub fn hello(layers: &[Topic], since: Option<Seq>, epoch: Option<&str>) -> Strin
     if let Some(e) = epoch {
         s.push_str(r#","epoch":"#);
         // A JSON string (the server's epochs are hex, but quote whatever came).
-        s.push_str(&json_string(e));
+        s.push_str(&Value::String(e.to_string()).to_string());
     }
     s.push('}');
     s

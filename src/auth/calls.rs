@@ -4,7 +4,7 @@
 //! never sees it, the browser sends it.
 
 use super::{AuthError, Me};
-use crate::web::fetch::{json_string, send_json, FetchError, Method};
+use crate::web::fetch::{send_json, FetchError, Method};
 
 const SESSION: &str = "api/session";
 const PAIR: &str = "api/devices/pair";
@@ -39,11 +39,7 @@ pub async fn check() -> Result<Check, AuthError> {
 
 /// Signs in with a username and password.
 pub async fn sign_in(username: &str, password: &str) -> Result<Me, AuthError> {
-    let body = format!(
-        r#"{{"username":{},"password":{}}}"#,
-        json_string(username),
-        json_string(password)
-    );
+    let body = serde_json::json!({ "username": username, "password": password });
     let text = send_json(Method::Post, SESSION, Some(&body))
         .await
         .map_err(auth_error)?;
@@ -62,7 +58,7 @@ pub async fn sign_out() -> Result<(), AuthError> {
 
 /// Pairs this screen as a wall device with a one-use code.
 pub async fn pair(code: &str) -> Result<Me, AuthError> {
-    let body = format!(r#"{{"code":{}}}"#, json_string(code));
+    let body = serde_json::json!({ "code": code });
     match send_json(Method::Post, PAIR, Some(&body)).await {
         Ok(text) => Me::parse(&text),
         Err(FetchError::TooMany { retry_after_s, .. }) => Err(AuthError::TooMany(retry_after_s)),

@@ -6,7 +6,6 @@
 use crate::auth::{calls, Kind};
 use crate::i18n::t;
 use crate::state::use_app;
-use crate::web::once::once;
 use leptos::prelude::*;
 
 #[component]
@@ -27,20 +26,19 @@ pub fn Account() -> impl IntoView {
     };
     move || {
         let lang = state.lang.get();
-        // Built anew when the session or the language changes.
         state.session.with(|s| s.me().cloned()).map(|me| {
             let device = me.kind == Kind::Device;
-            once(view! {
+            view! {
                 <span class="account" data-testid="account" data-kind=if device { "device" } else { "user" }>
                     <span class="account-name" data-testid="account-name">{me.display_name.clone()}</span>
                     <span class="account-role" data-testid="account-role">{me.role_text(lang)}</span>
                     {(!device).then(|| view! {
-                        <button class="btn small" data-testid="sign-out" on:click=sign_out disabled=busy>
+                        <button class="btn small" data-testid="sign-out" on:click=sign_out disabled=move || busy.get()>
                             {t(lang, "sign_out")}
                         </button>
                     })}
                 </span>
-            })
+            }
         })
     }
 }

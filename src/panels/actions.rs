@@ -10,15 +10,15 @@
 
 use crate::auth;
 use crate::data::{Items, LayerData};
-use crate::i18n::{t, tr};
+use crate::i18n::t;
 use crate::state::use_app;
-use crate::web::fetch::{json_string, send_json, FetchError, Method};
-use crate::web::once::once;
+use crate::web::fetch::{send_json, FetchError, Method};
 use leptos::prelude::*;
 use pingan_model::access::Permission;
 use pingan_model::domain::{CaseStatus, HazardStatus, Lang};
 use pingan_model::layers::LayerId;
 use pingan_model::live::Alert;
+use serde_json::json;
 
 /// What can be done to the selected item.
 #[derive(Clone, Debug, PartialEq)]
@@ -122,53 +122,6 @@ fn enc(id: &str) -> String {
     String::from(js_sys::encode_uri_component(id))
 }
 
-/// One button of an offer: its test id, its label, where it posts, and the
-/// body's field and status code (`{"to"|"status": code, "note"}`; `None`:
-/// an ack's empty body).
-struct Act {
-    testid: String,
-    label: String,
-    url: String,
-    field: Option<(&'static str, &'static str)>,
-}
-
-/// The buttons of `offer` (and whether the row starts with "move to").
-fn acts(offer: &Offer, lang: Lang) -> (bool, Vec<Act>) {
-    match offer {
-        Offer::Case { id, to } => (
-            true,
-            to.iter()
-                .map(|s| Act {
-                    testid: format!("action-{}", s.code()),
-                    label: s.label(lang).to_string(),
-                    url: format!("api/cases/{id}/transitions"),
-                    field: Some(("to", s.code())),
-                })
-                .collect(),
-        ),
-        Offer::Hazard { id, to } => (
-            false,
-            to.iter()
-                .map(|s| Act {
-                    testid: format!("action-{}", s.code()),
-                    label: s.label(lang).to_string(),
-                    url: format!("api/hazards/{}/status", enc(id)),
-                    field: Some(("status", s.code())),
-                })
-                .collect(),
-        ),
-        Offer::Ack { alert } => (
-            false,
-            vec![Act {
-                testid: "action-ack".into(),
-                label: t(lang, "ack").to_string(),
-                url: format!("api/alerts/{alert}/ack"),
-                field: None,
-            }],
-        ),
-    }
-}
-
 #[component]
 pub fn Actions() -> impl IntoView {
     let state = use_app();
@@ -209,18 +162,11 @@ pub fn Actions() -> impl IntoView {
             outcome.set(None);
         }
     });
-    let send = move |url: String, field: Option<(&'static str, &'static str)>| {
+    let send = move |url: String, body: serde_json::Value| {
         if busy.get_untracked() {
             return;
         }
         busy.set(true);
-        let body = match field {
-            Some((k, code)) => format!(
-                r#"{{"{k}":"{code}","note":{}}}"#,
-                json_string(&note.get_untracked())
-            ),
-            None => "{}".to_string(),
-        };
         leptos::task::spawn_local(async move {
             let got = send_json(Method::Post, &url, Some(&body)).await;
             // `try_set` hands the value back when the panel is gone.
@@ -238,70 +184,93 @@ pub fn Actions() -> impl IntoView {
             }
         });
     };
-    let lang = state.lang;
-    // The note (a case's or a hazard's) stays while such an offer does,
-    // whatever the buttons below do.
-    let wants_note = Memo::new(move |_| {
-        current.with(|o| matches!(o, Some(Offer::Case { .. } | Offer::Hazard { .. })))
-    });
     let note_box = move || {
-        wants_note.get().then(|| {
-            once(view! {
-                <input
-                    class="action-note"
-                    data-testid="action-note"
-                    maxlength="500"
-                    placeholder=tr(lang, "note")
-                    prop:value=note
-                    on:input=move |ev| note.set(event_target_value(&ev))
-                />
-            })
-        })
+        view! {
+            <input
+                class="action-note"
+                data-testid="action-note"
+                maxlength="500"
+                placeholder=move || t(state.lang.get(), "note")
+                prop:value=move || note.get()
+                on:input=move |ev| note.set(event_target_value(&ev))
+            />
+        }
     };
-    // The buttons, built anew when the offer or the language changes.
-    let buttons =
-        move || {
-            let l = lang.get();
-            current.with(|o| o.as_ref().map(|o| acts(o, l))).map(|(move_to, list)| {
-            once(view! {
+    let buttons = move || {
+        let lang = state.lang.get();
+        current.get().map(|o| match o {
+            Offer::Case { id, to } => view! {
+                {note_box()}
                 <div class="action-row">
-                    {move_to.then(|| view! { <span class="muted">{t(l, "move_to")}</span> })}
-                    {list.into_iter().map(|Act { testid, label, url, field }| view! {
+                    <span class="muted">{t(lang, "move_to")}</span>
+                    {to.into_iter().map(|s| view! {
                         <button
                             class="btn small"
-                            data-testid=testid
-                            disabled=busy
-                            on:click=move |_| send(url.clone(), field)
-                        >{label}</button>
+                            data-testid=format!("action-{}", s.code())
+                            disabled=move || busy.get()
+                            on:click=move |_| send(
+                                format!("api/cases/{id}/transitions"),
+                                json!({ "to": s.code(), "note": note.get_untracked() }),
+                            )
+                        >{s.label(lang)}</button>
                     }).collect_view()}
                 </div>
-            })
-        })
-        };
-    let result = move || {
-        let l = lang.get();
-        outcome.get().map(|o| {
-            let (class, state, text) = match o {
-                Outcome::Sent => ("action-result", "sent", t(l, "sent").to_string()),
-                Outcome::Failed(e) => ("action-result error", "failed", describe(l, &e)),
-            };
-            once(view! {
-                <p class=class data-testid="action-result" data-state=state>{text}</p>
-            })
+            }
+            .into_any(),
+            Offer::Hazard { id, to } => view! {
+                {note_box()}
+                <div class="action-row">
+                    {to.into_iter().map(|s| {
+                        let id = id.clone();
+                        view! {
+                            <button
+                                class="btn small"
+                                data-testid=format!("action-{}", s.code())
+                                disabled=move || busy.get()
+                                on:click=move |_| send(
+                                    format!("api/hazards/{}/status", enc(&id)),
+                                    json!({ "status": s.code(), "note": note.get_untracked() }),
+                                )
+                            >{s.label(lang)}</button>
+                        }
+                    }).collect_view()}
+                </div>
+            }
+            .into_any(),
+            Offer::Ack { alert } => view! {
+                <div class="action-row">
+                    <button
+                        class="btn small"
+                        data-testid="action-ack"
+                        disabled=move || busy.get()
+                        on:click=move |_| send(format!("api/alerts/{alert}/ack"), json!({}))
+                    >{t(lang, "ack")}</button>
+                </div>
+            }
+            .into_any(),
         })
     };
-    let shown = Memo::new(move |_| current.with(Option::is_some) || outcome.with(Option::is_some));
-    move || {
-        shown.get().then(|| {
-            once(view! {
-                <section class="actions" data-testid="actions">
-                    <h3>{tr(lang, "actions")}</h3>
-                    {note_box}
-                    {buttons}
-                    {result}
-                </section>
-            })
+    let result = move || {
+        let lang = state.lang.get();
+        outcome.get().map(|o| match o {
+            Outcome::Sent => view! {
+                <p class="action-result" data-testid="action-result" data-state="sent">{t(lang, "sent")}</p>
+            }
+            .into_any(),
+            Outcome::Failed(e) => view! {
+                <p class="action-result error" data-testid="action-result" data-state="failed">{describe(lang, &e)}</p>
+            }
+            .into_any(),
         })
+    };
+    view! {
+        <Show when=move || current.with(Option::is_some) || outcome.with(Option::is_some)>
+            <section class="actions" data-testid="actions">
+                <h3>{move || t(state.lang.get(), "actions")}</h3>
+                {buttons}
+                {result}
+            </section>
+        </Show>
     }
 }
 

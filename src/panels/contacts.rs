@@ -12,7 +12,6 @@ use crate::data::LayerData;
 use crate::i18n::t;
 use crate::state::use_app;
 use crate::web::fetch::{send_json, FetchError, Method};
-use crate::web::once::once;
 use leptos::prelude::*;
 use pingan_model::access::Permission;
 use pingan_model::layers::LayerId;
@@ -131,52 +130,50 @@ pub fn Contacts() -> impl IntoView {
             }
         });
     };
-    // Built anew when the selection, the session, the answer or the
-    // language changes.
     move || {
         target.get()?;
         let lang = state.lang.get();
         if !auth::permits(state.session, Permission::PersonalRead) {
             return Some(
-                once(view! {
+                view! {
                     <section class="contacts">
                         <p class="muted" data-testid="contacts-masked">{t(lang, "masked")}</p>
                     </section>
-                })
+                }
                 .into_any(),
             );
         }
         let body = match fetched.get() {
-            None => once(view! {
-                <button class="btn small" data-testid="contacts-show" on:click=show disabled=busy>
+            None => view! {
+                <button class="btn small" data-testid="contacts-show" on:click=show disabled=move || busy.get()>
                     {t(lang, "show_contacts")}
                 </button>
-            })
+            }
             .into_any(),
             Some(Ok(list)) if list.is_empty() => {
-                once(view! { <p class="muted" data-testid="contacts-none">{t(lang, "no_contacts")}</p> }).into_any()
+                view! { <p class="muted" data-testid="contacts-none">{t(lang, "no_contacts")}</p> }.into_any()
             }
-            Some(Ok(list)) => once(view! {
+            Some(Ok(list)) => view! {
                 <ul class="contact-list" data-testid="contacts">
-                    {list.into_iter().map(|c| { let href = tel(&c.phone); view! {
+                    {list.into_iter().map(|c| view! {
                         <li data-testid="contact">
-                            <span class="muted">{c.role}</span>
+                            <span class="muted">{c.role.clone()}</span>
                             " "
-                            <span class="contact-name">{c.name}</span>
+                            <span class="contact-name">{c.name.clone()}</span>
                             " "
-                            <a href=href data-testid="contact-phone">{c.phone}</a>
+                            <a href=tel(&c.phone) data-testid="contact-phone">{c.phone.clone()}</a>
                         </li>
-                    }}).collect_view()}
+                    }).collect_view()}
                 </ul>
                 <button class="btn small" on:click=move |_| fetched.set(None)>{t(lang, "hide_contacts")}</button>
-            })
+            }
             .into_any(),
-            Some(Err(e)) => once(view! {
+            Some(Err(e)) => view! {
                 <p class="action-result error" data-testid="contacts-error">{describe(lang, &e)}</p>
-            })
+            }
             .into_any(),
         };
-        Some(once(view! { <section class="contacts">{body}</section> }).into_any())
+        Some(view! { <section class="contacts">{body}</section> }.into_any())
     }
 }
 

@@ -6,7 +6,6 @@ use crate::data::LayerData;
 use crate::i18n::t;
 use crate::inspect;
 use crate::state::{use_app, AppState};
-use crate::web::once::once;
 use crate::web::time::now_s;
 use leptos::prelude::*;
 use pingan_model::layers::LayerId;
@@ -54,7 +53,7 @@ pub fn DetailsPanel() -> impl IntoView {
     // changes; the actions and contacts below keep their state).
     let shown = Memo::new(move |_| details().is_some());
     view! {
-        {move || shown.get().then(|| once(view! {
+        <Show when=move || shown.get()>
             <aside class="panel details" data-testid="details">
                 {move || details().map(|(e, d)| {
                     let lang = state.lang.get();
@@ -77,6 +76,6 @@ pub fn DetailsPanel() -> impl IntoView {
                 <Contacts/>
                 <Actions/>
             </aside>
-        }))}
+        </Show>
     }
 }

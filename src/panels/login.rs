@@ -6,10 +6,9 @@
 //! nothing fetched for the previous identity stays in memory.
 
 use crate::auth::{calls, AuthError, Session};
-use crate::i18n::{t, tr};
+use crate::i18n::t;
 use crate::live;
 use crate::state::use_app;
-use crate::web::once::once;
 use leptos::html::Input;
 use leptos::prelude::*;
 use pingan_model::domain::Lang;
@@ -31,6 +30,7 @@ pub fn SignIn() -> impl IntoView {
     let error: RwSignal<Option<Problem>> = RwSignal::new(None);
     let first_input = NodeRef::<Input>::new();
     let password_input = NodeRef::<Input>::new();
+    let lang = move || state.lang.get();
 
     // Shown signed out (alone) or lost (over the map); the reason a page
     // load ended signed out (a refused pairing) shows as the first message.
@@ -105,46 +105,45 @@ pub fn SignIn() -> impl IntoView {
     };
 
     let message = move || {
-        let l = state.lang.get();
+        let l = lang();
         error.get().map(|e| match e {
             Problem::FillIn => t(l, "fill_in").to_string(),
             Problem::Auth(e) => e.message(l),
         })
     };
 
-    // Built anew when the mode changes; the texts follow the language in
-    // place (the fields keep their elements and signals).
-    let lang = state.lang;
     view! {
         {move || mode.get().map(|m| {
+            // Rebuilt when the language changes (the fields keep their signals).
+            let l = lang();
             if m == "checking" {
-                return once(view! {
+                return view! {
                     <div class="signin" data-testid="signin" data-state="checking">
-                        <p class="signin-checking">{tr(lang, "checking")}</p>
+                        <p class="signin-checking">{t(l, "checking")}</p>
                     </div>
-                })
+                }
                 .into_any();
             }
-            once(view! {
+            view! {
                 <div class="signin" class:overlay=m == "overlay" data-testid="signin" data-state=m>
                     <form class="panel signin-card" on:submit=submit>
                         <div class="signin-head">
-                            <h1>{tr(lang, "title")}</h1>
+                            <h1>{t(l, "title")}</h1>
                             <button
                                 type="button"
                                 class="btn"
                                 data-testid="signin-lang"
-                                on:click=move |_| lang.update(|l| *l = if *l == Lang::Zh { Lang::En } else { Lang::Zh })
+                                on:click=move |_| state.lang.update(|l| *l = if *l == Lang::Zh { Lang::En } else { Lang::Zh })
                             >
-                                {tr(lang, "lang")}
+                                {t(l, "lang")}
                             </button>
                         </div>
-                        <h2>{tr(lang, "sign_in_title")}</h2>
+                        <h2>{t(l, "sign_in_title")}</h2>
                         {(m == "overlay").then(|| view! {
-                            <p class="signin-lost" data-testid="signin-lost">{tr(lang, "session_lost")}</p>
+                            <p class="signin-lost" data-testid="signin-lost">{t(l, "session_lost")}</p>
                         })}
                         <label>
-                            <span>{tr(lang, "username")}</span>
+                            <span>{t(l, "username")}</span>
                             <input
                                 node_ref=first_input
                                 data-testid="signin-username"
@@ -152,29 +151,29 @@ pub fn SignIn() -> impl IntoView {
                                 autocomplete="username"
                                 autocapitalize="none"
                                 spellcheck="false"
-                                prop:value=username
+                                prop:value=move || username.get()
                                 on:input=move |ev| username.set(event_target_value(&ev))
                             />
                         </label>
                         <label>
-                            <span>{tr(lang, "password")}</span>
+                            <span>{t(l, "password")}</span>
                             <input
                                 type="password"
                                 node_ref=password_input
                                 data-testid="signin-password"
                                 name="password"
                                 autocomplete="current-password"
-                                prop:value=password
+                                prop:value=move || password.get()
                                 on:input=move |ev| password.set(event_target_value(&ev))
                             />
                         </label>
                         <p class="signin-error" data-testid="signin-error" role="alert">{message}</p>
-                        <button class="btn primary" type="submit" data-testid="signin-submit" disabled=busy>
-                            {move || t(lang.get(), if busy.get() { "signing_in" } else { "sign_in" })}
+                        <button class="btn primary" type="submit" data-testid="signin-submit" disabled=move || busy.get()>
+                            {move || t(l, if busy.get() { "signing_in" } else { "sign_in" })}
                         </button>
                     </form>
                 </div>
-            })
+            }
             .into_any()
         })}
     }

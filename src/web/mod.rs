@@ -1,12 +1,10 @@
 //! The small web layer the rest of the app uses: the clocks (`time`),
 //! fetching bytes with typed errors (`fetch`), and tying a browser resource
-//! (a timer, a listener) to the mounted app (`hold`), and a view that is
-//! only ever built, never patched in place (`once`). Timers and listeners
+//! (a timer, a listener) to the mounted app (`hold`). Timers and listeners
 //! are `gloo` RAII handles: dropping one cancels or removes it. Nothing here
 //! knows the app's state.
 
 pub mod fetch;
-pub mod once;
 pub mod time;
 
 use leptos::prelude::on_cleanup;
