@@ -51,7 +51,7 @@ pub fn of_command(actor: &Actor, cmd: &Command, from: &str) -> AuditEntry {
         Command::ReportCase(c) => entry(
             actor,
             "case.report",
-            "cases/new",
+            crate::store::audit::NEW_CASE,
             from,
             format!(
                 "{} in {}",
