@@ -7,11 +7,13 @@
 //! Rules: a phone number keeps its first three and last four digits
 //! ([`mask_phone`]); a person's name keeps its family name ([`mask_name`]);
 //! names of organisations and roles (`centre`, `综治中心（模拟）`, a
-//! department) are not personal and stay as they are ([`is_organisation`]).
+//! department) are not personal and stay as they are ([`is_organisation`]);
+//! free text (a case's description, a note) keeps its words and loses its
+//! phone numbers ([`mask_free_text`]).
 
 use crate::access::Audience;
 use crate::domain::{mask_name, mask_phone, Department, Lang};
-use crate::live::{Change, Event};
+use crate::live::{Case, Change, Event};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 
@@ -46,12 +48,13 @@ pub fn mask_actor(name: &str) -> String {
 pub fn mask_change(change: &mut Change) -> bool {
     match change {
         Change::CaseReported { case } => {
-            case.reporter = mask_actor(&case.reporter);
+            mask_case(case);
             true
         }
         Change::CaseTransitioned { case, transition } => {
-            case.reporter = mask_actor(&case.reporter);
+            mask_case(case);
             transition.by = mask_actor(&transition.by);
+            mask_text_in(&mut transition.note);
             true
         }
         Change::Alert { alert, .. } => {
@@ -62,10 +65,181 @@ pub fn mask_change(change: &mut Change) -> bool {
         }
         Change::HazardStatus { hazard } => {
             hazard.by = mask_actor(&hazard.by);
+            mask_text_in(&mut hazard.note);
             true
         }
         Change::Readings { .. } => false,
     }
+}
+
+/// Masks a case's reporter and the phone numbers in its description.
+pub fn mask_case(case: &mut Case) {
+    case.reporter = mask_actor(&case.reporter);
+    mask_text_in(&mut case.description);
+}
+
+/// Masks the phone numbers in `text` in place ([`mask_free_text`]).
+pub fn mask_text_in(text: &mut String) {
+    if let Cow::Owned(masked) = mask_free_text(text) {
+        *text = masked;
+    }
+}
+
+/// Whether a case carries personal data that masking would hide: a
+/// person as its reporter or a phone number in its description.
+pub fn case_is_personal(case: &Case) -> bool {
+    mask_actor(&case.reporter) != case.reporter || has_phone(&case.description)
+}
+
+/// Whether free text holds a phone number [`mask_free_text`] would mask.
+pub fn has_phone(text: &str) -> bool {
+    matches!(mask_free_text(text), Cow::Owned(_))
+}
+
+/// Free text (a case's description, a transition's or a hazard's note) as
+/// a public screen may show it: every phone number masked with
+/// [`mask_phone`], every other character kept as typed. Borrowed when
+/// there is nothing to mask.
+///
+/// A phone number is, standing alone (not inside a longer run of digits or
+/// letters, nor after a decimal point, so case numbers `AJ00000123`, ids,
+/// dates, times and coordinates are left alone):
+/// - a mobile: 11 digits `1[3-9]…`, also written `138-1234-5678` or
+///   `138 1234 5678`, with or without a leading `86`/`+86` (kept);
+/// - a landline: `0[1-9]` and 1–2 more digits of area code, an optional
+///   `-`, then 7–8 digits (`0755-12345678`, `075512345678`).
+///
+/// A small scanner, not a regular expression: the model compiles to wasm.
+pub fn mask_free_text(text: &str) -> Cow<'_, str> {
+    let b = text.as_bytes();
+    // The shortest number masked has 10 digits.
+    if b.iter().filter(|c| c.is_ascii_digit()).count() < 10 {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        if starts_alone(b, i) {
+            if let Some((end, masked)) = phone_at(text, i) {
+                out.push_str(&text[copied..i]);
+                out.push_str(&masked);
+                copied = end;
+                i = end;
+                continue;
+            }
+        }
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+    }
+    if copied == 0 {
+        return Cow::Borrowed(text);
+    }
+    out.push_str(&text[copied..]);
+    Cow::Owned(out)
+}
+
+/// A byte that continues a word or a number (so a digit next to it is not
+/// the edge of a phone number). Non-ASCII bytes (Chinese text, full-width
+/// punctuation) are edges.
+fn is_word_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+fn starts_alone(b: &[u8], i: usize) -> bool {
+    match i.checked_sub(1).map(|p| b[p]) {
+        None => true,
+        Some(c) => !is_word_byte(c) && c != b'.',
+    }
+}
+
+fn ends_alone(b: &[u8], end: usize) -> bool {
+    match b.get(end) {
+        None => true,
+        Some(&b'.') => !b.get(end + 1).is_some_and(u8::is_ascii_digit),
+        Some(&c) => !is_word_byte(c),
+    }
+}
+
+/// The number of ASCII digits from `i`.
+fn digits_at(b: &[u8], i: usize) -> usize {
+    b[i.min(b.len())..]
+        .iter()
+        .take_while(|c| c.is_ascii_digit())
+        .count()
+}
+
+/// A phone number starting at `i` (a digit standing alone): where it ends
+/// and its masked form.
+fn phone_at(text: &str, i: usize) -> Option<(usize, String)> {
+    let b = text.as_bytes();
+    // A mobile after the country code 86 (the code is kept).
+    if b[i..].starts_with(b"86") {
+        let at = match b.get(i + 2) {
+            Some(b' ' | b'-') => i + 3,
+            _ => i + 2,
+        };
+        if let Some((end, masked)) = mobile_at(b, at) {
+            return Some((end, format!("{}{masked}", &text[i..at])));
+        }
+    }
+    if let Some(found) = mobile_at(b, i) {
+        return Some(found);
+    }
+    landline_at(text, i)
+}
+
+fn mobile_at(b: &[u8], i: usize) -> Option<(usize, String)> {
+    if b.get(i) != Some(&b'1') || !b.get(i + 1).is_some_and(|c| (b'3'..=b'9').contains(c)) {
+        return None;
+    }
+    let run = digits_at(b, i);
+    let (end, digits) = if run == 11 {
+        (i + 11, b[i..i + 11].to_vec())
+    } else if run == 3 {
+        // 3-4-4 with one kind of separator: `138-1234-5678`, `138 1234 5678`.
+        let sep = *b.get(i + 3).filter(|c| matches!(c, b' ' | b'-'))?;
+        let ok = digits_at(b, i + 4) == 4 && b.get(i + 8) == Some(&sep) && digits_at(b, i + 9) == 4;
+        if !ok {
+            return None;
+        }
+        let mut d = b[i..i + 3].to_vec();
+        d.extend_from_slice(&b[i + 4..i + 8]);
+        d.extend_from_slice(&b[i + 9..i + 13]);
+        (i + 13, d)
+    } else {
+        return None;
+    };
+    if !ends_alone(b, end) {
+        return None;
+    }
+    let digits = String::from_utf8(digits).ok()?;
+    Some((end, mask_phone(&digits)))
+}
+
+fn landline_at(text: &str, i: usize) -> Option<(usize, String)> {
+    let b = text.as_bytes();
+    if b.get(i) != Some(&b'0') || !b.get(i + 1).is_some_and(|c| (b'1'..=b'9').contains(c)) {
+        return None;
+    }
+    let run = digits_at(b, i);
+    let end = if (3..=4).contains(&run) && b.get(i + run) == Some(&b'-') {
+        let local = digits_at(b, i + run + 1);
+        if !(7..=8).contains(&local) {
+            return None;
+        }
+        i + run + 1 + local
+    } else if (10..=12).contains(&run) {
+        i + run
+    } else {
+        return None;
+    };
+    ends_alone(b, end).then(|| (end, mask_phone(&text[i..end])))
 }
 
 /// Whether a change carries a person's name at all.
@@ -151,6 +325,43 @@ fn mask_person(obj: &mut Map<String, Value>, names: &[&str]) -> usize {
     n
 }
 
+/// Whether a JSON file may hold a property [`mask_properties`] masks: one
+/// pass over the bytes for a key of [`PHONE_KEYS`], `worker`, `reporter`
+/// or `contacts` written as a JSON string, or any `\u` escape (a key could
+/// be spelt with one). `false` means the file certainly holds none, so it
+/// can be served as it is without being parsed (cheap for big layers).
+pub fn may_hold_personal(bytes: &[u8]) -> bool {
+    const KEYS: &[&[u8]] = &[
+        b"worker",
+        b"reporter",
+        b"contacts",
+        b"worker_phone",
+        b"phone",
+        b"contact_phone",
+        b"mobile",
+    ];
+    debug_assert!(PHONE_KEYS.iter().all(|k| KEYS.contains(&k.as_bytes())));
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if bytes.get(i + 1) == Some(&b'u') => return true,
+            b'\\' => i += 1,
+            b'"' => {
+                let rest = &bytes[i + 1..];
+                if KEYS
+                    .iter()
+                    .any(|k| rest.len() > k.len() && rest.starts_with(k) && rest[k.len()] == b'"')
+                {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    false
+}
+
 /// Why a layer file could not be masked.
 #[derive(Debug, thiserror::Error)]
 pub enum MaskError {
@@ -183,7 +394,7 @@ pub fn mask_geojson(bytes: &[u8]) -> Result<(Vec<u8>, usize), MaskError> {
 mod tests {
     use super::*;
     use crate::domain::{CaseCategory, CaseStatus, HazardStatus};
-    use crate::live::{Case, HazardState, Transition};
+    use crate::live::{HazardState, Transition};
 
     fn case(reporter: &str, subdistrict: &str) -> Case {
         Case {
@@ -299,5 +510,127 @@ mod tests {
             Err(MaskError::NotACollection)
         ));
         assert!(matches!(mask_geojson(b"{"), Err(MaskError::Json(_))));
+    }
+
+    #[test]
+    fn free_text_loses_its_phone_numbers_and_keeps_the_rest() {
+        for (typed, shown) in [
+            ("已联系业主张三 13812345678", "已联系业主张三 138****5678"),
+            ("电话13812345678。", "电话138****5678。"),
+            ("手机：138-1234-5678，", "手机：138****5678，"),
+            ("138 1234 5678 在家", "138****5678 在家"),
+            ("+86 13812345678", "+86 138****5678"),
+            ("+8613812345678", "+86138****5678"),
+            ("座机0755-12345678转", "座机075*******678转"),
+            ("0755-1234567", "075******567"),
+            ("075512345678", "075******678"),
+            ("(020)x 020-87654321", "(020)x 020******321"),
+            (
+                "张三13812345678，李四 19888709229",
+                "张三138****5678，李四 198****9229",
+            ),
+        ] {
+            assert_eq!(mask_free_text(typed), shown, "{typed}");
+            // Idempotent: a masked text is shown as it came.
+            assert!(matches!(mask_free_text(shown), Cow::Borrowed(_)), "{shown}");
+        }
+        for kept in [
+            "",
+            "邻里纠纷",
+            "案件AJ00000123已办结",
+            "AJ13812345678",
+            "见 cases/1000004 与 YH000001、G0001",
+            "2026-11-01 08:30:00 上报",
+            "20261101 1790000000 1790000000000",
+            "113.812345,22.654321",
+            "22.13812345678",
+            "坐标 113.9138123456 22.6",
+            "138123456789 与 1381234567",
+            "12345678901",
+            "138-1234-56789",
+            "138-1234 5678",
+            "0755-123456",
+            "0012345678",
+            "x13812345678",
+            "13812345678abc",
+        ] {
+            assert!(
+                matches!(mask_free_text(kept), Cow::Borrowed(_)),
+                "{kept} became {}",
+                mask_free_text(kept)
+            );
+        }
+        assert!(has_phone("叫 13437473577") && !has_phone("AJ00000123"));
+    }
+
+    #[test]
+    fn free_text_in_events_is_masked_with_the_names() {
+        let mut c = case("李小龙", "西乡街道");
+        c.description = "已联系业主张三 13812345678".into();
+        let mut ch = Change::CaseTransitioned {
+            case: c.clone(),
+            transition: Transition {
+                from: Some(CaseStatus::Reported),
+                to: CaseStatus::Accepted,
+                at: 1,
+                by: "王芳".into(),
+                note: "回电 0755-12345678".into(),
+            },
+        };
+        assert!(case_is_personal(&c));
+        mask_change(&mut ch);
+        let text = serde_json::to_string(&ch).unwrap();
+        assert!(
+            !text.contains("13812345678") && !text.contains("12345678\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("已联系业主张三 138****5678") && text.contains("回电 075*******678"),
+            "{text}"
+        );
+        let mut reported = Change::CaseReported { case: c };
+        mask_change(&mut reported);
+        assert!(matches!(&reported,
+            Change::CaseReported { case } if case.description == "已联系业主张三 138****5678"));
+        let mut hz = Change::HazardStatus {
+            hazard: HazardState {
+                id: "YH1".into(),
+                status: HazardStatus::Rectified,
+                at: 1,
+                by: "centre".into(),
+                note: "业主 13912345678 已整改".into(),
+            },
+        };
+        mask_change(&mut hz);
+        assert!(matches!(&hz,
+            Change::HazardStatus { hazard } if hazard.note == "业主 139****5678 已整改"));
+        let org = case("centre", "西乡街道");
+        assert!(!case_is_personal(&org));
+    }
+
+    #[test]
+    fn only_files_that_may_hold_personal_data_need_parsing() {
+        for personal in [
+            &br#"{"worker":"x"}"#[..],
+            br#"{"a":{"worker_phone":"1"}}"#,
+            br#"[{"contacts":[]}]"#,
+            br#"{"mobile" : 1}"#,
+            br#"{"reporter":"x"}"#,
+            br#"{"ph\u006fne":"1"}"#,
+        ] {
+            assert!(
+                may_hold_personal(personal),
+                "{}",
+                String::from_utf8_lossy(personal)
+            );
+        }
+        for plain in [
+            &br#"{"type":"FeatureCollection","features":[{"properties":{"name":"park","phones":2,"my_phone":"x"}}]}"#[..],
+            br#"{"workers":3,"a\"phone":1}"#,
+            b"",
+            b"not json \\",
+        ] {
+            assert!(!may_hold_personal(plain), "{}", String::from_utf8_lossy(plain));
+        }
     }
 }

@@ -45,13 +45,23 @@ pub fn entry(
     }
 }
 
+/// At most 200 characters of `s` (a request's query in `detail`), `…`
+/// after when cut.
+pub fn clip(s: &str) -> String {
+    const MAX: usize = 200;
+    match s.char_indices().nth(MAX) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
 /// The entry of a write command run for `actor` from `from`.
 pub fn of_command(actor: &Actor, cmd: &Command, from: &str) -> AuditEntry {
     match cmd {
         Command::ReportCase(c) => entry(
             actor,
             "case.report",
-            "cases/new",
+            crate::store::audit::NEW_CASE,
             from,
             format!(
                 "{} in {}",

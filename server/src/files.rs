@@ -1,8 +1,9 @@
 //! Files served from memory: read once per version (path + size + mtime),
 //! compressed once per version and encoding, answered with a content ETag.
-//! The layer files with personal data ([`FileCache::masking`]) are masked
-//! once per version, before anything else sees them: the raw bytes are
-//! never cached or served.
+//! The layer files of the data directory ([`FileCache::masking`]: every
+//! `.geojson`/`.json` file in it, whatever its name) are masked once per
+//! version, before anything else sees them: the raw bytes of a file with
+//! personal data are never cached or served.
 //!
 //! Hand-written on purpose, instead of tower-http's `ServeDir` or its
 //! compression layer (measured on the generated data, Dec 2026):
@@ -224,17 +225,24 @@ fn classify(e: io::Error) -> LoadError {
 #[derive(Debug, Default)]
 pub struct FileCache {
     entries: Mutex<HashMap<PathBuf, Arc<CachedFile>>>,
-    /// Files whose contacts are masked (`crate::mask::mask_layer_file`).
-    masked: Vec<PathBuf>,
+    /// The directory whose layer files are masked
+    /// (`crate::mask::is_masked_file`, `crate::mask::mask_layer_file`).
+    masked_dir: Option<PathBuf>,
 }
 
 impl FileCache {
-    /// A cache that masks the files at `masked` as it reads them.
-    pub fn masking(masked: Vec<PathBuf>) -> FileCache {
+    /// A cache that masks every layer file of `data_dir` as it reads it.
+    pub fn masking(data_dir: PathBuf) -> FileCache {
         FileCache {
             entries: Mutex::default(),
-            masked,
+            masked_dir: Some(data_dir),
         }
+    }
+
+    fn is_masked(&self, path: &Path) -> bool {
+        self.masked_dir
+            .as_deref()
+            .is_some_and(|dir| crate::mask::is_masked_file(dir, path))
     }
 
     fn get(&self, path: &Path) -> Option<Arc<CachedFile>> {
@@ -294,7 +302,7 @@ impl FileCache {
             let after = file.metadata().map_err(LoadError::Io)?;
             let key = FileKey::of(&after);
             let stable = FileKey::of(&before) == key && bytes.len() as u64 == key.len;
-            let bytes = if self.masked.iter().any(|p| p == path) {
+            let bytes = if self.is_masked(path) {
                 crate::mask::mask_layer_file(bytes).map_err(LoadError::Unmaskable)?
             } else {
                 bytes

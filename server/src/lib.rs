@@ -140,11 +140,7 @@ impl AppState {
     /// part empty (cases cannot be located or routed without them); only a
     /// store that cannot be opened is an error.
     pub fn open(config: Config) -> Result<AppState, StartError> {
-        let masked = mask::MASKED_FILES
-            .iter()
-            .map(|f| config.data_dir.join(f))
-            .collect();
-        let files = Arc::new(FileCache::masking(masked));
+        let files = Arc::new(FileCache::masking(config.data_dir.clone()));
         let (directory, problems) = mask::Directory::load(&config.data_dir);
         for p in &problems {
             tracing::warn!(problem = %p, "contacts and places: part of the data skipped");

@@ -1,31 +1,53 @@
 //! Masking at the source, the server's side (the pure rules are
-//! `pingan_model::privacy`): which layer files are served masked
-//! ([`MASKED_FILES`], [`mask_layer_file`]), the unmasked contacts of one
-//! feature and where every site lies ([`Directory`], read once at start
-//! from the data directory), and a snapshot or a case as an audience may
-//! see it ([`mask_snapshot`], [`case_for`]).
+//! `pingan_model::privacy`): every layer file of the data directory is
+//! served masked ([`is_masked_file`], [`mask_layer_file`]), the unmasked
+//! contacts of one feature and where every site lies ([`Directory`], read
+//! once at start from the data directory), and a snapshot or a case as an
+//! audience may see it ([`mask_snapshot`], [`case_for`]).
 
 use pingan_model::access::Audience;
-use pingan_model::live::{Case, Change, Snapshot, Transition};
-use pingan_model::privacy::{mask_actor, mask_geojson};
+use pingan_model::live::{Case, Change, HazardState, Snapshot, Transition};
+use pingan_model::privacy::{
+    case_is_personal, has_phone, mask_actor, mask_case, mask_geojson, mask_text_in,
+    may_hold_personal, MaskError,
+};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-/// The layer files holding personal data: served masked to everyone (the
-/// map never needs thousands of phone numbers); one feature's contacts come
+/// Whether the file at `path` is served masked: every `.geojson` and
+/// `.json` file (any case) directly in `data_dir`, whatever its name, so a
+/// copy, a symbolic link or another spelling of a layer with personal data
+/// (`grids-backup.geojson`, `GRIDS.geojson`) is masked as the layer is. The
+/// map never needs thousands of phone numbers; one feature's contacts come
 /// from `GET /api/contacts/{layer}/{id}`.
-pub const MASKED_FILES: &[&str] = &["grids.geojson", "hazards.geojson"];
+pub fn is_masked_file(data_dir: &Path, path: &Path) -> bool {
+    path.parent() == Some(data_dir)
+        && path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(crate::paths::extension)
+            .is_some_and(|e| e == "geojson" || e == "json")
+}
 
-/// A layer file's bytes as served: every contact masked (a file with none
-/// to mask is served byte for byte). A file that cannot be masked is not
-/// served at all (the error, never the raw file).
+/// A layer file's bytes as served: every contact masked. A file that
+/// certainly holds nothing personal (no personal key anywhere,
+/// `may_hold_personal`: one pass, no parsing) or has nothing to mask is
+/// served byte for byte. A file that may hold personal data but cannot be
+/// masked (not JSON, not a FeatureCollection) is not served at all (the
+/// error, never the raw file).
 pub fn mask_layer_file(bytes: Vec<u8>) -> Result<Vec<u8>, String> {
+    if !may_hold_personal(&bytes) {
+        return Ok(bytes);
+    }
     match mask_geojson(&bytes) {
         Ok((_, 0)) => Ok(bytes),
         Ok((out, _)) => Ok(out),
+        Err(e @ MaskError::NotACollection) => Err(format!(
+            "it may hold personal data (a contact or phone key) and {e}"
+        )),
         Err(e) => Err(e.to_string()),
     }
 }
@@ -204,40 +226,68 @@ fn contacts_of(layer: ContactLayer, props: &Value) -> Vec<Contact> {
     }
 }
 
-/// A snapshot as `audience` may see it: who changed a hazard and who
-/// acknowledged an alert masked where the audience sees no personal data.
-pub fn mask_snapshot(snapshot: &mut Snapshot, audience: &Audience, dir: &Directory) {
-    if audience == &(Audience::Personal { scope: None }) {
-        return;
-    }
+/// A snapshot as `audience` may see it: who changed a hazard, its note's
+/// phone numbers and who acknowledged an alert masked where the audience
+/// sees no personal data. Returns how many hazards and alerts it left
+/// carrying personal data unmasked (0 for a public audience), which the
+/// caller audits.
+pub fn mask_snapshot(snapshot: &mut Snapshot, audience: &Audience, dir: &Directory) -> Unmasked {
+    let mut shown = Unmasked::default();
     for h in &mut snapshot.hazards {
-        if !audience.sees_personal(dir.hazard_place(&h.id).as_deref()) {
+        if audience.sees_personal(dir.hazard_place(&h.id).as_deref()) {
+            shown.hazards += usize::from(hazard_is_personal(h));
+        } else {
             h.by = mask_actor(&h.by);
+            mask_text_in(&mut h.note);
         }
     }
     for a in &mut snapshot.alerts {
         let place = dir.sensors.get(&a.sensor).map(|p| &**p);
-        if !audience.sees_personal(place) {
-            if let Some(by) = &mut a.acked_by {
-                *by = mask_actor(by);
-            }
+        let Some(by) = &mut a.acked_by else { continue };
+        if audience.sees_personal(place) {
+            shown.alerts += usize::from(mask_actor(by) != *by);
+        } else {
+            *by = mask_actor(by);
         }
+    }
+    shown
+}
+
+/// What an answer left unmasked: how many hazards and alerts carrying
+/// personal data (a person's name, a phone number in a note).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Unmasked {
+    pub hazards: usize,
+    pub alerts: usize,
+}
+
+impl Unmasked {
+    pub fn any(self) -> bool {
+        self.hazards + self.alerts > 0
     }
 }
 
-/// Whether `audience` sees a case's personal data (its reporter and the
-/// actors of its history).
+fn hazard_is_personal(h: &HazardState) -> bool {
+    mask_actor(&h.by) != h.by || has_phone(&h.note)
+}
+
+/// Whether `audience` sees a case's personal data (its reporter, its
+/// description's phone numbers and the actors and notes of its history).
 pub fn sees_case(audience: &Audience, case: &Case) -> bool {
     audience.sees_personal(case.subdistrict.as_deref())
 }
 
-/// A case (and its history) as `audience` may see it.
-pub fn case_for(audience: &Audience, case: &mut Case, history: &mut [Transition]) {
+/// A case (and its history) as `audience` may see it. Returns whether it
+/// was left unmasked while carrying personal data (a person as reporter,
+/// a phone number in its description; the history is not looked at).
+pub fn case_for(audience: &Audience, case: &mut Case, history: &mut [Transition]) -> bool {
     if sees_case(audience, case) {
-        return;
+        return case_is_personal(case);
     }
-    case.reporter = mask_actor(&case.reporter);
+    mask_case(case);
     for t in history {
         t.by = mask_actor(&t.by);
+        mask_text_in(&mut t.note);
     }
+    false
 }

@@ -56,8 +56,11 @@ async fn manifest_lists_every_catalogue_layer_with_its_count() {
 }
 
 fn break_files(fx: &Fixture) {
-    // grids: not JSON at all.
-    fx.write("grids.geojson", b"not json at all");
+    // grids: not JSON at all, with a grid worker's phone in it.
+    fx.write(
+        "grids.geojson",
+        r#"not json at all, "worker_phone":"18511476806""#.as_bytes(),
+    );
     // greenspace: cut short.
     let g = fx.read("greenspace.geojson");
     fx.write("greenspace.geojson", &g[..g.len() / 2]);
@@ -146,6 +149,7 @@ async fn a_broken_file_fails_only_its_layer_with_a_clear_message() {
     let detail = r.assert_error(503, "unavailable");
     assert!(detail.contains("masked"), "{detail}");
     assert!(!String::from_utf8_lossy(&r.body).contains("not json at all"));
+    assert!(!String::from_utf8_lossy(&r.body).contains("18511476806"));
     let r = send(&app, get("/data/sensors.geojson")).await;
     r.assert_error(404, "not_found");
 }

@@ -172,3 +172,38 @@ fn the_sqlite_audit_table_refuses_updates_and_deletes_before_retention() {
     assert_eq!(left[0].entry, e);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_reports_entry_names_the_new_case() {
+    let fx = fixture("audit-report");
+    let rules =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/dispatch_rules.json");
+    fx.write(
+        "dispatch_rules.json",
+        &std::fs::read(&rules).expect("data/dispatch_rules.json (generate the data first)"),
+    );
+    let state = fx.state();
+    let officer = app_as(&state, Some(user(Role::Officer, None)));
+    let r = send(
+        &officer,
+        post(
+            "/api/cases",
+            r#"{"category":"dispute","lon":113.8005,"lat":22.6005,"description":"邻里纠纷"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["id"].as_u64().unwrap();
+    let log = state
+        .live()
+        .store()
+        .audit_query(&AuditQuery {
+            action: Some("case.report".into()),
+            limit: 10,
+            ..AuditQuery::default()
+        })
+        .unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].entry.target, format!("cases/{id}"));
+    assert_eq!(log[0].entry.actor, "officer-user");
+}

@@ -1129,3 +1129,84 @@ async fn account_actions_are_in_the_audit_log() {
     assert_eq!(update.entry.actor, "admin");
     assert_eq!(update.entry.detail, "disabled");
 }
+
+#[tokio::test]
+async fn display_names_that_read_as_organisations_are_refused() {
+    let fx = Fixture::new("org-names");
+    let state = fx.state();
+    let router = app(state.clone());
+    let admin = login(&router, Role::Admin).await;
+    // Shown unmasked on public walls if accepted: refused, the field named.
+    for name in [
+        "指挥中心王伟",
+        "综治中心",
+        "派出所",
+        "王伟（模拟）",
+        "centre",
+        "网格员",
+    ] {
+        let r = send(
+            &router,
+            post(
+                "/api/users",
+                Some(&admin),
+                json!({"username": "wang", "role": "officer", "display_name": name}),
+            ),
+        )
+        .await;
+        r.assert_error(422, "invalid");
+        let detail = r.json()["detail"].as_str().unwrap().to_string();
+        assert!(
+            detail.starts_with("display_name: ") && detail.contains("organisation"),
+            "{name}: {detail}"
+        );
+    }
+    // The username is the display name when none is given.
+    send(
+        &router,
+        post(
+            "/api/users",
+            Some(&admin),
+            json!({"username": "police", "role": "viewer"}),
+        ),
+    )
+    .await
+    .assert_error(422, "invalid");
+    // A person's name with a role word is a person (masked on walls): accepted.
+    let r = send(
+        &router,
+        post(
+            "/api/users",
+            Some(&admin),
+            json!({"username": "wang", "role": "officer", "display_name": "西乡网格员王伟"}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    // An update is checked the same way.
+    let r = send(
+        &router,
+        post(
+            "/api/users/wang",
+            Some(&admin),
+            json!({"display_name": "指挥中心王伟"}),
+        ),
+    )
+    .await;
+    r.assert_error(422, "invalid");
+    assert!(r.json()["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("display_name: "));
+    let users = state.auth().users().unwrap();
+    let wang = users.iter().find(|u| u.username == "wang").unwrap();
+    assert_eq!(wang.display_name, "西乡网格员王伟");
+    // Every demo account's display name is a person's.
+    for d in pingan_server::auth::bootstrap::DEMO {
+        assert!(
+            !pingan_model::privacy::is_organisation(d.display_name),
+            "{}",
+            d.display_name
+        );
+    }
+}

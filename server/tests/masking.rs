@@ -11,7 +11,9 @@ use common::people::{
 use common::{get, get_with, gunzip, send};
 use futures_util::{SinkExt, StreamExt};
 use pingan_model::access::Role;
-use pingan_server::store::AuditQuery;
+use pingan_model::domain::{CaseCategory, CaseStatus, Department, HazardStatus};
+use pingan_model::live::Change;
+use pingan_server::store::{Actor, AuditQuery, Command, NewCase};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -67,6 +69,43 @@ async fn layer_files_are_masked_for_everyone_in_every_encoding() {
         );
         assert!(hazards.contains("街道责任人"), "roles are not personal");
     }
+    // Any other name of a personal file is masked the same way: a copy, an
+    // upper-case spelling, a symbolic link.
+    let grids = fx.read("grids.geojson");
+    fx.write("grids-copy.geojson", &grids);
+    fx.write("GRIDS.GeoJSON", &grids);
+    fx.write("contacts.json", &fx.read("hazards.geojson"));
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(
+        fx.data.join("grids.geojson"),
+        fx.data.join("grids-link.json"),
+    )
+    .unwrap();
+    let viewer = app_as(&state, Some(user(Role::Viewer, None)));
+    for file in [
+        "grids-copy.geojson",
+        "GRIDS.GeoJSON",
+        "contacts.json",
+        "grids-link.json",
+    ] {
+        let r = send(&viewer, get(&format!("/data/{file}"))).await;
+        assert_eq!(r.status, 200, "{file}: {}", r.text());
+        assert_none_of(&r.text(), SECRETS, file);
+        assert!(r.text().contains("****"), "{file}");
+    }
+    // Personal keys in a file that cannot be masked: not served at all.
+    fx.write(
+        "people.json",
+        r#"{"people":[{"worker":"冯军明","worker_phone":"18511476806"}]}"#.as_bytes(),
+    );
+    let r = send(&viewer, get("/data/people.json")).await;
+    r.assert_error(503, "unavailable");
+    assert_none_of(&r.text(), SECRETS, "people.json");
+    // A file with nothing personal is served byte for byte.
+    let parks = fx.read("parks.geojson");
+    let r = send(&viewer, get("/data/parks.geojson")).await;
+    assert_eq!(r.body.as_ref(), &parks[..]);
+
     // The manifest still counts every feature.
     let m = common::manifest(&app_as(&state, Some(user(Role::Viewer, None)))).await;
     let hz = m.layers.iter().find(|l| l.id == "hazards").unwrap();
@@ -189,17 +228,248 @@ async fn cases_are_masked_outside_the_readers_audience_and_unmasked_reads_audite
         }
     }
     // Two unmasked detail reads, audited as such.
-    let log = state
+    let log = audit_of(&state, "case.read_unmasked");
+    assert_eq!(log.len(), 2);
+    assert!(log.iter().all(|r| r.entry.target == detail[5..]), "{log:?}");
+    // And two unmasked lists, one entry per request, with query and count.
+    let lists = audit_of(&state, "cases.list_unmasked");
+    let seen: Vec<(&str, &str, &str)> = lists
+        .iter()
+        .map(|r| {
+            (
+                r.entry.actor.as_str(),
+                r.entry.target.as_str(),
+                r.entry.detail.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                "operator-user",
+                "cases",
+                r#"1 of 4 cases unmasked; query "limit=10""#
+            ),
+            (
+                "officer-user-xixiang",
+                "cases",
+                r#"1 of 4 cases unmasked; query "limit=10""#
+            ),
+        ]
+    );
+    assert!(lists.iter().all(|r| r.entry.from == "10.0.0.7"));
+}
+
+fn audit_of(
+    state: &pingan_server::AppState,
+    action: &str,
+) -> Vec<pingan_server::store::AuditRecord> {
+    state
         .live()
         .store()
         .audit_query(&AuditQuery {
-            action: Some("case.read_unmasked".into()),
-            limit: 10,
+            action: Some(action.into()),
+            limit: 100,
             ..AuditQuery::default()
         })
+        .unwrap()
+}
+
+#[tokio::test]
+async fn phone_numbers_in_free_text_are_masked_like_names() {
+    let fx = fixture("mask-free-text");
+    let state = fx.state();
+    let now = pingan_server::clock::now_s();
+    let phone = "13812345678";
+    let reported = state
+        .live()
+        .execute(Command::ReportCase(NewCase {
+            category: CaseCategory::Dispute,
+            lon: 113.85,
+            lat: 22.65,
+            grid: Some("G0001".into()),
+            grid_index: Some(0),
+            community: None,
+            subdistrict: Some(XIXIANG.into()),
+            description: format!(
+                "已联系业主张三 {phone}，案件AJ00000123 于 2026-11-01 在 113.850000,22.650000"
+            ),
+            reporter: Actor::anonymous("centre"),
+            departments: vec![Department::Police],
+            rule: None,
+            reported_at: now,
+            deadline: now + 3600,
+        }))
+        .await
         .unwrap();
-    assert_eq!(log.len(), 2);
-    assert!(log.iter().all(|r| r.entry.target == detail[5..]), "{log:?}");
+    let id = match &reported[0].change {
+        Change::CaseReported { case } => case.id,
+        other => panic!("{other:?}"),
+    };
+    state
+        .live()
+        .execute(Command::Transition {
+            case_id: id,
+            to: CaseStatus::Accepted,
+            by: Actor::anonymous("centre"),
+            note: "业主电话 138-1234-5678，座机 0755-87654321".into(),
+            at: now,
+        })
+        .await
+        .unwrap();
+    state
+        .live()
+        .execute(Command::HazardStatus {
+            id: "YH000001".into(),
+            status: HazardStatus::Rectifying,
+            by: Actor::anonymous("centre"),
+            note: "物业 139 1234 5678 已到场".into(),
+            at: now,
+        })
+        .await
+        .unwrap();
+    let secrets = [phone, "1234-5678", "87654321", "139 1234 5678"];
+    let viewer = app_as(&state, Some(user(Role::Viewer, None)));
+    let officer = app_as(&state, Some(user(Role::Officer, None)));
+    for path in [
+        "/api/cases?limit=10".to_string(),
+        format!("/api/cases/{id}"),
+        "/api/live".to_string(),
+    ] {
+        let v = send(&viewer, get(&path)).await;
+        assert_eq!(v.status, 200, "{path}");
+        let text = v.text();
+        assert_none_of(&text, &secrets, &path);
+        let o = send(&officer, get(&path)).await.text();
+        if path == "/api/live" {
+            assert!(text.contains("物业 139****5678 已到场"), "{text}");
+            assert!(o.contains("139 1234 5678"), "{o}");
+        } else {
+            assert!(
+                text.contains("已联系业主张三 138****5678"),
+                "{path}: {text}"
+            );
+            // Case numbers, dates and coordinates are not phone numbers.
+            assert!(
+                text.contains("AJ00000123 于 2026-11-01 在 113.850000,22.650000"),
+                "{text}"
+            );
+            assert!(o.contains(phone), "the officer's {path}: {o}");
+        }
+        if path.contains("/api/cases/") {
+            assert!(
+                text.contains("业主电话 138****5678，座机 075*******321"),
+                "{text}"
+            );
+            assert!(o.contains("138-1234-5678"), "{o}");
+        }
+    }
+    // The stream's frames, serialised once per audience class.
+    let replay = state.live().store().events_since(0, 1000).unwrap();
+    let hub = state.live().hub();
+    let mut masked = String::new();
+    for e in replay.iter().rev().take(3) {
+        let place = hub.directory().place(&e.change);
+        let frame = pingan_server::hub::Frame::of(e, hub.epoch(), place);
+        masked.push_str(
+            frame
+                .text_for(&pingan_model::access::Audience::Public)
+                .as_str(),
+        );
+    }
+    assert_none_of(&masked, &secrets, "the public frames");
+    assert!(
+        masked.contains("138****5678") && masked.contains("139****5678"),
+        "{masked}"
+    );
+}
+
+#[tokio::test]
+async fn unmasked_live_and_alert_reads_are_audited_once_per_request() {
+    let fx = fixture("mask-live-audit");
+    // One sensor in 福海 seeded at alarm: an active alert.
+    fx.write(
+        "sensors.geojson",
+        format!(
+            r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","id":"S1","geometry":{{"type":"Point","coordinates":[113.85,22.65]}},"properties":{{"type":"water_level","value":1000,"subdistrict":"{FUHAI}"}}}}]}}"#
+        )
+        .as_bytes(),
+    );
+    let state = fx.state();
+    let readers = [
+        (user(Role::Viewer, None), false),
+        (user(Role::Officer, Some(XIXIANG)), false),
+        (user(Role::Officer, Some(FUHAI)), true),
+        (user(Role::Operator, None), true),
+    ];
+    // Nobody acted yet: nothing personal, nothing audited.
+    for (actor, _) in &readers {
+        let app = app_as(&state, Some(actor.clone()));
+        assert_eq!(send(&app, get("/api/live")).await.status, 200);
+        assert_eq!(send(&app, get("/api/alerts")).await.status, 200);
+    }
+    assert!(audit_of(&state, "live.read_unmasked").is_empty());
+    assert!(audit_of(&state, "alerts.read_unmasked").is_empty());
+
+    let alert = state.live().store().snapshot().unwrap().alerts[0].id;
+    state
+        .live()
+        .execute(Command::AckAlert {
+            id: alert,
+            by: Actor::anonymous("钱七"),
+            at: pingan_server::clock::now_s(),
+        })
+        .await
+        .unwrap();
+    hazard_change(&state, "YH000001", "赵六").await;
+    for (actor, sees) in &readers {
+        let app = app_as(&state, Some(actor.clone()));
+        let live = send(&app, get("/api/live")).await.text();
+        let alerts = send(&app, get("/api/alerts?active=true")).await.text();
+        assert_eq!(
+            live.contains("钱七") && live.contains("赵六"),
+            *sees,
+            "{live}"
+        );
+        assert_eq!(alerts.contains("钱七"), *sees, "{alerts}");
+    }
+    let live = audit_of(&state, "live.read_unmasked");
+    let alerts = audit_of(&state, "alerts.read_unmasked");
+    let of = |log: &[pingan_server::store::AuditRecord]| {
+        log.iter()
+            .map(|r| {
+                (
+                    r.entry.actor.clone(),
+                    r.entry.target.clone(),
+                    r.entry.detail.clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let s = |a: &str, t: &str, d: &str| (a.to_string(), t.to_string(), d.to_string());
+    assert_eq!(
+        of(&live),
+        [
+            s("operator-user", "live", "1 hazards, 1 alerts unmasked"),
+            s("officer-user-fuhai", "live", "1 hazards, 1 alerts unmasked"),
+        ]
+    );
+    assert_eq!(
+        of(&alerts),
+        [
+            s(
+                "operator-user",
+                "alerts",
+                r#"1 of 1 alerts unmasked; query "active=true""#
+            ),
+            s(
+                "officer-user-fuhai",
+                "alerts",
+                r#"1 of 1 alerts unmasked; query "active=true""#
+            ),
+        ]
+    );
 }
 
 // ---------------------------------------------------------------------------

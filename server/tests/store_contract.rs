@@ -1100,9 +1100,18 @@ fn audited_writes(open: Factory) {
     let (_dir, store) = open_seeded(open, "audited");
     let ok = new_case(113.9, now(), CaseCategory::ALL[1]);
     let e = entry(now(), "zhang", "case.report", "cases/new");
-    store
+    let events = store
         .execute_audited(Command::ReportCase(ok), 1, Some(&e))
         .unwrap();
+    // The report's entry names the new case, filled in from its events.
+    let id = match &events[0].change {
+        Change::CaseReported { case } => case.id,
+        other => panic!("{other:?}"),
+    };
+    let stored = AuditEntry {
+        target: format!("cases/{id}"),
+        ..e.clone()
+    };
     // A rejected command stores neither the change nor its entry.
     let mut bad = new_case(113.9, now(), CaseCategory::ALL[1]);
     bad.departments.clear();
@@ -1116,7 +1125,32 @@ fn audited_writes(open: Factory) {
             ..AuditQuery::default()
         })
         .unwrap();
-    assert_eq!(log.iter().map(|r| r.entry.clone()).collect::<Vec<_>>(), [e]);
+    assert_eq!(
+        log.iter().map(|r| r.entry.clone()).collect::<Vec<_>>(),
+        [stored]
+    );
+    // Any other entry is stored as it came.
+    let t = entry(now(), "wang", "case.transition", &format!("cases/{id}"));
+    store
+        .execute_audited(
+            Command::Transition {
+                case_id: id,
+                to: CaseStatus::Accepted,
+                by: Actor::anonymous("王"),
+                note: String::new(),
+                at: now(),
+            },
+            2,
+            Some(&t),
+        )
+        .unwrap();
+    let log = store
+        .audit_query(&AuditQuery {
+            limit: 1,
+            ..AuditQuery::default()
+        })
+        .unwrap();
+    assert_eq!(log[0].entry, t);
 }
 
 fn epoch(open: Factory) {

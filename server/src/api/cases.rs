@@ -335,16 +335,37 @@ pub fn case_feature(c: &Case, now: i64) -> serde_json::Value {
     })
 }
 
+/// `GET /api/cases`: each case masked unless the reader sees personal data
+/// of its subdistrict. An answer that leaves a case with personal data
+/// unmasked is audited once (`cases.list_unmasked`, the query and the count
+/// in `detail`) before it is sent.
 pub async fn list_cases(
     State(state): State<AppState>,
     actor: Actor,
+    from: ClientAddr,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let q = case_query(raw.as_deref())?;
     let mut cases = read(&state, move |s| s.cases(&q)).await?;
     let audience = actor.audience();
+    let mut unmasked = 0;
     for c in &mut cases {
-        mask::case_for(&audience, c, &mut []);
+        unmasked += usize::from(mask::case_for(&audience, c, &mut []));
+    }
+    if unmasked > 0 {
+        let detail = format!(
+            "{unmasked} of {} cases unmasked; query {:?}",
+            cases.len(),
+            crate::audit::clip(raw.as_deref().unwrap_or(""))
+        );
+        let entry = crate::audit::entry(
+            &actor,
+            "cases.list_unmasked",
+            "cases",
+            &from.to_string(),
+            detail,
+        );
+        read(&state, move |s| s.audit(&entry)).await?;
     }
     let now = now_s();
     let features: Vec<serde_json::Value> = cases.iter().map(|c| case_feature(c, now)).collect();

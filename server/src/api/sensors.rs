@@ -114,9 +114,13 @@ pub async fn readings(
     Ok(no_store(StatusCode::OK, Json(out)))
 }
 
+/// `GET /api/alerts`: who acknowledged masked for the reader's audience;
+/// an answer that leaves someone's name unmasked is audited once
+/// (`alerts.read_unmasked`) before it is sent.
 pub async fn alerts(
     State(state): State<AppState>,
     actor: Actor,
+    from: ClientAddr,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let mut active_only = false;
@@ -143,17 +147,31 @@ pub async fn alerts(
         }
     }
     let mut snap = read(&state, |s| s.snapshot()).await?;
-    crate::mask::mask_snapshot(&mut snap, &actor.audience(), state.live().hub().directory());
-    let alerts = snap
-        .alerts
-        .into_iter()
-        .filter(|a| !active_only || a.is_active())
-        .collect();
+    snap.alerts.retain(|a| !active_only || a.is_active());
+    snap.hazards.clear();
+    let shown =
+        crate::mask::mask_snapshot(&mut snap, &actor.audience(), state.live().hub().directory());
+    if shown.any() {
+        let detail = format!(
+            "{} of {} alerts unmasked; query {:?}",
+            shown.alerts,
+            snap.alerts.len(),
+            crate::audit::clip(raw.as_deref().unwrap_or(""))
+        );
+        let entry = crate::audit::entry(
+            &actor,
+            "alerts.read_unmasked",
+            "alerts",
+            &from.to_string(),
+            detail,
+        );
+        read(&state, move |s| s.audit(&entry)).await?;
+    }
     Ok(no_store(
         StatusCode::OK,
         Json(AlertsOut {
             seq: snap.seq,
-            alerts,
+            alerts: snap.alerts,
         }),
     ))
 }

@@ -1,9 +1,12 @@
 //! `GET /api/live`: the small live layers (sensors, alerts, changed
 //! hazards) at one sequence number and the store's epoch, the start of
-//! every live client; who acted is masked for the reader's audience.
+//! every live client; who acted is masked for the reader's audience, and
+//! an answer that leaves someone's name unmasked is audited
+//! (`live.read_unmasked`) before it is sent.
 
 use super::common::{no_store, read};
 use crate::error::ApiError;
+use crate::http::client::ClientAddr;
 use crate::store::Actor;
 use crate::AppState;
 use axum::extract::State;
@@ -15,8 +18,24 @@ use axum::Json;
 pub async fn live_snapshot(
     State(state): State<AppState>,
     actor: Actor,
+    from: ClientAddr,
 ) -> Result<Response, ApiError> {
     let mut snap = read(&state, |s| s.snapshot()).await?;
-    crate::mask::mask_snapshot(&mut snap, &actor.audience(), state.live().hub().directory());
+    let shown =
+        crate::mask::mask_snapshot(&mut snap, &actor.audience(), state.live().hub().directory());
+    if shown.any() {
+        let detail = format!(
+            "{} hazards, {} alerts unmasked",
+            shown.hazards, shown.alerts
+        );
+        let entry = crate::audit::entry(
+            &actor,
+            "live.read_unmasked",
+            "live",
+            &from.to_string(),
+            detail,
+        );
+        read(&state, move |s| s.audit(&entry)).await?;
+    }
     Ok(no_store(StatusCode::OK, Json(snap)))
 }

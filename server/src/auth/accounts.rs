@@ -181,6 +181,28 @@ fn text(field: &str, s: &str) -> AuthResult<()> {
     check_text(field, s, MAX_NAME, false).map_err(|e| invalid(field, e.to_string()))
 }
 
+/// A user's display name (the username when none is given): text, and
+/// never one the masking reads as an organisation or a role
+/// (`pingan_model::privacy::is_organisation`: a department, a role word,
+/// `…中心…`, `…（模拟）`), which public screens show unmasked: a person is
+/// always masked there (docs/security.md).
+fn display_name(s: &str) -> AuthResult<()> {
+    text("display_name", s)?;
+    if pingan_model::privacy::is_organisation(s) {
+        return Err(invalid(
+            "display_name",
+            format!(
+                "{:?} reads as an organisation or a role (a department, a role word, \
+                 a name with 中心 or ending in （模拟）), which public screens show unmasked; \
+                 a person's display name is masked there: choose another (the username is the \
+                 display name when none is given)",
+                s.trim()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A username: 1–64 of `a-z 0-9 . _ -`, starting with a letter or digit.
 pub fn check_username(name: &str) -> AuthResult<()> {
     let ok = !name.is_empty()
@@ -236,7 +258,7 @@ impl Auth {
     pub fn create_user(&self, u: &UserIn) -> AuthResult<UserOut> {
         check_username(&u.username)?;
         let display = u.display_name.clone().unwrap_or_else(|| u.username.clone());
-        text("display_name", &display)?;
+        display_name(&display)?;
         let scope = match u.scope.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(s) => Some(self.check_scope(s)?),
@@ -272,7 +294,7 @@ impl Auth {
             .user_by_name(username)?
             .ok_or_else(|| AuthError::NotFound(format!("there is no user {username:?}")))?;
         if let Some(d) = &p.display_name {
-            text("display_name", d)?;
+            display_name(d)?;
         }
         let scope = match &p.scope {
             None => None,

@@ -2,9 +2,17 @@
 //! ([`AuditEntry`]), as stored ([`AuditRecord`]) and as asked for
 //! ([`AuditQuery`]). Plain data; the store appends, queries and prunes
 //! them (`Store::audit`, `Store::audit_query`, `Store::prune_audit_before`),
-//! and `crate::audit` builds them from actors and commands.
+//! and `crate::audit` builds them from actors and commands. A write's entry
+//! is completed from the events its command appended
+//! ([`AuditEntry::completed`]) in the command's transaction.
 
+use pingan_model::live::{Change, Event};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+
+/// The target of a case report's entry until its command has run: the
+/// store then names the new case ([`AuditEntry::completed`]).
+pub const NEW_CASE: &str = "cases/new";
 
 /// One thing done or read, as the audit log keeps it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,14 +26,37 @@ pub struct AuditEntry {
     pub kind: String,
     /// The actor's role, when it has one.
     pub role: Option<String>,
-    /// `login`, `contacts.read`, `case.transition`, `user.add`, …
+    /// `login`, `contacts.read`, `case.transition`, `user.create`, …
     pub action: String,
     /// What was acted on (`cases/123`, `hazards/YH000001`, a username).
     pub target: String,
-    /// The client address (`ip:port`), `internal` for the server itself.
+    /// The client's IP address (no port), `cli` for the command line,
+    /// `internal` for the server itself.
     pub from: String,
     /// A short description (`reported → accepted`); never a secret.
     pub detail: String,
+}
+
+impl AuditEntry {
+    /// This entry as stored with the events its command appended: a case
+    /// report's target ([`NEW_CASE`]) becomes the new case's
+    /// (`cases/1000004`); any other entry is kept as it is.
+    pub fn completed(&self, events: &[Event]) -> Cow<'_, AuditEntry> {
+        if self.target != NEW_CASE {
+            return Cow::Borrowed(self);
+        }
+        let id = events.iter().find_map(|e| match &e.change {
+            Change::CaseReported { case } => Some(case.id),
+            _ => None,
+        });
+        match id {
+            Some(id) => Cow::Owned(AuditEntry {
+                target: format!("cases/{id}"),
+                ..self.clone()
+            }),
+            None => Cow::Borrowed(self),
+        }
+    }
 }
 
 /// An entry as stored, with its id (ascending in the order appended).

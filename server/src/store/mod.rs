@@ -81,7 +81,9 @@ pub trait Store: AccountStore + Send + Sync + 'static {
     }
 
     /// [`Store::execute`], appending `audit` in the same transaction: a
-    /// write and its audit entry are stored together or not at all.
+    /// write and its audit entry are stored together or not at all. The
+    /// entry is completed from the events first (a report's target names
+    /// the new case: [`AuditEntry::completed`]).
     fn execute_audited(
         &self,
         cmd: Command,
@@ -96,7 +98,7 @@ pub trait Store: AccountStore + Send + Sync + 'static {
                 .ok_or_else(|| StoreError::Backend("a transaction ran its work twice".into()))?;
             events = rules::run(tx, cmd, now_ms)?;
             if let Some(entry) = audit {
-                tx.audit(entry)?;
+                tx.audit(&entry.completed(&events))?;
             }
             Ok(())
         })?;

@@ -1,6 +1,6 @@
 //! The audit log and the store's epoch in SQLite: appending (inside a
 //! command's transaction or alone), querying with filters, pruning past
-//! retention. The table's triggers (`schema.rs`, migration 2) refuse any
+//! retention. The table's triggers (`schema.rs`, migration 3) refuse any
 //! update, and any delete of an entry at or after `meta.audit_cut`.
 
 use crate::store::audit::{AuditEntry, AuditQuery, AuditRecord};
