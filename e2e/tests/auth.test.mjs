@@ -294,7 +294,16 @@ describe('accounts in the app', () => {
       assert.equal((await page.locator('[data-testid=signin-username]').inputValue()), 'viewer', 'the username is kept');
       assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'signin-password', 'typing starts at the password');
       await page.locator('[data-testid=signin-password]').fill(PASSWORDS.viewer);
+      // While it is lost, every reconnect attempt is refused and asks the server again (401):
+      // that must not reset what the user typed. Forced here so it happens every run.
+      const refused = page.waitForResponse((r) => r.url().endsWith('/api/session') && r.request().method() === 'GET' && r.status() === 401, { timeout: 15_000 });
+      await page.evaluate(() => window.__pingan.live.drop(0));
+      await refused;
+      await page.waitForTimeout(300);
+      assert.equal(await page.locator('[data-testid=signin-password]').inputValue(), PASSWORDS.viewer, 'a refused reconnect keeps the typed password');
+      const posted = page.waitForRequest((r) => r.url().endsWith('/api/session') && r.method() === 'POST', { timeout: 5_000 });
       await page.locator('[data-testid=signin-submit]').click();
+      await posted;
       await signin(page).waitFor({ state: 'detached', timeout: 10_000 });
       await page.locator('[data-testid=live-status][data-state=live]').waitFor({ timeout: 15_000 });
       const v1 = await settledView(page);

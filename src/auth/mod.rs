@@ -187,12 +187,17 @@ impl AuthError {
 }
 
 /// A call answered 401 after signing in: the sign-in comes back over the
-/// map (nothing else changes). Safe to call from any callback.
+/// map (nothing else changes). Safe to call from any callback, as often as
+/// 401s arrive: only the change from signed in notifies (every reconnect
+/// attempt while lost reports it again, and a notification each time would
+/// reset the sign-in form under the user's fingers).
 pub fn lost(session: RwSignal<Session>) {
-    session.update(|s| {
-        if let Session::SignedIn(me) = s {
+    session.maybe_update(|s| match s {
+        Session::SignedIn(me) => {
             *s = Session::Lost(me.clone());
+            true
         }
+        _ => false,
     });
 }
 

@@ -42,16 +42,23 @@ pub fn SignIn() -> impl IntoView {
             Session::SignedIn(_) | Session::Static => None,
         })
     });
-    Effect::new(move |_| match session.get() {
-        Session::SignedOut { problem } => error.set(problem.map(Problem::Auth)),
-        Session::Lost(me) => {
-            if username.get_untracked().is_empty() {
-                username.set(me.username);
+    // The form is reset when the session is lost, once: not again while it
+    // stays lost (what the user is typing is theirs).
+    Effect::new(move |was_lost: Option<bool>| {
+        let now = session.get();
+        let lost = matches!(now, Session::Lost(_));
+        match now {
+            Session::SignedOut { problem } => error.set(problem.map(Problem::Auth)),
+            Session::Lost(me) if was_lost != Some(true) => {
+                if username.get_untracked().is_empty() {
+                    username.set(me.username);
+                }
+                password.set(String::new());
+                error.set(None);
             }
-            password.set(String::new());
-            error.set(None);
+            _ => {}
         }
-        _ => {}
+        lost
     });
     // Focus where typing starts: the password over a lost session (its
     // username is kept), else the username.
