@@ -153,7 +153,7 @@ BROKEN_URL="$SERVER_URL"
 # --- 7. browser tests ------------------------------------------------------------------------------
 phase "browser tests: node --test e2e/tests/"
 mkdir -p "$PINGAN_ROOT/target/screenshots"
-rm -f "$LOGS/e2e.tap"
+rm -f "$LOGS/e2e.tap" "$LOGS/e2e-sessions.json"
 set +e
 PINGAN_URL="$GOOD_URL" PINGAN_BROKEN_URL="$BROKEN_URL" PINGAN_BROKEN_LAYER="$BROKEN_LAYER" \
   node --test --test-concurrency=1 \

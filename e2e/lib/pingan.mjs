@@ -2,7 +2,7 @@
 // playwright-core, signing in (a page, or node-side API calls, as one of the demo accounts),
 // opening the app, waiting for its test contract's signals.
 import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -101,11 +101,37 @@ export async function login(url, user, password = PASSWORDS[user]) {
   throw new Error(`sign in as ${user}: no ${SESSION_COOKIE} cookie in ${JSON.stringify(cookies)}`);
 }
 
+// Shared sessions outlive one test file: node --test runs each file in its own process, and a
+// login per role per file would run into the login limit (5 per account and address, then one
+// per 20 s) on a fast machine. So the cookies are kept in a file (one per server URL and user)
+// and reused while the server still accepts them; tests that revoke a session use their own
+// (`login`).
+const SESSIONS_FILE = process.env.PINGAN_E2E_SESSIONS || join(REPO_ROOT, 'target', 'test-logs', 'e2e-sessions.json');
+function readKept() {
+  try { return JSON.parse(readFileSync(SESSIONS_FILE, 'utf8')); } catch { return {}; }
+}
+async function keptOrLogin(url, user) {
+  const k = `${url} ${user}`;
+  const kept = readKept()[k];
+  if (kept) {
+    try {
+      const r = await fetch(`${url}/api/session`, { headers: { cookie: `${SESSION_COOKIE}=${kept}` } });
+      await r.arrayBuffer();
+      if (r.ok) return kept;
+    } catch { /* another server on that port once: sign in */ }
+  }
+  const value = await login(url, user);
+  const all = readKept();
+  all[k] = value;
+  mkdirSync(dirname(SESSIONS_FILE), { recursive: true });
+  writeFileSync(SESSIONS_FILE, JSON.stringify(all));
+  return value;
+}
 const sessions = new Map();
-// The shared session cookie of `user` on the server at `url` (signed in once).
+// The shared session cookie of `user` on the server at `url` (signed in once per server).
 export async function session(url, user) {
   const k = `${url} ${user}`;
-  if (!sessions.has(k)) sessions.set(k, login(url, user));
+  if (!sessions.has(k)) sessions.set(k, keptOrLogin(url, user));
   return sessions.get(k);
 }
 
