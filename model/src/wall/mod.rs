@@ -10,6 +10,7 @@
 //! The method and the choices are in docs/wall.md and docs/safety-index.md.
 
 pub mod kpi;
+pub mod safety;
 pub mod screen;
 
 use crate::viewport::decode_component;
