@@ -364,6 +364,9 @@ pub struct Layout {
     /// callout, inside one tile, clear of every box): the focus camera
     /// centres the item here.
     pub focus_anchor: [f64; 2],
+    /// The part of the canvas between the boxes where the map is seen:
+    /// overview and tour stops fit into it.
+    pub map_area: Rect,
 }
 
 impl Layout {
@@ -480,6 +483,7 @@ pub fn layout(t: &Tiling) -> Layout {
         kpi_rows: band_rows,
         boxes,
         focus_anchor: anchor,
+        map_area,
     }
 }
 
