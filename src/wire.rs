@@ -224,6 +224,8 @@ pub fn snapshot(v: &Value) -> R<Snapshot> {
                 .and_then(Topic::from_code)
                 .ok_or_else(|| bad("reload", "known topics"))
         })?,
+        // Scenes: read by the wall (issue 9); the desk does not ask for them.
+        scenes: Vec::new(),
     })
 }
 
@@ -490,6 +492,7 @@ mod tests {
                         ],
                         hazards: hazards(),
                         reload: Topic::ALL.to_vec(),
+                        scenes: Vec::new(),
                     }
                 },
             });
@@ -523,6 +526,7 @@ mod tests {
             alerts: vec![alert(7, Level::Alarm, SensorType::Smoke, false)],
             hazards: hazards(),
             reload: Vec::new(),
+            scenes: Vec::new(),
         };
         let text = serde_json::to_string(&s).unwrap();
         assert_eq!(decode_snapshot(&text), Ok(s));

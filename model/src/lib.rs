@@ -9,6 +9,8 @@
 //!   types, park tiers, risk domains) with Chinese/English labels; masking.
 //! - [`geojson_io`]: validating GeoJSON reader, RFC 7946 writer.
 //! - [`projection`]: Web Mercator world coordinates, GCJ-02 ⇄ WGS84.
+//! - [`flight`]: camera flights as pure functions of progress (the desk's
+//!   eased flight, van Wijk–Nuij smooth zoom and pan for the wall).
 //! - [`index`]: R-tree point and area indexes.
 //! - [`aggregate`]: screen-space binning of points for low zooms.
 //! - [`cases`]: the case record and its compact binary file format.
@@ -22,12 +24,15 @@
 //!   shared by drawing and hit testing.
 //! - [`time`]: China Standard Time formatting.
 //! - [`viewport`]: the camera (pan/zoom/fit maths), scale bar, URL view state.
+//! - [`wall`]: the command-centre wall: its URL, KPIs, safety index, tiling
+//!   of several screens, focus queue and tour, burn-in and dimming.
 
 pub mod access;
 pub mod aggregate;
 pub mod analysis;
 pub mod cases;
 pub mod domain;
+pub mod flight;
 pub mod geojson_io;
 pub mod index;
 pub mod label_point;
@@ -39,3 +44,4 @@ pub mod privacy;
 pub mod projection;
 pub mod time;
 pub mod viewport;
+pub mod wall;
