@@ -18,6 +18,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod blocking;
+pub mod build;
 pub mod clock;
 pub mod error;
 pub mod files;
@@ -129,6 +130,7 @@ struct Inner {
     auth: Arc<auth::Auth>,
     grids: Arc<GridLocator>,
     rules: Option<Arc<DispatchRules>>,
+    build: Arc<build::BuildHash>,
 }
 
 impl AppState {
@@ -195,8 +197,10 @@ impl AppState {
                 source,
             })?;
         let live = Live::with_directory(db, Arc::new(directory)).map_err(fail)?;
+        let build = Arc::new(build::BuildHash::new(config.dist_dir.clone()));
         Ok(AppState {
             inner: Arc::new(Inner {
+                build,
                 config,
                 files,
                 layers,
@@ -226,6 +230,11 @@ impl AppState {
     /// The dispatch rules, when `dispatch_rules.json` was readable.
     pub fn rules(&self) -> Option<&Arc<DispatchRules>> {
         self.inner.rules.as_ref()
+    }
+
+    /// The build hash of the app in `dist/` (see [`build`]).
+    pub fn build(&self) -> &Arc<build::BuildHash> {
+        &self.inner.build
     }
 
     pub fn config(&self) -> &Config {

@@ -52,6 +52,19 @@ pub fn mask_layer_file(bytes: Vec<u8>) -> Result<Vec<u8>, String> {
     }
 }
 
+/// The audience a reader is served for: its account's
+/// ([`crate::store::Actor::audience`]), or the public one when it asked for
+/// it (`?audience=public`, the stream hello's `public: true`: a wall page
+/// signed in as an operator still gets personal data masked at the source).
+/// Asking can only narrow what is shown, never widen it.
+pub fn reader_audience(actor: &crate::store::Actor, public: bool) -> Audience {
+    if public {
+        Audience::Public
+    } else {
+        actor.audience()
+    }
+}
+
 /// The layers whose features have contacts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -315,6 +315,35 @@ pub fn bad_param(name: &str, detail: impl Into<String>) -> ApiError {
     }
 }
 
+/// The value of `audience=` that asks for the public audience.
+pub const PUBLIC_AUDIENCE: &str = "public";
+
+/// Whether `value` of an `audience` parameter asks for the public
+/// audience; only `public` is a value (the account's own audience is the
+/// default, asked for by leaving the parameter out).
+pub fn audience_value(value: &str) -> Result<bool, ApiError> {
+    if value == PUBLIC_AUDIENCE {
+        Ok(true)
+    } else {
+        Err(bad_param(
+            "audience",
+            format!("{value:?}: the one value is `public` (personal data masked whoever is signed in); leave it out for the account's own audience"),
+        ))
+    }
+}
+
+/// Whether a query asks for the public audience (`audience=public`);
+/// other parameters are left to the caller.
+pub fn public_audience(raw: Option<&str>) -> Result<bool, ApiError> {
+    let mut public = false;
+    for (k, v) in query_pairs(raw)? {
+        if k == "audience" {
+            public = audience_value(&v)?;
+        }
+    }
+    Ok(public)
+}
+
 /// Query parameters as (name, value) pairs, percent-decoded.
 pub fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
     let raw = raw.unwrap_or("");

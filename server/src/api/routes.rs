@@ -106,6 +106,11 @@ pub const ROUTES: &[Route] = &[
         compress: false,
     },
     Route {
+        path: "/api/clock",
+        endpoints: &[endpoint!(Get, Public, status::clock)],
+        compress: false,
+    },
+    Route {
         path: "/api/layers",
         endpoints: &[endpoint!(Get, Read, status::layers)],
         compress: false,
@@ -328,7 +333,7 @@ mod tests {
     }
 
     #[test]
-    fn only_signing_in_pairing_and_health_are_public() {
+    fn only_signing_in_pairing_health_and_the_clock_are_public() {
         let public: Vec<String> = ROUTES
             .iter()
             .flat_map(|r| {
@@ -342,6 +347,7 @@ mod tests {
             public,
             [
                 "GET /api/health",
+                "GET /api/clock",
                 "GET /api/session",
                 "POST /api/session",
                 "DELETE /api/session",
