@@ -131,6 +131,7 @@ struct Inner {
     grids: Arc<GridLocator>,
     rules: Option<Arc<DispatchRules>>,
     build: Arc<build::BuildHash>,
+    district: Arc<api::kpi::District>,
 }
 
 impl AppState {
@@ -198,9 +199,14 @@ impl AppState {
             })?;
         let live = Live::with_directory(db, Arc::new(directory)).map_err(fail)?;
         let build = Arc::new(build::BuildHash::new(config.dist_dir.clone()));
+        let (district, problems) = api::kpi::District::load(&config.data_dir);
+        for p in &problems {
+            tracing::warn!(problem = %p, "subdistricts: the safety index and scene bounds lack it");
+        }
         Ok(AppState {
             inner: Arc::new(Inner {
                 build,
+                district: Arc::new(district),
                 config,
                 files,
                 layers,
@@ -230,6 +236,12 @@ impl AppState {
     /// The dispatch rules, when `dispatch_rules.json` was readable.
     pub fn rules(&self) -> Option<&Arc<DispatchRules>> {
         self.inner.rules.as_ref()
+    }
+
+    /// The subdistricts (names, residents, areas) and the district's box,
+    /// read at start.
+    pub fn district(&self) -> &Arc<api::kpi::District> {
+        &self.inner.district
     }
 
     /// The build hash of the app in `dist/` (see [`build`]).

@@ -152,6 +152,7 @@ pub async fn alerts(
     let mut snap = read(&state, |s| s.snapshot()).await?;
     snap.alerts.retain(|a| !active_only || a.is_active());
     snap.hazards.clear();
+    snap.scenes.clear();
     let audience = crate::mask::reader_audience(&actor, public);
     let shown = crate::mask::mask_snapshot(&mut snap, &audience, state.live().hub().directory());
     if shown.any() {

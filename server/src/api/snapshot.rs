@@ -28,8 +28,8 @@ pub async fn live_snapshot(
     let shown = crate::mask::mask_snapshot(&mut snap, &audience, state.live().hub().directory());
     if shown.any() {
         let detail = format!(
-            "{} hazards, {} alerts unmasked",
-            shown.hazards, shown.alerts
+            "{} hazards, {} alerts, {} scenes unmasked",
+            shown.hazards, shown.alerts, shown.scenes
         );
         let entry = crate::audit::entry(
             &actor,

@@ -163,6 +163,9 @@ pub(super) async fn plan(
     if !t.contains(Topic::Hazards) {
         snapshot.hazards.clear();
     }
+    if !t.contains(Topic::Scenes) {
+        snapshot.scenes.clear();
+    }
     snapshot.reload = if t.contains(Topic::Cases) {
         vec![Topic::Cases]
     } else {
