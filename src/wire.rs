@@ -516,6 +516,7 @@ mod tests {
                         ],
                         hazards: hazards(),
                         reload: Topic::ALL.to_vec(),
+                        scenes: Vec::new(),
                     }
                 },
             });
@@ -549,6 +550,7 @@ mod tests {
             alerts: vec![alert(7, Level::Alarm, SensorType::Smoke, false)],
             hazards: hazards(),
             reload: Vec::new(),
+            scenes: Vec::new(),
         };
         let text = serde_json::to_string(&s).unwrap();
         assert_eq!(decode_snapshot(&text), Ok(s));

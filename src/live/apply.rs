@@ -232,6 +232,8 @@ fn apply_event(state: AppState, e: &Event, batch: &mut Batch) {
             batch.alerts.push(alert.clone());
         }
         Change::HazardStatus { hazard } => apply_hazard(state, hazard),
+        // Scenes are the wall's (issue 9); the desk does not subscribe to them.
+        Change::Scene { .. } => {}
     }
 }
 
