@@ -678,3 +678,441 @@ impl ForbiddenCheck for Reply {
         v["detail"].as_str().unwrap().to_string()
     }
 }
+
+// ---------------------------------------------------------------------------
+// GET /api/kpi on the generated data
+// ---------------------------------------------------------------------------
+
+/// The files the KPI test needs from data/.
+const KPI_FILES: &[&str] = &[
+    "grids.geojson",
+    "sensors.geojson",
+    "hazards.geojson",
+    "subdistricts.geojson",
+    "cases_recent.bin",
+    "dispatch_rules.json",
+];
+
+fn repo_data() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data")
+}
+
+/// A data dir with the generated files, its store seeded.
+fn real_data(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("pingan-walls-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in KPI_FILES {
+        let src = repo_data().join(f);
+        assert!(
+            src.is_file(),
+            "{} is missing: generate the data first (cargo run --release -p pingan-datagen)",
+            src.display()
+        );
+        std::fs::copy(&src, dir.join(f)).unwrap();
+    }
+    dir
+}
+
+fn features(dir: &std::path::Path, file: &str) -> Vec<Value> {
+    let v: Value = serde_json::from_slice(&std::fs::read(dir.join(file)).unwrap()).unwrap();
+    v["features"].as_array().unwrap().clone()
+}
+
+/// The KPIs and safety index recomputed from scratch: every row of the
+/// store read with plain SQL (every case, every history entry, every alert),
+/// the places from the files, then the model's functions at `now`. Nothing
+/// of the server's selection or queries is used.
+fn recompute(
+    dir: &std::path::Path,
+    now: i64,
+) -> (
+    u64,
+    pingan_model::wall::kpi::Kpis,
+    Vec<pingan_model::wall::safety::SafetyRow>,
+) {
+    use pingan_model::cases::{CaseRecord, DeptSet};
+    use pingan_model::domain::{CaseCategory, CaseStatus, Department, HazardStatus, SensorType};
+    use pingan_model::live::{Alert, Level};
+    use pingan_model::wall::kpi::{HazardIn, KpiInputs, Kpis, SensorIn};
+    use pingan_model::wall::safety::{safety_index, AlarmIn, Area, SafetyInputs};
+    use std::collections::HashMap;
+    let db = rusqlite::Connection::open(dir.join("live.sqlite")).unwrap();
+    let seq: i64 = db
+        .query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))
+        .unwrap();
+    let cases: Vec<CaseRecord> = db
+        .prepare("SELECT id, reported_at, lon, lat, grid_index, category, status, departments, deadline FROM cases")
+        .unwrap()
+        .query_map([], |r| {
+            let time: i64 = r.get(1)?;
+            let grid: Option<i64> = r.get(4)?;
+            let depts: String = r.get(7)?;
+            let deadline: i64 = r.get(8)?;
+            Ok(CaseRecord {
+                id: r.get(0)?,
+                time,
+                lon: r.get(2)?,
+                lat: r.get(3)?,
+                grid: grid.map_or(u16::MAX, |g| g as u16),
+                category: CaseCategory::from_code(&r.get::<_, String>(5)?).unwrap(),
+                status: CaseStatus::from_code(&r.get::<_, String>(6)?).unwrap(),
+                departments: DeptSet::of(
+                    &depts
+                        .split(',')
+                        .filter_map(Department::from_code)
+                        .collect::<Vec<_>>(),
+                ),
+                deadline_hours: CaseRecord::deadline_hours(time, deadline),
+            })
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut first_close: HashMap<u32, i64> = HashMap::new();
+    let mut stmt = db
+        .prepare("SELECT case_id, to_status, at FROM case_transitions ORDER BY id")
+        .unwrap();
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, u32>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })
+        .unwrap();
+    for row in rows {
+        let (id, to, at) = row.unwrap();
+        if !CaseStatus::from_code(&to).unwrap().is_open() {
+            let e = first_close.entry(id).or_insert(at);
+            *e = (*e).min(at);
+        }
+    }
+    let mut closes: Vec<(u32, i64)> = first_close.into_iter().collect();
+    closes.sort();
+    let oldest = cases.iter().map(|c| c.time).min().unwrap();
+    let alerts: Vec<Alert> = db
+        .prepare("SELECT id, sensor, type, level, peak, lon, lat, raised_at, cleared_at, acked_at, acked_by FROM alerts")
+        .unwrap()
+        .query_map([], |r| {
+            Ok(Alert {
+                id: r.get::<_, i64>(0)? as u64,
+                sensor: r.get(1)?,
+                sensor_type: SensorType::from_code(&r.get::<_, String>(2)?).unwrap(),
+                level: Level::from_code(&r.get::<_, String>(3)?).unwrap(),
+                peak: r.get(4)?,
+                lon: r.get(5)?,
+                lat: r.get(6)?,
+                raised_at: r.get(7)?,
+                cleared_at: r.get(8)?,
+                acked_at: r.get(9)?,
+                acked_by: r.get(10)?,
+            })
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let sensors: Vec<SensorIn> = db
+        .prepare("SELECT id, type, at FROM sensors")
+        .unwrap()
+        .query_map([], |r| {
+            Ok(SensorIn {
+                id: r.get(0)?,
+                sensor_type: SensorType::from_code(&r.get::<_, String>(1)?).unwrap(),
+                last_at: Some(r.get(2)?),
+            })
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    // Places, from the files.
+    let subs = features(dir, "subdistricts.geojson");
+    let areas: Vec<Area> = subs
+        .iter()
+        .map(|f| {
+            let p = &f["properties"];
+            Area {
+                code: p["code"].as_str().unwrap().into(),
+                name: p["name"].as_str().unwrap().into(),
+                name_en: p["name_en"].as_str().unwrap().into(),
+                population: p["population"].as_f64().unwrap(),
+                area_km2: p["area_km2"].as_f64().unwrap(),
+            }
+        })
+        .collect();
+    let area_of = |v: &Value| {
+        v["properties"]["subdistrict"]
+            .as_str()
+            .and_then(|n| areas.iter().position(|a| a.name == n))
+    };
+    let grid_area: Vec<Option<usize>> =
+        features(dir, "grids.geojson").iter().map(area_of).collect();
+    let sensor_area: HashMap<String, Option<usize>> = features(dir, "sensors.geojson")
+        .iter()
+        .map(|f| {
+            (
+                f["properties"]["id"].as_str().unwrap().to_string(),
+                area_of(f),
+            )
+        })
+        .collect();
+    let mut site: HashMap<String, (i64, Option<usize>)> = HashMap::new();
+    for f in features(dir, "hazards.geojson") {
+        let p = &f["properties"];
+        let (y, m, d) = {
+            let s = p["found"].as_str().unwrap();
+            let mut it = s.split('-').map(|x| x.parse::<i64>().unwrap());
+            (it.next().unwrap(), it.next().unwrap(), it.next().unwrap())
+        };
+        site.insert(
+            p["id"].as_str().unwrap().into(),
+            (
+                pingan_model::time::cst_midnight(y, m as u32, d as u32),
+                area_of(&f),
+            ),
+        );
+    }
+    let hazards: Vec<HazardIn> = db
+        .prepare("SELECT id, status, changed_at FROM hazards")
+        .unwrap()
+        .query_map([], |r| {
+            let id: String = r.get(0)?;
+            let (found, area) = site[&id];
+            Ok(HazardIn {
+                status: HazardStatus::from_code(&r.get::<_, String>(1)?).unwrap(),
+                changed_at: r.get(2)?,
+                id,
+                found,
+                area,
+            })
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let kpis = Kpis::compute(
+        &KpiInputs {
+            seq: seq as u64,
+            cases: &cases,
+            closes: &closes,
+            history_from: pingan_model::time::cst_day_start(oldest),
+            alerts: &alerts,
+            sensors: &sensors,
+            hazards: &hazards,
+        },
+        now,
+    );
+    let alarms: Vec<AlarmIn> = alerts
+        .iter()
+        .map(|a| AlarmIn {
+            area: sensor_area.get(&a.sensor).copied().flatten(),
+            level: a.level,
+            raised_at: a.raised_at,
+            cleared_at: a.cleared_at,
+        })
+        .collect();
+    let safety = safety_index(
+        &SafetyInputs {
+            areas: &areas,
+            grid_area: &grid_area,
+            cases: &cases,
+            closes: &closes,
+            alarms: &alarms,
+            hazards: &hazards,
+        },
+        now,
+    );
+    (seq as u64, kpis, safety)
+}
+
+/// A few live changes of every kind the figures follow.
+async fn live_changes(state: &AppState, salt: usize) {
+    use pingan_model::domain::{CaseCategory, CaseStatus, Department, HazardStatus};
+    use pingan_server::store::{Actor, CaseQuery, Command, NewCase};
+    let live = state.live();
+    let now = pingan_server::clock::now_s();
+    let by = Actor::system("测试（模拟）");
+    // A new case, and an open one closed (resolved).
+    live.execute(Command::ReportCase(NewCase {
+        category: CaseCategory::ALL[salt % CaseCategory::ALL.len()],
+        lon: 113.85,
+        lat: 22.6,
+        grid: Some("G0001".into()),
+        grid_index: Some(0),
+        community: None,
+        subdistrict: None,
+        description: "测试".into(),
+        reporter: by.clone(),
+        departments: vec![Department::Police],
+        rule: None,
+        reported_at: now,
+        deadline: now + 3600,
+    }))
+    .await
+    .unwrap();
+    let open = live
+        .store()
+        .cases(&CaseQuery {
+            status: vec![CaseStatus::InProgress],
+            limit: 10,
+            ..CaseQuery::default()
+        })
+        .unwrap();
+    let case = &open[salt % open.len()];
+    live.execute(Command::Transition {
+        case_id: case.id,
+        to: CaseStatus::Resolved,
+        by: by.clone(),
+        note: String::new(),
+        at: now,
+    })
+    .await
+    .unwrap();
+    // An alarm on a quiet sensor (a reading far over any threshold).
+    let snap = live.store().snapshot().unwrap();
+    let quiet = snap
+        .sensors
+        .iter()
+        .filter(|s| {
+            !snap
+                .alerts
+                .iter()
+                .any(|a| a.sensor == s.id && a.is_active())
+        })
+        .nth(salt)
+        .unwrap();
+    live.execute(Command::Readings {
+        readings: vec![pingan_model::live::ReadingIn {
+            sensor: quiet.id.clone(),
+            value: 1e7,
+            at: None,
+        }],
+        by: by.clone(),
+        at: now,
+    })
+    .await
+    .unwrap();
+    // A hazard rectified.
+    let id = format!("YH{:06}", 1 + salt);
+    let _ = live
+        .execute(Command::HazardStatus {
+            id,
+            status: HazardStatus::Rectified,
+            by,
+            note: String::new(),
+            at: now,
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn kpi_equals_a_recomputation_and_events_applied_to_it_equal_the_next() {
+    let dir = real_data("kpi");
+    let t = Instant::now();
+    let cfg = pingan_server::Config::new(&dir, dir.join("dist"));
+    let state = tokio::task::spawn_blocking(move || AppState::open(cfg))
+        .await
+        .unwrap()
+        .unwrap();
+    eprintln!("seeded the store in {:?}", t.elapsed());
+    live_changes(&state, 0).await;
+    let wall = app_as_device(&state);
+
+    let t = Instant::now();
+    let r = send(&wall, common::get("/api/kpi")).await;
+    let ms = t.elapsed().as_secs_f64() * 1000.0;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let gz = send(
+        &wall,
+        Request::builder()
+            .uri("/api/kpi?audience=public")
+            .header("accept-encoding", "gzip")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(gz.header("content-encoding"), Some("gzip"));
+    eprintln!(
+        "GET /api/kpi: {ms:.0} ms (debug build), {} KB JSON, {} KB gzipped",
+        r.body.len() / 1024,
+        gz.body.len() / 1024
+    );
+    let out: pingan_server::api::kpi::KpiOut = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!((out.seq, out.at), (out.kpis.seq, out.kpis.at));
+    assert_eq!(out.seq, state.live().hub().head());
+
+    // Equal to the model's recomputation over every row at that seq.
+    let d = dir.clone();
+    let at = out.at;
+    let (seq, kpis, safety) = tokio::task::spawn_blocking(move || recompute(&d, at))
+        .await
+        .unwrap();
+    assert_eq!(seq, out.seq);
+    assert_eq!(out.kpis.figures(), kpis.figures());
+    assert_eq!(out.kpis, kpis, "the basis too");
+    // The answer went through JSON, whose reader (serde_json without
+    // `float_roundtrip`) may be one ulp off: the recomputation too.
+    let safety: Vec<pingan_model::wall::safety::SafetyRow> =
+        serde_json::from_str(&serde_json::to_string(&safety).unwrap()).unwrap();
+    assert_eq!(out.safety, safety);
+    // Sane figures on the generated data.
+    let k = &out.kpis;
+    assert!(
+        k.cases.reported >= 1 && k.cases.open > 1000,
+        "{:?}",
+        k.cases
+    );
+    assert!(k.cases.typical.reported > 100.0, "{:?}", k.cases.typical);
+    assert!(k.alerts_active.alarm >= 1, "{:?}", k.alerts_active);
+    assert!(k.hazards.open > 1000, "{:?}", k.hazards);
+    assert!(k.sensors.reporting > 100, "{:?}", k.sensors);
+    assert_eq!(out.safety.len(), 10);
+    let ranks: Vec<u32> = out.safety.iter().map(|r| r.rank).collect();
+    assert_eq!(ranks, (1..=10).collect::<Vec<_>>());
+    assert!(out
+        .safety
+        .iter()
+        .all(|r| (0.0..=100.0).contains(&r.score) && !r.name.is_empty()));
+    assert!(out.safety.windows(2).all(|w| w[0].score >= w[1].score));
+    eprintln!(
+        "kpis: {:?}; safety {}",
+        (
+            k.cases.reported,
+            k.cases.closed,
+            k.cases.open,
+            k.cases.overdue,
+            k.cases.typical.reported
+        ),
+        out.safety
+            .iter()
+            .map(|r| format!("{} {:.1}", r.name, r.score))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+
+    // The app's path: the figures at a seq, then every later event applied,
+    // equal the figures at the newer seq.
+    let mut applied = out.kpis.clone();
+    live_changes(&state, 1).await;
+    let r = send(&wall, common::get("/api/kpi")).await;
+    let later: pingan_server::api::kpi::KpiOut = serde_json::from_slice(&r.body).unwrap();
+    assert!(later.seq > out.seq);
+    let events = state.live().store().events_since(out.seq, 1000).unwrap();
+    assert!(events.len() >= 4, "{events:?}");
+    for e in &events {
+        applied.apply(e, later.at);
+    }
+    applied.refresh(later.at);
+    assert_eq!(applied.figures(), later.kpis.figures());
+    assert_eq!(applied, later.kpis, "the basis too");
+    assert_ne!(later.kpis.figures(), out.kpis.figures(), "the changes show");
+
+    // Only `audience=public` as a parameter; a viewer may read it.
+    send(&wall, common::get("/api/kpi?seq=1"))
+        .await
+        .assert_error(400, "bad_request");
+    let viewer = app_as(&state, Some(user(Role::Viewer, None)));
+    assert_eq!(send(&viewer, common::get("/api/kpi")).await.status, 200);
+    drop(state);
+    let _ = std::fs::remove_dir_all(&dir);
+}
