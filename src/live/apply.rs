@@ -4,7 +4,7 @@
 //! hazard states changed at their key, grid and subdistrict counts patched,
 //! pulses started; then the panels' state (`LiveUi`) updated once.
 
-use super::{casefile, list, Item, CORE};
+use super::{casefile, list, notify, Item, Note, CORE};
 use crate::data::{self, LayerData, Upsert};
 use crate::state::{AppState, LayerEntry, LoadStatus};
 use crate::sync::Verdict;
@@ -70,10 +70,12 @@ pub fn apply_pending(state: AppState) -> Option<f64> {
         match item {
             Item::Apply(e) => {
                 apply_event(state, &e, &mut batch);
+                notify(&Note::Event(&e));
                 applied += 1;
             }
             Item::Initial(snapshot) => {
                 apply_snapshot(state, &snapshot, &mut batch);
+                notify(&Note::Snapshot(&snapshot));
                 CORE.with(|c| {
                     let mut c = c.borrow_mut();
                     // The bases are of this store: the hello says so.
@@ -85,6 +87,7 @@ pub fn apply_pending(state: AppState) -> Option<f64> {
                 let v = CORE.with(|c| c.borrow_mut().seq.on_event(&e));
                 if v == Verdict::Apply {
                     apply_event(state, &e, &mut batch);
+                    notify(&Note::Event(&e));
                     applied += 1;
                 }
             }
@@ -94,6 +97,7 @@ pub fn apply_pending(state: AppState) -> Option<f64> {
                     reset_hazards(state);
                 }
                 apply_snapshot(state, &snapshot, &mut batch);
+                notify(&Note::Snapshot(&snapshot));
                 let fetch = CORE.with(|c| {
                     c.borrow_mut()
                         .seq

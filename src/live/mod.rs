@@ -31,6 +31,7 @@ use leptos::prelude::*;
 use pingan_model::live::{Event, ServerMsg, Snapshot, Topic};
 use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 /// Why a live request failed (logged; the indicator shows offline).
@@ -92,6 +93,44 @@ struct Core {
     hazard_file: Vec<u8>,
     /// Completed case-file reloads (snapshot or periodic).
     reloads: u64,
+    /// Who is told of applied events, snapshots and the server's clock
+    /// (the wall); dropped at `stop`.
+    observers: Vec<Rc<dyn Fn(&Note)>>,
+}
+
+/// What the live client tells its observers ([`observe`]).
+pub enum Note<'a> {
+    /// An event applied to the layers (after the stream bookkeeping: never
+    /// a duplicate, in seq order).
+    Event(&'a Event),
+    /// A snapshot applied (from the stream or `api/live`): what came before
+    /// may have been skipped.
+    Snapshot(&'a Snapshot),
+    /// A frame carrying the server's clock (welcome, heartbeat), received at
+    /// `received` (`performance.now()`, ms).
+    Clock { server_ms: i64, received: f64 },
+}
+
+/// Registers `f` to be told of every [`Note`] until the client stops.
+pub fn observe(f: impl Fn(&Note) + 'static) {
+    CORE.with(|c| c.borrow_mut().observers.push(Rc::new(f)));
+}
+
+/// Tells the observers (outside the core's borrow: they may call in).
+fn notify(note: &Note) {
+    let observers = CORE.with(|c| c.borrow().observers.clone());
+    for o in observers {
+        o(note);
+    }
+}
+
+/// `Date.now()` of the last message from the server (heartbeats included),
+/// if a connection was ever opened.
+pub fn last_message_ms() -> Option<f64> {
+    CORE.with(|c| {
+        let c = c.borrow();
+        (c.connects > 0).then_some(c.last_msg_ms)
+    })
 }
 
 thread_local! {

@@ -226,8 +226,13 @@ fn on_text(state: AppState, text: &str) {
             head,
             replay,
             heartbeat_ms,
+            server_time_ms,
             ..
         } => {
+            super::notify(&super::Note::Clock {
+                server_ms: server_time_ms,
+                received: crate::web::time::now_ms(),
+            });
             CORE.with(|c| {
                 let mut c = c.borrow_mut();
                 // Another store: its snapshot (other_epoch) follows.
@@ -241,7 +246,10 @@ fn on_text(state: AppState, text: &str) {
             log(&format!("live: connected, head {head}, replaying {replay}"));
             state.live.conn.set(Conn::Live);
         }
-        ServerMsg::Heartbeat { .. } => {}
+        ServerMsg::Heartbeat { server_time_ms, .. } => super::notify(&super::Note::Clock {
+            server_ms: server_time_ms,
+            received: crate::web::time::now_ms(),
+        }),
         ServerMsg::Resync { reason, head, .. } => {
             warn(&format!(
                 "live: server asks to resync ({reason:?}, head {head})"

@@ -1,0 +1,210 @@
+//! The wall's runtime (`?mode=wall`): what runs behind the wall's layout
+//! (`layouts/wall.rs`) and its panels (`panels/wall/`). [`Wall`] holds its
+//! signals (Copy handles, provided through context by [`start`]); the pure
+//! parts are one file each and tested natively: the server clock
+//! (`clock`), this page's window of a wall of several screens (`tiles`),
+//! cases per hour (`hourly`), the stale-data warning (`stale`), reloading on
+//! a new build (`build`). Everything [`start`] starts is held by the layout's
+//! owner and released when it unmounts.
+
+pub mod build;
+pub mod clock;
+pub mod hourly;
+pub mod stale;
+pub mod tiles;
+
+use crate::data::LayerData;
+use crate::live::{self, Note};
+use crate::state::{AppState, Conn};
+use crate::web::{self, time::now_ms};
+use gloo_timers::callback::{Interval, Timeout};
+use leptos::prelude::*;
+use pingan_model::layers::LayerId;
+use std::cell::{Cell, RefCell};
+use std::sync::Arc;
+use wasm_bindgen::prelude::*;
+
+use clock::ClockSync;
+use hourly::Hourly;
+use tiles::Window;
+
+/// The wall's state the panels read (Copy handles).
+#[derive(Clone, Copy)]
+pub struct Wall {
+    /// The server's clock (Unix ms), set every second: the clock, ages.
+    pub now_ms: RwSignal<f64>,
+    /// This page's window of the virtual canvas.
+    pub window: RwSignal<Window>,
+    /// Cases per hour, last 24 h, and the typical day.
+    pub hourly: RwSignal<Arc<Hourly>>,
+    /// The age of the newest data (ms) while the stream has been silent for
+    /// more than a minute.
+    pub stale: RwSignal<Option<f64>>,
+}
+
+thread_local! {
+    static CLOCK: RefCell<ClockSync> = RefCell::new(ClockSync::default());
+    /// A server time the tests freeze the wall at (`__pingan.wall.freeze`).
+    static FROZEN: Cell<Option<f64>> = const { Cell::new(None) };
+    static STALE_AFTER: Cell<f64> = const { Cell::new(stale::STALE_AFTER_MS) };
+}
+
+/// The server's clock now, Unix ms (the local clock until a sample came).
+pub fn server_now_ms() -> f64 {
+    FROZEN.with(Cell::get).unwrap_or_else(|| now_ms() + offset_ms())
+}
+
+/// Local `performance.now()` → server clock offset, ms.
+fn offset_ms() -> f64 {
+    CLOCK.with(|c| {
+        let c = c.borrow();
+        if c.best().is_some() {
+            c.offset()
+        } else {
+            // Before any sample: the page's own wall clock.
+            js_sys::Date::now() - now_ms()
+        }
+    })
+}
+
+/// The wall, as provided by [`start`].
+pub fn use_wall() -> Wall {
+    expect_context::<Wall>()
+}
+
+/// One timed sample of the server's clock (`GET api/clock`).
+async fn sample_clock() {
+    let sent = now_ms();
+    let Ok(text) = web::fetch::send_json(web::fetch::Method::Get, "api/clock", None).await else {
+        return;
+    };
+    let received = now_ms();
+    let server = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("now_ms")?.as_f64());
+    if let Some(server) = server {
+        CLOCK.with(|c| c.borrow_mut().add_timed(sent, server, received));
+    }
+}
+
+/// Starts the wall's runtime for `state` (at the layout's mount): provides
+/// [`Wall`], and holds its timers until the layout unmounts.
+pub fn start(state: AppState) -> Wall {
+    let wall = Wall {
+        now_ms: RwSignal::new(server_now_ms()),
+        window: RwSignal::new(Window::single(1920.0, 1080.0)),
+        hourly: RwSignal::new(Arc::new(Hourly::default())),
+        stale: RwSignal::new(None),
+    };
+    provide_context(wall);
+    // The case list shows the newest cases, whatever their status.
+    state
+        .live
+        .filter
+        .set(crate::state::live::CaseFilter {
+            status: crate::state::live::StatusFilter::All,
+            ..Default::default()
+        });
+
+    // The server's clock: a burst of samples at start, then one a minute;
+    // the stream's frames serve until the first answers.
+    for i in 0..4u32 {
+        web::hold(Timeout::new(200 + i * 400, || {
+            leptos::task::spawn_local(sample_clock())
+        }));
+    }
+    web::hold(Interval::new(60_000, || leptos::task::spawn_local(sample_clock())));
+    live::observe(|note| {
+        if let Note::Clock {
+            server_ms,
+            received,
+        } = note
+        {
+            CLOCK.with(|c| c.borrow_mut().add_one_way(*server_ms as f64, *received));
+        }
+    });
+
+    // Every second: the clock, the stale warning.
+    let tick = move || {
+        wall.now_ms.set(server_now_ms());
+        let live_api = !matches!(state.live.conn.get_untracked(), Conn::Static | Conn::Idle);
+        let age = stale::stale_age(
+            live_api,
+            live::last_message_ms(),
+            js_sys::Date::now(),
+            STALE_AFTER.with(Cell::get),
+        );
+        if wall.stale.get_untracked().is_some() != age.is_some() || age.is_some() {
+            wall.stale.set(age);
+        }
+    };
+    web::hold(Interval::new(1000, tick));
+
+    // Cases per hour: when the case layer is (re)loaded, and every minute.
+    let recount = move || {
+        let now_s = (server_now_ms() / 1000.0) as i64;
+        let h = state.entry(LayerId::Cases).and_then(|e| {
+            e.data.with_untracked(|d| match d.as_deref() {
+                Some(LayerData::Points(p)) => Some(hourly::hourly(p.cases(), now_s)),
+                _ => None,
+            })
+        });
+        if let Some(h) = h {
+            if *wall.hourly.get_untracked() != h {
+                wall.hourly.set(Arc::new(h));
+            }
+        }
+    };
+    Effect::new(move |_| {
+        if let Some(e) = state.entry(LayerId::Cases) {
+            e.data.track();
+        }
+        recount();
+    });
+    web::hold(Interval::new(60_000, recount));
+
+    // The window follows the page's size.
+    Effect::new(move |_| {
+        let cam = state.camera.get();
+        if state.sized.get() {
+            let w = Window::single(cam.width, cam.height);
+            if wall.window.get_untracked() != w {
+                wall.window.set(w);
+            }
+        }
+    });
+
+    install_hooks(wall);
+    wall
+}
+
+/// `window.__pingan.wall`: `{now(), freeze(ms|null), offset(), staleAfter(ms)}`.
+fn install_hooks(_wall: Wall) {
+    let o = js_sys::Object::new();
+    let set = |name: &str, f: JsValue| {
+        let _ = js_sys::Reflect::set(&o, &JsValue::from_str(name), &f);
+    };
+    set(
+        "now",
+        Closure::<dyn Fn() -> f64>::new(server_now_ms).into_js_value(),
+    );
+    set(
+        "offset",
+        Closure::<dyn Fn() -> f64>::new(offset_ms).into_js_value(),
+    );
+    set(
+        "freeze",
+        Closure::<dyn Fn(JsValue)>::new(|t: JsValue| FROZEN.with(|f| f.set(t.as_f64())))
+            .into_js_value(),
+    );
+    set(
+        "staleAfter",
+        Closure::<dyn Fn(f64)>::new(|ms: f64| STALE_AFTER.with(|s| s.set(ms))).into_js_value(),
+    );
+    web::set_hook_value("wall", &o);
+    on_cleanup(|| {
+        FROZEN.with(|f| f.set(None));
+        STALE_AFTER.with(|s| s.set(stale::STALE_AFTER_MS));
+        CLOCK.with(|c| *c.borrow_mut() = ClockSync::default());
+    });
+}
