@@ -30,6 +30,9 @@ fn slot(t: Topic) -> usize {
         Topic::Sensors => 1,
         Topic::Alerts => 2,
         Topic::Hazards => 3,
+        // Scenes have no layer file, hence no base: they share no slot with a
+        // layer; the wall (issue 9) gives them their own handling.
+        Topic::Scenes => 4,
     }
 }
 
@@ -56,12 +59,12 @@ pub struct SeqState {
     /// `epoch`), sent back in the hello so that another store answers with
     /// a snapshot, never a replay of its own events.
     pub epoch: Option<String>,
-    base: [Option<Seq>; 4],
-    reloading: [bool; 4],
+    base: [Option<Seq>; 5],
+    reloading: [bool; 5],
     /// Generation of the latest reload request per layer.
-    gen: [u64; 4],
+    gen: [u64; 5],
     /// The generation of the fetch in flight, per layer.
-    in_flight: [Option<u64>; 4],
+    in_flight: [Option<u64>; 5],
     held: Vec<Event>,
 }
 

@@ -224,6 +224,8 @@ pub fn snapshot(v: &Value) -> R<Snapshot> {
                 .and_then(Topic::from_code)
                 .ok_or_else(|| bad("reload", "known topics"))
         })?,
+        // Scenes: read by the wall (issue 9); the desk does not ask for them.
+        scenes: Vec::new(),
     })
 }
 

@@ -22,6 +22,8 @@
 //!   shared by drawing and hit testing.
 //! - [`time`]: China Standard Time formatting.
 //! - [`viewport`]: the camera (pan/zoom/fit maths), scale bar, URL view state.
+//! - [`wall`]: the command-centre wall: its URL, KPIs, safety index, tiling
+//!   of several screens, focus queue and tour, burn-in and dimming.
 
 pub mod access;
 pub mod aggregate;
@@ -39,3 +41,4 @@ pub mod privacy;
 pub mod projection;
 pub mod time;
 pub mod viewport;
+pub mod wall;

@@ -20,6 +20,11 @@
 //! 3. [`ServerMsg::Heartbeat`] every few seconds; silence means a dead peer.
 //! 4. [`ServerMsg::Resync`]: the client fell behind and was dropped; it
 //!    reconnects with its last sequence number.
+//!
+//! [`Topic::Scenes`] (what an operator pushed to a wall group, [`Scene`]) is
+//! sent only to clients that name it in their hello: the default
+//! subscription stays the four data layers ([`Topic::ALL`]), so clients that
+//! predate scenes never receive a change kind they do not know.
 
 use crate::cases::{CaseRecord, DeptSet};
 use crate::domain::{CaseCategory, CaseStatus, Department, HazardStatus, SensorType};
@@ -36,11 +41,22 @@ pub enum Topic {
     Sensors,
     Alerts,
     Hazards,
+    /// Wall scenes ([`Change::Scene`]); only when asked for by name.
+    Scenes,
 }
 
 impl Topic {
+    /// The data layers: what an empty `layers` in a hello subscribes to.
     pub const ALL: &'static [Topic] =
         &[Topic::Cases, Topic::Sensors, Topic::Alerts, Topic::Hazards];
+    /// Every topic, scenes included (codes, parsing).
+    pub const EVERY: &'static [Topic] = &[
+        Topic::Cases,
+        Topic::Sensors,
+        Topic::Alerts,
+        Topic::Hazards,
+        Topic::Scenes,
+    ];
     pub fn bit(self) -> u8 {
         1 << (self as u8)
     }
@@ -51,10 +67,11 @@ impl Topic {
             Topic::Sensors => "sensors",
             Topic::Alerts => "alerts",
             Topic::Hazards => "hazards",
+            Topic::Scenes => "scenes",
         }
     }
     pub fn from_code(s: &str) -> Option<Topic> {
-        Topic::ALL.iter().copied().find(|t| t.code() == s)
+        Topic::EVERY.iter().copied().find(|t| t.code() == s)
     }
 }
 
@@ -63,6 +80,7 @@ impl Topic {
 pub struct TopicSet(pub u8);
 
 impl TopicSet {
+    /// The default subscription: the data layers ([`Topic::ALL`]), not scenes.
     pub fn all() -> TopicSet {
         TopicSet(Topic::ALL.iter().fold(0, |a, t| a | t.bit()))
     }
@@ -345,6 +363,66 @@ pub struct HazardState {
     pub note: String,
 }
 
+/// A feature a scene highlights: its layer (a `LayerId` code) and its id
+/// (the feature's `id` property, e.g. `YH000123`, `S0042`, `AJ00001234`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SceneFeature {
+    pub layer: String,
+    pub id: String,
+}
+
+/// What an operator pushed to a wall group ("show this on the wall"): the
+/// camera, the layers, a highlighted feature and how long. The walls of the
+/// group show it from `started_ms` (server clock) for `duration_s` seconds,
+/// or until it is replaced or cleared when `duration_s` is `None`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Scene {
+    /// The wall group (`?group=`, "default" when absent).
+    pub group: String,
+    /// WGS84 centre, and the zoom of a view 1920 CSS px wide (the design
+    /// width): a view `w` px wide shows the same area at
+    /// [`Scene::zoom_for_width`].
+    pub lon: f64,
+    pub lat: f64,
+    pub zoom: f64,
+    /// `LayerId` codes to show; empty = the wall's own layers.
+    #[serde(default)]
+    pub layers: Vec<String>,
+    #[serde(default)]
+    pub highlight: Option<SceneFeature>,
+    /// Seconds; `None` = until replaced or cleared.
+    #[serde(default)]
+    pub duration_s: Option<u32>,
+    /// Unix milliseconds, server clock.
+    pub started_ms: i64,
+    /// Display name of who pushed it.
+    pub by: String,
+}
+
+impl Scene {
+    /// The design width `zoom` refers to, in CSS px.
+    pub const DESIGN_WIDTH: f64 = 1920.0;
+
+    /// The zoom that shows the scene's area in a view `width` px wide.
+    pub fn zoom_for_width(&self, width: f64) -> f64 {
+        self.zoom + (width.max(1.0) / Scene::DESIGN_WIDTH).log2()
+    }
+
+    /// The scene zoom of a view `width` px wide at `zoom` (what the desk
+    /// sends: the same area at the design width).
+    pub fn design_zoom(zoom: f64, width: f64) -> f64 {
+        zoom - (width.max(1.0) / Scene::DESIGN_WIDTH).log2()
+    }
+
+    /// Whether the scene still shows at server time `now_ms`.
+    pub fn is_current(&self, now_ms: i64) -> bool {
+        match self.duration_s {
+            None => true,
+            Some(d) => now_ms < self.started_ms.saturating_add(i64::from(d) * 1000),
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Events
 // ---------------------------------------------------------------------------
@@ -371,6 +449,11 @@ pub enum Change {
     HazardStatus {
         hazard: HazardState,
     },
+    /// A wall group's scene was pushed (`Some`) or cleared (`None`).
+    Scene {
+        group: String,
+        scene: Option<Scene>,
+    },
 }
 
 impl Change {
@@ -380,6 +463,7 @@ impl Change {
             Change::Readings { .. } => Topic::Sensors,
             Change::Alert { .. } => Topic::Alerts,
             Change::HazardStatus { .. } => Topic::Hazards,
+            Change::Scene { .. } => Topic::Scenes,
         }
     }
 }
@@ -433,6 +517,10 @@ pub struct Snapshot {
     /// Hazards whose status changed since the data was generated.
     pub hazards: Vec<HazardState>,
     pub reload: Vec<Topic>,
+    /// The current scene of each wall group that has one (one per group;
+    /// absent = none, as from servers before scenes).
+    #[serde(default)]
+    pub scenes: Vec<Scene>,
 }
 
 /// Why the server sent a snapshot instead of the missed events.
@@ -611,7 +699,7 @@ mod tests {
 
     #[test]
     fn topic_codes_are_their_json_names() {
-        for t in Topic::ALL {
+        for t in Topic::EVERY {
             assert_eq!(
                 serde_json::to_string(t).unwrap(),
                 format!("\"{}\"", t.code())
@@ -619,6 +707,113 @@ mod tests {
             assert_eq!(Topic::from_code(t.code()), Some(*t));
         }
         assert_eq!(Topic::from_code("nope"), None);
+        // Scenes only by name: the default subscription is the data layers.
+        assert_eq!(Topic::from_code("scenes"), Some(Topic::Scenes));
+        assert!(!TopicSet::all().contains(Topic::Scenes));
+        assert!(TopicSet::of(&[Topic::Scenes]).contains(Topic::Scenes));
+        assert!(!Topic::ALL.contains(&Topic::Scenes));
+    }
+
+    fn scene() -> Scene {
+        Scene {
+            group: "指挥大厅".into(),
+            lon: 113.88,
+            lat: 22.57,
+            zoom: 14.5,
+            layers: vec!["hazards".into(), "sensors".into()],
+            highlight: Some(SceneFeature {
+                layer: "hazards".into(),
+                id: "YH000123".into(),
+            }),
+            duration_s: Some(120),
+            started_ms: 1_790_000_000_500,
+            by: "值班员".into(),
+        }
+    }
+
+    #[test]
+    fn scenes_round_trip_and_old_json_still_parses() {
+        let pushed = ServerMsg::Event(Event {
+            seq: 12,
+            at_ms: 1_790_000_000_500,
+            change: Change::Scene {
+                group: "指挥大厅".into(),
+                scene: Some(scene()),
+            },
+        });
+        let cleared = ServerMsg::Event(Event {
+            seq: 13,
+            at_ms: 1_790_000_001_000,
+            change: Change::Scene {
+                group: "default".into(),
+                scene: None,
+            },
+        });
+        for m in [&pushed, &cleared] {
+            let text = m.to_json();
+            assert_eq!(
+                &serde_json::from_str::<ServerMsg>(&text).unwrap(),
+                m,
+                "{text}"
+            );
+        }
+        let text = cleared.to_json();
+        assert!(
+            text.contains(r#""kind":"scene","group":"default","scene":null"#),
+            "{text}"
+        );
+        let ServerMsg::Event(e) = &pushed else {
+            unreachable!()
+        };
+        assert_eq!(e.change.topic(), Topic::Scenes);
+        // The wire form of a scene (docs/api.md).
+        let v = serde_json::to_value(scene()).unwrap();
+        assert_eq!(v["highlight"]["id"], "YH000123");
+        assert_eq!(v["duration_s"], 120);
+        // Optional fields may be left out.
+        let minimal: Scene = serde_json::from_str(
+            r#"{"group":"default","lon":113.9,"lat":22.6,"zoom":12,"started_ms":5,"by":"x"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (minimal.layers.len(), minimal.highlight, minimal.duration_s),
+            (0, None, None)
+        );
+        // A snapshot from a server before scenes has none; one with scenes keeps them.
+        let old: Snapshot = serde_json::from_str(
+            r#"{"seq":3,"sensors":[],"alerts":[],"hazards":[],"reload":["cases"]}"#,
+        )
+        .unwrap();
+        assert!(old.scenes.is_empty());
+        let snap = Snapshot {
+            seq: 4,
+            scenes: vec![scene()],
+            ..Default::default()
+        };
+        let back: Snapshot = serde_json::from_str(&serde_json::to_string(&snap).unwrap()).unwrap();
+        assert_eq!(back, snap);
+        let hello: ClientMsg =
+            serde_json::from_str(r#"{"type":"hello","layers":["alerts","scenes"]}"#).unwrap();
+        assert!(
+            matches!(hello, ClientMsg::Hello { layers, .. } if layers == [Topic::Alerts, Topic::Scenes])
+        );
+    }
+
+    #[test]
+    fn a_scene_lasts_its_duration_and_keeps_its_area_at_any_width() {
+        let s = scene();
+        assert!(s.is_current(s.started_ms));
+        assert!(s.is_current(s.started_ms + 119_999));
+        assert!(!s.is_current(s.started_ms + 120_000));
+        let forever = Scene {
+            duration_s: None,
+            ..scene()
+        };
+        assert!(forever.is_current(i64::MAX));
+        assert_eq!(s.zoom_for_width(1920.0), 14.5);
+        assert_eq!(s.zoom_for_width(3840.0), 15.5);
+        assert_eq!(Scene::design_zoom(15.5, 3840.0), 14.5);
+        assert!(s.zoom_for_width(0.0).is_finite());
     }
 
     #[test]

@@ -69,6 +69,13 @@ pub fn mask_change(change: &mut Change) -> bool {
             true
         }
         Change::Readings { .. } => false,
+        Change::Scene { scene, .. } => match scene {
+            Some(sc) => {
+                sc.by = mask_actor(&sc.by);
+                true
+            }
+            None => false,
+        },
     }
 }
 
@@ -247,6 +254,7 @@ pub fn is_personal(change: &Change) -> bool {
     match change {
         Change::Alert { alert, .. } => alert.acked_by.is_some(),
         Change::Readings { .. } => false,
+        Change::Scene { scene, .. } => scene.is_some(),
         _ => true,
     }
 }
@@ -481,6 +489,33 @@ mod tests {
         assert!(mask_change(&mut hz));
         assert!(matches!(&hz, Change::HazardStatus { hazard } if hazard.by == "赵*"));
         assert!(!is_personal(&Change::Readings { sensors: vec![] }));
+        // A scene names who pushed it; a cleared scene names nobody.
+        let mut sc = Change::Scene {
+            group: "default".into(),
+            scene: Some(crate::live::Scene {
+                group: "default".into(),
+                lon: 113.9,
+                lat: 22.6,
+                zoom: 13.0,
+                layers: vec![],
+                highlight: None,
+                duration_s: None,
+                started_ms: 1,
+                by: "钱七".into(),
+            }),
+        };
+        assert!(is_personal(&sc));
+        assert!(mask_change(&mut sc));
+        assert!(
+            matches!(&sc, Change::Scene { scene: Some(s), .. } if s.by == "钱*"),
+            "{sc:?}"
+        );
+        let mut cleared = Change::Scene {
+            group: "default".into(),
+            scene: None,
+        };
+        assert!(!is_personal(&cleared));
+        assert!(!mask_change(&mut cleared));
     }
 
     #[test]

@@ -154,7 +154,8 @@ pub struct ViewState {
     pub problems: Vec<String>,
 }
 
-fn decode_component(s: &str) -> String {
+/// Percent-decodes one query-string value (`+` is a space; bad escapes stay).
+pub(crate) fn decode_component(s: &str) -> String {
     // Minimal percent-decoding for ',' and friends; invalid escapes stay as-is.
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());

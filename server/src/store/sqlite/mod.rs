@@ -332,6 +332,8 @@ impl Store for SqliteStore {
             alerts,
             hazards,
             reload: vec![Topic::Cases],
+            // Scenes: the server helper (issue 9) fills them from the store.
+            scenes: Vec::new(),
         })
     }
 
