@@ -236,6 +236,8 @@ fn apply_event(state: AppState, e: &Event, batch: &mut Batch) {
             batch.alerts.push(alert.clone());
         }
         Change::HazardStatus { hazard } => apply_hazard(state, hazard),
+        // Nothing of the map's data: the wall's observer follows scenes.
+        Change::Scene { .. } => {}
     }
 }
 

@@ -96,6 +96,8 @@ struct Core {
     /// Who is told of applied events, snapshots and the server's clock
     /// (the wall); dropped at `stop`.
     observers: Vec<Rc<dyn Fn(&Note)>>,
+    /// A wall (`?mode=wall`): scenes in the hello.
+    wall: bool,
 }
 
 /// What the live client tells its observers ([`observe`]).
@@ -137,7 +139,18 @@ thread_local! {
     static CORE: RefCell<Core> = RefCell::new(Core::default());
 }
 
+/// The data layers: what `since` is computed over (each has a base).
 const TOPICS: &[Topic] = Topic::ALL;
+
+/// What the hello subscribes to: the data layers, and on a wall the scenes
+/// too (they have no file, hence no base: not part of `since`).
+fn hello_topics(c: &Core) -> &'static [Topic] {
+    if c.wall {
+        Topic::EVERY
+    } else {
+        TOPICS
+    }
+}
 
 fn now() -> f64 {
     js_sys::Date::now()
@@ -164,6 +177,7 @@ pub fn start(state: AppState) {
         let mut c = c.borrow_mut();
         let first = !c.started;
         c.started = true;
+        c.wall = state.mode == pingan_model::viewport::Mode::Wall;
         (first, c.api.unwrap_or(false))
     });
     if !first {

@@ -5,7 +5,7 @@
 //! message; 10 s to open) and the wake-ups on `online` / visible. A close
 //! tells the live client its code (4401: the session was revoked).
 
-use super::{apply, log, now, warn, Item, CORE, TOPICS};
+use super::{apply, hello_topics, log, now, warn, Item, CORE, TOPICS};
 use crate::frame::request_frame;
 use crate::state::{AppState, Conn};
 use gloo_events::EventListener;
@@ -112,10 +112,11 @@ pub(super) fn connect(state: AppState) {
         c.gen
     });
     let on_open = EvClosure::new(move |_e: web_sys::Event| {
-        let (since, epoch, ws) = CORE.with(|c| {
+        let (since, topics, epoch, ws) = CORE.with(|c| {
             let c = c.borrow();
             (
                 c.seq.since(TOPICS),
+                hello_topics(&c),
                 c.seq.epoch.clone(),
                 c.socket
                     .as_ref()
@@ -124,7 +125,7 @@ pub(super) fn connect(state: AppState) {
             )
         });
         let Some(ws) = ws else { return };
-        let hello = crate::wire::hello(TOPICS, since, epoch.as_deref());
+        let hello = crate::wire::hello(topics, since, epoch.as_deref());
         let _ = ws.send_with_str(&hello);
     });
     let on_message = MsgClosure::new(move |e: MessageEvent| {

@@ -3,13 +3,12 @@
 //! signals (Copy handles, provided through context by [`start`]); the pure
 //! parts are one file each and tested natively: the server clock
 //! (`clock`), this page's window of a wall of several screens (`tiles`),
-//! cases per hour (`hourly`), the stale-data warning (`stale`), reloading on
+//! the stale-data warning (`stale`), reloading on
 //! a new build (`build`). Everything [`start`] starts is held by the layout's
 //! owner and released when it unmounts.
 
 pub mod build;
 pub mod clock;
-pub mod hourly;
 pub mod stale;
 pub mod tiles;
 
@@ -25,7 +24,7 @@ use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 
 use clock::ClockSync;
-use hourly::Hourly;
+use pingan_model::wall::kpi::{hourly_flow, HourlyFlow};
 use tiles::Window;
 
 /// The wall's state the panels read (Copy handles).
@@ -36,7 +35,7 @@ pub struct Wall {
     /// This page's window of the virtual canvas.
     pub window: RwSignal<Window>,
     /// Cases per hour, last 24 h, and the typical day.
-    pub hourly: RwSignal<Arc<Hourly>>,
+    pub hourly: RwSignal<Arc<HourlyFlow>>,
     /// The age of the newest data (ms) while the stream has been silent for
     /// more than a minute.
     pub stale: RwSignal<Option<f64>>,
@@ -93,7 +92,7 @@ pub fn start(state: AppState) -> Wall {
     let wall = Wall {
         now_ms: RwSignal::new(server_now_ms()),
         window: RwSignal::new(Window::single(1920.0, 1080.0)),
-        hourly: RwSignal::new(Arc::new(Hourly::default())),
+        hourly: RwSignal::new(Arc::new(hourly_flow(&[], 0, 0))),
         stale: RwSignal::new(None),
     };
     provide_context(wall);
@@ -145,7 +144,11 @@ pub fn start(state: AppState) -> Wall {
         let now_s = (server_now_ms() / 1000.0) as i64;
         let h = state.entry(LayerId::Cases).and_then(|e| {
             e.data.with_untracked(|d| match d.as_deref() {
-                Some(LayerData::Points(p)) => Some(hourly::hourly(p.cases(), now_s)),
+                Some(LayerData::Points(p)) => Some(hourly_flow(
+                    p.cases(),
+                    now_s,
+                    p.window_start.unwrap_or(now_s - 30 * 86_400),
+                )),
                 _ => None,
             })
         });

@@ -1,6 +1,7 @@
 //! Cases per hour over the last 24 h against the typical day: a small SVG
 //! chart drawn by the app (bars: this hour and the 23 before it; line: the
-//! mean of the same hour over the 28 days before, `wall::hourly`).
+//! mean of the same hour over the 28 days before,
+//! `pingan_model::wall::kpi::hourly_flow`).
 
 use crate::state::use_app;
 use crate::wall::use_wall;
@@ -19,11 +20,18 @@ pub fn HourlyChart(
         let (w, h) = size.get();
         let fs = text_px.get();
         let data = wall.hourly.get();
-        let n = data.counts.len().max(1);
+        let n = data.counts.len();
+        let hour_of = |i: usize| pingan_model::time::cst(data.start + i as i64 * 3600).hour;
+        let top_value = data
+            .counts
+            .iter()
+            .map(|c| *c as f64)
+            .chain(data.typical.iter().copied())
+            .fold(1.0, f64::max);
         // Room for the hour labels below and the scale at the left.
         let (left, bottom, top) = (fs * 2.6, fs * 1.5, fs * 0.6);
         let (pw, ph) = ((w - left).max(10.0), (h - bottom - top).max(10.0));
-        let max = nice_max(data.max());
+        let max = nice_max(top_value);
         let y = move |v: f64| top + ph - v / max * ph;
         let slot = pw / n as f64;
         let bars = data
@@ -48,12 +56,12 @@ pub fn HourlyChart(
             .collect::<Vec<_>>()
             .join(" ");
         let labels = (0..n)
-            .filter(|i| (data.hour_of(*i) % 6 == 0) && !data.counts.is_empty())
+            .filter(|i| hour_of(*i) % 6 == 0)
             .map(|i| {
                 let x = left + (i as f64 + 0.5) * slot;
                 view! {
                     <text class="axis" x=format!("{x:.1}") y=format!("{:.1}", h - fs * 0.3)
-                        text-anchor="middle" font-size=format!("{fs:.1}")>{format!("{:02}", data.hour_of(i))}</text>
+                        text-anchor="middle" font-size=format!("{fs:.1}")>{format!("{:02}", hour_of(i))}</text>
                 }
             })
             .collect_view();
@@ -82,7 +90,10 @@ pub fn HourlyChart(
             </h2>
             <div class="legend">
                 <span class="key bar"></span>{move || state.lang.get().pick("每小时", "per hour")}
-                <span class="key typical"></span>{move || state.lang.get().pick("常态（近28天同时段均值）", "typical (same hour, 28-day mean)")}
+                <span class="key typical"></span>{move || match state.lang.get() {
+                    Lang::Zh => format!("常态（前{}天同时段均值）", wall.hourly.with(|h| h.days)),
+                    Lang::En => format!("typical ({}-day mean, same hour)", wall.hourly.with(|h| h.days)),
+                }}
             </div>
             {chart}
         </section>
