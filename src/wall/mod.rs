@@ -9,6 +9,7 @@
 
 pub mod build;
 pub mod clock;
+pub mod kpi;
 pub mod stale;
 pub mod tiles;
 
@@ -39,6 +40,8 @@ pub struct Wall {
     /// The age of the newest data (ms) while the stream has been silent for
     /// more than a minute.
     pub stale: RwSignal<Option<f64>>,
+    /// The KPI figures and the safety ranking.
+    pub kpis: kpi::KpiView,
 }
 
 thread_local! {
@@ -94,6 +97,7 @@ pub fn start(state: AppState) -> Wall {
         window: RwSignal::new(Window::single(1920.0, 1080.0)),
         hourly: RwSignal::new(Arc::new(hourly_flow(&[], 0, 0))),
         stale: RwSignal::new(None),
+        kpis: kpi::start(),
     };
     provide_context(wall);
     // The case list shows the newest cases, whatever their status.
@@ -181,7 +185,8 @@ pub fn start(state: AppState) -> Wall {
     wall
 }
 
-/// `window.__pingan.wall`: `{now(), freeze(ms|null), offset(), staleAfter(ms)}`.
+/// `window.__pingan.wall`: `{now(), freeze(ms|null), offset(), staleAfter(ms),
+/// kpis()}` (`kpis()`: the figures as JSON, without their basis).
 fn install_hooks(_wall: Wall) {
     let o = js_sys::Object::new();
     let set = |name: &str, f: JsValue| {
@@ -203,6 +208,10 @@ fn install_hooks(_wall: Wall) {
     set(
         "staleAfter",
         Closure::<dyn Fn(f64)>::new(|ms: f64| STALE_AFTER.with(|s| s.set(ms))).into_js_value(),
+    );
+    set(
+        "kpis",
+        Closure::<dyn Fn() -> String>::new(kpi::figures_json).into_js_value(),
     );
     web::set_hook_value("wall", &o);
     on_cleanup(|| {

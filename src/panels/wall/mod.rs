@@ -8,6 +8,8 @@
 pub mod case_flow;
 pub mod header;
 pub mod hourly_chart;
+pub mod kpi_band;
+pub mod ranking;
 pub mod stale;
 pub mod ticker;
 
