@@ -288,7 +288,14 @@ struct RulesFile {
     matching: &'static str,
     category_shares: Vec<(CaseCategory, f64)>,
     rules: Vec<RuleOut>,
+    urgent_note: &'static str,
+    urgent: &'static [&'static str],
 }
+
+/// The rules whose cases take the wall's focus (`DispatchRules::urgent`):
+/// domestic violence (R02, ~0.4 % of cases, ~11 a day), where the police
+/// must come at once. Whole categories would be 27–600 a day.
+pub const URGENT_RULES: &[&str] = &["R02"];
 
 #[derive(Serialize)]
 struct RuleOut {
@@ -313,6 +320,8 @@ pub fn rules_json() -> String {
                 department_labels: r.departments.iter().map(|d| d.label(pingan_model::domain::Lang::Zh)).collect(),
             })
             .collect(),
+        urgent_note: "Ids of the rules whose cases are urgent: a new one takes the command-centre wall's focus.",
+        urgent: URGENT_RULES,
     };
     serde_json::to_string_pretty(&f).unwrap_or_default()
 }
@@ -500,6 +509,15 @@ mod tests {
         assert_eq!(r.id, "R03");
         let r = route(CaseCategory::Dispute, "其他").unwrap();
         assert_eq!(r.id, "R05");
+    }
+
+    #[test]
+    fn the_rules_file_names_its_urgent_rules_and_the_model_reads_them() {
+        let rules = pingan_model::live::DispatchRules::parse(&rules_json()).unwrap();
+        assert_eq!(rules.urgent, ["R02"]);
+        let r = route(CaseCategory::Dispute, "居民反映家庭暴力").unwrap();
+        assert!(rules.is_urgent(Some(r.id)));
+        assert!(!rules.is_urgent(Some("R01")));
     }
 
     #[test]

@@ -9,6 +9,8 @@
 //!   types, park tiers, risk domains) with Chinese/English labels; masking.
 //! - [`geojson_io`]: validating GeoJSON reader, RFC 7946 writer.
 //! - [`projection`]: Web Mercator world coordinates, GCJ-02 ⇄ WGS84.
+//! - [`flight`]: camera flights as pure functions of progress (the desk's
+//!   eased flight, van Wijk–Nuij smooth zoom and pan for the wall).
 //! - [`index`]: R-tree point and area indexes.
 //! - [`aggregate`]: screen-space binning of points for low zooms.
 //! - [`cases`]: the case record and its compact binary file format.
@@ -30,6 +32,7 @@ pub mod aggregate;
 pub mod analysis;
 pub mod cases;
 pub mod domain;
+pub mod flight;
 pub mod geojson_io;
 pub mod index;
 pub mod label_point;

@@ -624,6 +624,11 @@ pub struct DispatchRule {
 pub struct DispatchRules {
     pub version: u32,
     pub rules: Vec<DispatchRule>,
+    /// Ids of the rules whose cases are urgent: they take the wall's focus
+    /// when reported. Rules, not whole categories: the smallest category is
+    /// still ~27 cases a day, and the wall would be in focus all day long.
+    #[serde(default)]
+    pub urgent: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -634,6 +639,8 @@ pub enum RulesError {
     NoDepartments { id: String },
     #[error("dispatch rules: category {0} has no default rule (one without keywords)")]
     NoDefault(&'static str),
+    #[error("dispatch rules: urgent names {0}, which is no rule")]
+    UnknownUrgent(String),
 }
 
 impl DispatchRules {
@@ -654,7 +661,19 @@ impl DispatchRules {
                 return Err(RulesError::NoDefault(c.code()));
             }
         }
+        if let Some(u) = rules
+            .urgent
+            .iter()
+            .find(|u| !rules.rules.iter().any(|r| &r.id == *u))
+        {
+            return Err(RulesError::UnknownUrgent(u.clone()));
+        }
         Ok(rules)
+    }
+
+    /// Whether a case routed by `rule` is urgent (takes the wall's focus).
+    pub fn is_urgent(&self, rule: Option<&str>) -> bool {
+        rule.is_some_and(|id| self.urgent.iter().any(|u| u == id))
     }
 
     /// The rule for a report: among the category's rules, the first whose
@@ -911,7 +930,8 @@ mod tests {
             );
         }
         rules += r#"{"id":"R01","category":"dispute","keywords":["家庭纠纷","离婚"],"departments":["police","court","judicial"],"deadline_hours":72}]}"#;
-        let rules = DispatchRules::parse(&rules).unwrap();
+        let rules_text = rules;
+        let rules = DispatchRules::parse(&rules_text).unwrap();
         let r = rules
             .route(CaseCategory::Dispute, "邻里之间因家庭纠纷发生争吵")
             .unwrap();
@@ -928,5 +948,16 @@ mod tests {
             DispatchRules::parse(r#"{"version":1,"rules":[]}"#),
             Err(RulesError::NoDefault("dispute"))
         ));
+        // Urgent rules: none in a file without the list; an unknown id is refused.
+        assert!(rules.urgent.is_empty() && !rules.is_urgent(Some("R01")));
+        let with = rules_text.replacen('{', r#"{"urgent":["R01"],"#, 1);
+        let urgent = DispatchRules::parse(&with).unwrap();
+        assert!(urgent.is_urgent(Some("R01")) && !urgent.is_urgent(Some("D0")));
+        assert!(!urgent.is_urgent(None));
+        let bad = rules_text.replacen('{', r#"{"urgent":["R99"],"#, 1);
+        assert_eq!(
+            DispatchRules::parse(&bad),
+            Err(RulesError::UnknownUrgent("R99".into()))
+        );
     }
 }

@@ -190,7 +190,7 @@ impl Directory {
             }
             Change::HazardStatus { hazard } => self.hazard_place(&hazard.id),
             Change::Alert { alert, .. } => self.sensors.get(&alert.sensor).cloned(),
-            Change::Readings { .. } => None,
+            Change::Readings { .. } | Change::Scene { .. } => None,
         }
     }
 

@@ -1,6 +1,6 @@
 //! Camera moves that are not gestures: a flight to a point (0.6 s, ease
-//! in-out, in animation frames; a new flight replaces one under way), a
-//! flight to a layer's point with its selection, and fitting the district
+//! in-out by `pingan_model::flight::eased`, in animation frames; a new
+//! flight replaces one under way), a flight to a layer's point with its selection, and fitting the district
 //! into the part of the map the panels leave free. [`stop`] ends a flight
 //! at unmount.
 
@@ -9,6 +9,7 @@ use crate::render;
 use crate::state::AppState;
 use crate::web::time::now_ms;
 use leptos::prelude::*;
+use pingan_model::flight::{eased, View};
 use pingan_model::layers::LayerId;
 use pingan_model::projection::World;
 use pingan_model::viewport::{DISTRICT_LONLAT_BBOX, MAX_ZOOM};
@@ -55,17 +56,11 @@ fn step(state: AppState) {
         Some((fl.from, fl.to, u))
     });
     let Some((from, to, u)) = step else { return };
-    let e = if u < 0.5 {
-        2.0 * u * u
-    } else {
-        1.0 - (-2.0 * u + 2.0).powi(2) / 2.0
-    };
+    let view = |(center, zoom): (World, f64)| View { center, zoom };
+    let v = eased(view(from), view(to), u);
     state.camera.update(|c| {
-        c.zoom = from.1 + (to.1 - from.1) * e;
-        c.center = World {
-            x: from.0.x + (to.0.x - from.0.x) * e,
-            y: from.0.y + (to.0.y - from.0.y) * e,
-        };
+        c.zoom = v.zoom;
+        c.center = v.center;
     });
     FLIGHT.with(|f| {
         let mut f = f.borrow_mut();

@@ -12,6 +12,7 @@
 pub mod kpi;
 pub mod safety;
 pub mod screen;
+pub mod tiling;
 
 use crate::viewport::decode_component;
 use screen::DimSchedule;
