@@ -269,6 +269,15 @@ pub fn snapshot(v: &Value) -> R<Snapshot> {
     })
 }
 
+/// The server clock of a welcome or heartbeat: `now_ms`, or from a server
+/// before it, `server_time_ms` (the same clock).
+fn now_ms(o: &Obj) -> R<i64> {
+    match opt(o, "now_ms") {
+        Some(v) => v.as_i64().ok_or_else(|| bad("now_ms", "an integer")),
+        None => i64_(o, "server_time_ms"),
+    }
+}
+
 /// Decodes one server message (a `/ws` text frame).
 pub fn decode(text: &str) -> R<ServerMsg> {
     let v: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
@@ -280,6 +289,8 @@ pub fn decode(text: &str) -> R<ServerMsg> {
             replay: u64_(o, "replay")?,
             heartbeat_ms: u64_(o, "heartbeat_ms")?,
             server_time_ms: i64_(o, "server_time_ms")?,
+            now_ms: now_ms(o)?,
+            build: opt_string(o, "build")?,
         },
         "snapshot" => ServerMsg::Snapshot {
             reason: code(o, "reason", |s| {
@@ -302,6 +313,7 @@ pub fn decode(text: &str) -> R<ServerMsg> {
             epoch: opt_string(o, "epoch")?.unwrap_or_default(),
             head: u64_(o, "head")?,
             server_time_ms: i64_(o, "server_time_ms")?,
+            now_ms: now_ms(o)?,
         },
         "resync" => ServerMsg::Resync {
             epoch: opt_string(o, "epoch")?.unwrap_or_default(),
@@ -530,11 +542,23 @@ mod tests {
                 replay: 2,
                 heartbeat_ms: 10_000,
                 server_time_ms: 1_790_000_000_123,
+                now_ms: 1_790_000_000_123,
+                build: Some("0123456789abcdef".into()),
+            },
+            ServerMsg::Welcome {
+                epoch: String::new(),
+                head: 0,
+                replay: 0,
+                heartbeat_ms: 10_000,
+                server_time_ms: 7,
+                now_ms: 7,
+                build: None,
             },
             ServerMsg::Heartbeat {
                 epoch: String::new(),
                 head: 0,
                 server_time_ms: -5,
+                now_ms: -5,
             },
             ServerMsg::Error {
                 error: "bad_hello".into(),
@@ -627,7 +651,8 @@ mod tests {
                 ClientMsg::Hello {
                     layers,
                     since,
-                    epoch
+                    epoch,
+                    public: false,
                 },
                 "{text}"
             );

@@ -497,6 +497,11 @@ pub enum ClientMsg {
         /// another store: a snapshot follows, never a replay.
         #[serde(default)]
         epoch: Option<String>,
+        /// Ask for the public audience whoever is signed in: personal data
+        /// masked at the source as for a viewer (a wall page signed in as an
+        /// operator). `false` = the audience of the connection's account.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        public: bool,
     },
 }
 
@@ -565,6 +570,16 @@ pub enum ServerMsg {
         replay: u64,
         heartbeat_ms: u64,
         server_time_ms: i64,
+        /// The server's clock, Unix ms (= `server_time_ms`, under the name
+        /// the wall's clock sync reads): a client's offset is this minus
+        /// its own clock, the round trip halved.
+        #[serde(default)]
+        now_ms: i64,
+        /// The app build the server serves: the first 16 hex digits of the
+        /// SHA-256 of `dist/index.html` as served, `None` without a build.
+        /// A client that saw another one earlier reloads.
+        #[serde(default)]
+        build: Option<String>,
     },
     Snapshot {
         reason: SnapshotReason,
@@ -576,6 +591,9 @@ pub enum ServerMsg {
         epoch: String,
         head: Seq,
         server_time_ms: i64,
+        /// The server's clock, Unix ms (= `server_time_ms`; see `Welcome`).
+        #[serde(default)]
+        now_ms: i64,
     },
     Resync {
         #[serde(default)]
@@ -883,6 +901,14 @@ mod tests {
                 replay: 2,
                 heartbeat_ms: 10_000,
                 server_time_ms: 1,
+                now_ms: 1,
+                build: Some("0123456789abcdef".into()),
+            },
+            ServerMsg::Heartbeat {
+                epoch: "e1".into(),
+                head: 3,
+                server_time_ms: 2,
+                now_ms: 2,
             },
             ServerMsg::Snapshot {
                 reason: SnapshotReason::TooFarBehind,
@@ -912,8 +938,12 @@ mod tests {
                 layers: vec![Topic::Cases, Topic::Alerts],
                 since: Some(42),
                 epoch: None,
+                public: false,
             }
         );
+        let public: ClientMsg =
+            serde_json::from_str(r#"{"type":"hello","public":true}"#).unwrap();
+        assert!(matches!(public, ClientMsg::Hello { public: true, .. }));
         assert!(
             serde_json::from_str::<ClientMsg>(r#"{"type":"hello","layers":["nope"]}"#).is_err()
         );

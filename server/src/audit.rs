@@ -91,6 +91,34 @@ pub fn of_command(actor: &Actor, cmd: &Command, from: &str) -> AuditEntry {
             from,
             format!("→ {}", status.code()),
         ),
+        Command::PushScene { scene, .. } => entry(
+            actor,
+            "wall.scene_push",
+            format!("walls/{}", scene.group),
+            from,
+            format!(
+                "{:.5},{:.5} z{:.2}{}{}",
+                scene.lon,
+                scene.lat,
+                scene.zoom,
+                scene
+                    .highlight
+                    .as_ref()
+                    .map(|h| format!(", highlight {}/{}", h.layer, h.id))
+                    .unwrap_or_default(),
+                scene
+                    .duration_s
+                    .map(|d| format!(", {d} s"))
+                    .unwrap_or_default()
+            ),
+        ),
+        Command::ClearScene { group, .. } => entry(
+            actor,
+            "wall.scene_clear",
+            format!("walls/{group}"),
+            from,
+            "",
+        ),
     }
 }
 

@@ -60,6 +60,9 @@ pub enum ApiError {
     /// No such case/alert/hazard.
     #[error("{0}")]
     NoSuchEntity(String),
+    /// A wall group has no current scene (`GET`/`DELETE /api/walls/{group}/scene`).
+    #[error("{0}")]
+    NoScene(String),
     /// The change is not allowed in the current state.
     #[error("{0}")]
     Conflict(String),
@@ -171,6 +174,7 @@ impl ApiError {
             ApiError::BadField { .. } => "bad_request",
             ApiError::Invalid { .. } => "invalid",
             ApiError::NoSuchEntity(_) => "not_found",
+            ApiError::NoScene(_) => "no_scene",
             ApiError::Conflict(_) => "conflict",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::TooLarge { .. } => "payload_too_large",
@@ -193,7 +197,7 @@ impl ApiError {
             ApiError::Read { .. } | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::BadJson(_) | ApiError::BadField { .. } => StatusCode::BAD_REQUEST,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::NoSuchEntity(_) => StatusCode::NOT_FOUND,
+            ApiError::NoSuchEntity(_) | ApiError::NoScene(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

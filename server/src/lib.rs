@@ -18,6 +18,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod blocking;
+pub mod build;
 pub mod clock;
 pub mod error;
 pub mod files;
@@ -129,6 +130,8 @@ struct Inner {
     auth: Arc<auth::Auth>,
     grids: Arc<GridLocator>,
     rules: Option<Arc<DispatchRules>>,
+    build: Arc<build::BuildHash>,
+    district: Arc<api::kpi::District>,
 }
 
 impl AppState {
@@ -195,8 +198,15 @@ impl AppState {
                 source,
             })?;
         let live = Live::with_directory(db, Arc::new(directory)).map_err(fail)?;
+        let build = Arc::new(build::BuildHash::new(config.dist_dir.clone()));
+        let (district, problems) = api::kpi::District::load(&config.data_dir);
+        for p in &problems {
+            tracing::warn!(problem = %p, "subdistricts: the safety index and scene bounds lack it");
+        }
         Ok(AppState {
             inner: Arc::new(Inner {
+                build,
+                district: Arc::new(district),
                 config,
                 files,
                 layers,
@@ -226,6 +236,17 @@ impl AppState {
     /// The dispatch rules, when `dispatch_rules.json` was readable.
     pub fn rules(&self) -> Option<&Arc<DispatchRules>> {
         self.inner.rules.as_ref()
+    }
+
+    /// The subdistricts (names, residents, areas) and the district's box,
+    /// read at start.
+    pub fn district(&self) -> &Arc<api::kpi::District> {
+        &self.inner.district
+    }
+
+    /// The build hash of the app in `dist/` (see [`build`]).
+    pub fn build(&self) -> &Arc<build::BuildHash> {
+        &self.inner.build
     }
 
     pub fn config(&self) -> &Config {

@@ -52,6 +52,19 @@ pub fn mask_layer_file(bytes: Vec<u8>) -> Result<Vec<u8>, String> {
     }
 }
 
+/// The audience a reader is served for: its account's
+/// ([`crate::store::Actor::audience`]), or the public one when it asked for
+/// it (`?audience=public`, the stream hello's `public: true`: a wall page
+/// signed in as an operator still gets personal data masked at the source).
+/// Asking can only narrow what is shown, never widen it.
+pub fn reader_audience(actor: &crate::store::Actor, public: bool) -> Audience {
+    if public {
+        Audience::Public
+    } else {
+        actor.audience()
+    }
+}
+
 /// The layers whose features have contacts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -182,7 +195,8 @@ impl Directory {
     }
 
     /// The subdistrict a change belongs to: a case's own, a hazard's or an
-    /// alert's sensor's from the files; `None` for readings.
+    /// alert's sensor's from the files; `None` for readings and wall scenes
+    /// (which belong to no subdistrict).
     pub fn place(&self, change: &Change) -> Option<Arc<str>> {
         match change {
             Change::CaseReported { case } | Change::CaseTransitioned { case, .. } => {
@@ -227,8 +241,10 @@ fn contacts_of(layer: ContactLayer, props: &Value) -> Vec<Contact> {
 }
 
 /// A snapshot as `audience` may see it: who changed a hazard, its note's
-/// phone numbers and who acknowledged an alert masked where the audience
-/// sees no personal data. Returns how many hazards and alerts it left
+/// phone numbers, who acknowledged an alert and who pushed a wall scene
+/// masked where the audience sees no personal data (a scene belongs to no
+/// subdistrict: only an unscoped personal audience sees its pusher). Returns
+/// how many hazards, alerts and scenes it left
 /// carrying personal data unmasked (0 for a public audience), which the
 /// caller audits.
 pub fn mask_snapshot(snapshot: &mut Snapshot, audience: &Audience, dir: &Directory) -> Unmasked {
@@ -239,6 +255,13 @@ pub fn mask_snapshot(snapshot: &mut Snapshot, audience: &Audience, dir: &Directo
         } else {
             h.by = mask_actor(&h.by);
             mask_text_in(&mut h.note);
+        }
+    }
+    for s in &mut snapshot.scenes {
+        if audience.sees_personal(None) {
+            shown.scenes += usize::from(mask_actor(&s.by) != s.by);
+        } else {
+            s.by = mask_actor(&s.by);
         }
     }
     for a in &mut snapshot.alerts {
@@ -259,11 +282,12 @@ pub fn mask_snapshot(snapshot: &mut Snapshot, audience: &Audience, dir: &Directo
 pub struct Unmasked {
     pub hazards: usize,
     pub alerts: usize,
+    pub scenes: usize,
 }
 
 impl Unmasked {
     pub fn any(self) -> bool {
-        self.hazards + self.alerts > 0
+        self.hazards + self.alerts + self.scenes > 0
     }
 }
 

@@ -48,6 +48,7 @@ impl Caller {
 fn concrete(path: &str) -> String {
     path.replace("{id}", "999999")
         .replace("{username}", "nobody")
+        .replace("{group}", "nobody")
 }
 
 fn request(method: &str, path: &str, caller: &Caller) -> Request<Body> {
@@ -57,7 +58,7 @@ fn request(method: &str, path: &str, caller: &Caller) -> Request<Body> {
         Caller::Role(_, cookie) => b = b.header("cookie", cookie).header("x-pingan-csrf", "1"),
         Caller::Key(key) => b = b.header("authorization", format!("Bearer {key}")),
     }
-    if method == "POST" {
+    if method == "POST" || method == "PUT" {
         b = b.header("content-type", "application/json");
         return b.body(Body::from("{}")).unwrap();
     }

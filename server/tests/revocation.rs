@@ -74,6 +74,7 @@ async fn open(addr: SocketAddr, header: (&str, &str)) -> Ws {
         layers: vec![],
         since: None,
         epoch: None,
+        public: false,
     };
     ws.send(Message::text(serde_json::to_string(&hello).unwrap()))
         .await

@@ -14,7 +14,7 @@ use pingan_model::live::{
 use pingan_server::store::seed::{is_seeded, Seed, SeedHazard, SeedSensor};
 use pingan_server::store::sqlite::SqliteStore;
 use pingan_server::store::{
-    Actor, AuditEntry, AuditQuery, CaseQuery, Command, NewCase, Store, StoreError,
+    Actor, AuditEntry, AuditQuery, CaseQuery, Command, NewCase, SceneIn, Store, StoreError,
 };
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -54,6 +54,7 @@ macro_rules! store_contract {
             #[test] fn the_audit_log_appends_queries_and_prunes() { super::audit_log(OPEN) }
             #[test] fn a_write_and_its_audit_entry_are_stored_together() { super::audited_writes(OPEN) }
             #[test] fn the_epoch_survives_a_restart_and_a_new_store_has_another() { super::epoch(OPEN) }
+            #[test] fn wall_scenes_are_checked_replaced_cleared_and_kept() { super::scenes(OPEN) }
         }
     )+};
 }
@@ -1256,5 +1257,180 @@ fn prune_ended(open: Factory) {
     assert!(store.key(live_key).unwrap().is_some());
     assert_eq!(store.prune_ended(t - 30 * day).unwrap(), (0, 0));
     drop(store);
+    cleanup(&dir);
+}
+
+// ---------------------------------------------------------------------------
+// Wall scenes
+// ---------------------------------------------------------------------------
+
+fn scene_in(group: &str) -> SceneIn {
+    SceneIn {
+        group: group.into(),
+        lon: 113.85,
+        lat: 22.6,
+        zoom: 14.0,
+        layers: vec!["hazards".into(), "sensors".into(), "hazards".into()],
+        highlight: Some(pingan_model::live::SceneFeature {
+            layer: "hazards".into(),
+            id: "YH000001".into(),
+        }),
+        duration_s: Some(120),
+    }
+}
+
+fn push(scene: SceneIn, by: &Actor) -> Command {
+    Command::PushScene {
+        scene,
+        within: Some([113.7, 22.4, 114.0, 22.9]),
+        by: by.clone(),
+    }
+}
+
+fn invalid_field(r: Result<Vec<Event>, StoreError>) -> String {
+    match r {
+        Err(StoreError::Invalid { field, .. }) => field,
+        other => panic!("expected an invalid field, got {other:?}"),
+    }
+}
+
+fn scenes(open: Factory) {
+    let (dir, store) = open_seeded(open, "scenes");
+    let op = Actor::anonymous("调度员甲");
+    let t0 = pingan_server::clock::now_ms();
+    let events = store.execute(push(scene_in("大厅"), &op), t0).unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].change.topic(), Topic::Scenes);
+    let pushed = match &events[0].change {
+        Change::Scene {
+            group,
+            scene: Some(s),
+        } => {
+            assert_eq!(group, "大厅");
+            s.clone()
+        }
+        other => panic!("{other:?}"),
+    };
+    // Stamped by the rules: the command's clock and the actor's name;
+    // layers once each, in order.
+    assert_eq!(pushed.started_ms, t0);
+    assert_eq!(pushed.by, "调度员甲");
+    assert_eq!(pushed.layers, ["hazards", "sensors"]);
+    assert_eq!(pushed.duration_s, Some(120));
+    let (seq, stored) = store.scene("大厅").unwrap().expect("stored");
+    assert_eq!((seq, &stored), (events[0].seq, &pushed));
+    assert_eq!(store.snapshot().unwrap().scenes, [pushed.clone()]);
+
+    // Rejections name the field and store nothing.
+    let head = store.head().unwrap();
+    let bad = |f: fn(&mut SceneIn)| {
+        let mut s = scene_in("大厅");
+        f(&mut s);
+        invalid_field(store.execute(push(s, &op), t0 + 1))
+    };
+    assert_eq!(bad(|s| s.zoom = 7.9), "zoom");
+    assert_eq!(bad(|s| s.zoom = f64::NAN), "zoom");
+    assert_eq!(bad(|s| s.zoom = 20.5), "zoom");
+    assert_eq!(bad(|s| s.lon = 114.2), "lon");
+    assert_eq!(bad(|s| s.lat = f64::INFINITY), "lat");
+    assert_eq!(bad(|s| s.lat = 23.5), "lat");
+    assert_eq!(bad(|s| s.layers.push("roads".into())), "layers[3]");
+    assert_eq!(
+        bad(|s| s.highlight.as_mut().unwrap().layer = "x".into()),
+        "highlight.layer"
+    );
+    assert_eq!(
+        bad(|s| s.highlight.as_mut().unwrap().id = "a b".into()),
+        "highlight.id"
+    );
+    assert_eq!(bad(|s| s.duration_s = Some(4)), "duration_s");
+    assert_eq!(bad(|s| s.duration_s = Some(86_401)), "duration_s");
+    assert_eq!(bad(|s| s.group = "a/b".into()), "group");
+    assert_eq!(bad(|s| s.group = "x".repeat(41)), "group");
+    assert_eq!(store.head().unwrap(), head);
+    assert_eq!(store.scene("大厅").unwrap().unwrap().1, pushed);
+    // Without a box, any valid coordinate.
+    let mut far = scene_in("远处");
+    far.lon = 120.0;
+    far.duration_s = None;
+    store
+        .execute(
+            Command::PushScene {
+                scene: far,
+                within: None,
+                by: op.clone(),
+            },
+            t0 + 2,
+        )
+        .unwrap();
+
+    // A push replaces the group's scene; one per group.
+    let mut next = scene_in("大厅");
+    next.highlight = None;
+    next.layers.clear();
+    next.duration_s = None;
+    let e = store.execute(push(next, &op), t0 + 3).unwrap();
+    let (_, now_shown) = store.scene("大厅").unwrap().unwrap();
+    assert_eq!(now_shown.started_ms, t0 + 3);
+    assert_eq!((now_shown.highlight, now_shown.duration_s), (None, None));
+    let snap = store.snapshot().unwrap();
+    assert_eq!(
+        snap.scenes
+            .iter()
+            .map(|s| s.group.as_str())
+            .collect::<Vec<_>>(),
+        ["大厅", "远处"]
+    );
+    assert_eq!(snap.seq, e[0].seq);
+
+    // Clearing: an event with no scene; then nothing to clear.
+    let clear = |g: &str| Command::ClearScene {
+        group: g.into(),
+        by: op.clone(),
+    };
+    let e = store.execute(clear("大厅"), t0 + 4).unwrap();
+    assert!(matches!(&e[0].change, Change::Scene { group, scene: None } if group == "大厅"));
+    assert!(store.scene("大厅").unwrap().is_none());
+    assert!(matches!(
+        store.execute(clear("大厅"), t0 + 5),
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(invalid_field(store.execute(clear(""), t0 + 5)), "group");
+
+    // An expired scene is no longer current: not in the snapshot, nothing
+    // to clear; it stays stored until replaced.
+    let mut short = scene_in("短");
+    short.duration_s = Some(5);
+    store.execute(push(short, &op), t0 - 60_000).unwrap();
+    assert!(store
+        .snapshot()
+        .unwrap()
+        .scenes
+        .iter()
+        .all(|s| s.group != "短"));
+    assert!(store.scene("短").unwrap().is_some());
+    assert!(matches!(
+        store.execute(clear("短"), pingan_server::clock::now_ms()),
+        Err(StoreError::NotFound { .. })
+    ));
+
+    // A restart keeps the current scenes, and seq continues.
+    let head = store.head().unwrap();
+    drop(store);
+    let store = open(&dir);
+    assert_eq!(
+        store
+            .snapshot()
+            .unwrap()
+            .scenes
+            .iter()
+            .map(|s| s.group.as_str())
+            .collect::<Vec<_>>(),
+        ["远处"]
+    );
+    let e = store.execute(push(scene_in("大厅"), &op), t0 + 6).unwrap();
+    assert_eq!(e[0].seq, head + 1);
+    let replay = store.events_since(head, 10).unwrap();
+    assert_eq!(replay, e);
     cleanup(&dir);
 }

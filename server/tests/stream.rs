@@ -204,6 +204,7 @@ async fn hello(ws: &mut Ws, layers: &[Topic], since: Option<Seq>) {
         layers: layers.to_vec(),
         since,
         epoch: None,
+        public: false,
     };
     ws.send(Message::text(serde_json::to_string(&msg).unwrap()))
         .await

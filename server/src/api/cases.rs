@@ -387,8 +387,18 @@ pub async fn cases_bin(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    if let Some((k, _)) = query_pairs(raw.as_deref())?.into_iter().next() {
-        return Err(bad_param(&k, "GET /api/cases.bin takes no parameters"));
+    // The compact records hold no personal data (no reporter, no text):
+    // `audience=public` is accepted (a wall asks for it everywhere) and
+    // changes nothing.
+    for (k, v) in query_pairs(raw.as_deref())? {
+        if k == "audience" {
+            super::extract::audience_value(&v)?;
+        } else {
+            return Err(bad_param(
+                &k,
+                "GET /api/cases.bin takes no parameters but audience=public",
+            ));
+        }
     }
     let now = now_s();
     let from = window_start(now);

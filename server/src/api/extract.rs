@@ -2,7 +2,7 @@
 //! type, size limit, field-named errors), who is acting ([`Actor`], from the
 //! `pingan_session` cookie or `Authorization: Bearer`, resolved once by the
 //! check layer), the client's address ([`ClientAddr`]) and the ids in paths
-//! ([`CaseId`], [`AlertId`], [`HazardId`], [`RowId`], [`Username`]). Every handler takes
+//! ([`CaseId`], [`AlertId`], [`HazardId`], [`RowId`], [`Username`], [`WallGroup`]). Every handler takes
 //! its inputs through these, so every endpoint rejects bad input alike. Path
 //! ids come before the body in a handler's arguments, so a bad id is
 //! reported before a bad body.
@@ -108,6 +108,30 @@ impl<S: Send + Sync> FromRequestParts<S> for Username {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Username, ApiError> {
         path_param(parts, "username").await.map(Username)
+    }
+}
+
+/// A wall group in a path (`/api/walls/{group}/scene`): 1–40 letters (CJK
+/// included), digits, `-` or `_` (`pingan_model::wall::valid_group`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WallGroup(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for WallGroup {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<WallGroup, ApiError> {
+        let group = path_param(parts, "group").await?;
+        if pingan_model::wall::valid_group(&group) {
+            Ok(WallGroup(group))
+        } else {
+            Err(bad_param(
+                "group",
+                format!(
+                    "{group:?}: a wall group is 1–{} letters (CJK included), digits, `-` or `_`",
+                    pingan_model::wall::MAX_GROUP_CHARS
+                ),
+            ))
+        }
     }
 }
 
@@ -313,6 +337,35 @@ pub fn bad_param(name: &str, detail: impl Into<String>) -> ApiError {
         field: name.to_string(),
         detail: detail.into(),
     }
+}
+
+/// The value of `audience=` that asks for the public audience.
+pub const PUBLIC_AUDIENCE: &str = "public";
+
+/// Whether `value` of an `audience` parameter asks for the public
+/// audience; only `public` is a value (the account's own audience is the
+/// default, asked for by leaving the parameter out).
+pub fn audience_value(value: &str) -> Result<bool, ApiError> {
+    if value == PUBLIC_AUDIENCE {
+        Ok(true)
+    } else {
+        Err(bad_param(
+            "audience",
+            format!("{value:?}: the one value is `public` (personal data masked whoever is signed in); leave it out for the account's own audience"),
+        ))
+    }
+}
+
+/// Whether a query asks for the public audience (`audience=public`);
+/// other parameters are left to the caller.
+pub fn public_audience(raw: Option<&str>) -> Result<bool, ApiError> {
+    let mut public = false;
+    for (k, v) in query_pairs(raw)? {
+        if k == "audience" {
+            public = audience_value(&v)?;
+        }
+    }
+    Ok(public)
 }
 
 /// Query parameters as (name, value) pairs, percent-decoded.

@@ -10,7 +10,7 @@
 //! Paths not in the table (`/data/…` behind [`DATA`], the app's files
 //! (public), unknown `/api/…`) are routed in `lib.rs` and answer GET and HEAD.
 
-use super::{admin, audit, cases, contacts, hazards, sensors, session, snapshot, status};
+use super::{admin, audit, cases, contacts, hazards, sensors, session, snapshot, status, walls};
 use crate::AppState;
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
@@ -24,6 +24,7 @@ pub enum Verb {
     /// GET, and HEAD with the same headers.
     Get,
     Post,
+    Put,
     Delete,
 }
 
@@ -32,6 +33,7 @@ impl Verb {
         match self {
             Verb::Get => MethodFilter::GET,
             Verb::Post => MethodFilter::POST,
+            Verb::Put => MethodFilter::PUT,
             Verb::Delete => MethodFilter::DELETE,
         }
     }
@@ -41,6 +43,7 @@ impl Verb {
         match self {
             Verb::Get => "GET, HEAD",
             Verb::Post => "POST",
+            Verb::Put => "PUT",
             Verb::Delete => "DELETE",
         }
     }
@@ -50,6 +53,7 @@ impl Verb {
         match self {
             Verb::Get => "GET",
             Verb::Post => "POST",
+            Verb::Put => "PUT",
             Verb::Delete => "DELETE",
         }
     }
@@ -103,6 +107,11 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: "/api/health",
         endpoints: &[endpoint!(Get, Public, status::health)],
+        compress: false,
+    },
+    Route {
+        path: "/api/clock",
+        endpoints: &[endpoint!(Get, Public, status::clock)],
         compress: false,
     },
     Route {
@@ -165,6 +174,15 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: "/api/live",
         endpoints: &[endpoint!(Get, Read, snapshot::live_snapshot)],
+        compress: false,
+    },
+    Route {
+        path: "/api/walls/{group}/scene",
+        endpoints: &[
+            endpoint!(Get, Read, walls::current),
+            endpoint!(Put, WallDrive, walls::push),
+            endpoint!(Delete, WallDrive, walls::clear),
+        ],
         compress: false,
     },
     Route {
@@ -325,10 +343,14 @@ mod tests {
         assert_eq!(allowed_methods("/api/session"), "GET, HEAD, POST, DELETE");
         assert_eq!(allowed_methods("/api/keys/3"), "DELETE");
         assert_eq!(allowed_methods("/api/devices/pair"), "POST");
+        assert_eq!(
+            allowed_methods("/api/walls/大厅/scene"),
+            "GET, HEAD, PUT, DELETE"
+        );
     }
 
     #[test]
-    fn only_signing_in_pairing_and_health_are_public() {
+    fn only_signing_in_pairing_health_and_the_clock_are_public() {
         let public: Vec<String> = ROUTES
             .iter()
             .flat_map(|r| {
@@ -342,6 +364,7 @@ mod tests {
             public,
             [
                 "GET /api/health",
+                "GET /api/clock",
                 "GET /api/session",
                 "POST /api/session",
                 "DELETE /api/session",

@@ -114,7 +114,8 @@ pub async fn readings(
     Ok(no_store(StatusCode::OK, Json(out)))
 }
 
-/// `GET /api/alerts`: who acknowledged masked for the reader's audience;
+/// `GET /api/alerts`: who acknowledged masked for the reader's audience
+/// (the public one with `audience=public`);
 /// an answer that leaves someone's name unmasked is audited once
 /// (`alerts.read_unmasked`) before it is sent.
 pub async fn alerts(
@@ -124,8 +125,10 @@ pub async fn alerts(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let mut active_only = false;
+    let mut public = false;
     for (k, v) in query_pairs(raw.as_deref())? {
         match k.as_str() {
+            "audience" => public = super::extract::audience_value(&v)?,
             "active" => {
                 active_only = match v.as_str() {
                     "true" | "1" => true,
@@ -141,7 +144,7 @@ pub async fn alerts(
             other => {
                 return Err(bad_param(
                     other,
-                    "unknown parameter; the filter is active=true|false",
+                    "unknown parameter; the parameters are active=true|false and audience=public",
                 ))
             }
         }
@@ -149,8 +152,9 @@ pub async fn alerts(
     let mut snap = read(&state, |s| s.snapshot()).await?;
     snap.alerts.retain(|a| !active_only || a.is_active());
     snap.hazards.clear();
-    let shown =
-        crate::mask::mask_snapshot(&mut snap, &actor.audience(), state.live().hub().directory());
+    snap.scenes.clear();
+    let audience = crate::mask::reader_audience(&actor, public);
+    let shown = crate::mask::mask_snapshot(&mut snap, &audience, state.live().hub().directory());
     if shown.any() {
         let detail = format!(
             "{} of {} alerts unmasked; query {:?}",

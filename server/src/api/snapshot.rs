@@ -1,15 +1,16 @@
 //! `GET /api/live`: the small live layers (sensors, alerts, changed
 //! hazards) at one sequence number and the store's epoch, the start of
-//! every live client; who acted is masked for the reader's audience, and
-//! an answer that leaves someone's name unmasked is audited
-//! (`live.read_unmasked`) before it is sent.
+//! every live client; who acted is masked for the reader's audience (the
+//! public one with `?audience=public`, whoever is signed in), and an answer
+//! that leaves someone's name unmasked is audited (`live.read_unmasked`)
+//! before it is sent.
 
 use super::common::{no_store, read};
 use crate::error::ApiError;
 use crate::http::client::ClientAddr;
 use crate::store::Actor;
 use crate::AppState;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
@@ -19,14 +20,16 @@ pub async fn live_snapshot(
     State(state): State<AppState>,
     actor: Actor,
     from: ClientAddr,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
+    let public = super::extract::public_audience(raw.as_deref())?;
+    let audience = crate::mask::reader_audience(&actor, public);
     let mut snap = read(&state, |s| s.snapshot()).await?;
-    let shown =
-        crate::mask::mask_snapshot(&mut snap, &actor.audience(), state.live().hub().directory());
+    let shown = crate::mask::mask_snapshot(&mut snap, &audience, state.live().hub().directory());
     if shown.any() {
         let detail = format!(
-            "{} hazards, {} alerts unmasked",
-            shown.hazards, shown.alerts
+            "{} hazards, {} alerts, {} scenes unmasked",
+            shown.hazards, shown.alerts, shown.scenes
         );
         let entry = crate::audit::entry(
             &actor,

@@ -3,7 +3,7 @@
 
 use pingan_model::access::{Audience, Permission, Role};
 use pingan_model::domain::{CaseCategory, CaseStatus, Department, HazardStatus};
-use pingan_model::live::ReadingIn;
+use pingan_model::live::{ReadingIn, SceneFeature};
 
 /// Who is acting: an account and the name recorded in histories and events.
 /// Every command carries one. Today the extractor gives every request
@@ -163,7 +163,9 @@ impl Command {
             Command::Transition { by, .. }
             | Command::Readings { by, .. }
             | Command::AckAlert { by, .. }
-            | Command::HazardStatus { by, .. } => by,
+            | Command::HazardStatus { by, .. }
+            | Command::PushScene { by, .. }
+            | Command::ClearScene { by, .. } => by,
         }
     }
 }
@@ -200,6 +202,36 @@ pub enum Command {
         note: String,
         at: i64,
     },
+    /// Shows a scene on every wall of its group, replacing the current one.
+    /// Stamped by the rules: started now (server clock), by the actor's
+    /// display name.
+    PushScene {
+        scene: SceneIn,
+        /// WGS84 `[min_lon, min_lat, max_lon, max_lat]` the centre must lie
+        /// in (the district's box, padded; `None`: any valid coordinate).
+        within: Option<[f64; 4]>,
+        by: Actor,
+    },
+    /// Clears a group's current scene (its walls return to their overview).
+    ClearScene {
+        group: String,
+        by: Actor,
+    },
+}
+
+/// A scene as asked for (`PUT /api/walls/{group}/scene`), before the rules
+/// check and stamp it into a `pingan_model::live::Scene`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SceneIn {
+    pub group: String,
+    pub lon: f64,
+    pub lat: f64,
+    pub zoom: f64,
+    /// `LayerId` codes.
+    pub layers: Vec<String>,
+    pub highlight: Option<SceneFeature>,
+    /// Seconds; `None` = until replaced or cleared.
+    pub duration_s: Option<u32>,
 }
 
 /// A case to store: everything but the id, which the rules assign.

@@ -26,13 +26,13 @@ pub mod tx;
 
 pub use accounts::AccountStore;
 pub use audit::{AuditEntry, AuditQuery, AuditRecord};
-pub use command::{Account, Actor, Command, NewCase};
+pub use command::{Account, Actor, Command, NewCase, SceneIn};
 pub use error::{StoreError, StoreResult};
 pub use tx::Tx;
 
 use pingan_model::cases::CaseRecord;
 use pingan_model::domain::{CaseCategory, CaseStatus};
-use pingan_model::live::{Case, Event, Seq, Snapshot, Topic, Transition};
+use pingan_model::live::{Case, Event, Scene, Seq, Snapshot, Topic, Transition};
 
 /// Filters of `GET /api/cases`. Every filter is optional; `limit` is capped
 /// by the handler.
@@ -137,8 +137,12 @@ pub trait Store: AccountStore + Send + Sync + 'static {
     /// were deleted.
     fn prune_events_before(&self, at_ms: i64, keep_from: Seq, batch: usize) -> StoreResult<u64>;
 
-    /// The small live layers at one consistent sequence number.
+    /// The small live layers at one consistent sequence number, with the
+    /// wall scenes current at the server's clock (one per group, by group).
     fn snapshot(&self) -> StoreResult<Snapshot>;
+    /// The scene stored for a wall group (current or expired: see
+    /// `Scene::is_current`) and the sequence number it is consistent with.
+    fn scene(&self, group: &str) -> StoreResult<Option<(Seq, Scene)>>;
     /// Cases reported in `[from, to)` in the compact form, with the sequence
     /// number they are consistent with.
     fn case_records(&self, from: i64, to: i64) -> StoreResult<(Seq, Vec<CaseRecord>)>;

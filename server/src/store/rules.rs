@@ -3,19 +3,28 @@
 //! which events it appends — so every backend behaves alike. Here are the
 //! id of a new case (highest + 1) and of a new alert, the status machine of
 //! cases (`pingan_model::live::transition_error`), raising, re-levelling and
-//! clearing alerts from readings (`next_level`), acknowledging once, and
-//! hazard status changes. No SQL and no I/O: only the `Tx` calls. Every
+//! clearing alerts from readings (`next_level`), acknowledging once,
+//! hazard status changes, and wall scenes (checked, stamped with the server
+//! clock and the actor's display name, one current per group). No SQL and no I/O: only the `Tx` calls. Every
 //! history entry and event records the command's actor (display name in the
 //! entity, account kind and name beside it).
 
-use super::command::{Actor, Command, NewCase};
+use super::command::{Actor, Command, NewCase, SceneIn};
 use super::error::{StoreError, StoreResult};
 use super::tx::Tx;
 use pingan_model::domain::{CaseStatus, HazardStatus};
+use pingan_model::layers::LayerId;
 use pingan_model::live::{
     next_level, thresholds, transition_error, Alert, AlertChange, Case, Change, Event, HazardState,
-    Level, ReadingIn, SensorState, Seq, Transition,
+    Level, ReadingIn, Scene, SceneFeature, SensorState, Seq, Transition,
 };
+
+/// The zooms a scene may ask for (the map's useful range at the design width).
+pub const SCENE_ZOOM: std::ops::RangeInclusive<f64> = 8.0..=20.0;
+/// How long a scene may last, in seconds: 5 s to 24 h.
+pub const SCENE_DURATION_S: std::ops::RangeInclusive<u32> = 5..=86_400;
+/// Longest id of a highlighted feature.
+pub const MAX_FEATURE_ID: usize = 64;
 
 /// Runs one command inside an open transaction; returns the events it
 /// appended (sequence numbers continuing the log). On error the caller
@@ -47,6 +56,8 @@ pub fn run(tx: &mut dyn Tx, cmd: Command, now_ms: i64) -> StoreResult<Vec<Event>
             note,
             at,
         } => d.hazard(id, status, by, note, at)?,
+        Command::PushScene { scene, within, .. } => d.push_scene(scene, within)?,
+        Command::ClearScene { group, .. } => d.clear_scene(group)?,
     }
     Ok(d.events)
 }
@@ -306,4 +317,149 @@ impl Decide<'_> {
         self.tx.change_hazard(&hazard, current, &by)?;
         self.emit(Change::HazardStatus { hazard })
     }
+
+    fn push_scene(&mut self, s: SceneIn, within: Option<[f64; 4]>) -> StoreResult<()> {
+        check_group(&s.group)?;
+        if !s.lon.is_finite() || !(-180.0..=180.0).contains(&s.lon) {
+            return Err(invalid("lon", format!("{}: a WGS84 longitude", s.lon)));
+        }
+        if !s.lat.is_finite() || !(-90.0..=90.0).contains(&s.lat) {
+            return Err(invalid("lat", format!("{}: a WGS84 latitude", s.lat)));
+        }
+        if let Some([x0, y0, x1, y1]) = within {
+            if !(x0..=x1).contains(&s.lon) {
+                return Err(invalid(
+                    "lon",
+                    format!(
+                        "{}: outside the district (longitudes {x0:.3}–{x1:.3})",
+                        s.lon
+                    ),
+                ));
+            }
+            if !(y0..=y1).contains(&s.lat) {
+                return Err(invalid(
+                    "lat",
+                    format!(
+                        "{}: outside the district (latitudes {y0:.3}–{y1:.3})",
+                        s.lat
+                    ),
+                ));
+            }
+        }
+        if !s.zoom.is_finite() || !SCENE_ZOOM.contains(&s.zoom) {
+            return Err(invalid(
+                "zoom",
+                format!(
+                    "{}: between {} and {}",
+                    s.zoom,
+                    SCENE_ZOOM.start(),
+                    SCENE_ZOOM.end()
+                ),
+            ));
+        }
+        let mut layers: Vec<String> = Vec::with_capacity(s.layers.len());
+        for (i, code) in s.layers.iter().enumerate() {
+            if code.parse::<LayerId>().is_err() {
+                return Err(invalid(
+                    format!("layers[{i}]"),
+                    format!("{code:?} is not a layer; one of {}", layer_codes()),
+                ));
+            }
+            if !layers.contains(code) {
+                layers.push(code.clone());
+            }
+        }
+        if let Some(h) = &s.highlight {
+            if h.layer.parse::<LayerId>().is_err() {
+                return Err(invalid(
+                    "highlight.layer",
+                    format!("{:?} is not a layer; one of {}", h.layer, layer_codes()),
+                ));
+            }
+            let n = h.id.chars().count();
+            if n == 0
+                || n > MAX_FEATURE_ID
+                || !h
+                    .id
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || "-_.:".contains(c))
+            {
+                return Err(invalid(
+                    "highlight.id",
+                    format!(
+                        "{:?}: a feature id of 1–{MAX_FEATURE_ID} letters, digits, `-`, `_`, `.` or `:`",
+                        h.id
+                    ),
+                ));
+            }
+        }
+        if let Some(d) = s.duration_s {
+            if !SCENE_DURATION_S.contains(&d) {
+                return Err(invalid(
+                    "duration_s",
+                    format!(
+                        "{d}: between {} s and {} s (24 h), or absent for until replaced or cleared",
+                        SCENE_DURATION_S.start(),
+                        SCENE_DURATION_S.end()
+                    ),
+                ));
+            }
+        }
+        let scene = Scene {
+            group: s.group,
+            lon: s.lon,
+            lat: s.lat,
+            zoom: s.zoom,
+            layers,
+            highlight: s.highlight.map(|h| SceneFeature {
+                layer: h.layer,
+                id: h.id,
+            }),
+            duration_s: s.duration_s,
+            started_ms: self.now_ms,
+            by: self.actor.name.clone(),
+        };
+        let by = self.actor.clone();
+        self.tx.put_scene(&scene, &by)?;
+        self.emit(Change::Scene {
+            group: scene.group.clone(),
+            scene: Some(scene),
+        })
+    }
+
+    fn clear_scene(&mut self, group: String) -> StoreResult<()> {
+        check_group(&group)?;
+        let current = self.tx.scene(&group)?.filter(|s| s.is_current(self.now_ms));
+        if current.is_none() {
+            return Err(StoreError::NotFound {
+                what: "scene of wall group",
+                id: group,
+            });
+        }
+        self.tx.delete_scene(&group)?;
+        self.emit(Change::Scene { group, scene: None })
+    }
+}
+
+/// A wall group's name: 1–40 letters (any script), digits, `-` or `_`.
+fn check_group(group: &str) -> StoreResult<()> {
+    if pingan_model::wall::valid_group(group) {
+        Ok(())
+    } else {
+        Err(invalid(
+            "group",
+            format!(
+                "{group:?}: a wall group is 1–{} letters (CJK included), digits, `-` or `_`",
+                pingan_model::wall::MAX_GROUP_CHARS
+            ),
+        ))
+    }
+}
+
+fn layer_codes() -> String {
+    LayerId::ALL
+        .iter()
+        .map(|l| l.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

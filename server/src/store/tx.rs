@@ -9,7 +9,7 @@ use super::audit::AuditEntry;
 use super::command::Actor;
 use super::error::StoreResult;
 use pingan_model::domain::{CaseStatus, HazardStatus, SensorType};
-use pingan_model::live::{Alert, Case, Event, HazardState, Level, Seq, Transition};
+use pingan_model::live::{Alert, Case, Event, HazardState, Level, Scene, Seq, Transition};
 
 /// A sensor of the registry with its first reading (seeding).
 #[derive(Clone, Debug, PartialEq)]
@@ -97,6 +97,14 @@ pub trait Tx {
         from: HazardStatus,
         by: &Actor,
     ) -> StoreResult<()>;
+
+    /// The scene stored for a wall group (current or expired), if any.
+    fn scene(&mut self, group: &str) -> StoreResult<Option<Scene>>;
+    /// Stores a group's scene, replacing the one before; `by` is the account
+    /// that pushed it (its kind and name are recorded beside `scene.by`).
+    fn put_scene(&mut self, scene: &Scene, by: &Actor) -> StoreResult<()>;
+    /// Deletes a group's scene; `false` when it had none.
+    fn delete_scene(&mut self, group: &str) -> StoreResult<bool>;
 
     /// Appends an entry to the audit log, inside this transaction.
     fn audit(&mut self, entry: &AuditEntry) -> StoreResult<()>;

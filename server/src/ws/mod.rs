@@ -47,7 +47,7 @@ use crate::store::Actor;
 use crate::AppState;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::response::IntoResponse;
 use axum::response::Response;
 use pingan_model::access::Audience;
@@ -70,11 +70,17 @@ pub async fn endpoint(
     permit: Option<axum::Extension<crate::http::limits::WsPermit>>,
     who: Resolved,
     from: ClientAddr,
+    RawQuery(query): RawQuery,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
+    let public = match crate::api::extract::public_audience(query.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
     match ws {
         Ok(ws) => {
             let watch = Watch::of(state.auth(), &who);
+            let build = state.build().current_async().await;
             upgrade(
                 state.live().clone(),
                 ws,
@@ -82,6 +88,8 @@ pub async fn endpoint(
                     actor: who.actor,
                     from,
                     watch,
+                    build,
+                    public,
                 },
                 permit.map(|p| p.0),
             )
@@ -97,6 +105,11 @@ pub struct Reader {
     pub from: ClientAddr,
     /// The credential it was opened with, watched for its end.
     pub watch: Option<Watch>,
+    /// The app build served when it connected (the welcome's `build`).
+    pub build: Option<String>,
+    /// Asked for the public audience (`/ws?audience=public`; the hello's
+    /// `public: true` does the same).
+    pub public: bool,
 }
 
 /// A plain HTTP request to `/ws` (no upgrade, or HEAD): the API's JSON error.
@@ -141,6 +154,8 @@ pub async fn serve(live: Arc<Live>, mut socket: WebSocket, reader: Reader) {
         actor,
         from,
         mut watch,
+        build,
+        public,
     } = reader;
     if let Some(w) = &watch {
         // Revoked between the check layer's lookup and the subscription?
@@ -176,7 +191,7 @@ pub async fn serve(live: Arc<Live>, mut socket: WebSocket, reader: Reader) {
             return;
         }
     };
-    let audience = actor.audience();
+    let audience = crate::mask::reader_audience(&actor, public || hello.public);
     if audience != Audience::Public {
         let entry = crate::audit::entry(
             &actor,
@@ -206,7 +221,11 @@ pub async fn serve(live: Arc<Live>, mut socket: WebSocket, reader: Reader) {
             return;
         }
     }
-    let hello = Hello { audience, ..hello };
+    let hello = Hello {
+        audience,
+        build,
+        ..hello
+    };
     let c = &hub.counters;
     let clients = c.clients.fetch_add(1, Ordering::Relaxed) + 1;
     c.connects.fetch_add(1, Ordering::Relaxed);

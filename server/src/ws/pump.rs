@@ -35,12 +35,15 @@ pub(super) async fn stream_inner(
         Start::Ring { since, count } | Start::Store { since, count } => (*count, *since),
         Start::Snapshot { snapshot, .. } => (0, snapshot.seq),
     };
+    let now = now_ms();
     let welcome = ServerMsg::Welcome {
         epoch: hub.epoch().to_string(),
         head,
         replay,
         heartbeat_ms: cfg.heartbeat.as_millis() as u64,
-        server_time_ms: now_ms(),
+        server_time_ms: now,
+        now_ms: now,
+        build: hello.build.clone(),
     };
     send(socket, cfg, text(&welcome)).await?;
     match start {
@@ -108,10 +111,12 @@ pub(super) async fn stream_inner(
                 if silent > dead_after {
                     return Err(End::Dead(silent));
                 }
+                let now = now_ms();
                 let beat = ServerMsg::Heartbeat {
                     epoch: hub.epoch().to_string(),
                     head: hub.head(),
-                    server_time_ms: now_ms(),
+                    server_time_ms: now,
+                    now_ms: now,
                 };
                 let write = async {
                     socket.feed(text(&beat)).await?;

@@ -22,8 +22,12 @@ pub(super) struct Hello {
     pub(super) layers: Vec<Topic>,
     pub(super) since: Option<Seq>,
     pub(super) epoch: Option<String>,
-    /// The reader's audience (from its actor, not the message).
+    /// The reader's audience (from its actor and the hello's `public`).
     pub(super) audience: Audience,
+    /// Asked for the public audience (`public: true`).
+    pub(super) public: bool,
+    /// The app build the server serves (not from the message: the welcome's).
+    pub(super) build: Option<String>,
 }
 
 pub(super) async fn read_hello(socket: &mut WebSocket, cfg: &StreamConfig) -> Result<Hello, End> {
@@ -51,6 +55,7 @@ pub(super) async fn read_hello(socket: &mut WebSocket, cfg: &StreamConfig) -> Re
                 layers,
                 since,
                 epoch,
+                public,
             }) => Ok(Hello {
                 topics: if layers.is_empty() {
                     TopicSet::all()
@@ -61,6 +66,8 @@ pub(super) async fn read_hello(socket: &mut WebSocket, cfg: &StreamConfig) -> Re
                 since,
                 epoch,
                 audience: Audience::Public,
+                public,
+                build: None,
             }),
             Err(e) => Err(End::BadHello(format!(
                 "expected {{\"type\":\"hello\",\"layers\":[\"cases\",\"sensors\",\"alerts\",\"hazards\"],\"since\":N}}: {e}"
@@ -155,6 +162,9 @@ pub(super) async fn plan(
     }
     if !t.contains(Topic::Hazards) {
         snapshot.hazards.clear();
+    }
+    if !t.contains(Topic::Scenes) {
+        snapshot.scenes.clear();
     }
     snapshot.reload = if t.contains(Topic::Cases) {
         vec![Topic::Cases]

@@ -406,7 +406,8 @@ pub fn file_len(p: &Path) -> u64 {
     std::fs::metadata(p).unwrap().len()
 }
 
-/// `/api/health` without the live store's fields (`store`, `head`).
+/// `/api/health` without the live store's fields (`store`, `head`), the
+/// stream's and the build hash.
 pub fn health_core(mut v: serde_json::Value) -> serde_json::Value {
     if let Some(o) = v.as_object_mut() {
         assert!(
@@ -421,6 +422,11 @@ pub fn health_core(mut v: serde_json::Value) -> serde_json::Value {
             o.remove("stream")
                 .is_some_and(|s| s.get("clients").is_some_and(|c| c.is_u64())),
             "health has stream stats"
+        );
+        assert!(
+            o.remove("build")
+                .is_some_and(|b| b.is_null() || b.as_str().is_some_and(|h| h.len() == 16)),
+            "health has the build hash (null without a build)"
         );
     }
     v

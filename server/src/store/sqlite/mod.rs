@@ -34,7 +34,7 @@ use super::{
 };
 use pingan_model::cases::{CaseRecord, DeptSet};
 use pingan_model::domain::{CaseCategory, CaseStatus, HazardStatus};
-use pingan_model::live::{Case, Event, HazardState, Seq, Snapshot, Topic, Transition};
+use pingan_model::live::{Case, Event, HazardState, Scene, Seq, Snapshot, Topic, Transition};
 use rows::*;
 use rusqlite::types::Value;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
@@ -323,6 +323,14 @@ impl Store for SqliteStore {
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
+        let now_ms = crate::clock::now_ms();
+        let scenes = tx
+            .prepare_cached(&format!(
+                "SELECT {SCENE_COLS} FROM scenes ORDER BY wall_group"
+            ))?
+            .query_map([], scene_row)?
+            .filter(|s| s.as_ref().map_or(true, |s| s.is_current(now_ms)))
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         let epoch = audit::epoch(&tx)?;
         tx.commit()?;
         Ok(Snapshot {
@@ -332,8 +340,7 @@ impl Store for SqliteStore {
             alerts,
             hazards,
             reload: vec![Topic::Cases],
-            // Scenes: the server helper (issue 9) fills them from the store.
-            scenes: Vec::new(),
+            scenes,
         })
     }
 
@@ -366,6 +373,20 @@ impl Store for SqliteStore {
             .collect::<rusqlite::Result<Vec<_>>>()?;
         tx.commit()?;
         Ok((seq, records))
+    }
+
+    fn scene(&self, group: &str) -> StoreResult<Option<(Seq, Scene)>> {
+        let mut r = self.reader()?;
+        let tx = r.conn()?.transaction()?;
+        let seq = head_of(&tx)?;
+        let scene = tx
+            .prepare_cached(&format!(
+                "SELECT {SCENE_COLS} FROM scenes WHERE wall_group = ?1"
+            ))?
+            .query_row([group], scene_row)
+            .optional()?;
+        tx.commit()?;
+        Ok(scene.map(|s| (seq, s)))
     }
 
     fn case(&self, id: u32) -> StoreResult<Option<(Case, Vec<Transition>)>> {

@@ -3,7 +3,7 @@
 //! the inserts shared by commands and seeding.
 
 use pingan_model::domain::{CaseCategory, CaseStatus, Department, SensorType};
-use pingan_model::live::{Alert, Case, Level, SensorState, Seq, Transition};
+use pingan_model::live::{Alert, Case, Level, Scene, SceneFeature, SensorState, Seq, Transition};
 use rusqlite::types::Type;
 use rusqlite::{params, Connection, Row};
 
@@ -149,6 +149,41 @@ pub fn alert_row(row: &Row) -> rusqlite::Result<Alert> {
         cleared_at: row.get(8)?,
         acked_at: row.get(9)?,
         acked_by: row.get(10)?,
+    })
+}
+
+pub const SCENE_COLS: &str =
+    "wall_group, lon, lat, zoom, layers, highlight_layer, highlight_id, duration_s, started_ms, by";
+
+pub fn scene_row(row: &Row) -> rusqlite::Result<Scene> {
+    let layers: String = row.get(4)?;
+    let highlight = match (
+        row.get::<_, Option<String>>(5)?,
+        row.get::<_, Option<String>>(6)?,
+    ) {
+        (Some(layer), Some(id)) => Some(SceneFeature { layer, id }),
+        _ => None,
+    };
+    let duration: Option<i64> = row.get(7)?;
+    Ok(Scene {
+        group: row.get(0)?,
+        lon: row.get(1)?,
+        lat: row.get(2)?,
+        zoom: row.get(3)?,
+        layers: layers
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+        highlight,
+        duration_s: match duration {
+            None => None,
+            Some(d) => {
+                Some(u32::try_from(d).map_err(|_| bad_column(7, format!("duration_s {d}")))?)
+            }
+        },
+        started_ms: row.get(8)?,
+        by: row.get(9)?,
     })
 }
 

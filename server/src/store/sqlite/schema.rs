@@ -191,6 +191,28 @@ pub const MIGRATIONS: &[&str] = &[
      AND CAST(NEW.value AS INTEGER) > CAST(strftime('%s', 'now') AS INTEGER) - 180 * 86400
     BEGIN SELECT RAISE(ABORT, 'the audit log keeps 180 days; the cut cannot be moved later'); END;
     "#,
+    // 6: wall scenes (issue 9): one current scene per wall group, replaced
+    // by the next push, deleted when cleared; an expired one (past
+    // started_ms + duration_s) stays until then and is not current. No
+    // personal data beyond who pushed it (a highlighted feature is a layer
+    // and an id).
+    r#"
+    CREATE TABLE scenes (
+        wall_group TEXT PRIMARY KEY,
+        lon REAL NOT NULL,
+        lat REAL NOT NULL,
+        zoom REAL NOT NULL,
+        layers TEXT NOT NULL,           -- comma-separated LayerId codes
+        highlight_layer TEXT,
+        highlight_id TEXT,
+        duration_s INTEGER,             -- NULL: until replaced or cleared
+        started_ms INTEGER NOT NULL,    -- Unix ms, server clock
+        by TEXT NOT NULL,               -- display name
+        by_kind TEXT NOT NULL,
+        by_account TEXT,
+        CHECK ((highlight_layer IS NULL) = (highlight_id IS NULL))
+    );
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> StoreResult<usize> {

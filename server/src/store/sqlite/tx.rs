@@ -8,7 +8,7 @@ use crate::store::command::Actor;
 use crate::store::error::{StoreError, StoreResult};
 use crate::store::tx::{SeedHazard, SeedSensor, SensorRow, Tx};
 use pingan_model::domain::{CaseStatus, HazardStatus, SensorType};
-use pingan_model::live::{Alert, Case, Event, HazardState, Level, Seq, Transition};
+use pingan_model::live::{Alert, Case, Event, HazardState, Level, Scene, Seq, Transition};
 use rusqlite::{params, OptionalExtension};
 
 /// [`Tx`] over one open SQLite write transaction. Statements are cached per
@@ -263,6 +263,48 @@ impl Tx for SqliteTx<'_> {
                 by.account_name()
             ])?;
         Ok(())
+    }
+
+    fn scene(&mut self, group: &str) -> StoreResult<Option<Scene>> {
+        Ok(self
+            .tx
+            .prepare_cached(&format!(
+                "SELECT {SCENE_COLS} FROM scenes WHERE wall_group = ?1"
+            ))?
+            .query_row([group], scene_row)
+            .optional()?)
+    }
+
+    fn put_scene(&mut self, s: &Scene, by: &Actor) -> StoreResult<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT OR REPLACE INTO scenes (wall_group, lon, lat, zoom, layers, highlight_layer,
+                   highlight_id, duration_s, started_ms, by, by_kind, by_account)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?
+            .execute(params![
+                s.group,
+                s.lon,
+                s.lat,
+                s.zoom,
+                s.layers.join(","),
+                s.highlight.as_ref().map(|h| h.layer.as_str()),
+                s.highlight.as_ref().map(|h| h.id.as_str()),
+                s.duration_s,
+                s.started_ms,
+                s.by,
+                by.kind(),
+                by.account_name()
+            ])?;
+        Ok(())
+    }
+
+    fn delete_scene(&mut self, group: &str) -> StoreResult<bool> {
+        let n = self
+            .tx
+            .prepare_cached("DELETE FROM scenes WHERE wall_group = ?1")?
+            .execute([group])?;
+        Ok(n == 1)
     }
 
     fn audit(&mut self, entry: &AuditEntry) -> StoreResult<()> {
