@@ -1,69 +1,22 @@
 //! The wall layout (`?mode=wall`): the map full-screen, dark, with no
-//! panel, button, cursor or scrollbar; read-only overlays (title and clock,
-//! KPI band, safety ranking, case flow, cases per hour, alert ticker, the
-//! focus callout, the stale-data warning) placed on the virtual canvas in
-//! virtual CSS px by the wall's layout and shifted by this tile's origin.
-//! Text is sized from one wall text size (`--wall-px`: 22 px at 1080p,
-//! twice that at 4K), so it reads the same from across the room on every
-//! screen. The runtime behind it is `crate::wall`.
+//! panel, button, cursor or scrollbar; read-only overlays (KPI band with the
+//! title and clock, safety ranking, case flow, cases per hour, alert ticker,
+//! the focus callout) placed on the virtual canvas by the model's layout
+//! (`pingan_model::wall::tiling::layout`: landscape, wide and portrait
+//! arrangements, every box inside one screen, none across a seam) and
+//! shifted by this tile's origin. Text sizes are the model's `WallText` (≥ 20 px at 1080p, figures
+//! 56 px, twice at 4K) as CSS variables. Everything drawn shifts with the
+//! burn-in offset; night dimming is a dark veil. The runtime is `crate::wall`.
 
 use crate::map::canvas::MapCanvas;
 use crate::panels::wall::{
-    case_flow::CaseFlow, header::WallHeader, hourly_chart::HourlyChart, stale::StaleWarning,
-    ticker::Ticker,
+    case_flow::CaseFlow, header::WallHeader, hourly_chart::HourlyChart, kpi_band::KpiBand,
+    ranking::Ranking, ticker::Ticker,
 };
 use crate::state::use_app;
 use crate::wall;
 use leptos::prelude::*;
-
-/// A box of the layout, virtual CSS px.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Rect {
-    pub x: f64,
-    pub y: f64,
-    pub w: f64,
-    pub h: f64,
-}
-
-/// The overlays the layout places.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Slot {
-    Header,
-    Kpi,
-    Ranking,
-    Flow,
-    Chart,
-    Ticker,
-    Callout,
-}
-
-/// The wall's text size for a screen of this size: 22 px at 1080p, up to
-/// twice that at 4K (by the screen's shorter side, so a wall two screens wide
-/// reads as one screen does).
-pub fn text_px(w: f64, h: f64) -> f64 {
-    22.0 * (w / 1920.0).min(h / 1080.0).clamp(1.0, 2.0)
-}
-
-/// Where each overlay goes on a `vw`×`vh` virtual canvas whose screens are
-/// `tw`×`th`.
-fn layout(vw: f64, vh: f64, px: f64) -> Vec<(Slot, Rect)> {
-    let u = px / 22.0;
-    let m = 20.0 * u;
-    let col = 520.0 * u;
-    let head = 56.0 * u;
-    let kpi_h = 150.0 * u;
-    let top = m + head + 8.0 * u + kpi_h + 16.0 * u;
-    let body = vh - top - m;
-    vec![
-        (Slot::Header, Rect { x: m, y: m, w: vw - 2.0 * m, h: head }),
-        (Slot::Kpi, Rect { x: m, y: m + head + 8.0 * u, w: vw - 2.0 * m, h: kpi_h }),
-        (Slot::Ranking, Rect { x: m, y: top, w: col, h: body * 0.58 }),
-        (Slot::Chart, Rect { x: m, y: top + body * 0.58 + m, w: col, h: body * 0.42 - m }),
-        (Slot::Flow, Rect { x: vw - m - col, y: top, w: col, h: body * 0.55 }),
-        (Slot::Ticker, Rect { x: vw - m - col, y: top + body * 0.55 + m, w: col, h: body * 0.45 - m }),
-        (Slot::Callout, Rect { x: vw / 2.0 - 400.0 * u, y: top, w: 800.0 * u, h: 190.0 * u }),
-    ]
-}
+use pingan_model::wall::tiling::{layout, BoxId, Rect, WallText};
 
 fn place(r: Rect) -> String {
     format!(
@@ -72,56 +25,72 @@ fn place(r: Rect) -> String {
     )
 }
 
+/// The wall's text sizes as CSS variables.
+fn text_vars(t: &WallText) -> String {
+    format!(
+        "--t-label:{:.1}px;--t-body:{:.1}px;--t-title:{:.1}px;--t-ticker:{:.1}px;\
+         --t-figure:{:.1}px;--t-ctitle:{:.1}px;--t-cbody:{:.1}px",
+        t.label, t.body, t.title, t.ticker, t.figure, t.callout_title, t.callout_body
+    )
+}
+
 #[component]
 pub fn Wall() -> impl IntoView {
     let state = use_app();
     let wall = wall::start(state);
-    let px = Memo::new(move |_| {
-        let win = wall.window.get();
-        text_px(win.size[0], win.size[1])
-    });
-    let boxes = Memo::new(move |_| {
-        let win = wall.window.get();
-        layout(win.virtual_size[0], win.virtual_size[1], px.get())
-    });
-    let rect = move |s: Slot| {
-        boxes
-            .get()
-            .into_iter()
-            .find(|(k, _)| *k == s)
-            .map(|(_, r)| r)
-            .unwrap_or(Rect { x: 0.0, y: 0.0, w: 0.0, h: 0.0 })
-    };
-    // Rows that fit: a row is about 2.1 lines of text, the title 2 more.
-    let rows_of = move |s: Slot, row_em: f64| {
-        Signal::derive(move || {
-            let r = rect(s);
-            (((r.h / px.get()) - 2.4) / row_em).floor().max(0.0) as usize
-        })
+    let lay = Memo::new(move |_| layout(&wall.tiling.get()));
+    let rect = move |b: BoxId| {
+        lay.with(|l| l.get(b))
+            .unwrap_or(Rect::new(0.0, 0.0, 0.0, 0.0))
     };
     let chart_size = Signal::derive(move || {
-        let r = rect(Slot::Chart);
-        let p = px.get();
-        ((r.w - 1.6 * p).max(0.0), (r.h - 4.6 * p).max(0.0))
-    });
-    let text = Signal::derive(move || px.get());
-    let overlays_style = move || {
-        let win = wall.window.get();
-        format!(
-            "width:{:.0}px;height:{:.0}px;transform:translate({:.0}px,{:.0}px)",
-            win.virtual_size[0], win.virtual_size[1], -win.origin[0], -win.origin[1]
+        let r = rect(BoxId::Chart);
+        let t = WallText::at(lay.with(|l| l.ui));
+        // The panel's padding, its title and legend lines.
+        (
+            (r.w - 1.4 * t.body).max(0.0),
+            (r.h - 1.0 * t.body - 1.45 * t.title - 1.4 * t.label).max(0.0),
         )
+    });
+    let label_px = Signal::derive(move || WallText::at(lay.with(|l| l.ui)).label);
+    let root_style = move || {
+        let ui = lay.with(|l| l.ui);
+        let (dx, dy) = wall.shift.get();
+        format!("{};--shift:translate({dx:.0}px,{dy:.0}px)", text_vars(&WallText::at(ui)))
+    };
+    let overlays_style = move || {
+        let t = wall.tiling.get();
+        let (w, h) = t.virtual_size();
+        let (ox, oy) = wall.params.with_value(|p| t.origin(p.tile_col, p.tile_row));
+        format!("width:{w:.0}px;height:{h:.0}px;transform:translate({:.0}px,{:.0}px)", -ox, -oy)
+    };
+    let slot = move |b: BoxId, inner: AnyView| {
+        view! {
+            <div class="w-box" data-slot=b.code() style=move || place(rect(b))
+                class:w-empty=move || rect(b).w <= 0.0>
+                {inner}
+            </div>
+        }
     };
     view! {
-        <div class="app wall" data-testid="wall" style=move || format!("--wall-px:{:.2}px", px.get())>
-            <MapCanvas/>
-            <div class="w-overlays" style=overlays_style>
-                <div class="w-box" style=move || place(rect(Slot::Header))><WallHeader/></div>
-                <div class="w-box" style=move || place(rect(Slot::Flow))><CaseFlow rows=rows_of(Slot::Flow, 2.3)/></div>
-                <div class="w-box" style=move || place(rect(Slot::Chart))><HourlyChart size=chart_size text_px=text/></div>
-                <div class="w-box" style=move || place(rect(Slot::Ticker))><Ticker rows=rows_of(Slot::Ticker, 1.6)/></div>
+        <div class="app wall" data-testid="wall" data-shape=move || format!("{:?}", lay.with(|l| l.shape)).to_lowercase()
+            style=root_style>
+            <div class="w-shifted">
+                <MapCanvas/>
+                <div class="w-overlays" style=overlays_style>
+                    {slot(BoxId::KpiBand, view! { <div class="w-top"><WallHeader/><KpiBand/></div> }.into_any())}
+                    {slot(BoxId::Ranking, view! { <Ranking/> }.into_any())}
+                    {slot(BoxId::CaseFlow, view! { <CaseFlow/> }.into_any())}
+                    {slot(BoxId::Chart, view! { <HourlyChart size=chart_size text_px=label_px/> }.into_any())}
+                    {slot(BoxId::Ticker, view! { <Ticker/> }.into_any())}
+                </div>
             </div>
-            <StaleWarning/>
+            <Show when=move || !wall.problems.with(Vec::is_empty)>
+                <ul class="w-problems">
+                    {move || wall.problems.get().into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
+                </ul>
+            </Show>
+            <div class="w-dim" style=move || format!("opacity:{:.2}", 1.0 - wall.brightness.get())></div>
         </div>
     }
 }

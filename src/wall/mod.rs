@@ -2,16 +2,17 @@
 //! (`layouts/wall.rs`) and its panels (`panels/wall/`). [`Wall`] holds its
 //! signals (Copy handles, provided through context by [`start`]); the pure
 //! parts are one file each and tested natively: the server clock
-//! (`clock`), this page's window of a wall of several screens (`tiles`),
-//! the stale-data warning (`stale`), reloading on
-//! a new build (`build`). Everything [`start`] starts is held by the layout's
-//! owner and released when it unmounts.
+//! (`clock`), the stale-data warning (`stale`), reloading on
+//! a new build (`build`); the KPI figures follow the stream (`kpi`). The
+//! wall's URL, its tiling over several screens, the overlay layout, the
+//! burn-in shift and the night dimming are the model's (`pingan_model::wall`).
+//! Everything [`start`] starts is held by the layout's owner and released
+//! when it unmounts.
 
 pub mod build;
 pub mod clock;
 pub mod kpi;
 pub mod stale;
-pub mod tiles;
 
 use crate::data::LayerData;
 use crate::live::{self, Note};
@@ -26,15 +27,26 @@ use wasm_bindgen::prelude::*;
 
 use clock::ClockSync;
 use pingan_model::wall::kpi::{hourly_flow, HourlyFlow};
-use tiles::Window;
+use pingan_model::wall::screen::burn_in_offset;
+use pingan_model::wall::tiling::Tiling;
+use pingan_model::wall::WallParams;
 
 /// The wall's state the panels read (Copy handles).
 #[derive(Clone, Copy)]
 pub struct Wall {
     /// The server's clock (Unix ms), set every second: the clock, ages.
     pub now_ms: RwSignal<f64>,
-    /// This page's window of the virtual canvas.
-    pub window: RwSignal<Window>,
+    /// The wall's URL parameters (`?grid=&tile=&bezel=&group=&tour=&focus=
+    /// &dim=&range=`).
+    pub params: StoredValue<WallParams>,
+    /// The problems of the URL's wall parameters (shown for a minute).
+    pub problems: RwSignal<Vec<String>>,
+    /// The wall's screens: this page is tile (`params.tile_col`, `tile_row`).
+    pub tiling: RwSignal<Tiling>,
+    /// The burn-in shift of everything drawn (CSS px), the same on every tile.
+    pub shift: RwSignal<(f64, f64)>,
+    /// Brightness (1: full; the night dimming schedule's level inside it).
+    pub brightness: RwSignal<f64>,
     /// Cases per hour, last 24 h, and the typical day.
     pub hourly: RwSignal<Arc<HourlyFlow>>,
     /// The age of the newest data (ms) while the stream has been silent for
@@ -92,9 +104,18 @@ async fn sample_clock() {
 /// Starts the wall's runtime for `state` (at the layout's mount): provides
 /// [`Wall`], and holds its timers until the layout unmounts.
 pub fn start(state: AppState) -> Wall {
+    let search = window().location().search().unwrap_or_default();
+    let (params, problems) = WallParams::parse(&search);
+    for p in &problems {
+        web_sys::console::warn_1(&format!("wall: {p}").into());
+    }
     let wall = Wall {
         now_ms: RwSignal::new(server_now_ms()),
-        window: RwSignal::new(Window::single(1920.0, 1080.0)),
+        params: StoredValue::new(params.clone()),
+        problems: RwSignal::new(problems),
+        tiling: RwSignal::new(Tiling::of(&params, 1920.0, 1080.0)),
+        shift: RwSignal::new((0.0, 0.0)),
+        brightness: RwSignal::new(1.0),
         hourly: RwSignal::new(Arc::new(hourly_flow(&[], 0, 0))),
         stale: RwSignal::new(None),
         kpis: kpi::start(),
@@ -127,9 +148,24 @@ pub fn start(state: AppState) -> Wall {
         }
     });
 
-    // Every second: the clock, the stale warning.
+    // The problems of the URL are shown for a minute.
+    web::hold(Timeout::new(60_000, move || wall.problems.set(Vec::new())));
+
+    // Every second: the clock, the stale warning, burn-in and dimming.
     let tick = move || {
-        wall.now_ms.set(server_now_ms());
+        let t = server_now_ms();
+        wall.now_ms.set(t);
+        let ui = wall.tiling.with_untracked(Tiling::ui_scale);
+        let shift = burn_in_offset(t as i64, ui);
+        if wall.shift.get_untracked() != shift {
+            wall.shift.set(shift);
+        }
+        let level = wall
+            .params
+            .with_value(|p| p.dim.map_or(1.0, |d| d.level_at((t / 1000.0) as i64)));
+        if wall.brightness.get_untracked() != level {
+            wall.brightness.set(level);
+        }
         let live_api = !matches!(state.live.conn.get_untracked(), Conn::Static | Conn::Idle);
         let age = stale::stale_age(
             live_api,
@@ -170,13 +206,13 @@ pub fn start(state: AppState) -> Wall {
     });
     web::hold(Interval::new(60_000, recount));
 
-    // The window follows the page's size.
+    // The tiles are this page's size.
     Effect::new(move |_| {
         let cam = state.camera.get();
         if state.sized.get() {
-            let w = Window::single(cam.width, cam.height);
-            if wall.window.get_untracked() != w {
-                wall.window.set(w);
+            let t = wall.params.with_value(|p| Tiling::of(p, cam.width, cam.height));
+            if wall.tiling.get_untracked() != t {
+                wall.tiling.set(t);
             }
         }
     });

@@ -1,6 +1,6 @@
 //! The case flow: the newest cases as they come in (time, category, place,
 //! the departments they were routed to), newest first; as many as the box
-//! holds. From the live case list (its filter set to every status by the
+//! holds (rows that do not fit wrap out of sight, never cut). From the live case list (its filter set to every status by the
 //! wall), so a new case shows at the frame that applies it.
 
 use crate::state::use_app;
@@ -8,14 +8,12 @@ use leptos::prelude::*;
 use pingan_model::domain::Lang;
 
 #[component]
-pub fn CaseFlow(
-    /// How many rows the box has room for.
-    rows: Signal<usize>,
-) -> impl IntoView {
+pub fn CaseFlow() -> impl IntoView {
     let state = use_app();
     let items = move || {
         let lang = state.lang.get();
-        let n = rows.get();
+        // More than any box holds (the list keeps 80).
+        let n = 40;
         state.live.rows.with(|all| {
             all.iter()
                 .take(n)

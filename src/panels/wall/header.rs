@@ -1,7 +1,9 @@
-//! The wall's title and clock (the server's clock, CST, to the second).
+//! The wall's title and clock (the server's clock, CST, to the second), and
+//! under it the stale-data warning when there is one.
 
 use crate::state::use_app;
 use crate::wall::use_wall;
+use super::stale::StaleWarning;
 use leptos::prelude::*;
 
 #[component]
@@ -23,6 +25,7 @@ pub fn WallHeader() -> impl IntoView {
         <div class="w-header">
             <h1>{move || state.lang.get().pick("平安宝安 · 综治指挥", "Safe Bao'an · Command centre")}</h1>
             <span class="w-clock" data-testid="wall-clock">{clock}" CST"</span>
+            <StaleWarning/>
         </div>
     }
 }

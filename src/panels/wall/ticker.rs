@@ -1,6 +1,7 @@
 //! The alert ticker at distance: the active alerts, alarms before
 //! warnings, newest first: level, sensor, value against its threshold and
-//! since when (CST); as many as the box holds, with the count of the rest.
+//! since when (CST), in one line after the count; those that do not fit
+//! wrap out of sight (never cut).
 
 use crate::data::LayerData;
 use crate::state::use_app;
@@ -10,10 +11,7 @@ use pingan_model::layers::LayerId;
 use pingan_model::live::{thresholds, Level};
 
 #[component]
-pub fn Ticker(
-    /// How many rows the box has room for.
-    rows: Signal<usize>,
-) -> impl IntoView {
+pub fn Ticker() -> impl IntoView {
     let state = use_app();
     let sensor_name = move |id: &str, lang: Lang| -> Option<String> {
         state.entry(LayerId::Sensors)?.data.with_untracked(|d| match d.as_deref() {
@@ -37,13 +35,9 @@ pub fn Ticker(
     let items = move || {
         let lang = state.lang.get();
         let all = active();
-        let n = rows.get();
-        // A full box gives its last row to the count of the others.
-        let shown = if all.len() > n { n.saturating_sub(1) } else { all.len() };
-        let more = all.len() - shown;
         let mut v: Vec<AnyView> = all
             .into_iter()
-            .take(shown)
+            .take(40)
             .map(|a| {
                 let alarm = a.level == Level::Alarm;
                 let th = thresholds(a.sensor_type);
@@ -63,13 +57,6 @@ pub fn Ticker(
                 .into_any()
             })
             .collect();
-        if more > 0 {
-            let text = match lang {
-                Lang::Zh => format!("另有 {more} 条告警"),
-                Lang::En => format!("{more} more alerts"),
-            };
-            v.push(view! { <li class="w-more">{text}</li> }.into_any());
-        }
         if v.is_empty() {
             v.push(view! { <li class="w-none">{lang.pick("暂无未解除告警", "No active alerts")}</li> }.into_any());
         }
