@@ -18,20 +18,22 @@ use crate::wall;
 use leptos::prelude::*;
 use pingan_model::wall::tiling::{layout, BoxId, Rect, WallText};
 
-fn place(r: Rect) -> String {
-    format!(
-        "left:{:.1}px;top:{:.1}px;width:{:.1}px;height:{:.1}px",
-        r.x, r.y, r.w, r.h
-    )
+fn px(v: f64) -> String {
+    format!("{v:.1}px")
 }
 
-/// The wall's text sizes as CSS variables.
-fn text_vars(t: &WallText) -> String {
-    format!(
-        "--t-label:{:.1}px;--t-body:{:.1}px;--t-title:{:.1}px;--t-ticker:{:.1}px;\
-         --t-figure:{:.1}px;--t-ctitle:{:.1}px;--t-cbody:{:.1}px",
-        t.label, t.body, t.title, t.ticker, t.figure, t.callout_title, t.callout_body
-    )
+/// The wall's text sizes as CSS variables (set through the CSSOM: the
+/// page's CSP allows no inline style attribute).
+fn text_vars(t: &WallText) -> [(&'static str, f64); 7] {
+    [
+        ("--t-label", t.label),
+        ("--t-body", t.body),
+        ("--t-title", t.title),
+        ("--t-ticker", t.ticker),
+        ("--t-figure", t.figure),
+        ("--t-ctitle", t.callout_title),
+        ("--t-cbody", t.callout_body),
+    ]
 }
 
 #[component]
@@ -53,20 +55,31 @@ pub fn Wall() -> impl IntoView {
         )
     });
     let label_px = Signal::derive(move || WallText::at(lay.with(|l| l.ui)).label);
-    let root_style = move || {
+    let root = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
         let ui = lay.with(|l| l.ui);
+        if let Some(el) = root.get() {
+            let style = web_sys::HtmlElement::style(&el);
+            for (k, v) in text_vars(&WallText::at(ui)) {
+                let _ = style.set_property(k, &px(v));
+            }
+        }
+    });
+    let shift = move || {
         let (dx, dy) = wall.shift.get();
-        format!("{};--shift:translate({dx:.0}px,{dy:.0}px)", text_vars(&WallText::at(ui)))
+        format!("translate({dx:.0}px,{dy:.0}px)")
     };
-    let overlays_style = move || {
+    let size = move || wall.tiling.get().virtual_size();
+    let origin = move || {
         let t = wall.tiling.get();
-        let (w, h) = t.virtual_size();
         let (ox, oy) = wall.params.with_value(|p| t.origin(p.tile_col, p.tile_row));
-        format!("width:{w:.0}px;height:{h:.0}px;transform:translate({:.0}px,{:.0}px)", -ox, -oy)
+        format!("translate({:.0}px,{:.0}px)", -ox, -oy)
     };
     let slot = move |b: BoxId, inner: AnyView| {
         view! {
-            <div class="w-box" data-slot=b.code() style=move || place(rect(b))
+            <div class="w-box" data-slot=b.code()
+                style:left=move || px(rect(b).x) style:top=move || px(rect(b).y)
+                style:width=move || px(rect(b).w) style:height=move || px(rect(b).h)
                 class:w-empty=move || rect(b).w <= 0.0>
                 {inner}
             </div>
@@ -74,10 +87,11 @@ pub fn Wall() -> impl IntoView {
     };
     view! {
         <div class="app wall" data-testid="wall" data-shape=move || format!("{:?}", lay.with(|l| l.shape)).to_lowercase()
-            style=root_style>
-            <div class="w-shifted">
+            node_ref=root>
+            <div class="w-shifted" style:transform=shift>
                 <MapCanvas/>
-                <div class="w-overlays" style=overlays_style>
+                <div class="w-overlays" style:width=move || px(size().0) style:height=move || px(size().1)
+                    style:transform=origin>
                     {slot(BoxId::KpiBand, view! { <div class="w-top"><WallHeader/><KpiBand/></div> }.into_any())}
                     {slot(BoxId::Ranking, view! { <Ranking/> }.into_any())}
                     {slot(BoxId::CaseFlow, view! { <CaseFlow/> }.into_any())}
@@ -90,7 +104,7 @@ pub fn Wall() -> impl IntoView {
                     {move || wall.problems.get().into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
                 </ul>
             </Show>
-            <div class="w-dim" style=move || format!("opacity:{:.2}", 1.0 - wall.brightness.get())></div>
+            <div class="w-dim" style:opacity=move || format!("{:.2}", 1.0 - wall.brightness.get())></div>
         </div>
     }
 }

@@ -34,7 +34,7 @@ pub fn Ranking() -> impl IntoView {
                     <li class="w-rank" data-testid="wall-rank" data-code=r.subdistrict.clone() data-trend=trend>
                         <span class="rk">{r.rank}</span>
                         <span class="nm">{name}</span>
-                        <span class="bar"><i style=format!("width:{:.1}%", r.score.clamp(0.0, 100.0))></i></span>
+                        <span class="bar"><i style:width=format!("{:.1}%", r.score.clamp(0.0, 100.0))></i></span>
                         <span class="sc">{format!("{:.1}", r.score)}</span>
                         <span class=format!("tr {tone}") title=format!("{delta:+.1}")>{arrow}</span>
                     </li>
