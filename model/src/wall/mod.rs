@@ -9,6 +9,7 @@
 //! server, compute the same thing; the app (`src/wall/`) only feeds and draws.
 //! The method and the choices are in docs/wall.md and docs/safety-index.md.
 
+pub mod focus;
 pub mod kpi;
 pub mod safety;
 pub mod screen;

@@ -84,6 +84,9 @@ pub struct SafetyInputs<'a> {
     pub cases: &'a [CaseRecord],
     /// (case id, first closed at), as for the KPIs.
     pub closes: &'a [(u32, i64)],
+    /// Unix seconds where the case history starts: a 30-day window that
+    /// reaches before it counts the days it covers, scaled to 30 days.
+    pub history_from: i64,
     pub alarms: &'a [AlarmIn],
     pub hazards: &'a [HazardIn],
 }
@@ -181,7 +184,9 @@ struct Counts {
 }
 
 /// The terms of every area at time `t` (`now` = the present: current
-/// statuses; earlier: reconstructed, see docs/safety-index.md).
+/// statuses; earlier: reconstructed, see docs/safety-index.md). When the
+/// history covers only part of the 30 days before `t`, the case count is
+/// scaled up to 30 days (0 when it covers none).
 pub fn terms_at(inputs: &SafetyInputs, t: i64, now: i64) -> Vec<Terms> {
     let n = inputs.areas.len();
     let mut c = vec![Counts::default(); n];
@@ -235,13 +240,18 @@ pub fn terms_at(inputs: &SafetyInputs, t: i64, now: i64) -> Vec<Terms> {
             }
         }
     }
+    // The share of the 30 days the history covers (a young store).
+    let covered = per(
+        (t - window.max(inputs.history_from)).max(0) as f64,
+        (t - window) as f64,
+    );
     inputs
         .areas
         .iter()
         .zip(c)
         .map(|(area, c)| Terms {
             cases_per_1000: Term::of(
-                per(f64::from(c.cases), area.population / 1000.0),
+                per(per(f64::from(c.cases), covered), area.population / 1000.0),
                 CASES_PER_1000,
             ),
             overdue_share: Term::of(per(f64::from(c.overdue), f64::from(c.open)), OVERDUE_SHARE),
@@ -415,6 +425,7 @@ mod tests {
             grid_area: &grid_area,
             cases: &cases,
             closes: &[(3, NOW - DAY)],
+            history_from: 0,
             alarms: &alarms,
             hazards: &hazards,
         };
@@ -427,6 +438,17 @@ mod tests {
         assert_eq!(t[1].hazards_per_km2.value, 0.0);
         assert_eq!(t[1].overdue_share.value, 0.0);
         assert_eq!(t[1].active_alarms.value, 0.0, "cleared");
+        // A history of 15 days: the count is scaled to 30 days.
+        let young = SafetyInputs {
+            history_from: NOW - 15 * DAY,
+            ..inputs
+        };
+        assert_eq!(terms_at(&young, NOW, NOW)[0].cases_per_1000.value, 3.0);
+        let newborn = SafetyInputs {
+            history_from: NOW,
+            ..inputs
+        };
+        assert_eq!(terms_at(&newborn, NOW, NOW)[0].cases_per_1000.value, 0.0);
         // Seven days before: case 2 and today's alarm did not exist yet.
         let w = terms_at(&inputs, NOW - 7 * DAY, NOW);
         assert_eq!(w[0].active_alarms.value, 0.0);
@@ -535,6 +557,7 @@ mod tests {
             grid_area: &grid_area,
             cases: &cases,
             closes: &closes,
+            history_from: 0,
             alarms: &alarms,
             hazards: &hazards,
         };

@@ -243,7 +243,8 @@ impl Tiling {
     /// top first).
     pub fn tile_at(&self, p: [f64; 2]) -> (u32, u32) {
         let pick = |v: f64, size: f64, n: u32| {
-            let step = size + self.bezel;
+            let n = n.max(1);
+            let step = (size + self.bezel).max(1.0);
             let i = (v / step).floor().clamp(0.0, f64::from(n - 1));
             let within = v - i * step;
             // In the bezel after tile i: the nearer of i and i + 1.
@@ -364,6 +365,9 @@ pub struct Layout {
     /// callout, inside one tile, clear of every box): the focus camera
     /// centres the item here.
     pub focus_anchor: [f64; 2],
+    /// The part of the canvas between the boxes where the map is seen:
+    /// overview and tour stops fit into it.
+    pub map_area: Rect,
 }
 
 impl Layout {
@@ -480,6 +484,7 @@ pub fn layout(t: &Tiling) -> Layout {
         kpi_rows: band_rows,
         boxes,
         focus_anchor: anchor,
+        map_area,
     }
 }
 
@@ -518,9 +523,19 @@ fn into_tile(t: &Tiling, p: [f64; 2], ui: f64) -> [f64; 2] {
     let tile = t.tile_rect(c, r);
     let keep = (160.0 * ui).min(tile.w / 2.0).min(tile.h / 2.0);
     [
-        p[0].clamp(tile.x + keep, tile.right() - keep),
-        p[1].clamp(tile.y + keep, tile.bottom() - keep),
+        clamp(p[0], tile.x + keep, tile.right() - keep),
+        clamp(p[1], tile.y + keep, tile.bottom() - keep),
     ]
+}
+
+/// `v` within `lo`–`hi`; no panic when the bounds are NaN or crossed (a
+/// canvas of no size).
+fn clamp(v: f64, lo: f64, hi: f64) -> f64 {
+    if lo <= hi {
+        v.clamp(lo, hi)
+    } else {
+        lo
+    }
 }
 
 /// Where a focused item goes (the anchor: the map area's centre, or near
@@ -577,10 +592,20 @@ fn place_focus(
         .collect();
     for tile in order {
         let inner = tile.inset(m);
-        let mut y = inner.y;
-        while y + ch <= inner.bottom() + EPS {
-            let mut x = inner.x;
-            while x + cw <= inner.right() + EPS {
+        // Positions a step apart (bounded: no endless loop on a canvas of
+        // no finite size).
+        let count = |room: f64| {
+            let n = (room / step).floor();
+            if n.is_finite() && n >= 0.0 {
+                (n as usize).min(4000) + 1
+            } else {
+                0
+            }
+        };
+        for j in 0..count(inner.h - ch + EPS) {
+            let y = inner.y + j as f64 * step;
+            for i in 0..count(inner.w - cw + EPS) {
+                let x = inner.x + i as f64 * step;
                 let r = Rect::new(x, y, cw, ch);
                 if free(&r, anchor) {
                     let rc = r.centre();
@@ -589,9 +614,7 @@ fn place_focus(
                         best = Some((d, r));
                     }
                 }
-                x += step;
             }
-            y += step;
         }
         if best.is_some() {
             break;
@@ -767,6 +790,28 @@ mod tests {
             // Each tile gets its boxes in its own px.
             let total: usize = t.tiles().map(|(c, r, _)| l.in_tile(&t, c, r).len()).sum();
             assert_eq!(total, BoxId::ALL.len(), "{name}");
+        }
+    }
+
+    #[test]
+    fn odd_sizes_do_not_panic() {
+        for t in [
+            Tiling::single(0.0, 0.0),
+            Tiling::single(100.0, 80.0),
+            Tiling::single(f64::NAN, 1080.0),
+            Tiling::single(f64::INFINITY, 1080.0),
+            Tiling {
+                cols: 0,
+                rows: 0,
+                tile_w: 1920.0,
+                tile_h: 1080.0,
+                bezel: 10.0,
+            },
+        ] {
+            let l = layout(&t);
+            assert_eq!(l.boxes.len(), BoxId::ALL.len());
+            let _ = t.tile_at([5.0, 5.0]);
+            let _ = t.tile_camera(&t.wall_camera(World::default(), 12.0), 0, 0);
         }
     }
 
