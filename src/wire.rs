@@ -178,7 +178,11 @@ fn hazard(v: &Value) -> R<HazardState> {
     })
 }
 
-/// A wall scene (`Change::Scene`, `Snapshot.scenes`).
+/// A wall scene (`Change::Scene`, `Snapshot.scenes`, `GET /api/walls/{group}/scene`).
+pub fn scene_of(v: &Value) -> R<Scene> {
+    scene(v)
+}
+
 fn scene(v: &Value) -> R<Scene> {
     let o = obj(v, "scene")?;
     Ok(Scene {

@@ -10,13 +10,13 @@
 
 use crate::map::canvas::MapCanvas;
 use crate::panels::wall::{
-    case_flow::CaseFlow, header::WallHeader, hourly_chart::HourlyChart, kpi_band::KpiBand,
+    callout::Callout, case_flow::CaseFlow, header::WallHeader, hourly_chart::HourlyChart, kpi_band::KpiBand,
     ranking::Ranking, ticker::Ticker,
 };
 use crate::state::use_app;
 use crate::wall;
 use leptos::prelude::*;
-use pingan_model::wall::tiling::{layout, BoxId, Rect, WallText};
+use pingan_model::wall::tiling::{BoxId, Rect, WallText};
 
 fn px(v: f64) -> String {
     format!("{v:.1}px")
@@ -40,7 +40,7 @@ fn text_vars(t: &WallText) -> [(&'static str, f64); 7] {
 pub fn Wall() -> impl IntoView {
     let state = use_app();
     let wall = wall::start(state);
-    let lay = Memo::new(move |_| layout(&wall.tiling.get()));
+    let lay = wall.layout;
     let rect = move |b: BoxId| {
         lay.with(|l| l.get(b))
             .unwrap_or(Rect::new(0.0, 0.0, 0.0, 0.0))
@@ -97,6 +97,7 @@ pub fn Wall() -> impl IntoView {
                     {slot(BoxId::CaseFlow, view! { <CaseFlow/> }.into_any())}
                     {slot(BoxId::Chart, view! { <HourlyChart size=chart_size text_px=label_px/> }.into_any())}
                     {slot(BoxId::Ticker, view! { <Ticker/> }.into_any())}
+                    {slot(BoxId::Callout, view! { <Callout/> }.into_any())}
                 </div>
             </div>
             <Show when=move || !wall.problems.with(Vec::is_empty)>

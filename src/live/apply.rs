@@ -75,7 +75,10 @@ pub fn apply_pending(state: AppState) -> Option<f64> {
             }
             Item::Initial(snapshot) => {
                 apply_snapshot(state, &snapshot, &mut batch);
-                notify(&Note::Snapshot(&snapshot));
+                notify(&Note::Snapshot {
+                    snapshot: &snapshot,
+                    stream: false,
+                });
                 CORE.with(|c| {
                     let mut c = c.borrow_mut();
                     // The bases are of this store: the hello says so.
@@ -97,7 +100,10 @@ pub fn apply_pending(state: AppState) -> Option<f64> {
                     reset_hazards(state);
                 }
                 apply_snapshot(state, &snapshot, &mut batch);
-                notify(&Note::Snapshot(&snapshot));
+                notify(&Note::Snapshot {
+                    snapshot: &snapshot,
+                    stream: true,
+                });
                 let fetch = CORE.with(|c| {
                     c.borrow_mut()
                         .seq
@@ -264,6 +270,11 @@ fn count_case(state: AppState, grid: u16, subdistrict: Option<&str>) {
             Arc::make_mut(a).add(LayerId::Cases, i);
         }
     });
+}
+
+/// Starts a pulse at world point `at` (the wall's focused item).
+pub fn pulse_at(at: [f64; 2], colour: &'static str) {
+    pulse(at, colour);
 }
 
 fn pulse(at: [f64; 2], colour: &'static str) {

@@ -18,7 +18,7 @@ mod casefile;
 mod list;
 mod socket;
 
-pub use apply::{apply_pending, pulses, PULSE_MS};
+pub use apply::{apply_pending, pulse_at, pulses, PULSE_MS};
 pub use casefile::{cases_loaded, fetch_cases};
 pub use list::rebuild_rows;
 
@@ -105,9 +105,10 @@ pub enum Note<'a> {
     /// An event applied to the layers (after the stream bookkeeping: never
     /// a duplicate, in seq order).
     Event(&'a Event),
-    /// A snapshot applied (from the stream or `api/live`): what came before
-    /// may have been skipped.
-    Snapshot(&'a Snapshot),
+    /// A snapshot applied (`stream`: from the stream, with the scenes its
+    /// hello asked for; else `api/live`'s, without): what came before may
+    /// have been skipped.
+    Snapshot { snapshot: &'a Snapshot, stream: bool },
     /// A frame carrying the server's clock (welcome, heartbeat), received at
     /// `received` (`performance.now()`, ms).
     Clock { server_ms: i64, received: f64 },

@@ -130,7 +130,8 @@ pub fn start() -> KpiView {
     leptos::task::spawn_local(fetch_kpis(view));
     live::observe(move |note| match note {
         Note::Event(e) => on_event(view, e),
-        Note::Snapshot(_) => leptos::task::spawn_local(fetch_kpis(view)),
+        Note::Snapshot { stream: true, .. } => leptos::task::spawn_local(fetch_kpis(view)),
+        Note::Snapshot { .. } => {}
         Note::Clock { .. } => {}
     });
     web::hold(Interval::new(REFRESH_MS, move || {

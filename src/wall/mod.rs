@@ -11,7 +11,9 @@
 
 pub mod build;
 pub mod clock;
+pub mod focus;
 pub mod kpi;
+pub mod scenes;
 pub mod stale;
 
 use crate::data::LayerData;
@@ -28,7 +30,8 @@ use wasm_bindgen::prelude::*;
 use clock::ClockSync;
 use pingan_model::wall::kpi::{hourly_flow, HourlyFlow};
 use pingan_model::wall::screen::burn_in_offset;
-use pingan_model::wall::tiling::Tiling;
+use pingan_model::wall::focus::FocusState;
+use pingan_model::wall::tiling::{layout, Layout, Tiling};
 use pingan_model::wall::WallParams;
 
 /// The wall's state the panels read (Copy handles).
@@ -43,6 +46,10 @@ pub struct Wall {
     pub problems: RwSignal<Vec<String>>,
     /// The wall's screens: this page is tile (`params.tile_col`, `tile_row`).
     pub tiling: RwSignal<Tiling>,
+    /// Where the overlays go on the virtual canvas (the model's layout).
+    pub layout: Memo<Layout>,
+    /// What the wall shows (the focus driver's last answer).
+    pub focus: RwSignal<Option<FocusState>>,
     /// The burn-in shift of everything drawn (CSS px), the same on every tile.
     pub shift: RwSignal<(f64, f64)>,
     /// Brightness (1: full; the night dimming schedule's level inside it).
@@ -109,11 +116,14 @@ pub fn start(state: AppState) -> Wall {
     for p in &problems {
         web_sys::console::warn_1(&format!("wall: {p}").into());
     }
+    let tiling = RwSignal::new(Tiling::of(&params, 1920.0, 1080.0));
     let wall = Wall {
         now_ms: RwSignal::new(server_now_ms()),
         params: StoredValue::new(params.clone()),
         problems: RwSignal::new(problems),
-        tiling: RwSignal::new(Tiling::of(&params, 1920.0, 1080.0)),
+        tiling,
+        layout: Memo::new(move |_| layout(&tiling.get())),
+        focus: RwSignal::new(None),
         shift: RwSignal::new((0.0, 0.0)),
         brightness: RwSignal::new(1.0),
         hourly: RwSignal::new(Arc::new(hourly_flow(&[], 0, 0))),
@@ -207,23 +217,69 @@ pub fn start(state: AppState) -> Wall {
     web::hold(Interval::new(60_000, recount));
 
     // The tiles are this page's size.
-    Effect::new(move |_| {
+    let size = Memo::new(move |_| {
         let cam = state.camera.get();
+        (cam.width, cam.height)
+    });
+    Effect::new(move |_| {
+        let (w, h) = size.get();
         if state.sized.get() {
-            let t = wall.params.with_value(|p| Tiling::of(p, cam.width, cam.height));
+            let t = wall.params.with_value(|p| Tiling::of(p, w, h));
             if wall.tiling.get_untracked() != t {
                 wall.tiling.set(t);
             }
         }
     });
 
+    focus::start(wall, state);
+    scenes::start(wall, state);
     install_hooks(wall);
     wall
 }
 
+/// What the wall shows, for the test hook.
+fn focus_json(wall: Wall) -> JsValue {
+    use pingan_model::wall::focus::{FocusKey, Showing};
+    let Some(fs) = wall.focus.get_untracked() else {
+        return JsValue::NULL;
+    };
+    let (showing, key, index, total) = match &fs.showing {
+        Showing::Overview => ("overview", String::new(), 0, 0),
+        Showing::Scene => ("scene", String::new(), 0, 0),
+        Showing::Tour { stop } => ("tour", stop.to_string(), 0, 0),
+        Showing::Focus { key, index, total } => (
+            "focus",
+            match key {
+                FocusKey::Alert(id) => format!("alert:{id}"),
+                FocusKey::Case(id) => format!("case:{id}"),
+            },
+            *index,
+            *total,
+        ),
+    };
+    let (lon, lat) = pingan_model::projection::to_lonlat(fs.view.center);
+    let o = js_sys::Object::new();
+    let put = |k: &str, v: JsValue| {
+        let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), &v);
+    };
+    put("showing", showing.into());
+    put("key", key.into());
+    put("index", index.into());
+    put("total", total.into());
+    put("since", (fs.since_ms as f64).into());
+    put("until", fs.until_ms.map_or(JsValue::NULL, |u| (u as f64).into()));
+    put("flying", fs.flying_until_ms.is_some().into());
+    put("lon", lon.into());
+    put("lat", lat.into());
+    put("zoom", fs.view.zoom.into());
+    o.into()
+}
+
 /// `window.__pingan.wall`: `{now(), freeze(ms|null), offset(), staleAfter(ms),
-/// kpis()}` (`kpis()`: the figures as JSON, without their basis).
-fn install_hooks(_wall: Wall) {
+/// kpis(), focus()}` (`kpis()`: the figures as JSON, without their basis;
+/// `focus()`: what is shown, `{showing, key, index, total, since, until,
+/// flying, lon, lat, zoom}` of the wall camera).
+fn install_hooks(wall: Wall) {
     let o = js_sys::Object::new();
     let set = |name: &str, f: JsValue| {
         let _ = js_sys::Reflect::set(&o, &JsValue::from_str(name), &f);
@@ -248,6 +304,10 @@ fn install_hooks(_wall: Wall) {
     set(
         "kpis",
         Closure::<dyn Fn() -> String>::new(kpi::figures_json).into_js_value(),
+    );
+    set(
+        "focus",
+        Closure::<dyn Fn() -> JsValue>::new(move || focus_json(wall)).into_js_value(),
     );
     web::set_hook_value("wall", &o);
     on_cleanup(|| {

@@ -5,6 +5,7 @@
 //! wall's text size (`layouts/wall.rs` sets it: 22 px at 1080p, twice that
 //! at 4K), so nothing is under 20 px at 1080p.
 
+pub mod callout;
 pub mod case_flow;
 pub mod header;
 pub mod hourly_chart;
