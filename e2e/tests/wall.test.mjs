@@ -1,7 +1,9 @@
 // The command-centre wall (issue 9, ?mode=wall): screenshots at 1920×1080, 3840×2160,
 // 3840×1080 and 1080×1920 (target/screenshots/wall-*.png) with no text under 20 px at 1080p
 // (twice that at 4K), KPI figures of 48 px and more, no box over another or across the page's
-// edge, no cursor and no scrollbar.
+// edge, no cursor and no scrollbar. Taking focus: an alarm reading posted through the API makes
+// the wall fly to the sensor and show its callout within 2 s, and return to the overview after
+// `focus=` seconds; acknowledging it from the API removes the callout at once.
 //
 // Needs a server with the live API and no simulator: PINGAN_LIVE_URL, else PINGAN_URL.
 import { after, before, describe, test } from 'node:test';
@@ -9,17 +11,70 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  TEST_TIMEOUT, baseUrl, diagnostics, ensureScreenshotDir, launch, newPage, openApp,
+  TEST_TIMEOUT, apiKey, baseUrl, call, diagnostics, ensureScreenshotDir, fetchJson, launch, newPage, openApp,
+  postJson,
 } from '../lib/pingan.mjs';
 
 const BASE = process.env.PINGAN_LIVE_URL ? baseUrl('PINGAN_LIVE_URL') : baseUrl();
 let browser;
 let dir;
+let sensors;
 
 before(async () => {
   browser = await launch();
   dir = ensureScreenshotDir();
+  sensors = (await fetchJson(`${BASE}/data/sensors.geojson`)).features;
 });
+
+// Readings come from a sensor gateway (an API key with readings:write).
+async function reading(sensor, value) {
+  const r = await fetch(`${BASE}/api/readings`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${await apiKey(BASE)}` },
+    body: JSON.stringify({ readings: [{ sensor, value }] }),
+  });
+  if (!r.ok) throw new Error(`POST /api/readings ${sensor}=${value}: HTTP ${r.status} ${await r.text()}`);
+  return r.json();
+}
+
+async function alerts() {
+  const r = await call(BASE, 'GET', '/api/alerts');
+  if (!r.ok) throw new Error(`GET /api/alerts: HTTP ${r.status}`);
+  return (await r.json()).alerts;
+}
+
+// Every active alert acknowledged (the operator's), so the focus queue is empty.
+async function ackAll() {
+  for (const a of await alerts()) {
+    if (a.cleared_at === null && a.acked_at === null) {
+      await postJson(BASE, `/api/alerts/${a.id}/ack`, {}, { as: 'operator' });
+    }
+  }
+}
+
+// A sensor with no active alert, a different one per call.
+let sensorCursor = Math.floor(Math.random() * 100);
+async function quietSensor() {
+  const active = new Set((await alerts()).filter((a) => a.cleared_at === null).map((a) => a.sensor));
+  for (let i = 0; i < sensors.length; i++) {
+    const s = sensors[(sensorCursor++) % sensors.length];
+    if (!active.has(s.properties.id)) return s;
+  }
+  throw new Error('every sensor has an active alert');
+}
+
+const focus = (page) => page.evaluate(() => window.__pingan.wall.focus());
+
+async function waitFocus(page, pred, what, timeout) {
+  const t0 = Date.now();
+  let f;
+  while (Date.now() - t0 < timeout) {
+    f = await focus(page);
+    if (f && pred(f)) return { f, ms: Date.now() - t0 };
+    await page.waitForTimeout(50);
+  }
+  throw new Error(`the wall never showed ${what} within ${timeout} ms; last ${JSON.stringify(f)}${diagnostics(page)}`);
+}
 after(async () => { await browser?.close(); });
 
 // Every visible text node's font size (CSS px) and the boxes of the wall's overlays.
@@ -97,4 +152,65 @@ describe('wall', () => {
       }
     });
   }
+
+  test('an alarm takes the focus within 2 s, the wall returns after focus= s, an ack removes it at once',
+    { timeout: TEST_TIMEOUT }, async () => {
+      const page = await newPage(browser, { viewport: { width: 1920, height: 1080 } });
+      try {
+        await ackAll();
+        await openApp(page, BASE, '/?mode=wall&focus=6');
+        await page.waitForFunction(() => window.__pingan.live.status() === 'live', null, { timeout: 30_000 });
+        await waitFocus(page, (f) => f.showing === 'overview' && !f.flying, 'the overview', 20_000);
+        assert.equal(await page.locator('[data-testid=wall-callout]').count(), 0, 'no callout at rest');
+
+        // An alarm: the wall flies to the sensor, pulses it and shows the callout.
+        const s = await quietSensor();
+        const id = s.properties.id;
+        const [lon, lat] = s.geometry.coordinates;
+        const t0 = Date.now();
+        await reading(id, Number(s.properties.alarm) * 1.5);
+        const raised = (await alerts()).find((a) => a.sensor === id && a.cleared_at === null);
+        assert.ok(raised && raised.level === 'alarm', `an alarm was raised: ${JSON.stringify(raised)}`);
+        await page.waitForFunction((sid) => {
+          const c = document.querySelector('[data-testid=wall-callout]');
+          return c && window.__pingan.wall.focus()?.key === `alert:${sid}`;
+        }, raised.id, { timeout: 2_000 });
+        const shownMs = Date.now() - t0;
+        const callout = await page.locator('[data-testid=wall-callout]').innerText();
+        assert.match(callout, new RegExp(s.properties.name), `the callout names the sensor: ${callout}`);
+        assert.match(callout, /阈值/, `the callout gives the threshold: ${callout}`);
+        assert.match(callout, /CST/, `the callout says since when: ${callout}`);
+        // Once the flight has landed, the sensor is at the focus anchor.
+        const landed = await waitFocus(page, (f) => f.showing === 'focus' && !f.flying, 'the landed focus', 5_000);
+        await page.waitForTimeout(100);
+        const at = await page.evaluate(([a, b]) => window.__pingan.project(a, b), [lon, lat]);
+        const [ax, ay] = landed.f.anchor;
+        assert.ok(Math.hypot(at[0] - ax, at[1] - ay) < 2, `the sensor at ${at} is at the anchor ${landed.f.anchor}`);
+        assert.deepEqual(await page.evaluate(() => window.__pingan.visibleLayers().includes('sensors')), true);
+        await page.screenshot({ path: join(dir, 'wall-focus.png') });
+
+        // After focus= seconds (6), back to the overview; the callout goes.
+        const back = await waitFocus(page, (f) => f.showing === 'overview', 'the overview again', 10_000);
+        const heldMs = Date.now() - t0;
+        assert.ok(heldMs >= 5_000, `the focus lasted ${heldMs} ms (focus=6)`);
+        await page.waitForFunction(() => !document.querySelector('[data-testid=wall-callout]'), null, { timeout: 2_000 });
+        assert.ok(back.f, 'back');
+
+        // A second alarm, acknowledged from the API while in focus: the callout goes at once.
+        const s2 = await quietSensor();
+        await reading(s2.properties.id, Number(s2.properties.alarm) * 1.5);
+        const a2 = (await alerts()).find((a) => a.sensor === s2.properties.id && a.cleared_at === null);
+        await page.waitForFunction((aid) => window.__pingan.wall.focus()?.key === `alert:${aid}`
+          && document.querySelector('[data-testid=wall-callout]'), a2.id, { timeout: 2_000 });
+        const tAck = Date.now();
+        await postJson(BASE, `/api/alerts/${a2.id}/ack`, {}, { as: 'operator' });
+        await page.waitForFunction(() => !document.querySelector('[data-testid=wall-callout]'), null, { timeout: 2_000 });
+        const goneMs = Date.now() - tAck;
+        assert.equal((await focus(page)).showing, 'overview');
+        console.log(`focus: callout ${shownMs} ms after the reading; back after ${heldMs} ms; gone ${goneMs} ms after the ack`);
+        assert.deepEqual(page.errors.filter((e) => !/favicon/i.test(e)), [], `browser errors${diagnostics(page)}`);
+      } finally {
+        await page.close();
+      }
+    });
 });

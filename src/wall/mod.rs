@@ -272,13 +272,19 @@ fn focus_json(wall: Wall) -> JsValue {
     put("lon", lon.into());
     put("lat", lat.into());
     put("zoom", fs.view.zoom.into());
+    // Where a focused item is put, in this page's px.
+    let t = wall.tiling.get_untracked();
+    let (ox, oy) = wall.params.with_value(|p| t.origin(p.tile_col, p.tile_row));
+    let a = wall.layout.with_untracked(|l| l.focus_anchor);
+    put("anchor", js_sys::Array::of2(&(a[0] - ox).into(), &(a[1] - oy).into()).into());
     o.into()
 }
 
 /// `window.__pingan.wall`: `{now(), freeze(ms|null), offset(), staleAfter(ms),
 /// kpis(), focus()}` (`kpis()`: the figures as JSON, without their basis;
 /// `focus()`: what is shown, `{showing, key, index, total, since, until,
-/// flying, lon, lat, zoom}` of the wall camera).
+/// flying, lon, lat, zoom, anchor}`: the wall camera, and where a focused
+/// item is put in this page's px).
 fn install_hooks(wall: Wall) {
     let o = js_sys::Object::new();
     let set = |name: &str, f: JsValue| {
