@@ -208,6 +208,11 @@ impl Directory {
         }
     }
 
+    /// The subdistrict of sensor `id` (from sensors.geojson).
+    pub fn sensor_place(&self, id: &str) -> Option<&str> {
+        self.sensors.get(id).map(|p| &**p)
+    }
+
     fn hazard_place(&self, id: &str) -> Option<Arc<str>> {
         self.site(ContactLayer::Hazards, id)
             .and_then(|s| s.subdistrict.clone())

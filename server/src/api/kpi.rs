@@ -8,9 +8,175 @@
 //! The answer holds no personal data: counts, scores and the model's KPI
 //! basis (case ids, deadlines, hazard statuses, sensor reading times).
 
+use super::common::{no_store, read};
+use super::extract::{audience_value, bad_param, query_pairs};
+use crate::error::ApiError;
+use crate::intake::GridLocator;
+use crate::mask::Directory;
+use crate::store::WallState;
+use crate::AppState;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Json;
 use pingan_model::geojson_io::{parse_feature_collection, Geom};
 use pingan_model::index::bbox_of;
+use pingan_model::live::{Level, Seq};
+use pingan_model::wall::kpi::{HazardIn, KpiInputs, Kpis, SensorIn, DAYS_KEPT};
+use pingan_model::wall::safety::{
+    safety_index, AlarmIn, Area, SafetyInputs, SafetyRow, CASE_WINDOW_DAYS, TREND_DAYS,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::path::Path;
+
+/// `GET /api/kpi`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KpiOut {
+    /// The last event the figures contain (= `kpis.seq`).
+    pub seq: Seq,
+    /// Unix seconds the figures are for (= `kpis.at`).
+    pub at: i64,
+    /// The KPI band, with the basis an app applies later events to
+    /// (`Kpis::apply`).
+    pub kpis: Kpis,
+    /// The safety index, ranked.
+    pub safety: Vec<SafetyRow>,
+}
+
+/// Days of history read: the safety index's 30-day window 7 days back,
+/// and a day to spare (the KPIs' typical needs 28).
+pub const HISTORY_DAYS: i64 = CASE_WINDOW_DAYS + TREND_DAYS + 1;
+
+/// `GET /api/kpi`: the figures at the store's newest seq. Takes
+/// `audience=public` (a wall asks for it everywhere; there is nothing
+/// personal to mask) and nothing else.
+pub async fn kpi(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    for (k, v) in query_pairs(raw.as_deref())? {
+        if k == "audience" {
+            audience_value(&v)?;
+        } else {
+            return Err(bad_param(
+                &k,
+                "GET /api/kpi takes no parameters but audience=public",
+            ));
+        }
+    }
+    let now = crate::clock::now_s();
+    let since = pingan_model::time::cst_day_start(now - HISTORY_DAYS.max(DAYS_KEPT + 1) * 86_400);
+    let wall = read(&state, move |s| s.wall_state(since)).await?;
+    let st = state.clone();
+    let out = crate::blocking::run(move || {
+        Ok::<_, ApiError>(compute(
+            st.district(),
+            st.grids(),
+            st.live().hub().directory(),
+            &wall,
+            now,
+        ))
+    })
+    .await?;
+    Ok(no_store(StatusCode::OK, Json(out)))
+}
+
+/// The figures of `wall` at `now`: the model's functions over it, with the
+/// places from the data directory (grids' and sensors' subdistricts,
+/// hazards' found dates and subdistricts).
+pub fn compute(
+    district: &District,
+    grids: &GridLocator,
+    dir: &Directory,
+    wall: &WallState,
+    now: i64,
+) -> KpiOut {
+    let hazards: Vec<HazardIn> = wall
+        .hazards
+        .iter()
+        .map(|(id, status, changed_at)| {
+            let site = district.hazards.get(id);
+            HazardIn {
+                id: id.clone(),
+                status: *status,
+                found: site.map_or(0, |s| s.found),
+                changed_at: *changed_at,
+                area: site.and_then(|s| s.area),
+            }
+        })
+        .collect();
+    let sensors: Vec<SensorIn> = wall
+        .sensors
+        .iter()
+        .map(|(id, t, at)| SensorIn {
+            id: id.clone(),
+            sensor_type: *t,
+            last_at: Some(*at),
+        })
+        .collect();
+    let history_from = wall
+        .oldest_case
+        .map_or(now, pingan_model::time::cst_day_start);
+    let kpis = Kpis::compute(
+        &KpiInputs {
+            seq: wall.seq,
+            cases: &wall.cases,
+            closes: &wall.closes,
+            history_from,
+            alerts: &wall.alerts,
+            sensors: &sensors,
+            hazards: &hazards,
+        },
+        now,
+    );
+    let areas: Vec<Area> = district
+        .subdistricts
+        .iter()
+        .map(|s| Area {
+            code: s.code.clone(),
+            name: s.name.clone(),
+            name_en: s.name_en.clone(),
+            population: s.population,
+            area_km2: s.area_km2,
+        })
+        .collect();
+    let grid_area: Vec<Option<usize>> = grids
+        .grids()
+        .iter()
+        .map(|g| g.subdistrict.as_deref().and_then(|n| district.position(n)))
+        .collect();
+    let alarms: Vec<AlarmIn> = wall
+        .alerts
+        .iter()
+        .filter(|a| a.level == Level::Alarm)
+        .map(|a| AlarmIn {
+            area: dir
+                .sensor_place(&a.sensor)
+                .and_then(|n| district.position(n)),
+            level: a.level,
+            raised_at: a.raised_at,
+            cleared_at: a.cleared_at,
+        })
+        .collect();
+    let safety = safety_index(
+        &SafetyInputs {
+            areas: &areas,
+            grid_area: &grid_area,
+            cases: &wall.cases,
+            closes: &wall.closes,
+            alarms: &alarms,
+            hazards: &hazards,
+        },
+        now,
+    );
+    KpiOut {
+        seq: kpis.seq,
+        at: kpis.at,
+        kpis,
+        safety,
+    }
+}
 
 /// One subdistrict as the safety index needs it.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,7 +191,17 @@ pub struct SubdistrictInfo {
     pub area_km2: f64,
 }
 
-/// The district as read at start from `subdistricts.geojson`.
+/// A hazard site as the figures need it (hazards.geojson).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HazardSite {
+    /// CST midnight of the day it was found (`found`), 0 when unknown.
+    pub found: i64,
+    /// Its subdistrict's position in [`District::subdistricts`].
+    pub area: Option<usize>,
+}
+
+/// The district as read at start from `subdistricts.geojson` (and the
+/// hazard sites from `hazards.geojson`).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct District {
     /// In the file's order.
@@ -33,6 +209,42 @@ pub struct District {
     /// WGS84 `[min_lon, min_lat, max_lon, max_lat]` of every subdistrict;
     /// `None` when the file has no polygon.
     pub bbox: Option<[f64; 4]>,
+    /// Hazard id → found date and subdistrict.
+    pub hazards: HashMap<String, HazardSite>,
+}
+
+/// The properties of a hazard the figures read (the rest is skipped).
+#[derive(Deserialize)]
+struct HazardFile {
+    features: Vec<HazardFeature>,
+}
+
+#[derive(Deserialize)]
+struct HazardFeature {
+    #[serde(default)]
+    id: Option<serde_json::Value>,
+    #[serde(default)]
+    properties: HazardProps,
+}
+
+#[derive(Default, Deserialize)]
+struct HazardProps {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    found: Option<String>,
+    #[serde(default)]
+    subdistrict: Option<String>,
+}
+
+/// `2026-11-29` → its CST midnight.
+pub fn parse_date(s: &str) -> Option<i64> {
+    let mut it = s.trim().splitn(3, '-');
+    let y: i64 = it.next()?.parse().ok()?;
+    let m: u32 = it.next()?.parse().ok()?;
+    let d: u32 = it.next()?.get(..2)?.parse().ok()?;
+    ((1970..=9999).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d))
+        .then(|| pingan_model::time::cst_midnight(y, m, d))
 }
 
 impl District {
@@ -50,7 +262,7 @@ impl District {
                 )
             }
         };
-        match District::parse(&text) {
+        let (mut district, mut problems) = match District::parse(&text) {
             Ok((d, problems)) => (
                 d,
                 problems
@@ -62,7 +274,47 @@ impl District {
                 District::default(),
                 vec![format!("{}: {e}", path.display())],
             ),
+        };
+        let hazards = data_dir.join("hazards.geojson");
+        match std::fs::read(&hazards) {
+            Ok(bytes) => {
+                if let Err(e) = district.read_hazards(&bytes) {
+                    problems.push(format!("{}: {e}", hazards.display()));
+                }
+            }
+            Err(e) => problems.push(format!("{}: {e}", hazards.display())),
         }
+        (district, problems)
+    }
+
+    /// Reads the hazards' found dates and subdistricts (after the
+    /// subdistricts). A hazard without a readable `found` gets 0 (found
+    /// before anything else).
+    pub fn read_hazards(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+        let file: HazardFile = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        for f in file.features {
+            let id = match (f.id, f.properties.id) {
+                (Some(serde_json::Value::String(s)), _) => s,
+                (_, Some(s)) => s,
+                _ => continue,
+            };
+            let site = HazardSite {
+                found: f
+                    .properties
+                    .found
+                    .as_deref()
+                    .and_then(parse_date)
+                    .unwrap_or(0),
+                area: f
+                    .properties
+                    .subdistrict
+                    .as_deref()
+                    .and_then(|n| self.position(n)),
+            };
+            self.hazards.insert(id, site);
+        }
+        Ok(())
     }
 
     /// Parses the subdistricts' FeatureCollection; a feature without a name
@@ -135,6 +387,36 @@ mod tests {
         assert_eq!(d.bbox, Some([113.7, 22.5, 113.9, 22.7]));
         assert_eq!(d.position("福海街道"), Some(1));
         assert!(District::parse("[]").is_err());
+        let mut d = d;
+        d.read_hazards(
+            r#"{"type":"FeatureCollection","features":[
+              {"type":"Feature","id":"YH000001","properties":{"found":"2026-11-29","subdistrict":"福海街道","contacts":[]},"geometry":null},
+              {"type":"Feature","properties":{"id":"YH000002","found":"soon"},"geometry":null},
+              {"type":"Feature","properties":{},"geometry":null}]}"#
+                .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(
+            d.hazards["YH000001"],
+            HazardSite {
+                found: pingan_model::time::cst_midnight(2026, 11, 29),
+                area: Some(1)
+            }
+        );
+        assert_eq!(
+            d.hazards["YH000002"],
+            HazardSite {
+                found: 0,
+                area: None
+            }
+        );
+        assert_eq!(d.hazards.len(), 2);
+        assert!(d.read_hazards(b"{}").is_err());
+        assert_eq!(
+            parse_date("2026-02-03"),
+            Some(pingan_model::time::cst_midnight(2026, 2, 3))
+        );
+        assert_eq!(parse_date("2026-13-03"), None);
     }
 
     #[test]
@@ -150,6 +432,8 @@ mod tests {
             .subdistricts
             .iter()
             .all(|s| s.population > 0.0 && s.area_km2 > 0.0));
+        assert!(d.hazards.len() > 10_000, "{}", d.hazards.len());
+        assert!(d.hazards.values().all(|h| h.found > 0 && h.area.is_some()));
         let [x0, y0, x1, y1] = d.bbox.unwrap();
         assert!(
             x0 > 113.6 && x1 < 114.1 && y0 > 22.4 && y1 < 22.9,

@@ -10,7 +10,9 @@
 //! Paths not in the table (`/data/…` behind [`DATA`], the app's files
 //! (public), unknown `/api/…`) are routed in `lib.rs` and answer GET and HEAD.
 
-use super::{admin, audit, cases, contacts, hazards, sensors, session, snapshot, status, walls};
+use super::{
+    admin, audit, cases, contacts, hazards, kpi, sensors, session, snapshot, status, walls,
+};
 use crate::AppState;
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
@@ -184,6 +186,11 @@ pub const ROUTES: &[Route] = &[
             endpoint!(Delete, WallDrive, walls::clear),
         ],
         compress: false,
+    },
+    Route {
+        path: "/api/kpi",
+        endpoints: &[endpoint!(Get, Read, kpi::kpi)],
+        compress: true,
     },
     Route {
         path: "/api/users",

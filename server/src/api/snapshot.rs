@@ -27,9 +27,14 @@ pub async fn live_snapshot(
     let mut snap = read(&state, |s| s.snapshot()).await?;
     let shown = crate::mask::mask_snapshot(&mut snap, &audience, state.live().hub().directory());
     if shown.any() {
+        let scenes = if shown.scenes > 0 {
+            format!(", {} scenes", shown.scenes)
+        } else {
+            String::new()
+        };
         let detail = format!(
-            "{} hazards, {} alerts, {} scenes unmasked",
-            shown.hazards, shown.alerts, shown.scenes
+            "{} hazards, {} alerts{scenes} unmasked",
+            shown.hazards, shown.alerts
         );
         let entry = crate::audit::entry(
             &actor,

@@ -23,12 +23,14 @@ pub mod rules;
 pub mod seed;
 pub mod sqlite;
 pub mod tx;
+pub mod wall;
 
 pub use accounts::AccountStore;
 pub use audit::{AuditEntry, AuditQuery, AuditRecord};
 pub use command::{Account, Actor, Command, NewCase, SceneIn};
 pub use error::{StoreError, StoreResult};
 pub use tx::Tx;
+pub use wall::WallState;
 
 use pingan_model::cases::CaseRecord;
 use pingan_model::domain::{CaseCategory, CaseStatus};
@@ -140,6 +142,11 @@ pub trait Store: AccountStore + Send + Sync + 'static {
     /// The small live layers at one consistent sequence number, with the
     /// wall scenes current at the server's clock (one per group, by group).
     fn snapshot(&self) -> StoreResult<Snapshot>;
+    /// What the wall's figures are computed from (`GET /api/kpi`), in one
+    /// read transaction: cases open, reported or changed at or after `since` (Unix s),
+    /// first closes at or after it, alerts active or cleared at or after it,
+    /// every sensor and hazard ([`WallState`]).
+    fn wall_state(&self, since: i64) -> StoreResult<WallState>;
     /// The scene stored for a wall group (current or expired: see
     /// `Scene::is_current`) and the sequence number it is consistent with.
     fn scene(&self, group: &str) -> StoreResult<Option<(Seq, Scene)>>;

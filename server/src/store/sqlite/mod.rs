@@ -26,14 +26,15 @@ mod audit;
 mod rows;
 mod schema;
 mod tx;
+mod wall;
 
 pub use schema::MIGRATIONS;
 
 use super::{
     AuditEntry, AuditQuery, AuditRecord, CaseQuery, Counts, Store, StoreError, StoreResult, Work,
 };
-use pingan_model::cases::{CaseRecord, DeptSet};
-use pingan_model::domain::{CaseCategory, CaseStatus, HazardStatus};
+use pingan_model::cases::CaseRecord;
+use pingan_model::domain::HazardStatus;
 use pingan_model::live::{Case, Event, HazardState, Scene, Seq, Snapshot, Topic, Transition};
 use rows::*;
 use rusqlite::types::Value;
@@ -349,30 +350,23 @@ impl Store for SqliteStore {
         let tx = r.conn()?.transaction()?;
         let seq = head_of(&tx)?;
         let records = tx
-            .prepare_cached(
-                "SELECT id, reported_at, lon, lat, grid_index, category, status, departments, deadline
+            .prepare_cached(&format!(
+                "SELECT {RECORD_COLS}
                  FROM cases WHERE reported_at >= ?1 AND reported_at < ?2 AND grid_index IS NOT NULL
-                 ORDER BY reported_at, id",
-            )?
-            .query_map([from, to], |row| {
-                let time: i64 = row.get(1)?;
-                let grid: i64 = row.get(4)?;
-                let deadline: i64 = row.get(8)?;
-                Ok(CaseRecord {
-                    id: row.get(0)?,
-                    time,
-                    lon: row.get(2)?,
-                    lat: row.get(3)?,
-                    grid: u16::try_from(grid).map_err(|_| bad_column(4, format!("grid index {grid}")))?,
-                    category: coded(row, 5, CaseCategory::from_code)?,
-                    status: coded(row, 6, CaseStatus::from_code)?,
-                    departments: DeptSet::of(&departments(row, 7)?),
-                    deadline_hours: CaseRecord::deadline_hours(time, deadline),
-                })
-            })?
+                 ORDER BY reported_at, id"
+            ))?
+            .query_map([from, to], record_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         tx.commit()?;
         Ok((seq, records))
+    }
+
+    fn wall_state(&self, since: i64) -> StoreResult<super::WallState> {
+        let mut r = self.reader()?;
+        let tx = r.conn()?.transaction()?;
+        let state = wall::read(&tx, since)?;
+        tx.commit()?;
+        Ok(state)
     }
 
     fn scene(&self, group: &str) -> StoreResult<Option<(Seq, Scene)>> {

@@ -2,6 +2,7 @@
 //! decoders (codes checked, so a corrupt row is an error, not a panic) and
 //! the inserts shared by commands and seeding.
 
+use pingan_model::cases::{CaseRecord, DeptSet};
 use pingan_model::domain::{CaseCategory, CaseStatus, Department, SensorType};
 use pingan_model::live::{Alert, Case, Level, Scene, SceneFeature, SensorState, Seq, Transition};
 use rusqlite::types::Type;
@@ -149,6 +150,32 @@ pub fn alert_row(row: &Row) -> rusqlite::Result<Alert> {
         cleared_at: row.get(8)?,
         acked_at: row.get(9)?,
         acked_by: row.get(10)?,
+    })
+}
+
+/// The columns of [`record_row`].
+pub const RECORD_COLS: &str =
+    "id, reported_at, lon, lat, grid_index, category, status, departments, deadline";
+
+/// A case in the compact form; outside every grid: grid `u16::MAX` (as
+/// `Case::record`).
+pub fn record_row(row: &Row) -> rusqlite::Result<CaseRecord> {
+    let time: i64 = row.get(1)?;
+    let grid: Option<i64> = row.get(4)?;
+    let deadline: i64 = row.get(8)?;
+    Ok(CaseRecord {
+        id: row.get(0)?,
+        time,
+        lon: row.get(2)?,
+        lat: row.get(3)?,
+        grid: match grid {
+            None => u16::MAX,
+            Some(g) => u16::try_from(g).map_err(|_| bad_column(4, format!("grid index {g}")))?,
+        },
+        category: coded(row, 5, CaseCategory::from_code)?,
+        status: coded(row, 6, CaseStatus::from_code)?,
+        departments: DeptSet::of(&departments(row, 7)?),
+        deadline_hours: CaseRecord::deadline_hours(time, deadline),
     })
 }
 

@@ -195,7 +195,7 @@ pub const MIGRATIONS: &[&str] = &[
     // by the next push, deleted when cleared; an expired one (past
     // started_ms + duration_s) stays until then and is not current. No
     // personal data beyond who pushed it (a highlighted feature is a layer
-    // and an id).
+    // and an id). And an index of case closes for the wall's figures.
     r#"
     CREATE TABLE scenes (
         wall_group TEXT PRIMARY KEY,
@@ -212,6 +212,10 @@ pub const MIGRATIONS: &[&str] = &[
         by_account TEXT,
         CHECK ((highlight_layer IS NULL) = (highlight_id IS NULL))
     );
+    -- The first close of each case (the wall's closed-today and the safety
+    -- index's open-at-a-time), without reading every history entry.
+    CREATE INDEX case_closes ON case_transitions (case_id, at)
+        WHERE to_status IN ('resolved', 'archived');
     "#,
 ];
 
