@@ -96,8 +96,24 @@ struct Core {
     /// Who is told of applied events, snapshots and the server's clock
     /// (the wall); dropped at `stop`.
     observers: Vec<Rc<dyn Fn(&Note)>>,
-    /// A wall (`?mode=wall`): scenes in the hello.
+    /// A wall (`?mode=wall`, [`for_wall`]): scenes in the hello, and every
+    /// read asks for the public audience (personal data masked at the
+    /// source, whoever is signed in).
     wall: bool,
+}
+
+/// This page is a wall: set before the layers load (the wall's mount).
+pub fn for_wall() {
+    CORE.with(|c| c.borrow_mut().wall = true);
+}
+
+/// The query a read of the live API adds: `?audience=public` on a wall.
+fn audience() -> &'static str {
+    if CORE.with(|c| c.borrow().wall) {
+        "?audience=public"
+    } else {
+        ""
+    }
 }
 
 /// What the live client tells its observers ([`observe`]).
@@ -110,8 +126,13 @@ pub enum Note<'a> {
     /// have been skipped.
     Snapshot { snapshot: &'a Snapshot, stream: bool },
     /// A frame carrying the server's clock (welcome, heartbeat), received at
-    /// `received` (`performance.now()`, ms).
-    Clock { server_ms: i64, received: f64 },
+    /// `received` (`performance.now()`, ms); a welcome also tells the app's
+    /// build the server serves (`Some(None)`: it has none).
+    Clock {
+        server_ms: i64,
+        received: f64,
+        build: Option<Option<&'a str>>,
+    },
 }
 
 /// Registers `f` to be told of every [`Note`] until the client stops.
@@ -178,7 +199,6 @@ pub fn start(state: AppState) {
         let mut c = c.borrow_mut();
         let first = !c.started;
         c.started = true;
-        c.wall = state.mode == pingan_model::viewport::Mode::Wall;
         (first, c.api.unwrap_or(false))
     });
     if !first {

@@ -81,7 +81,7 @@ fn ws_url() -> Option<String> {
     } else {
         "ws:"
     });
-    url.set_search("");
+    url.set_search(super::audience());
     url.set_hash("");
     Some(url.href())
 }
@@ -227,12 +227,14 @@ fn on_text(state: AppState, text: &str) {
             head,
             replay,
             heartbeat_ms,
-            server_time_ms,
+            now_ms,
+            build,
             ..
         } => {
             super::notify(&super::Note::Clock {
-                server_ms: server_time_ms,
+                server_ms: now_ms,
                 received: crate::web::time::now_ms(),
+                build: Some(build.as_deref()),
             });
             CORE.with(|c| {
                 let mut c = c.borrow_mut();
@@ -247,9 +249,10 @@ fn on_text(state: AppState, text: &str) {
             log(&format!("live: connected, head {head}, replaying {replay}"));
             state.live.conn.set(Conn::Live);
         }
-        ServerMsg::Heartbeat { server_time_ms, .. } => super::notify(&super::Note::Clock {
-            server_ms: server_time_ms,
+        ServerMsg::Heartbeat { now_ms, .. } => super::notify(&super::Note::Clock {
+            server_ms: now_ms,
             received: crate::web::time::now_ms(),
+            build: None,
         }),
         ServerMsg::Resync { reason, head, .. } => {
             warn(&format!(

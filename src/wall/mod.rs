@@ -68,6 +68,21 @@ thread_local! {
     /// A server time the tests freeze the wall at (`__pingan.wall.freeze`).
     static FROZEN: Cell<Option<f64>> = const { Cell::new(None) };
     static STALE_AFTER: Cell<f64> = const { Cell::new(stale::STALE_AFTER_MS) };
+    static BUILD: RefCell<build::BuildWatch> = RefCell::new(build::BuildWatch::default());
+}
+
+/// `/api/health` is asked for the build this often (ms).
+const BUILD_POLL_MS: u32 = 120_000;
+
+/// The build `/api/health` names.
+async fn poll_build() {
+    let Ok(text) = web::fetch::send_json(web::fetch::Method::Get, "api/health", None).await else {
+        return;
+    };
+    let b = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("build")?.as_str().map(str::to_string));
+    BUILD.with(|w| w.borrow_mut().seen(b.as_deref(), now_ms(), js_sys::Math::random()));
 }
 
 /// The server's clock now, Unix ms (the local clock until a sample came).
@@ -131,6 +146,8 @@ pub fn start(state: AppState) -> Wall {
         kpis: kpi::start(),
     };
     provide_context(wall);
+    // Scenes in the hello; personal data masked at the source.
+    live::for_wall();
     // The case list shows the newest cases, whatever their status.
     state
         .live
@@ -148,15 +165,24 @@ pub fn start(state: AppState) -> Wall {
         }));
     }
     web::hold(Interval::new(60_000, || leptos::task::spawn_local(sample_clock())));
-    live::observe(|note| {
+    live::observe(move |note| {
         if let Note::Clock {
             server_ms,
             received,
+            build,
         } = note
         {
             CLOCK.with(|c| c.borrow_mut().add_one_way(*server_ms as f64, *received));
+            if let Some(b) = build {
+                BUILD.with(|w| w.borrow_mut().seen(*b, now_ms(), js_sys::Math::random()));
+            }
         }
     });
+    // The build also from /api/health (a new dist without a server restart).
+    web::hold(Interval::new(BUILD_POLL_MS, || {
+        leptos::task::spawn_local(poll_build())
+    }));
+    leptos::task::spawn_local(poll_build());
 
     // The problems of the URL are shown for a minute.
     web::hold(Timeout::new(60_000, move || wall.problems.set(Vec::new())));
@@ -185,6 +211,14 @@ pub fn start(state: AppState) -> Wall {
         );
         if wall.stale.get_untracked().is_some() != age.is_some() || age.is_some() {
             wall.stale.set(age);
+        }
+        // A new build: reload, but not while something holds the focus.
+        let focusing = wall
+            .focus
+            .with_untracked(|f| matches!(f, Some(f) if matches!(f.showing, pingan_model::wall::focus::Showing::Focus { .. })));
+        if BUILD.with(|w| w.borrow().due(now_ms(), focusing)) {
+            web_sys::console::info_1(&"wall: a new build of the app is served: reloading".into());
+            let _ = window().location().reload();
         }
     };
     web::hold(Interval::new(1000, tick));
@@ -320,5 +354,6 @@ fn install_hooks(wall: Wall) {
         FROZEN.with(|f| f.set(None));
         STALE_AFTER.with(|s| s.set(stale::STALE_AFTER_MS));
         CLOCK.with(|c| *c.borrow_mut() = ClockSync::default());
+        BUILD.with(|w| *w.borrow_mut() = build::BuildWatch::default());
     });
 }
