@@ -130,7 +130,7 @@ impl Renderer {
         let cam = scene.cam;
         let dpr = scene.dpr;
         let (pw, ph) = surface::fit_canvas(&self.canvas, &cam, dpr);
-        let ui = ui_scale(cam.width);
+        let ui = ui_scale(cam.width, cam.height);
         let has_summary = !scene.admin.is_empty();
         let base_version = surface_key(
             scene
