@@ -71,8 +71,7 @@ pub fn Wall() -> impl IntoView {
     };
     let size = move || wall.tiling.get().virtual_size();
     let origin = move || {
-        let t = wall.tiling.get();
-        let (ox, oy) = wall.params.with_value(|p| t.origin(p.tile_col, p.tile_row));
+        let (ox, oy) = wall::origin(wall);
         format!("translate({:.0}px,{:.0}px)", -ox, -oy)
     };
     let slot = move |b: BoxId, inner: AnyView| {

@@ -160,7 +160,12 @@ fn step(wall: Wall, state: AppState) {
     // The camera: this tile's window of the wall camera.
     let tiling = wall.tiling.get_untracked();
     let (col, row) = wall.params.with_value(|p| (p.tile_col, p.tile_row));
-    let tile = tiling.tile_camera(&tiling.wall_camera(fs.view.center, fs.view.zoom), col, row);
+    let whole = tiling.wall_camera(fs.view.center, fs.view.zoom);
+    let tile = if wall.whole.get_untracked() {
+        whole
+    } else {
+        tiling.tile_camera(&whole, col, row)
+    };
     let cam = state.camera.get_untracked();
     let moved = (cam.zoom - tile.zoom).abs() > 1e-9
         || (cam.center.x - tile.center.x).abs() > 1e-15

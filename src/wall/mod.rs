@@ -50,6 +50,9 @@ pub struct Wall {
     pub layout: Memo<Layout>,
     /// What the wall shows (the focus driver's last answer).
     pub focus: RwSignal<Option<FocusState>>,
+    /// Tests: this page draws the whole virtual canvas of its wall (the
+    /// reference the tiles are compared with), not one tile of it.
+    pub whole: RwSignal<bool>,
     /// The burn-in shift of everything drawn (CSS px), the same on every tile.
     pub shift: RwSignal<(f64, f64)>,
     /// Brightness (1: full; the night dimming schedule's level inside it).
@@ -137,6 +140,7 @@ pub fn start(state: AppState) -> Wall {
         params: StoredValue::new(params.clone()),
         problems: RwSignal::new(problems),
         tiling,
+        whole: RwSignal::new(false),
         layout: Memo::new(move |_| layout(&tiling.get())),
         focus: RwSignal::new(None),
         shift: RwSignal::new((0.0, 0.0)),
@@ -258,7 +262,16 @@ pub fn start(state: AppState) -> Wall {
     Effect::new(move |_| {
         let (w, h) = size.get();
         if state.sized.get() {
-            let t = wall.params.with_value(|p| Tiling::of(p, w, h));
+            let t = wall.params.with_value(|p| {
+                if wall.whole.get() {
+                    // The page is the virtual canvas: each tile's share of it.
+                    let (c, r) = (f64::from(p.cols.max(1)), f64::from(p.rows.max(1)));
+                    let b = f64::from(p.bezel_px);
+                    Tiling::of(p, (w - (c - 1.0) * b) / c, (h - (r - 1.0) * b) / r)
+                } else {
+                    Tiling::of(p, w, h)
+                }
+            });
             if wall.tiling.get_untracked() != t {
                 wall.tiling.set(t);
             }
@@ -267,8 +280,17 @@ pub fn start(state: AppState) -> Wall {
 
     focus::start(wall, state);
     scenes::start(wall, state);
-    install_hooks(wall);
+    install_hooks(wall, state);
     wall
+}
+
+/// This page's origin on the virtual canvas (CSS px).
+pub fn origin(wall: Wall) -> (f64, f64) {
+    if wall.whole.get() {
+        return (0.0, 0.0);
+    }
+    let t = wall.tiling.get();
+    wall.params.with_value(|p| t.origin(p.tile_col, p.tile_row))
 }
 
 /// What the wall shows, for the test hook.
@@ -307,19 +329,18 @@ fn focus_json(wall: Wall) -> JsValue {
     put("lat", lat.into());
     put("zoom", fs.view.zoom.into());
     // Where a focused item is put, in this page's px.
-    let t = wall.tiling.get_untracked();
-    let (ox, oy) = wall.params.with_value(|p| t.origin(p.tile_col, p.tile_row));
+    let (ox, oy) = origin(wall);
     let a = wall.layout.with_untracked(|l| l.focus_anchor);
     put("anchor", js_sys::Array::of2(&(a[0] - ox).into(), &(a[1] - oy).into()).into());
     o.into()
 }
 
 /// `window.__pingan.wall`: `{now(), freeze(ms|null), offset(), staleAfter(ms),
-/// kpis(), focus()}` (`kpis()`: the figures as JSON, without their basis;
+/// kpis(), focus(), whole(bool)}` (`kpis()`: the figures as JSON, without their basis;
 /// `focus()`: what is shown, `{showing, key, index, total, since, until,
 /// flying, lon, lat, zoom, anchor}`: the wall camera, and where a focused
 /// item is put in this page's px).
-fn install_hooks(wall: Wall) {
+fn install_hooks(wall: Wall, state: AppState) {
     let o = js_sys::Object::new();
     let set = |name: &str, f: JsValue| {
         let _ = js_sys::Reflect::set(&o, &JsValue::from_str(name), &f);
@@ -334,8 +355,20 @@ fn install_hooks(wall: Wall) {
     );
     set(
         "freeze",
-        Closure::<dyn Fn(JsValue)>::new(|t: JsValue| FROZEN.with(|f| f.set(t.as_f64())))
-            .into_js_value(),
+        Closure::<dyn Fn(JsValue)>::new(move |t: JsValue| {
+            FROZEN.with(|f| f.set(t.as_f64()));
+            wall.now_ms.set(server_now_ms());
+            focus::kick(wall, state);
+        })
+        .into_js_value(),
+    );
+    set(
+        "whole",
+        Closure::<dyn Fn(bool)>::new(move |on: bool| {
+            wall.whole.set(on);
+            focus::kick(wall, state);
+        })
+        .into_js_value(),
     );
     set(
         "staleAfter",
