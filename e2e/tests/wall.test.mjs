@@ -3,7 +3,10 @@
 // (twice that at 4K), KPI figures of 48 px and more, no box over another or across the page's
 // edge, no cursor and no scrollbar. Taking focus: an alarm reading posted through the API makes
 // the wall fly to the sensor and show its callout within 2 s, and return to the overview after
-// `focus=` seconds; acknowledging it from the API removes the callout at once.
+// `focus=` seconds; acknowledging it from the API removes the callout at once. Several screens:
+// two tiles of a 2×1 wall (?grid=2x1&tile=0,0|1,0&bezel=12) in two pages, their canvases put side
+// by side, match one page drawing the wall's whole virtual canvas (__pingan.wall.whole) at the
+// seam, allowing the bezel, at rest and during a flight (all three frozen at one server time).
 //
 // Needs a server with the live API and no simulator: PINGAN_LIVE_URL, else PINGAN_URL.
 import { after, before, describe, test } from 'node:test';
@@ -211,6 +214,117 @@ describe('wall', () => {
         assert.deepEqual(page.errors.filter((e) => !/favicon/i.test(e)), [], `browser errors${diagnostics(page)}`);
       } finally {
         await page.close();
+      }
+    });
+
+  // The map canvas's pixels in columns [x, x + w) (RGBA, row by row).
+  const columns = (page, x, w) => page.evaluate(([x0, w0]) => {
+    const c = document.querySelector('[data-testid=map-canvas]');
+    const d = c.getContext('2d').getImageData(x0, 0, w0, c.height).data;
+    return Array.from(d);
+  }, [x, w]);
+
+  // Waits until the page has drawn no frame for `quiet` ms.
+  async function settled(page, quiet = 600) {
+    let n = await page.evaluate(() => window.__pingan.frames());
+    let since = Date.now();
+    const t0 = Date.now();
+    while (Date.now() - t0 < 20_000) {
+      await page.waitForTimeout(100);
+      const m = await page.evaluate(() => window.__pingan.frames());
+      if (m !== n) { n = m; since = Date.now(); } else if (Date.now() - since >= quiet) return;
+    }
+    throw new Error('frames never stopped');
+  }
+
+  // Share of pixels whose channels all differ by at most `tol`, and the mean difference.
+  function likeness(a, b, tol = 40) {
+    let same = 0;
+    let sum = 0;
+    const n = Math.min(a.length, b.length) / 4;
+    for (let i = 0; i < n; i++) {
+      const d = Math.max(Math.abs(a[4 * i] - b[4 * i]), Math.abs(a[4 * i + 1] - b[4 * i + 1]),
+        Math.abs(a[4 * i + 2] - b[4 * i + 2]));
+      if (d <= tol) same += 1;
+      sum += d;
+    }
+    return { same: same / n, mean: sum / n };
+  }
+
+  test('two tiles of a 2×1 wall match one page of the whole wall at the seam, at rest and in a flight',
+    { timeout: 4 * TEST_TIMEOUT }, async () => {
+      const W = 1920;
+      const H = 1080;
+      const BEZEL = 12;
+      const STRIP = 48;
+      const q = `/?mode=wall&grid=2x1&bezel=${BEZEL}&focus=30`;
+      const left = await newPage(browser, { viewport: { width: W, height: H } });
+      const right = await newPage(browser, { viewport: { width: W, height: H } });
+      const whole = await newPage(browser, { viewport: { width: 2 * W + BEZEL, height: H } });
+      const pages = [left, right, whole];
+      try {
+        await ackAll();
+        await openApp(left, BASE, `${q}&tile=0,0`);
+        await openApp(right, BASE, `${q}&tile=1,0`);
+        await openApp(whole, BASE, `${q}&tile=0,0`);
+        await whole.evaluate(() => window.__pingan.wall.whole(true));
+        for (const p of pages) {
+          await p.waitForFunction(() => window.__pingan.live.status() === 'live', null, { timeout: 30_000 });
+        }
+        const compare = async (what, minColours) => {
+          for (const p of pages) await settled(p);
+          const views = await Promise.all(pages.map((p) => p.evaluate(() => window.__pingan.wall.focus())));
+          for (const v of views.slice(1)) {
+            assert.ok(Math.abs(v.zoom - views[0].zoom) < 1e-9 && Math.abs(v.lon - views[0].lon) < 1e-9
+              && Math.abs(v.lat - views[0].lat) < 1e-9, `${what}: one wall camera ${JSON.stringify(views)}`);
+          }
+          // Left tile's last columns = the whole's before the bezel; right tile's first = after it.
+          const [a, b, wa, wb] = await Promise.all([
+            columns(left, W - STRIP, STRIP), columns(right, 0, STRIP),
+            columns(whole, W - STRIP, STRIP), columns(whole, W + BEZEL, STRIP),
+          ]);
+          const l = likeness(a, wa);
+          const r = likeness(b, wb);
+          console.log(`${what}: seam left ${(100 * l.same).toFixed(2)}% alike (mean Δ ${l.mean.toFixed(2)}), ` +
+            `right ${(100 * r.same).toFixed(2)}% (mean Δ ${r.mean.toFixed(2)})`);
+          assert.ok(l.same >= 0.97 && r.same >= 0.97, `${what}: the tiles match the whole at the seam`);
+          // The strips hold the map (not an empty background that would match anyway).
+          const colours = new Set();
+          for (const px of [a, b]) {
+            for (let i = 0; i < px.length; i += 4) colours.add((px[i] << 16) | (px[i + 1] << 8) | px[i + 2]);
+          }
+          assert.ok(colours.size > minColours, `${what}: the strips have the map in them (${colours.size} colours)`);
+        };
+
+        // At rest, at one server time.
+        const t = await left.evaluate(() => window.__pingan.wall.now());
+        for (const p of pages) await p.evaluate((x) => window.__pingan.wall.freeze(x), t);
+        await compare('at rest', 10);
+        for (const p of pages) await p.evaluate(() => window.__pingan.wall.freeze(null));
+
+        // In a flight: an alarm; every page freezes at 600 ms into its flight.
+        const s = await quietSensor();
+        await reading(s.properties.id, Number(s.properties.alarm) * 1.5);
+        const a = (await alerts()).find((x) => x.sensor === s.properties.id && x.cleared_at === null);
+        for (const p of pages) {
+          await p.waitForFunction((id) => window.__pingan.wall.focus()?.key === `alert:${id}`, a.id, { timeout: 5_000 });
+        }
+        const f = await left.evaluate(() => window.__pingan.wall.focus());
+        for (const p of pages) await p.evaluate((x) => window.__pingan.wall.freeze(x), f.since + 600);
+        const mid = await left.evaluate(() => window.__pingan.wall.focus());
+        assert.ok(mid.flying, `frozen in the flight: ${JSON.stringify(mid)}`);
+        await compare('in a flight', 50);
+        // Landed at the alarm (the map is busy at the seam there).
+        for (const p of pages) await p.evaluate((x) => window.__pingan.wall.freeze(x), f.since + 5_000);
+        assert.equal((await left.evaluate(() => window.__pingan.wall.focus())).flying, false);
+        await compare('in focus', 100);
+        for (const p of pages) {
+          await p.evaluate(() => window.__pingan.wall.freeze(null));
+          assert.deepEqual(p.errors.filter((e) => !/favicon|status of 404/i.test(e)), [], `browser errors${diagnostics(p)}`);
+        }
+        await postJson(BASE, `/api/alerts/${a.id}/ack`, {}, { as: 'operator' });
+      } finally {
+        for (const p of pages) await p.close();
       }
     });
 });

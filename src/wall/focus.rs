@@ -195,7 +195,8 @@ fn step(wall: Wall, state: AppState) {
         state.selected.set(sel_now);
         FACTS.with(|f| f.borrow_mut().selected = sel_now);
     }
-    if let (Some((w, _)), true) = (&focused, pulse_due) {
+    // A frozen clock (tests) is a still picture: no new pulse.
+    if let (Some((w, _)), true, false) = (&focused, pulse_due, super::frozen()) {
         live::pulse_at(*w, "#ff3b3b");
         FACTS.with(|f| f.borrow_mut().last_pulse = now);
         crate::frame::request_frame();

@@ -93,6 +93,11 @@ pub fn server_now_ms() -> f64 {
     FROZEN.with(Cell::get).unwrap_or_else(|| now_ms() + offset_ms())
 }
 
+/// Whether the tests froze the clock (`__pingan.wall.freeze`).
+pub fn frozen() -> bool {
+    FROZEN.with(Cell::get).is_some()
+}
+
 /// Local `performance.now()` → server clock offset, ms.
 fn offset_ms() -> f64 {
     CLOCK.with(|c| {
