@@ -10,7 +10,7 @@
 
 use crate::map::canvas::MapCanvas;
 use crate::panels::wall::{
-    callout::Callout, case_flow::CaseFlow, header::WallHeader, hourly_chart::HourlyChart, kpi_band::KpiBand,
+    callout::Callout, case_flow::CaseFlow, hourly_chart::HourlyChart, kpi_band::KpiBand,
     ranking::Ranking, ticker::Ticker,
 };
 use crate::state::use_app;
@@ -51,9 +51,10 @@ pub fn Wall() -> impl IntoView {
         // The panel's padding, its title and legend lines.
         (
             (r.w - 1.4 * t.body).max(0.0),
-            (r.h - 1.0 * t.body - 1.45 * t.title - 1.4 * t.label).max(0.0),
+            (r.h - 1.1 * t.body - 1.5 * t.title - 1.3 * t.label - 4.0).max(0.0),
         )
     });
+    let kpi_rows = Signal::derive(move || lay.with(|l| l.kpi_rows));
     let label_px = Signal::derive(move || WallText::at(lay.with(|l| l.ui)).label);
     let root = NodeRef::<leptos::html::Div>::new();
     Effect::new(move |_| {
@@ -91,7 +92,7 @@ pub fn Wall() -> impl IntoView {
                 <MapCanvas/>
                 <div class="w-overlays" style:width=move || px(size().0) style:height=move || px(size().1)
                     style:transform=origin>
-                    {slot(BoxId::KpiBand, view! { <div class="w-top"><WallHeader/><KpiBand/></div> }.into_any())}
+                    {slot(BoxId::KpiBand, view! { <KpiBand rows=kpi_rows/> }.into_any())}
                     {slot(BoxId::Ranking, view! { <Ranking/> }.into_any())}
                     {slot(BoxId::CaseFlow, view! { <CaseFlow/> }.into_any())}
                     {slot(BoxId::Chart, view! { <HourlyChart size=chart_size text_px=label_px/> }.into_any())}

@@ -38,6 +38,7 @@ impl BuildWatch {
     }
 
     /// The build first seen.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub fn first(&self) -> Option<&str> {
         self.first.as_deref()
     }

@@ -80,6 +80,7 @@ impl ClockSync {
     }
 
     /// Whether a timed sample is among the kept ones.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub fn timed(&self) -> bool {
         self.samples.iter().any(|s| s.rtt.is_finite())
     }

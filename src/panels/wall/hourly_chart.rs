@@ -29,7 +29,7 @@ pub fn HourlyChart(
             .chain(data.typical.iter().copied())
             .fold(1.0, f64::max);
         // Room for the hour labels below and the scale at the left.
-        let (left, bottom, top) = (fs * 2.6, fs * 1.5, fs * 0.6);
+        let (left, bottom, top) = (fs * 2.6, fs * 1.6, fs * 1.0);
         let (pw, ph) = ((w - left).max(10.0), (h - bottom - top).max(10.0));
         let max = nice_max(top_value);
         let y = move |v: f64| top + ph - v / max * ph;
@@ -60,7 +60,7 @@ pub fn HourlyChart(
             .map(|i| {
                 let x = left + (i as f64 + 0.5) * slot;
                 view! {
-                    <text class="axis" x=format!("{x:.1}") y=format!("{:.1}", h - fs * 0.3)
+                    <text class="axis" x=format!("{x:.1}") y=format!("{:.1}", h - fs * 0.45)
                         text-anchor="middle" font-size=format!("{fs:.1}")>{format!("{:02}", hour_of(i))}</text>
                 }
             })

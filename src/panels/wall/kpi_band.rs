@@ -1,9 +1,11 @@
 //! The KPI band: cases today (reported and closed with the same weekday's
 //! mean of the last 4 weeks beside them, open, overdue), active alerts by
 //! level, hazards open / rectifying / rectified this year, sensors
-//! reporting / silent. Figures from `wall::kpi` (equal to `GET /api/kpi`
-//! at the same seq).
+//! reporting / silent, after the title and the clock; in one row, or two on
+//! a portrait screen. Figures from `wall::kpi` (equal to `GET /api/kpi` at
+//! the same seq).
 
+use super::header::WallHeader;
 use crate::render::thousands;
 use crate::state::use_app;
 use crate::wall::use_wall;
@@ -73,7 +75,10 @@ fn groups(k: &Kpis) -> Vec<((&'static str, &'static str), Vec<Figure>)> {
 }
 
 #[component]
-pub fn KpiBand() -> impl IntoView {
+pub fn KpiBand(
+    /// Rows of the band (the model's layout: 2 on a portrait screen).
+    rows: Signal<u32>,
+) -> impl IntoView {
     let state = use_app();
     let wall = use_wall();
     let body = move || {
@@ -114,5 +119,10 @@ pub fn KpiBand() -> impl IntoView {
             .collect_view()
             .into_any()
     };
-    view! { <section class="w-panel w-kpi" data-testid="wall-kpi">{body}</section> }
+    view! {
+        <section class="w-panel w-kpi" data-testid="wall-kpi" data-rows=move || rows.get().to_string()>
+            <WallHeader/>
+            {body}
+        </section>
+    }
 }
