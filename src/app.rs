@@ -73,8 +73,11 @@ pub fn App() -> impl IntoView {
         request_frame();
     });
 
-    // The URL follows the view; the page language follows the switch.
-    url::follow(state);
+    // The URL follows the view (not on a wall: its camera is driven, and its
+    // address keeps the wall's parameters); the page language follows the switch.
+    if state.mode != pingan_model::viewport::Mode::Wall {
+        url::follow(state);
+    }
     Effect::new(move |_| {
         let lang = state.lang.get();
         if let Some(el) = document().document_element() {

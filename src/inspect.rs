@@ -41,7 +41,7 @@ pub fn hit_test(
     screen: [f64; 2],
 ) -> Option<Hit> {
     let w = cam.to_world(screen);
-    let ui = ui_scale(cam.width);
+    let ui = ui_scale(cam.width, cam.height);
     let admin_view = admin_mode(cam, admin);
     if admin_view {
         let shown: Vec<LayerId> = badge_layers()

@@ -26,6 +26,7 @@ mod state;
 mod style;
 mod sync;
 mod url;
+mod wall;
 mod web;
 mod wire;
 

@@ -12,8 +12,8 @@
 
 use pingan_model::domain::{CaseCategory, CaseStatus, Department, HazardStatus, SensorType};
 use pingan_model::live::{
-    Alert, AlertChange, Case, Change, Event, HazardState, Level, ResyncReason, SensorState, Seq,
-    ServerMsg, Snapshot, SnapshotReason, Topic, Transition,
+    Alert, AlertChange, Case, Change, Event, HazardState, Level, ResyncReason, Scene, SceneFeature,
+    SensorState, Seq, ServerMsg, Snapshot, SnapshotReason, Topic, Transition,
 };
 use serde_json::{Map, Value};
 
@@ -178,6 +178,43 @@ fn hazard(v: &Value) -> R<HazardState> {
     })
 }
 
+/// A wall scene (`Change::Scene`, `Snapshot.scenes`, `GET /api/walls/{group}/scene`).
+pub fn scene_of(v: &Value) -> R<Scene> {
+    scene(v)
+}
+
+fn scene(v: &Value) -> R<Scene> {
+    let o = obj(v, "scene")?;
+    Ok(Scene {
+        group: string(o, "group")?,
+        lon: f64_(o, "lon")?,
+        lat: f64_(o, "lat")?,
+        zoom: f64_(o, "zoom")?,
+        layers: match opt(o, "layers") {
+            Some(_) => list(o, "layers", |l| {
+                l.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| bad("layers", "strings"))
+            })?,
+            None => Vec::new(),
+        },
+        highlight: opt(o, "highlight")
+            .map(|h| {
+                let h = obj(h, "highlight")?;
+                Ok::<_, String>(SceneFeature {
+                    layer: string(h, "layer")?,
+                    id: string(h, "id")?,
+                })
+            })
+            .transpose()?,
+        duration_s: opt(o, "duration_s")
+            .map(|_| u32_(o, "duration_s"))
+            .transpose()?,
+        started_ms: i64_(o, "started_ms")?,
+        by: string(o, "by")?,
+    })
+}
+
 fn change(v: &Value) -> R<Change> {
     let o = obj(v, "change")?;
     Ok(match str_(o, "kind")? {
@@ -206,6 +243,10 @@ fn change(v: &Value) -> R<Change> {
         "hazard_status" => Change::HazardStatus {
             hazard: hazard(req(o, "hazard")?)?,
         },
+        "scene" => Change::Scene {
+            group: string(o, "group")?,
+            scene: opt(o, "scene").map(scene).transpose()?,
+        },
         _ => return Err(bad("kind", "a known change")),
     })
 }
@@ -224,8 +265,11 @@ pub fn snapshot(v: &Value) -> R<Snapshot> {
                 .and_then(Topic::from_code)
                 .ok_or_else(|| bad("reload", "known topics"))
         })?,
-        // Scenes: read by the wall (issue 9); the desk does not ask for them.
-        scenes: Vec::new(),
+        // Each group's current scene (the wall's; absent from servers before scenes).
+        scenes: match opt(o, "scenes") {
+            Some(_) => list(o, "scenes", scene)?,
+            None => Vec::new(),
+        },
     })
 }
 
@@ -451,7 +495,47 @@ mod tests {
         for h in hazards() {
             out.push(Change::HazardStatus { hazard: h });
         }
+        for sc in scenes() {
+            out.push(Change::Scene {
+                group: sc.group.clone(),
+                scene: Some(sc),
+            });
+        }
+        out.push(Change::Scene {
+            group: "指挥中心".into(),
+            scene: None,
+        });
         out
+    }
+
+    fn scenes() -> Vec<Scene> {
+        vec![
+            Scene {
+                group: "default".into(),
+                lon: 113.883_1,
+                lat: 22.554_2,
+                zoom: 14.5,
+                layers: vec!["hazards".into(), "sensors".into()],
+                highlight: Some(SceneFeature {
+                    layer: "hazards".into(),
+                    id: "YH000123".into(),
+                }),
+                duration_s: Some(300),
+                started_ms: 1_790_000_000_123,
+                by: "值班员".into(),
+            },
+            Scene {
+                group: "西乡_1".into(),
+                lon: 113.8,
+                lat: 22.6,
+                zoom: 11.0,
+                layers: Vec::new(),
+                highlight: None,
+                duration_s: None,
+                started_ms: -1,
+                by: String::new(),
+            },
+        ]
     }
 
     fn messages() -> Vec<ServerMsg> {
@@ -516,7 +600,7 @@ mod tests {
                         ],
                         hazards: hazards(),
                         reload: Topic::ALL.to_vec(),
-                        scenes: Vec::new(),
+                        scenes: if i == 1 { Vec::new() } else { scenes() },
                     }
                 },
             });
@@ -550,7 +634,7 @@ mod tests {
             alerts: vec![alert(7, Level::Alarm, SensorType::Smoke, false)],
             hazards: hazards(),
             reload: Vec::new(),
-            scenes: Vec::new(),
+            scenes: scenes(),
         };
         let text = serde_json::to_string(&s).unwrap();
         assert_eq!(decode_snapshot(&text), Ok(s));

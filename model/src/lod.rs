@@ -1,21 +1,30 @@
 //! Level of detail: which layers and points are drawn how at a zoom, as pure
 //! rules shared by drawing and hit testing ("drawn = hittable"). Thresholds
-//! are in *effective* zoom — the zoom as if the screen were 1920 px wide — so
-//! a 4K wall shows what 1080p shows.
+//! are in *effective* zoom — the zoom as if the screen were 1080p — so a 4K
+//! wall shows what 1080p shows.
 //!
 //! Each layer's own rule is a [`Lod`] in its catalogue entry (`layers`).
 
 use crate::viewport::Camera;
 
-/// UI scale for text and symbols: 1 at 1920 px wide, up to 2 on 4K walls.
-pub fn ui_scale(width: f64) -> f64 {
-    (width / 1920.0).clamp(1.0, 2.0)
+/// UI scale for text and symbols of a `width` × `height` view: its short
+/// side against 1080, in 1–2: 1 at 1080p (and on a phone), 2 on 4K walls; a
+/// 3840 × 1080 view (two 1080p screens side by side, or a 2×1 wall drawn in
+/// one page) is 1, as each of its screens. The wall's overlays use the same
+/// rule (`wall::tiling::ui_scale`), so map and panels agree.
+pub fn ui_scale(width: f64, height: f64) -> f64 {
+    let s = width.min(height) / 1080.0;
+    if s.is_finite() {
+        s.clamp(1.0, 2.0)
+    } else {
+        1.0
+    }
 }
 
-/// The zoom as if the screen were 1920 px wide: thresholds use it so that a
-/// 4K wall (which fits the district at a higher zoom) shows what 1080p shows.
+/// The zoom as if the screen were 1080p: thresholds use it so that a 4K
+/// wall (which fits the district at a higher zoom) shows what 1080p shows.
 pub fn effective_zoom(cam: &Camera) -> f64 {
-    effective(cam.zoom, ui_scale(cam.width))
+    effective(cam.zoom, ui_scale(cam.width, cam.height))
 }
 
 /// `effective_zoom` given the screen's UI scale — for the surfaces' wider
@@ -114,9 +123,14 @@ mod tests {
             11.0,
             "phones are not scaled down"
         );
-        assert_eq!(ui_scale(390.0), 1.0);
-        assert_eq!(ui_scale(3840.0), 2.0);
-        assert_eq!(ui_scale(7680.0), 2.0, "capped at 2");
+        assert_eq!(ui_scale(390.0, 844.0), 1.0);
+        assert_eq!(ui_scale(1920.0, 1080.0), 1.0);
+        assert_eq!(ui_scale(3840.0, 2160.0), 2.0);
+        assert_eq!(ui_scale(7680.0, 4320.0), 2.0, "capped at 2");
+        assert_eq!(ui_scale(3840.0, 1080.0), 1.0, "two 1080p screens wide");
+        assert_eq!(ui_scale(3852.0, 1080.0), 1.0, "a 2×1 wall in one page");
+        assert_eq!(ui_scale(2560.0, 1440.0), 2560.0 / 1920.0);
+        assert_eq!(ui_scale(f64::NAN, 1080.0), 1.0);
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The layouts, one file per mode (`?mode=`), each composing the shared
-//! map and panels. Only `desk` exists so far: `wall`, `field` and `plan`
-//! fall back to it until their own layouts land.
+//! map and panels: `desk` and `wall`; `field` and `plan` fall back to the
+//! desk until their own layouts land.
 
 mod desk;
+mod wall;
 
 use crate::state::use_app;
 use leptos::prelude::*;
@@ -12,7 +13,8 @@ use pingan_model::viewport::Mode;
 #[component]
 pub fn Layout() -> impl IntoView {
     match use_app().mode {
+        Mode::Wall => wall::Wall().into_any(),
         // Not built yet: the desk layout stands in.
-        Mode::Desk | Mode::Wall | Mode::Field | Mode::Plan => desk::Desk().into_any(),
+        Mode::Desk | Mode::Field | Mode::Plan => desk::Desk().into_any(),
     }
 }

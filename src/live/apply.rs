@@ -4,7 +4,7 @@
 //! hazard states changed at their key, grid and subdistrict counts patched,
 //! pulses started; then the panels' state (`LiveUi`) updated once.
 
-use super::{casefile, list, Item, CORE};
+use super::{casefile, list, notify, Item, Note, CORE};
 use crate::data::{self, LayerData, Upsert};
 use crate::state::{AppState, LayerEntry, LoadStatus};
 use crate::sync::Verdict;
@@ -70,10 +70,15 @@ pub fn apply_pending(state: AppState) -> Option<f64> {
         match item {
             Item::Apply(e) => {
                 apply_event(state, &e, &mut batch);
+                notify(&Note::Event(&e));
                 applied += 1;
             }
             Item::Initial(snapshot) => {
                 apply_snapshot(state, &snapshot, &mut batch);
+                notify(&Note::Snapshot {
+                    snapshot: &snapshot,
+                    stream: false,
+                });
                 CORE.with(|c| {
                     let mut c = c.borrow_mut();
                     // The bases are of this store: the hello says so.
@@ -85,6 +90,7 @@ pub fn apply_pending(state: AppState) -> Option<f64> {
                 let v = CORE.with(|c| c.borrow_mut().seq.on_event(&e));
                 if v == Verdict::Apply {
                     apply_event(state, &e, &mut batch);
+                    notify(&Note::Event(&e));
                     applied += 1;
                 }
             }
@@ -94,6 +100,10 @@ pub fn apply_pending(state: AppState) -> Option<f64> {
                     reset_hazards(state);
                 }
                 apply_snapshot(state, &snapshot, &mut batch);
+                notify(&Note::Snapshot {
+                    snapshot: &snapshot,
+                    stream: true,
+                });
                 let fetch = CORE.with(|c| {
                     c.borrow_mut()
                         .seq
@@ -232,7 +242,7 @@ fn apply_event(state: AppState, e: &Event, batch: &mut Batch) {
             batch.alerts.push(alert.clone());
         }
         Change::HazardStatus { hazard } => apply_hazard(state, hazard),
-        // Scenes are the wall's (issue 9); the desk does not subscribe to them.
+        // Nothing of the map's data: the wall's observer follows scenes.
         Change::Scene { .. } => {}
     }
 }
@@ -260,6 +270,11 @@ fn count_case(state: AppState, grid: u16, subdistrict: Option<&str>) {
             Arc::make_mut(a).add(LayerId::Cases, i);
         }
     });
+}
+
+/// Starts a pulse at world point `at` (the wall's focused item).
+pub fn pulse_at(at: [f64; 2], colour: &'static str) {
+    pulse(at, colour);
 }
 
 fn pulse(at: [f64; 2], colour: &'static str) {

@@ -40,12 +40,17 @@ enum ApiCases {
 
 const CASES: &str = "api/cases.bin";
 
+/// `api/cases.bin`, for the page's audience.
+fn cases_url() -> String {
+    format!("{CASES}{}", super::audience())
+}
+
 async fn fetch_api_cases() -> ApiCases {
     let network = |e: gloo_net::Error| LiveError::Network {
         what: CASES,
         reason: e.to_string(),
     };
-    let resp = match gloo_net::http::Request::get(CASES).send().await {
+    let resp = match gloo_net::http::Request::get(&cases_url()).send().await {
         Ok(r) => r,
         Err(e) => return ApiCases::Failed(network(e)),
     };
@@ -174,7 +179,10 @@ pub(super) fn start_refresh(state: AppState) {
 /// caller applies it before the hello).
 pub(super) async fn fetch_initial() {
     const LIVE: &str = "api/live";
-    let got = match gloo_net::http::Request::get(LIVE).send().await {
+    let got = match gloo_net::http::Request::get(&format!("{LIVE}{}", super::audience()))
+        .send()
+        .await
+    {
         Ok(r) if r.ok() => r
             .text()
             .await

@@ -18,7 +18,7 @@ mod casefile;
 mod list;
 mod socket;
 
-pub use apply::{apply_pending, pulses, PULSE_MS};
+pub use apply::{apply_pending, pulse_at, pulses, PULSE_MS};
 pub use casefile::{cases_loaded, fetch_cases};
 pub use list::rebuild_rows;
 
@@ -31,6 +31,7 @@ use leptos::prelude::*;
 use pingan_model::live::{Event, ServerMsg, Snapshot, Topic};
 use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 /// Why a live request failed (logged; the indicator shows offline).
@@ -92,13 +93,86 @@ struct Core {
     hazard_file: Vec<u8>,
     /// Completed case-file reloads (snapshot or periodic).
     reloads: u64,
+    /// Who is told of applied events, snapshots and the server's clock
+    /// (the wall); dropped at `stop`.
+    observers: Vec<Rc<dyn Fn(&Note)>>,
+    /// A wall (`?mode=wall`, [`for_wall`]): scenes in the hello, and every
+    /// read asks for the public audience (personal data masked at the
+    /// source, whoever is signed in).
+    wall: bool,
+}
+
+/// This page is a wall: set before the layers load (the wall's mount).
+pub fn for_wall() {
+    CORE.with(|c| c.borrow_mut().wall = true);
+}
+
+/// The query a read of the live API adds: `?audience=public` on a wall.
+fn audience() -> &'static str {
+    if CORE.with(|c| c.borrow().wall) {
+        "?audience=public"
+    } else {
+        ""
+    }
+}
+
+/// What the live client tells its observers ([`observe`]).
+pub enum Note<'a> {
+    /// An event applied to the layers (after the stream bookkeeping: never
+    /// a duplicate, in seq order).
+    Event(&'a Event),
+    /// A snapshot applied (`stream`: from the stream, with the scenes its
+    /// hello asked for; else `api/live`'s, without): what came before may
+    /// have been skipped.
+    Snapshot { snapshot: &'a Snapshot, stream: bool },
+    /// A frame carrying the server's clock (welcome, heartbeat), received at
+    /// `received` (`performance.now()`, ms); a welcome also tells the app's
+    /// build the server serves (`Some(None)`: it has none).
+    Clock {
+        server_ms: i64,
+        received: f64,
+        build: Option<Option<&'a str>>,
+    },
+}
+
+/// Registers `f` to be told of every [`Note`] until the client stops.
+pub fn observe(f: impl Fn(&Note) + 'static) {
+    CORE.with(|c| c.borrow_mut().observers.push(Rc::new(f)));
+}
+
+/// Tells the observers (outside the core's borrow: they may call in).
+fn notify(note: &Note) {
+    let observers = CORE.with(|c| c.borrow().observers.clone());
+    for o in observers {
+        o(note);
+    }
+}
+
+/// `Date.now()` of the last message from the server (heartbeats included),
+/// if a connection was ever opened.
+pub fn last_message_ms() -> Option<f64> {
+    CORE.with(|c| {
+        let c = c.borrow();
+        (c.connects > 0).then_some(c.last_msg_ms)
+    })
 }
 
 thread_local! {
     static CORE: RefCell<Core> = RefCell::new(Core::default());
 }
 
+/// The data layers: what `since` is computed over (each has a base).
 const TOPICS: &[Topic] = Topic::ALL;
+
+/// What the hello subscribes to: the data layers, and on a wall the scenes
+/// too (they have no file, hence no base: not part of `since`).
+fn hello_topics(c: &Core) -> &'static [Topic] {
+    if c.wall {
+        Topic::EVERY
+    } else {
+        TOPICS
+    }
+}
 
 fn now() -> f64 {
     js_sys::Date::now()

@@ -5,7 +5,7 @@
 //! message; 10 s to open) and the wake-ups on `online` / visible. A close
 //! tells the live client its code (4401: the session was revoked).
 
-use super::{apply, log, now, warn, Item, CORE, TOPICS};
+use super::{apply, hello_topics, log, now, warn, Item, CORE, TOPICS};
 use crate::frame::request_frame;
 use crate::state::{AppState, Conn};
 use gloo_events::EventListener;
@@ -81,7 +81,7 @@ fn ws_url() -> Option<String> {
     } else {
         "ws:"
     });
-    url.set_search("");
+    url.set_search(super::audience());
     url.set_hash("");
     Some(url.href())
 }
@@ -112,10 +112,11 @@ pub(super) fn connect(state: AppState) {
         c.gen
     });
     let on_open = EvClosure::new(move |_e: web_sys::Event| {
-        let (since, epoch, ws) = CORE.with(|c| {
+        let (since, topics, epoch, ws) = CORE.with(|c| {
             let c = c.borrow();
             (
                 c.seq.since(TOPICS),
+                hello_topics(&c),
                 c.seq.epoch.clone(),
                 c.socket
                     .as_ref()
@@ -124,7 +125,7 @@ pub(super) fn connect(state: AppState) {
             )
         });
         let Some(ws) = ws else { return };
-        let hello = crate::wire::hello(TOPICS, since, epoch.as_deref());
+        let hello = crate::wire::hello(topics, since, epoch.as_deref());
         let _ = ws.send_with_str(&hello);
     });
     let on_message = MsgClosure::new(move |e: MessageEvent| {
@@ -226,8 +227,15 @@ fn on_text(state: AppState, text: &str) {
             head,
             replay,
             heartbeat_ms,
+            now_ms,
+            build,
             ..
         } => {
+            super::notify(&super::Note::Clock {
+                server_ms: now_ms,
+                received: crate::web::time::now_ms(),
+                build: Some(build.as_deref()),
+            });
             CORE.with(|c| {
                 let mut c = c.borrow_mut();
                 // Another store: its snapshot (other_epoch) follows.
@@ -241,7 +249,11 @@ fn on_text(state: AppState, text: &str) {
             log(&format!("live: connected, head {head}, replaying {replay}"));
             state.live.conn.set(Conn::Live);
         }
-        ServerMsg::Heartbeat { .. } => {}
+        ServerMsg::Heartbeat { now_ms, .. } => super::notify(&super::Note::Clock {
+            server_ms: now_ms,
+            received: crate::web::time::now_ms(),
+            build: None,
+        }),
         ServerMsg::Resync { reason, head, .. } => {
             warn(&format!(
                 "live: server asks to resync ({reason:?}, head {head})"

@@ -110,7 +110,8 @@ pub fn fly_to_feature(state: AppState, layer: LayerId, key: u32) {
     });
     let Some(at) = at else { return };
     // Where the point is drawn on its own (its layer's spec).
-    let ui = render::ui_scale(state.camera.get_untracked().width);
+    let cam = state.camera.get_untracked();
+    let ui = render::ui_scale(cam.width, cam.height);
     let min_eff = crate::layers::spec(layer).fly_min_eff;
     fly_to(state, at, min_eff + ui.log2());
     state.selected.set(Some((layer, key)));

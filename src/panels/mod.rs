@@ -15,3 +15,4 @@ pub mod progress;
 pub mod status_bar;
 pub mod tooltip;
 pub mod topbar;
+pub mod wall;

@@ -12,7 +12,7 @@ pub fn StatusBar() -> impl IntoView {
     let state = use_app();
     let bar = move || {
         let cam = state.camera.get();
-        let ui = render::ui_scale(cam.width);
+        let ui = render::ui_scale(cam.width, cam.height);
         scale_bar(cam.metres_per_pixel(), 130.0 * ui)
     };
     view! {

@@ -43,7 +43,7 @@ pub struct Badge {
 /// already placed; busiest subdistricts first. Where neither fits (a phone at
 /// district scale) the subdistrict shows only its name.
 pub fn badges(cam: &Camera, admin: &AdminSummary, layers: &[LayerId]) -> Vec<Badge> {
-    let ui = ui_scale(cam.width);
+    let ui = ui_scale(cam.width, cam.height);
     let (line_h, w) = (20.0 * ui, 128.0 * ui);
     // (subdistrict, label point on screen, lines)
     type Wanted = (usize, [f64; 2], Vec<(LayerId, u32)>);

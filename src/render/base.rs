@@ -183,7 +183,7 @@ fn draw_areas(
     let visible: Vec<u32> = a.index.query(view).collect();
     // Thresholds by effective zoom; `cam` is the wider base camera, so take
     // the UI scale from the screen.
-    let z = effective(cam.zoom, ui_scale(scene.cam.width));
+    let z = effective(cam.zoom, ui_scale(scene.cam.width, scene.cam.height));
     match &s.paint {
         AreaPaint::Dashed { colour } => {
             // A translucent fill and a dashed outline in the class colour.

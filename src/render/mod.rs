@@ -261,7 +261,7 @@ impl Renderer {
             // Resized: the overlay was cleared.
             self.shown = None;
         }
-        let ui = ui_scale(cam.width);
+        let ui = ui_scale(cam.width, cam.height);
         let has_summary = !scene.admin.is_empty();
         // The base surface's key: its layers and language (`structure`),
         // and the choropleth (breaks, counts): a change of counts alone is

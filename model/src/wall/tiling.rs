@@ -89,12 +89,7 @@ impl Rect {
 /// wide (scale 1); 3840 × 2160 is 4K (2); 1080 × 1920 a 1080p screen on its
 /// side (1).
 pub fn ui_scale(w: f64, h: f64) -> f64 {
-    let s = w.min(h) / 1080.0;
-    if s.is_finite() {
-        s.clamp(1.0, 2.0)
-    } else {
-        1.0
-    }
+    crate::lod::ui_scale(w, h)
 }
 
 /// The wall's text sizes in CSS px for a UI scale.

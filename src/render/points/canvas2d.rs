@@ -243,7 +243,7 @@ impl PointBackend for Canvas2dPoints {
     }
 
     fn update(&mut self, cam: &Camera, dpr: f64) -> PointStats {
-        let ui = ui_scale(cam.width);
+        let ui = ui_scale(cam.width, cam.height);
         let mut stats = PointStats::default();
         let points_version =
             crate::render::surface_key(self.layers.iter().map(|l| (l.id, &l.data)), self.lang);

@@ -1,0 +1,395 @@
+// The command-centre wall (issue 9, ?mode=wall): screenshots at 1920×1080, 3840×2160,
+// 3840×1080 and 1080×1920 (target/screenshots/wall-*.png) with no text under 20 px at 1080p
+// (twice that at 4K), KPI figures of 48 px and more, no box over another or across the page's
+// edge, no cursor and no scrollbar. Taking focus: an alarm reading posted through the API makes
+// the wall fly to the sensor and show its callout within 2 s, and return to the overview after
+// `focus=` seconds; acknowledging it from the API removes the callout at once. Several screens:
+// two tiles of a 2×1 wall (?grid=2x1&tile=0,0|1,0&bezel=12) in two pages, their canvases put side
+// by side, match one page drawing the wall's whole virtual canvas (__pingan.wall.whole) at the
+// seam, allowing the bezel, at rest and during a flight (all three frozen at one server time).
+//
+// Needs a server with the live API and no simulator: PINGAN_LIVE_URL, else PINGAN_URL.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  TEST_TIMEOUT, apiKey, baseUrl, call, diagnostics, ensureScreenshotDir, fetchJson, launch, newPage, openApp,
+  postJson,
+} from '../lib/pingan.mjs';
+
+const BASE = process.env.PINGAN_LIVE_URL ? baseUrl('PINGAN_LIVE_URL') : baseUrl();
+let browser;
+let dir;
+let sensors;
+
+before(async () => {
+  browser = await launch();
+  dir = ensureScreenshotDir();
+  sensors = (await fetchJson(`${BASE}/data/sensors.geojson`)).features;
+});
+
+// Readings come from a sensor gateway (an API key with readings:write).
+async function reading(sensor, value) {
+  const r = await fetch(`${BASE}/api/readings`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${await apiKey(BASE)}` },
+    body: JSON.stringify({ readings: [{ sensor, value }] }),
+  });
+  if (!r.ok) throw new Error(`POST /api/readings ${sensor}=${value}: HTTP ${r.status} ${await r.text()}`);
+  return r.json();
+}
+
+async function alerts() {
+  const r = await call(BASE, 'GET', '/api/alerts');
+  if (!r.ok) throw new Error(`GET /api/alerts: HTTP ${r.status}`);
+  return (await r.json()).alerts;
+}
+
+// Every active alert acknowledged (the operator's), so the focus queue is empty.
+async function ackAll() {
+  for (const a of await alerts()) {
+    if (a.cleared_at === null && a.acked_at === null) {
+      await postJson(BASE, `/api/alerts/${a.id}/ack`, {}, { as: 'operator' });
+    }
+  }
+}
+
+// A sensor with no active alert, a different one per call.
+let sensorCursor = Math.floor(Math.random() * 100);
+async function quietSensor() {
+  const active = new Set((await alerts()).filter((a) => a.cleared_at === null).map((a) => a.sensor));
+  for (let i = 0; i < sensors.length; i++) {
+    const s = sensors[(sensorCursor++) % sensors.length];
+    if (!active.has(s.properties.id)) return s;
+  }
+  throw new Error('every sensor has an active alert');
+}
+
+// A page whose expected 404 (GET /api/walls/{group}/scene: no scene pushed) is counted, so
+// that `errorsOf` leaves out exactly those console errors.
+async function wallPage(options) {
+  const page = await newPage(browser, options);
+  page.noScene = 0;
+  page.on('response', (r) => {
+    if (r.status() === 404 && /\/api\/walls\/[^/]+\/scene$/.test(new URL(r.url()).pathname)) page.noScene += 1;
+  });
+  return page;
+}
+function errorsOf(page) {
+  let allowed = page.noScene || 0;
+  return page.errors.filter((e) => {
+    if (/favicon/i.test(e)) return false;
+    if (allowed > 0 && /status of 404/.test(e)) { allowed -= 1; return false; }
+    return true;
+  });
+}
+
+const focus = (page) => page.evaluate(() => window.__pingan.wall.focus());
+
+async function waitFocus(page, pred, what, timeout) {
+  const t0 = Date.now();
+  let f;
+  while (Date.now() - t0 < timeout) {
+    f = await focus(page);
+    if (f && pred(f)) return { f, ms: Date.now() - t0 };
+    await page.waitForTimeout(50);
+  }
+  throw new Error(`the wall never showed ${what} within ${timeout} ms; last ${JSON.stringify(f)}${diagnostics(page)}`);
+}
+after(async () => { await browser?.close(); });
+
+// Every visible text node's font size (CSS px) and the boxes of the wall's overlays.
+function measure() {
+  const texts = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const t = n.textContent.trim();
+    if (!t) continue;
+    const el = n.parentElement;
+    const r = el.getBoundingClientRect();
+    const cs = getComputedStyle(el);
+    if (r.width === 0 || r.height === 0 || cs.visibility === 'hidden' || cs.display === 'none') continue;
+    texts.push({ text: t.slice(0, 40), px: parseFloat(cs.fontSize), cls: el.getAttribute('class') || el.tagName });
+  }
+  const boxes = [...document.querySelectorAll('.w-box')]
+    .map((b) => ({ slot: b.dataset.slot, r: b.getBoundingClientRect().toJSON() }))
+    .filter((b) => b.r.width > 0 && b.r.height > 0);
+  const figures = [...document.querySelectorAll('[data-testid=kpi-figure]')]
+    .map((f) => parseFloat(getComputedStyle(f).fontSize));
+  // Text inside the overlays: none cut by its box's edge, none over another.
+  const shown = [];
+  const cut = [];
+  for (const box of document.querySelectorAll('.w-box')) {
+    const bb = box.getBoundingClientRect();
+    const w2 = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
+    const seen = new Set();
+    for (let n = w2.nextNode(); n; n = w2.nextNode()) {
+      if (!n.textContent.trim()) continue;
+      // The element's box (its line boxes), not the font's taller content area.
+      const el = n.parentElement;
+      if (seen.has(el)) continue;
+      seen.add(el);
+      const r = el.getBoundingClientRect();
+      if (r.width < 1 || r.height < 1) continue;
+      // The clip of its overflow-hidden ancestors up to the box.
+      const b = { left: bb.left, top: bb.top, right: bb.right, bottom: bb.bottom };
+      for (let p = el.parentElement; p && p !== box; p = p.parentElement) {
+        if (getComputedStyle(p).overflow !== 'visible') {
+          const q = p.getBoundingClientRect();
+          b.left = Math.max(b.left, q.left); b.top = Math.max(b.top, q.top);
+          b.right = Math.min(b.right, q.right); b.bottom = Math.min(b.bottom, q.bottom);
+        }
+      }
+      const outside = r.right <= b.left || r.left >= b.right || r.bottom <= b.top || r.top >= b.bottom;
+      if (outside) continue; // wrapped out of sight, by design
+      const inside = r.left >= b.left - 0.5 && r.right <= b.right + 0.5 && r.top >= b.top - 0.5 && r.bottom <= b.bottom + 0.5;
+      const item = { text: el.textContent.trim().slice(0, 30), el, r: { l: r.left, t: r.top, r: r.right, b: r.bottom } };
+      if (!inside) cut.push({ text: item.text, r: item.r }); else shown.push(item);
+    }
+  }
+  const overlaps = [];
+  for (let i = 0; i < shown.length; i++) {
+    for (let j = i + 1; j < shown.length; j++) {
+      const a = shown[i].r;
+      const c = shown[j].r;
+      const ox = Math.min(a.r, c.r) - Math.max(a.l, c.l);
+      const oy = Math.min(a.b, c.b) - Math.max(a.t, c.t);
+      const nested = shown[i].el.contains(shown[j].el) || shown[j].el.contains(shown[i].el);
+      if (ox > 1 && oy > 1 && !nested) overlaps.push([shown[i].text, shown[j].text]);
+    }
+  }
+  const root = document.querySelector('[data-testid=wall]');
+  return {
+    cut,
+    overlaps,
+    texts,
+    boxes,
+    figures,
+    cursor: root ? getComputedStyle(root).cursor : null,
+    scroll: [document.documentElement.scrollWidth, document.documentElement.scrollHeight],
+  };
+}
+
+const SIZES = [
+  { name: 'wall-1080p', width: 1920, height: 1080, scale: 1 },
+  { name: 'wall-4k', width: 3840, height: 2160, scale: 2 },
+  { name: 'wall-wide', width: 3840, height: 1080, scale: 1 },
+  { name: 'wall-portrait', width: 1080, height: 1920, scale: 1 },
+];
+
+describe('wall', () => {
+  for (const s of SIZES) {
+    test(`${s.name} ${s.width}×${s.height}: legible, nothing overlapping, no cursor`, { timeout: TEST_TIMEOUT }, async () => {
+      const page = await wallPage({ viewport: { width: s.width, height: s.height } });
+      try {
+        await openApp(page, BASE, '/?mode=wall');
+        await page.waitForFunction(() => window.__pingan.live.status() === 'live', null, { timeout: 30_000 });
+        // The panels filled (KPIs from /api/kpi, the case flow from the case file).
+        await page.waitForFunction(() => document.querySelectorAll('[data-testid=wall-case]').length > 3,
+          null, { timeout: 20_000 });
+        await page.waitForTimeout(500);
+        const m = await page.evaluate(measure);
+        const file = join(dir, `${s.name}.png`);
+        await page.screenshot({ path: file });
+        assert.ok(statSync(file).size > 50_000, `${file} is suspiciously small`);
+
+        const min = 20 * s.scale;
+        const small = m.texts.filter((t) => t.px < min - 0.01);
+        assert.deepEqual(small, [], `text under ${min} px at ${s.name}`);
+        assert.ok(m.texts.length > 30, `text on the wall: ${m.texts.length}`);
+        for (const f of m.figures) assert.ok(f >= 48 * s.scale, `a KPI figure of ${f} px`);
+        assert.equal(m.cursor, 'none', 'no cursor on the wall');
+        assert.ok(m.scroll[0] <= s.width && m.scroll[1] <= s.height, `no scrollbar: ${m.scroll}`);
+        assert.ok(m.boxes.length >= 5, `the overlays: ${JSON.stringify(m.boxes)}`);
+        assert.deepEqual(m.overlaps, [], 'no text over other text');
+        assert.deepEqual(m.cut, [], 'no text cut by its box');
+        for (const [i, a] of m.boxes.entries()) {
+          assert.ok(a.r.left >= 0 && a.r.top >= 0 && a.r.right <= s.width + 0.5 && a.r.bottom <= s.height + 0.5,
+            `${a.slot} inside the page: ${JSON.stringify(a.r)}`);
+          for (const b of m.boxes.slice(i + 1)) {
+            const apart = a.r.right <= b.r.left + 0.5 || b.r.right <= a.r.left + 0.5
+              || a.r.bottom <= b.r.top + 0.5 || b.r.bottom <= a.r.top + 0.5;
+            assert.ok(apart, `${a.slot} ${JSON.stringify(a.r)} overlaps ${b.slot} ${JSON.stringify(b.r)}`);
+          }
+        }
+        assert.equal(await page.locator('button, input, select').count(), 0, 'nothing to click');
+        assert.deepEqual(errorsOf(page), [], `browser errors${diagnostics(page)}`);
+      } finally {
+        await page.close();
+      }
+    });
+  }
+
+  test('an alarm takes the focus within 2 s, the wall returns after focus= s, an ack removes it at once',
+    { timeout: TEST_TIMEOUT }, async () => {
+      const page = await wallPage({ viewport: { width: 1920, height: 1080 } });
+      try {
+        await ackAll();
+        await openApp(page, BASE, '/?mode=wall&focus=6');
+        await page.waitForFunction(() => window.__pingan.live.status() === 'live', null, { timeout: 30_000 });
+        await waitFocus(page, (f) => f.showing === 'overview' && !f.flying, 'the overview', 20_000);
+        assert.equal(await page.locator('[data-testid=wall-callout]').count(), 0, 'no callout at rest');
+
+        // An alarm: the wall flies to the sensor, pulses it and shows the callout.
+        const s = await quietSensor();
+        const id = s.properties.id;
+        const [lon, lat] = s.geometry.coordinates;
+        const t0 = Date.now();
+        await reading(id, Number(s.properties.alarm) * 1.5);
+        const raised = (await alerts()).find((a) => a.sensor === id && a.cleared_at === null);
+        assert.ok(raised && raised.level === 'alarm', `an alarm was raised: ${JSON.stringify(raised)}`);
+        await page.waitForFunction((sid) => {
+          const c = document.querySelector('[data-testid=wall-callout]');
+          return c && window.__pingan.wall.focus()?.key === `alert:${sid}`;
+        }, raised.id, { timeout: 2_000 });
+        const shownMs = Date.now() - t0;
+        const callout = await page.locator('[data-testid=wall-callout]').innerText();
+        assert.match(callout, new RegExp(s.properties.name), `the callout names the sensor: ${callout}`);
+        assert.match(callout, /阈值/, `the callout gives the threshold: ${callout}`);
+        assert.match(callout, /CST/, `the callout says since when: ${callout}`);
+        // Once the flight has landed, the sensor is at the focus anchor.
+        const landed = await waitFocus(page, (f) => f.showing === 'focus' && !f.flying, 'the landed focus', 5_000);
+        await page.waitForTimeout(100);
+        const at = await page.evaluate(([a, b]) => window.__pingan.project(a, b), [lon, lat]);
+        const [ax, ay] = landed.f.anchor;
+        assert.ok(Math.hypot(at[0] - ax, at[1] - ay) < 2, `the sensor at ${at} is at the anchor ${landed.f.anchor}`);
+        assert.deepEqual(await page.evaluate(() => window.__pingan.visibleLayers().includes('sensors')), true);
+        await page.screenshot({ path: join(dir, 'wall-focus.png') });
+
+        // After focus= seconds (6), back to the overview; the callout goes.
+        const back = await waitFocus(page, (f) => f.showing === 'overview', 'the overview again', 10_000);
+        const heldMs = Date.now() - t0;
+        assert.ok(heldMs >= 5_000, `the focus lasted ${heldMs} ms (focus=6)`);
+        await page.waitForFunction(() => !document.querySelector('[data-testid=wall-callout]'), null, { timeout: 2_000 });
+        assert.ok(back.f, 'back');
+
+        // A second alarm, acknowledged from the API while in focus: the callout goes at once.
+        const s2 = await quietSensor();
+        await reading(s2.properties.id, Number(s2.properties.alarm) * 1.5);
+        const a2 = (await alerts()).find((a) => a.sensor === s2.properties.id && a.cleared_at === null);
+        await page.waitForFunction((aid) => window.__pingan.wall.focus()?.key === `alert:${aid}`
+          && document.querySelector('[data-testid=wall-callout]'), a2.id, { timeout: 2_000 });
+        const tAck = Date.now();
+        await postJson(BASE, `/api/alerts/${a2.id}/ack`, {}, { as: 'operator' });
+        await page.waitForFunction(() => !document.querySelector('[data-testid=wall-callout]'), null, { timeout: 2_000 });
+        const goneMs = Date.now() - tAck;
+        assert.equal((await focus(page)).showing, 'overview');
+        console.log(`focus: callout ${shownMs} ms after the reading; back after ${heldMs} ms; gone ${goneMs} ms after the ack`);
+        assert.deepEqual(errorsOf(page), [], `browser errors${diagnostics(page)}`);
+      } finally {
+        await page.close();
+      }
+    });
+
+  // The map canvas's pixels in columns [x, x + w) (RGBA, row by row).
+  const columns = (page, x, w) => page.evaluate(([x0, w0]) => {
+    const c = document.querySelector('[data-testid=map-canvas]');
+    const d = c.getContext('2d').getImageData(x0, 0, w0, c.height).data;
+    return Array.from(d);
+  }, [x, w]);
+
+  // Waits until the page has drawn no frame for `quiet` ms.
+  async function settled(page, quiet = 600) {
+    let n = await page.evaluate(() => window.__pingan.frames());
+    let since = Date.now();
+    const t0 = Date.now();
+    while (Date.now() - t0 < 20_000) {
+      await page.waitForTimeout(100);
+      const m = await page.evaluate(() => window.__pingan.frames());
+      if (m !== n) { n = m; since = Date.now(); } else if (Date.now() - since >= quiet) return;
+    }
+    throw new Error('frames never stopped');
+  }
+
+  // Share of pixels whose channels all differ by at most `tol`, and the mean difference.
+  function likeness(a, b, tol = 40) {
+    let same = 0;
+    let sum = 0;
+    const n = Math.min(a.length, b.length) / 4;
+    for (let i = 0; i < n; i++) {
+      const d = Math.max(Math.abs(a[4 * i] - b[4 * i]), Math.abs(a[4 * i + 1] - b[4 * i + 1]),
+        Math.abs(a[4 * i + 2] - b[4 * i + 2]));
+      if (d <= tol) same += 1;
+      sum += d;
+    }
+    return { same: same / n, mean: sum / n };
+  }
+
+  test('two tiles of a 2×1 wall match one page of the whole wall at the seam, at rest and in a flight',
+    { timeout: 4 * TEST_TIMEOUT }, async () => {
+      const W = 1920;
+      const H = 1080;
+      const BEZEL = 12;
+      const STRIP = 48;
+      const q = `/?mode=wall&grid=2x1&bezel=${BEZEL}&focus=30`;
+      const left = await wallPage({ viewport: { width: W, height: H } });
+      const right = await wallPage({ viewport: { width: W, height: H } });
+      const whole = await wallPage({ viewport: { width: 2 * W + BEZEL, height: H } });
+      const pages = [left, right, whole];
+      try {
+        await ackAll();
+        await openApp(left, BASE, `${q}&tile=0,0`);
+        await openApp(right, BASE, `${q}&tile=1,0`);
+        await openApp(whole, BASE, `${q}&tile=0,0`);
+        await whole.evaluate(() => window.__pingan.wall.whole(true));
+        for (const p of pages) {
+          await p.waitForFunction(() => window.__pingan.live.status() === 'live', null, { timeout: 30_000 });
+        }
+        const compare = async (what, minColours) => {
+          for (const p of pages) await settled(p);
+          const views = await Promise.all(pages.map((p) => p.evaluate(() => window.__pingan.wall.focus())));
+          for (const v of views.slice(1)) {
+            assert.ok(Math.abs(v.zoom - views[0].zoom) < 1e-9 && Math.abs(v.lon - views[0].lon) < 1e-9
+              && Math.abs(v.lat - views[0].lat) < 1e-9, `${what}: one wall camera ${JSON.stringify(views)}`);
+          }
+          // Left tile's last columns = the whole's before the bezel; right tile's first = after it.
+          const [a, b, wa, wb] = await Promise.all([
+            columns(left, W - STRIP, STRIP), columns(right, 0, STRIP),
+            columns(whole, W - STRIP, STRIP), columns(whole, W + BEZEL, STRIP),
+          ]);
+          const l = likeness(a, wa);
+          const r = likeness(b, wb);
+          console.log(`${what}: seam left ${(100 * l.same).toFixed(2)}% alike (mean Δ ${l.mean.toFixed(2)}), ` +
+            `right ${(100 * r.same).toFixed(2)}% (mean Δ ${r.mean.toFixed(2)})`);
+          assert.ok(l.same >= 0.97 && r.same >= 0.97, `${what}: the tiles match the whole at the seam`);
+          // The strips hold the map (not an empty background that would match anyway).
+          const colours = new Set();
+          for (const px of [a, b]) {
+            for (let i = 0; i < px.length; i += 4) colours.add((px[i] << 16) | (px[i + 1] << 8) | px[i + 2]);
+          }
+          assert.ok(colours.size > minColours, `${what}: the strips have the map in them (${colours.size} colours)`);
+        };
+
+        // At rest, at one server time.
+        const t = await left.evaluate(() => window.__pingan.wall.now());
+        for (const p of pages) await p.evaluate((x) => window.__pingan.wall.freeze(x), t);
+        await compare('at rest', 10);
+        for (const p of pages) await p.evaluate(() => window.__pingan.wall.freeze(null));
+
+        // In a flight: an alarm; every page freezes at 600 ms into its flight.
+        const s = await quietSensor();
+        await reading(s.properties.id, Number(s.properties.alarm) * 1.5);
+        const a = (await alerts()).find((x) => x.sensor === s.properties.id && x.cleared_at === null);
+        for (const p of pages) {
+          await p.waitForFunction((id) => window.__pingan.wall.focus()?.key === `alert:${id}`, a.id, { timeout: 5_000 });
+        }
+        const f = await left.evaluate(() => window.__pingan.wall.focus());
+        for (const p of pages) await p.evaluate((x) => window.__pingan.wall.freeze(x), f.since + 600);
+        const mid = await left.evaluate(() => window.__pingan.wall.focus());
+        assert.ok(mid.flying, `frozen in the flight: ${JSON.stringify(mid)}`);
+        await compare('in a flight', 50);
+        // Landed at the alarm (the map is busy at the seam there).
+        for (const p of pages) await p.evaluate((x) => window.__pingan.wall.freeze(x), f.since + 5_000);
+        assert.equal((await left.evaluate(() => window.__pingan.wall.focus())).flying, false);
+        await compare('in focus', 100);
+        for (const p of pages) {
+          await p.evaluate(() => window.__pingan.wall.freeze(null));
+          assert.deepEqual(errorsOf(p), [], `browser errors${diagnostics(p)}`);
+        }
+        await postJson(BASE, `/api/alerts/${a.id}/ack`, {}, { as: 'operator' });
+      } finally {
+        for (const p of pages) await p.close();
+      }
+    });
+});

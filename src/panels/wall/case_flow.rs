@@ -1,0 +1,51 @@
+//! The case flow: the newest cases as they come in (time, category, place,
+//! the departments they were routed to), newest first; as many as the box
+//! holds (rows that do not fit wrap out of sight, never cut). From the live case list (its filter set to every status by the
+//! wall), so a new case shows at the frame that applies it.
+
+use crate::state::use_app;
+use leptos::prelude::*;
+use pingan_model::domain::Lang;
+
+#[component]
+pub fn CaseFlow() -> impl IntoView {
+    let state = use_app();
+    let items = move || {
+        let lang = state.lang.get();
+        // More than any box holds (the list keeps 80).
+        let n = 40;
+        state.live.rows.with(|all| {
+            all.iter()
+                .take(n)
+                .map(|r| {
+                    let c = r.rec;
+                    let depts: Vec<&str> = c.departments.iter().map(|d| d.label(lang)).collect();
+                    let depts = if depts.is_empty() {
+                        lang.pick("待分拨", "not yet routed").to_string()
+                    } else {
+                        depts.join(lang.pick("、", ", "))
+                    };
+                    view! {
+                        <li class="w-case" class:fresh=r.fresh data-testid="wall-case" data-id=c.number()>
+                            <time>{super::hm_cst(c.time)}</time>
+                            <span class="cat">{c.category.label(lang)}</span>
+                            <span class="place">{super::grid_place(state, c.grid, lang)}</span>
+                            <span class="depts">{depts}</span>
+                        </li>
+                    }
+                })
+                .collect_view()
+        })
+    };
+    view! {
+        <section class="w-panel w-flow" data-testid="wall-flow">
+            <h2>{move || state.lang.get().pick("事件流转", "Case flow")}
+                <span class="n">{move || match state.lang.get() {
+                    Lang::Zh => "最新上报".to_string(),
+                    Lang::En => "newest first".to_string(),
+                }}</span>
+            </h2>
+            <ul>{items}</ul>
+        </section>
+    }
+}

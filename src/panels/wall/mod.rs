@@ -1,0 +1,69 @@
+//! The wall's panels (`?mode=wall`), one component per file, read from
+//! across the room: no buttons, nothing to click. Each takes the app's state
+//! (`use_app`) and the wall's (`wall::use_wall`) from context and the box
+//! the wall's layout gave it (virtual CSS px). Sizes are in `em` of the
+//! wall's text size (`layouts/wall.rs` sets it: 22 px at 1080p, twice that
+//! at 4K), so nothing is under 20 px at 1080p.
+
+pub mod callout;
+pub mod case_flow;
+pub mod header;
+pub mod hourly_chart;
+pub mod kpi_band;
+pub mod ranking;
+pub mod stale;
+pub mod ticker;
+
+use crate::data::LayerData;
+use crate::state::AppState;
+use leptos::prelude::*;
+use pingan_model::domain::Lang;
+use pingan_model::layers::LayerId;
+
+/// "HH:MM" of a Unix time, in CST.
+pub fn hm_cst(unix: i64) -> String {
+    let t = pingan_model::time::cst(unix);
+    format!("{:02}:{:02}", t.hour, t.minute)
+}
+
+/// "HH:MM:SS" of a Unix time, in CST.
+pub fn hms_cst(unix: i64) -> String {
+    let t = pingan_model::time::cst(unix);
+    format!("{:02}:{:02}:{:02}", t.hour, t.minute, t.second)
+}
+
+/// The place of grid `g`: its subdistrict and community (zh), or the
+/// English names where the data has them.
+pub fn grid_place(state: AppState, g: u16, lang: Lang) -> String {
+    state
+        .entry(LayerId::Grids)
+        .and_then(|e| {
+            e.data.with_untracked(|d| match d.as_deref() {
+                Some(LayerData::Areas(a)) => {
+                    let f = a.features.get(g as usize)?;
+                    let sub = f.str_prop("subdistrict").unwrap_or("");
+                    let com = f.str_prop("community").unwrap_or("");
+                    Some(match lang {
+                        Lang::Zh => format!("{sub} {com}"),
+                        Lang::En => f
+                            .str_prop("name_en")
+                            .map(|n| n.replace(" Grid ", " · Grid "))
+                            .unwrap_or_else(|| f.id.clone().unwrap_or_default()),
+                    })
+                }
+                _ => None,
+            })
+        })
+        .unwrap_or_default()
+}
+
+/// A reading with no more decimals than it needs.
+pub fn reading(v: f64) -> String {
+    if v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 1.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}

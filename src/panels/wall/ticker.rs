@@ -1,0 +1,79 @@
+//! The alert ticker at distance: the active alerts, alarms before
+//! warnings, newest first: level, sensor, value against its threshold and
+//! since when (CST), in one line after the count; those that do not fit
+//! wrap out of sight (never cut).
+
+use crate::data::LayerData;
+use crate::state::use_app;
+use leptos::prelude::*;
+use pingan_model::domain::Lang;
+use pingan_model::layers::LayerId;
+use pingan_model::live::{thresholds, Level};
+
+#[component]
+pub fn Ticker() -> impl IntoView {
+    let state = use_app();
+    let sensor_name = move |id: &str, lang: Lang| -> Option<String> {
+        state.entry(LayerId::Sensors)?.data.with_untracked(|d| match d.as_deref() {
+            Some(LayerData::Points(p)) => {
+                let f = p.features().get(p.feature_key(id)? as usize)?;
+                let zh = f.str_prop("name")?;
+                // The data's sensor names are Chinese only.
+                (lang == Lang::Zh).then(|| zh.to_string())
+            }
+            _ => None,
+        })
+    };
+    let active = move || {
+        let mut a: Vec<_> = state
+            .live
+            .alerts
+            .with(|a| a.iter().filter(|a| a.is_active()).cloned().collect());
+        a.sort_by(|x, y| (y.level, y.raised_at, y.id).cmp(&(x.level, x.raised_at, x.id)));
+        a
+    };
+    let items = move || {
+        let lang = state.lang.get();
+        let all = active();
+        let mut v: Vec<AnyView> = all
+            .into_iter()
+            .take(40)
+            .map(|a| {
+                let alarm = a.level == Level::Alarm;
+                let th = thresholds(a.sensor_type);
+                let limit = if alarm { th.alarm } else { th.warn };
+                let unit = a.sensor_type.unit();
+                let name = sensor_name(&a.sensor, lang)
+                    .unwrap_or_else(|| format!("{} {}", a.sensor_type.label(lang), a.sensor));
+                let level = if alarm { "alarm" } else { "warn" };
+                view! {
+                    <li class=format!("w-alert {level}") data-testid="wall-alert" data-sensor=a.sensor.clone() data-level=level>
+                        <span class="lvl">{if alarm { lang.pick("报警", "ALARM") } else { lang.pick("预警", "WARN") }}</span>
+                        <span class="name">{name}</span>
+                        <span class="val">{format!("{} / {} {unit}", super::reading(a.peak), super::reading(limit))}</span>
+                        <time>{super::hm_cst(a.raised_at)}</time>
+                    </li>
+                }
+                .into_any()
+            })
+            .collect();
+        if v.is_empty() {
+            v.push(view! { <li class="w-none">{lang.pick("暂无未解除告警", "No active alerts")}</li> }.into_any());
+        }
+        v
+    };
+    view! {
+        <section class="w-panel w-ticker" data-testid="wall-ticker">
+            <h2>{move || state.lang.get().pick("实时告警", "Live alerts")}
+                <span class="n">{move || {
+                    let n = state.live.alerts.with(|a| a.iter().filter(|a| a.is_active()).count());
+                    match state.lang.get() {
+                        Lang::Zh => format!("{n} 条未解除"),
+                        Lang::En => format!("{n} active"),
+                    }
+                }}</span>
+            </h2>
+            <ul>{items}</ul>
+        </section>
+    }
+}

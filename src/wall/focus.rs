@@ -1,0 +1,325 @@
+//! The focus driver: feeds the model's `wall::focus::focus_at` with the
+//! facts this page has (alarm-level alerts from the live ticker, urgent
+//! cases from the stream, the group's scene, the subdistricts as tour
+//! stops) and the server's clock, and shows what it says: the camera (this
+//! tile's window of the wall camera, `Tiling::tile_camera`), the focused
+//! item pulsing and selected, the callout's state. No timer decides
+//! anything: a timer only asks again (in animation frames while a flight is
+//! under way; at the end of what is shown, at the next pulse, or at once
+//! when a fact changes), so every tile with the same facts and clock shows
+//! the same camera. Scenes: `scenes` (this module's facts). Released at
+//! unmount (the pending frame and timer cancelled).
+
+use super::{scenes, server_now_ms, Wall};
+use crate::data::LayerData;
+use crate::live::{self, Note};
+use crate::state::AppState;
+use crate::web;
+use gloo_timers::callback::Timeout;
+use leptos::prelude::*;
+use pingan_model::layers::LayerId;
+use pingan_model::live::{AlertChange, Case, Change, Level};
+use pingan_model::projection::to_lonlat;
+use pingan_model::wall::focus::{focus_at, FocusConfig, FocusItem, FocusKey, FocusState, Showing, TourStop};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// Urgent cases remembered (newest; each holds the focus once).
+const CASES_KEPT: usize = 64;
+/// A focused item pulses this often (ms): a ring at a time.
+const PULSE_EVERY_MS: f64 = 2_000.0;
+/// With nothing under way, ask again at least this often (ms).
+const IDLE_ASK_MS: f64 = 5_000.0;
+
+/// What the driver knows.
+#[derive(Default)]
+struct Facts {
+    /// Alert id → when it became an alarm (a `level` event's `at_ms`).
+    alarm_since: HashMap<u64, i64>,
+    /// Urgent cases seen on the stream, by id.
+    cases: BTreeMap<u32, Case>,
+    /// The urgent dispatch rules (`dispatch_rules.json`'s `urgent`).
+    urgent: Vec<String>,
+    stops: Vec<TourStop>,
+    last_pulse: f64,
+    /// The selection this driver made (cleared when the focus leaves).
+    selected: Option<(LayerId, u32)>,
+    frame: Option<i32>,
+    frame_cb: Option<Closure<dyn FnMut(f64)>>,
+    timer: Option<Timeout>,
+}
+
+thread_local! {
+    static FACTS: RefCell<Facts> = RefCell::new(Facts::default());
+}
+
+/// The focus items now: alarm-level alerts of the ticker, urgent cases.
+fn items(state: AppState) -> Vec<FocusItem> {
+    let mut out: Vec<FocusItem> = FACTS.with(|f| {
+        let f = f.borrow();
+        let alerts = state.live.alerts.with_untracked(|a| {
+            a.iter()
+                .filter_map(|a| FocusItem::of_alert(a, f.alarm_since.get(&a.id).copied()))
+                .collect::<Vec<_>>()
+        });
+        alerts
+            .into_iter()
+            .chain(f.cases.values().filter_map(|c| FocusItem::of_case(c, true)))
+            .collect()
+    });
+    out.sort_by_key(|i| (i.at_ms, i.key));
+    out
+}
+
+/// The subdistricts as tour stops (by code), from their layer.
+fn tour_stops(state: AppState) -> Vec<TourStop> {
+    let Some(e) = state.entry(LayerId::Subdistricts) else {
+        return Vec::new();
+    };
+    let mut stops: Vec<TourStop> = e.data.with_untracked(|d| match d.as_deref() {
+        Some(LayerData::Areas(a)) => a
+            .features
+            .iter()
+            .zip(&a.bboxes)
+            .map(|(f, b)| {
+                let (lon0, lat1) = to_lonlat(pingan_model::projection::World { x: b.min[0], y: b.min[1] });
+                let (lon1, lat0) = to_lonlat(pingan_model::projection::World { x: b.max[0], y: b.max[1] });
+                TourStop {
+                    code: f.str_prop("code").or(f.id.as_deref()).unwrap_or("").to_string(),
+                    min: [lon0.min(lon1), lat0.min(lat1)],
+                    max: [lon0.max(lon1), lat0.max(lat1)],
+                }
+            })
+            .collect(),
+        _ => Vec::new(),
+    });
+    stops.sort_by(|a, b| a.code.cmp(&b.code));
+    stops
+}
+
+/// What the wall shows at server time `t`.
+pub fn compute(wall: Wall, state: AppState, t: i64) -> FocusState {
+    let cfg = wall
+        .params
+        .with_value(|p| FocusConfig::new(p, &wall.tiling.get_untracked(), &wall.layout.get_untracked()));
+    let scene = scenes::shown(&cfg);
+    let items = items(state);
+    FACTS.with(|f| focus_at(&items, scene.as_ref(), &f.borrow().stops, &cfg, t))
+}
+
+/// The world point of a focus item (for its pulse) and its map selection.
+fn item_target(state: AppState, key: FocusKey) -> Option<([f64; 2], Option<(LayerId, u32)>)> {
+    match key {
+        FocusKey::Alert(id) => {
+            let a = state
+                .live
+                .alerts
+                .with_untracked(|a| a.iter().find(|a| a.id == id).cloned())?;
+            let w = crate::data::world_of(a.lon, a.lat);
+            let key = state.entry(LayerId::Sensors).and_then(|e| {
+                e.data.with_untracked(|d| match d.as_deref() {
+                    Some(LayerData::Points(p)) => p.feature_key(&a.sensor),
+                    _ => None,
+                })
+            });
+            Some((w, key.map(|k| (LayerId::Sensors, k))))
+        }
+        FocusKey::Case(id) => {
+            let c = FACTS.with(|f| f.borrow().cases.get(&id).cloned())?;
+            let w = crate::data::world_of(c.lon, c.lat);
+            let key = state.entry(LayerId::Cases).and_then(|e| {
+                e.data.with_untracked(|d| match d.as_deref() {
+                    Some(LayerData::Points(p)) => p.case_key(id),
+                    _ => None,
+                })
+            });
+            Some((w, key.map(|k| (LayerId::Cases, k))))
+        }
+    }
+}
+
+/// The subdistrict code of tour stop `i` (for the callout).
+pub fn stop_code(i: usize) -> Option<String> {
+    FACTS.with(|f| f.borrow().stops.get(i).map(|s| s.code.clone()))
+}
+
+/// An urgent case this driver knows (for the callout).
+pub fn urgent_case(id: u32) -> Option<Case> {
+    FACTS.with(|f| f.borrow().cases.get(&id).cloned())
+}
+
+fn step(wall: Wall, state: AppState) {
+    FACTS.with(|f| f.borrow_mut().frame = None);
+    if !state.sized.get_untracked() {
+        return;
+    }
+    let t = server_now_ms();
+    let fs = compute(wall, state, t as i64);
+    // The camera: this tile's window of the wall camera.
+    let tiling = wall.tiling.get_untracked();
+    let (col, row) = wall.params.with_value(|p| (p.tile_col, p.tile_row));
+    let whole = tiling.wall_camera(fs.view.center, fs.view.zoom);
+    let tile = if wall.whole.get_untracked() {
+        whole
+    } else {
+        tiling.tile_camera(&whole, col, row)
+    };
+    let cam = state.camera.get_untracked();
+    let moved = (cam.zoom - tile.zoom).abs() > 1e-9
+        || (cam.center.x - tile.center.x).abs() > 1e-15
+        || (cam.center.y - tile.center.y).abs() > 1e-15;
+    if moved {
+        state.camera.update(|c| {
+            c.center = tile.center;
+            c.zoom = tile.zoom;
+        });
+    }
+    // The focused item: selected, pulsing.
+    let focused = match fs.showing {
+        Showing::Focus { key, .. } => item_target(state, key),
+        _ => None,
+    };
+    let now = crate::web::time::now_ms();
+    let (pulse_due, sel_before) = FACTS.with(|f| {
+        let f = f.borrow();
+        (now - f.last_pulse >= PULSE_EVERY_MS, f.selected)
+    });
+    let sel_now = match &focused {
+        Some((_, sel)) => *sel,
+        None => scenes::highlight(state),
+    };
+    if sel_now != sel_before {
+        // Only what this driver selected is replaced (a wall has no other).
+        state.selected.set(sel_now);
+        FACTS.with(|f| f.borrow_mut().selected = sel_now);
+    }
+    // A frozen clock (tests) is a still picture: no new pulse.
+    if let (Some((w, _)), true, false) = (&focused, pulse_due, super::frozen()) {
+        live::pulse_at(*w, "#ff3b3b");
+        FACTS.with(|f| f.borrow_mut().last_pulse = now);
+        crate::frame::request_frame();
+    }
+    if wall.focus.get_untracked().as_ref() != Some(&fs) {
+        wall.focus.set(Some(fs.clone()));
+    }
+    // When to ask again.
+    if fs.flying_until_ms.is_some() {
+        next_frame(wall, state);
+    } else {
+        let mut wait = IDLE_ASK_MS;
+        if let Some(u) = fs.until_ms {
+            wait = wait.min(u as f64 - t + 1.0);
+        }
+        if focused.is_some() {
+            wait = wait.min(PULSE_EVERY_MS);
+        }
+        let timer = Timeout::new(wait.clamp(16.0, IDLE_ASK_MS) as u32, move || {
+            kick(wall, state)
+        });
+        // Replacing drops (cancels) the one before.
+        FACTS.with(|f| f.borrow_mut().timer = Some(timer));
+    }
+}
+
+fn next_frame(wall: Wall, state: AppState) {
+    FACTS.with(|f| {
+        let mut f = f.borrow_mut();
+        if f.frame.is_some() {
+            return;
+        }
+        let cb = f
+            .frame_cb
+            .get_or_insert_with(|| Closure::new(move |_t: f64| step(wall, state)));
+        f.frame = web_sys::window()
+            .and_then(|w| w.request_animation_frame(cb.as_ref().unchecked_ref()).ok());
+    });
+}
+
+/// Something changed (a fact, the size): ask again at the next frame.
+pub fn kick(wall: Wall, state: AppState) {
+    let old = FACTS.with(|f| f.borrow_mut().timer.take());
+    drop(old);
+    next_frame(wall, state);
+}
+
+async fn load_urgent() {
+    let Ok(text) = web::fetch::send_json(web::fetch::Method::Get, "data/dispatch_rules.json", None).await
+    else {
+        return;
+    };
+    let urgent: Vec<String> = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| {
+            v.get("urgent")?
+                .as_array()
+                .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        })
+        .unwrap_or_default();
+    FACTS.with(|f| f.borrow_mut().urgent = urgent);
+}
+
+/// Starts the driver (at the wall's mount).
+pub fn start(wall: Wall, state: AppState) {
+    leptos::task::spawn_local(load_urgent());
+    live::observe(move |note| {
+        let Note::Event(e) = note else { return };
+        match &e.change {
+            Change::Alert { alert, change } => {
+                if *change == AlertChange::Level && alert.level == Level::Alarm {
+                    FACTS.with(|f| {
+                        let mut f = f.borrow_mut();
+                        f.alarm_since.entry(alert.id).or_insert(e.at_ms);
+                        if f.alarm_since.len() > 1024 {
+                            f.alarm_since.clear();
+                        }
+                    });
+                }
+            }
+            Change::CaseReported { case } => {
+                let urgent = FACTS.with(|f| {
+                    let f = f.borrow();
+                    case.rule.as_ref().is_some_and(|r| f.urgent.contains(r))
+                });
+                if urgent {
+                    FACTS.with(|f| {
+                        let mut f = f.borrow_mut();
+                        f.cases.insert(case.id, case.clone());
+                        while f.cases.len() > CASES_KEPT {
+                            f.cases.pop_first();
+                        }
+                    });
+                }
+            }
+            _ => return,
+        }
+        kick(wall, state);
+    });
+    // Alerts change (raised, acknowledged, cleared): ask again.
+    Effect::new(move |_| {
+        state.live.alerts.track();
+        kick(wall, state);
+    });
+    // The tour's stops follow the subdistrict layer; the size, the layout.
+    Effect::new(move |_| {
+        if let Some(e) = state.entry(LayerId::Subdistricts) {
+            e.data.track();
+        }
+        let stops = tour_stops(state);
+        FACTS.with(|f| f.borrow_mut().stops = stops);
+        kick(wall, state);
+    });
+    Effect::new(move |_| {
+        wall.layout.track();
+        state.sized.track();
+        kick(wall, state);
+    });
+    on_cleanup(|| {
+        let old = FACTS.with(|f| std::mem::take(&mut *f.borrow_mut()));
+        if let (Some(id), Some(w)) = (old.frame, web_sys::window()) {
+            let _ = w.cancel_animation_frame(id);
+        }
+        drop(old);
+    });
+}
