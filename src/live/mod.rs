@@ -124,7 +124,10 @@ pub enum Note<'a> {
     /// A snapshot applied (`stream`: from the stream, with the scenes its
     /// hello asked for; else `api/live`'s, without): what came before may
     /// have been skipped.
-    Snapshot { snapshot: &'a Snapshot, stream: bool },
+    Snapshot {
+        snapshot: &'a Snapshot,
+        stream: bool,
+    },
     /// A frame carrying the server's clock (welcome, heartbeat), received at
     /// `received` (`performance.now()`, ms); a welcome also tells the app's
     /// build the server serves (`Some(None)`: it has none).

@@ -1,9 +1,9 @@
 //! The wall's title and clock (the server's clock, CST, to the second), and
 //! under it the stale-data warning when there is one.
 
+use super::stale::StaleWarning;
 use crate::state::use_app;
 use crate::wall::use_wall;
-use super::stale::StaleWarning;
 use leptos::prelude::*;
 
 #[component]
