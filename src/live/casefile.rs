@@ -42,7 +42,7 @@ const CASES: &str = "api/cases.bin";
 
 /// `api/cases.bin`, for the page's audience.
 fn cases_url() -> String {
-    format!("{CASES}{}", super::audience())
+    crate::web::fetch::for_audience(CASES)
 }
 
 async fn fetch_api_cases() -> ApiCases {
@@ -179,7 +179,7 @@ pub(super) fn start_refresh(state: AppState) {
 /// caller applies it before the hello).
 pub(super) async fn fetch_initial() {
     const LIVE: &str = "api/live";
-    let got = match gloo_net::http::Request::get(&format!("{LIVE}{}", super::audience()))
+    let got = match gloo_net::http::Request::get(&crate::web::fetch::for_audience(LIVE))
         .send()
         .await
     {

@@ -96,24 +96,15 @@ struct Core {
     /// Who is told of applied events, snapshots and the server's clock
     /// (the wall); dropped at `stop`.
     observers: Vec<Rc<dyn Fn(&Note)>>,
-    /// A wall (`?mode=wall`, [`for_wall`]): scenes in the hello, and every
-    /// read asks for the public audience (personal data masked at the
-    /// source, whoever is signed in).
+    /// A wall (`?mode=wall`, [`for_wall`]): scenes in the hello (its reads
+    /// ask for the public audience: `web::fetch::read_as_public`).
     wall: bool,
 }
 
 /// This page is a wall: set before the layers load (the wall's mount).
 pub fn for_wall() {
     CORE.with(|c| c.borrow_mut().wall = true);
-}
-
-/// The query a read of the live API adds: `?audience=public` on a wall.
-fn audience() -> &'static str {
-    if CORE.with(|c| c.borrow().wall) {
-        "?audience=public"
-    } else {
-        ""
-    }
+    crate::web::fetch::read_as_public();
 }
 
 /// What the live client tells its observers ([`observe`]).

@@ -81,9 +81,9 @@ fn ws_url() -> Option<String> {
     } else {
         "ws:"
     });
-    url.set_search(super::audience());
+    url.set_search("");
     url.set_hash("");
-    Some(url.href())
+    Some(crate::web::fetch::for_audience(&url.href()))
 }
 
 pub(super) fn connect_now(state: AppState) {

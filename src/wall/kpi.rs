@@ -70,7 +70,7 @@ async fn fetch_kpis(view: KpiView) {
     if CORE.with(|c| std::mem::replace(&mut c.borrow_mut().fetching, true)) {
         return;
     }
-    let got = fetch::send_json(fetch::Method::Get, "api/kpi?audience=public", None).await;
+    let got = fetch::send_json(fetch::Method::Get, "api/kpi", None).await;
     let parsed = got
         .map_err(|e| e.to_string())
         .and_then(|t| serde_json::from_str::<Answer>(&t).map_err(|e| e.to_string()));

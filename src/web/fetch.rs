@@ -4,9 +4,38 @@
 //! server's explanation (`detail` of the API's JSON errors) and tells a
 //! missing or expired session (401), a missing permission (403, naming it)
 //! and a rate limit (429, with its wait) apart. The classification
-//! ([`error_of`]) is pure and tested natively.
+//! ([`error_of`]) is pure and tested natively. A page that must only ever
+//! see masked data (a wall) says so once ([`read_as_public`]) and every API
+//! read made here then asks for the public audience ([`for_audience`]).
 
 use pingan_model::access::Permission;
+use std::cell::Cell;
+
+thread_local! {
+    static PUBLIC: Cell<bool> = const { Cell::new(false) };
+}
+
+/// From now on this page reads the API as the public audience (personal
+/// data masked at the source, whoever is signed in): the wall.
+pub fn read_as_public() {
+    PUBLIC.with(|p| p.set(true));
+}
+
+/// `url` as this page reads it: an `api/` or `ws` URL gains
+/// `audience=public` when the page reads as the public audience.
+pub fn for_audience(url: &str) -> String {
+    if PUBLIC.with(|p| p.get()) {
+        with_public(url)
+    } else {
+        url.to_string()
+    }
+}
+
+/// `url` with `audience=public` in its query (pure: tested natively).
+fn with_public(url: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}audience=public")
+}
 
 /// Why a fetch failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -136,11 +165,20 @@ fn network(url: &str) -> impl Fn(gloo_net::Error) -> FetchError + '_ {
 
 /// GETs `url` and returns its body.
 pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, FetchError> {
-    let resp = gloo_net::http::Request::get(url)
+    let resp = gloo_net::http::Request::get(&read_url(url))
         .send()
         .await
         .map_err(network(url))?;
     check(url, resp).await?.binary().await.map_err(network(url))
+}
+
+/// A GET's URL: the API's reads for this page's audience.
+fn read_url(url: &str) -> String {
+    if url.starts_with("api/") {
+        for_audience(url)
+    } else {
+        url.to_string()
+    }
 }
 
 /// The methods of the API's JSON calls.
@@ -161,7 +199,7 @@ pub async fn send_json(
 ) -> Result<String, FetchError> {
     use gloo_net::http::Request;
     let builder = match method {
-        Method::Get => Request::get(url),
+        Method::Get => Request::get(&read_url(url)),
         Method::Post => Request::post(url).header("X-Pingan-CSRF", "1"),
         Method::Delete => Request::delete(url).header("X-Pingan-CSRF", "1"),
     };
@@ -183,6 +221,12 @@ pub async fn send_json(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_public_audience_is_added_to_the_query() {
+        assert_eq!(with_public("api/kpi"), "api/kpi?audience=public");
+        assert_eq!(with_public("api/x?a=1"), "api/x?a=1&audience=public");
+    }
 
     #[test]
     fn errors_read_as_before() {
