@@ -288,7 +288,7 @@ pub fn start(state: AppState) -> Wall {
     });
 
     focus::start(wall, state);
-    scenes::start(wall, state);
+    scenes::start(wall, state, focus::kick);
     install_hooks(wall, state);
     wall
 }

@@ -5,9 +5,11 @@
 //! kept with the time it ended, so the flight back starts there. While a
 //! scene shows, its layers are the ones shown (the wall's own come back
 //! after it) and its highlighted feature is selected. The camera is the
-//! focus driver's (`focus_at` takes the scene).
+//! focus driver's (`focus_at` takes the scene): it is told of every change
+//! through the `changed` hook `start` is given, so this file does not
+//! import the driver (which reads the scene from here).
 
-use super::{focus, Wall};
+use super::Wall;
 use crate::data::LayerData;
 use crate::live::{self, Note};
 use crate::state::AppState;
@@ -25,6 +27,8 @@ struct Current {
     ended_ms: Option<i64>,
     /// The wall's own visible layers, while a scene's are shown.
     own_layers: Option<Vec<LayerId>>,
+    /// Told of every new state of the scene (the focus driver's `kick`).
+    changed: Option<fn(Wall, AppState)>,
 }
 
 thread_local! {
@@ -99,7 +103,9 @@ fn set(wall: Wall, state: AppState, scene: Option<Scene>, at_ms: i64) {
         }
     });
     follow_layers(wall, state);
-    focus::kick(wall, state);
+    if let Some(changed) = CURRENT.with(|c| c.borrow().changed) {
+        changed(wall, state);
+    }
 }
 
 /// While a scene with layers shows, those layers; else the wall's own.
@@ -165,7 +171,8 @@ async fn load(wall: Wall, state: AppState) {
 }
 
 /// Starts following the group's scene (at the wall's mount).
-pub fn start(wall: Wall, state: AppState) {
+pub fn start(wall: Wall, state: AppState, changed: fn(Wall, AppState)) {
+    CURRENT.with(|c| c.borrow_mut().changed = Some(changed));
     leptos::task::spawn_local(load(wall, state));
     live::observe(move |note| {
         let group = wall.params.with_value(|p| p.group.clone());
