@@ -7,6 +7,10 @@
 // two tiles of a 2×1 wall (?grid=2x1&tile=0,0|1,0&bezel=12) in two pages, their canvases put side
 // by side, match one page drawing the wall's whole virtual canvas (__pingan.wall.whole) at the
 // seam, allowing the bezel, at rest and during a flight (all three frozen at one server time).
+// KPI figures equal GET /api/kpi at the same seq (at load and after events), as shown. Scenes: a
+// scene an operator pushes reaches two walls of the group within 500 ms (camera, layers,
+// highlighted feature), a wall reloaded afterwards shows it, a viewer cannot push, clearing it
+// brings the overview back.
 //
 // Needs a server with the live API and no simulator: PINGAN_LIVE_URL, else PINGAN_URL.
 import { after, before, describe, test } from 'node:test';
@@ -390,6 +394,133 @@ describe('wall', () => {
         await postJson(BASE, `/api/alerts/${a.id}/ack`, {}, { as: 'operator' });
       } finally {
         for (const p of pages) await p.close();
+      }
+    });
+
+  const FIGURES = ['cases', 'alerts_active', 'hazards', 'sensors'];
+  const pick = (k) => Object.fromEntries(FIGURES.map((f) => [f, k[f]]));
+
+  // The wall's figures at the API's seq and time equal the API's.
+  async function sameKpis(page, what) {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const r = await call(BASE, 'GET', '/api/kpi');
+      assert.equal(r.status, 200, 'GET /api/kpi');
+      const api = await r.json();
+      let wall;
+      const t0 = Date.now();
+      // The wall reaches the API's seq (events come over the stream).
+      while (Date.now() - t0 < 5_000) {
+        const text = await page.evaluate((at) => window.__pingan.wall.kpis(at), api.at);
+        wall = text ? JSON.parse(text) : null;
+        if (wall && wall.seq >= api.seq) break;
+        await page.waitForTimeout(50);
+      }
+      assert.ok(wall && wall.seq >= api.seq, `${what}: the wall reaches seq ${api.seq}: ${wall && wall.seq}`);
+      if (wall.seq !== api.seq) continue; // an event in between: ask again
+      assert.deepEqual(pick(wall), pick(api.kpis), `${what}: the figures at seq ${api.seq}`);
+      // And what is shown is the wall's figures.
+      const shown = await page.evaluate(() => Object.fromEntries([...document.querySelectorAll('[data-testid=kpi-figure]')]
+        .map((e) => [e.dataset.kpi, Number(e.textContent.replace(/,/g, ''))])));
+      const now = JSON.parse(await page.evaluate(() => window.__pingan.wall.kpis()));
+      for (const [k, v] of Object.entries(shown)) {
+        const [a, b] = k.split('.');
+        assert.equal(v, now[a][b], `${what}: ${k} shown`);
+      }
+      assert.equal(Object.keys(shown).length, 11, `${what}: eleven figures shown`);
+      return api.seq;
+    }
+    throw new Error(`${what}: the stream never held still`);
+  }
+
+  test('the KPI figures equal GET /api/kpi at the same seq, at load and after events', { timeout: TEST_TIMEOUT }, async () => {
+    const page = await wallPage({ viewport: { width: 1920, height: 1080 } });
+    try {
+      await openApp(page, BASE, '/?mode=wall');
+      await page.waitForFunction(() => window.__pingan.live.status() === 'live' && window.__pingan.wall.kpis(),
+        null, { timeout: 30_000 });
+      const seq0 = await sameKpis(page, 'at load');
+      // A case reported and accepted, an alarm raised: figures move on the wall by the stream.
+      let made;
+      for (const s of sensors) {
+        const [lon, lat] = s.geometry.coordinates;
+        const r = await call(BASE, 'POST', '/api/cases', {
+          as: 'operator', body: { category: 'dispute', lon, lat, description: '大屏测试：邻里纠纷' },
+        });
+        if (r.status === 201) { made = await r.json(); break; }
+      }
+      assert.ok(made, 'a case reported');
+      await postJson(BASE, `/api/cases/${made.id}/transitions`, { to: 'accepted' }, { as: 'operator' });
+      const q = await quietSensor();
+      await reading(q.properties.id, Number(q.properties.alarm) * 1.5);
+      const seq1 = await sameKpis(page, 'after events');
+      assert.ok(seq1 >= seq0 + 3, `the events came: ${seq0} → ${seq1}`);
+      assert.deepEqual(errorsOf(page), [], `browser errors${diagnostics(page)}`);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('a scene an operator pushes reaches two walls within 500 ms, a reload shows it, a viewer cannot push',
+    { timeout: 2 * TEST_TIMEOUT }, async () => {
+      const group = `e2e-${Date.now() % 1_000_000}`;
+      const a = await wallPage({ viewport: { width: 1920, height: 1080 } });
+      const b = await wallPage({ viewport: { width: 1920, height: 1080 } });
+      try {
+        await ackAll();
+        for (const p of [a, b]) {
+          await openApp(p, BASE, `/?mode=wall&group=${group}`);
+          await p.waitForFunction(() => window.__pingan.live.status() === 'live', null, { timeout: 30_000 });
+          await waitFocus(p, (f) => f.showing === 'overview', 'the overview', 20_000);
+        }
+        const hazard = (await fetchJson(`${BASE}/data/hazards.geojson`)).features[7];
+        const [lon, lat] = hazard.geometry.coordinates;
+        const body = {
+          lon, lat, zoom: 15.5, layers: ['district', 'subdistricts', 'hazards'],
+          highlight: { layer: 'hazards', id: hazard.properties.id }, duration_s: 600,
+        };
+        // A viewer (and so a wall) cannot push.
+        const denied = await call(BASE, 'PUT', `/api/walls/${group}/scene`, { as: 'viewer', body });
+        assert.equal(denied.status, 403, 'a viewer may not push a scene');
+        // The operator pushes: both walls follow.
+        const t0 = Date.now();
+        const put = await call(BASE, 'PUT', `/api/walls/${group}/scene`, { as: 'operator', body });
+        assert.equal(put.status, 200, `PUT scene: ${await put.clone().text()}`);
+        const reached = await Promise.all([a, b].map(async (p) => {
+          await p.waitForFunction(() => window.__pingan.wall.focus()?.showing === 'scene', null, { timeout: 2_000 });
+          return Date.now() - t0;
+        }));
+        console.log(`scene: on both walls ${reached.map((ms) => `${ms} ms`).join(', ')} after the PUT was sent`);
+        assert.ok(Math.max(...reached) <= 500, `both walls within 500 ms: ${reached}`);
+        const check = async (p, what) => {
+          const landed = await waitFocus(p, (f) => f.showing === 'scene' && !f.flying, `${what}: the landed scene`, 5_000);
+          await p.waitForTimeout(100);
+          const at = await p.evaluate(([x, y]) => window.__pingan.project(x, y), [lon, lat]);
+          assert.ok(Math.hypot(at[0] - landed.f.anchor[0], at[1] - landed.f.anchor[1]) < 2,
+            `${what}: the scene's centre ${at} at the anchor ${landed.f.anchor}`);
+          assert.deepEqual((await p.evaluate(() => window.__pingan.visibleLayers())).sort(), [...body.layers].sort(),
+            `${what}: the scene's layers`);
+          const callout = await p.locator('[data-testid=wall-callout]').innerText();
+          assert.match(callout, /推送/, `${what}: the callout says it was pushed: ${callout}`);
+        };
+        await check(a, 'wall a');
+        await check(b, 'wall b');
+        await a.screenshot({ path: join(dir, 'wall-scene.png') });
+        // A wall reloaded afterwards comes back to the scene.
+        await a.reload({ waitUntil: 'domcontentloaded' });
+        await a.waitForFunction(() => document.documentElement.dataset.ready === 'true', null, { timeout: 60_000 });
+        await waitFocus(a, (f) => f.showing === 'scene', 'the scene after a reload', 10_000);
+        await check(a, 'wall a reloaded');
+        // Cleared: both back to the overview with their own layers.
+        const del = await call(BASE, 'DELETE', `/api/walls/${group}/scene`, { as: 'operator' });
+        assert.equal(del.status, 204);
+        for (const p of [a, b]) {
+          await waitFocus(p, (f) => f.showing === 'overview', 'the overview after the clear', 3_000);
+          assert.ok((await p.evaluate(() => window.__pingan.visibleLayers())).includes('cases'), 'the wall\'s own layers back');
+        }
+        for (const p of [a, b]) assert.deepEqual(errorsOf(p), [], `browser errors${diagnostics(p)}`);
+      } finally {
+        await a.close();
+        await b.close();
       }
     });
 });

@@ -99,14 +99,23 @@ fn tour_stops(state: AppState) -> Vec<TourStop> {
     stops
 }
 
-/// What the wall shows at server time `t`.
-pub fn compute(wall: Wall, state: AppState, t: i64) -> FocusState {
+/// What the wall shows at server time `t`, and the time of the next fact
+/// dated after `t` (a scene stamped by the server a few ms ahead of this
+/// page's estimate of its clock: it is shown at that time, not before).
+pub fn compute(wall: Wall, state: AppState, t: i64) -> (FocusState, Option<i64>) {
     let cfg = wall
         .params
         .with_value(|p| FocusConfig::new(p, &wall.tiling.get_untracked(), &wall.layout.get_untracked()));
     let scene = scenes::shown(&cfg);
     let items = items(state);
-    FACTS.with(|f| focus_at(&items, scene.as_ref(), &f.borrow().stops, &cfg, t))
+    let next = items
+        .iter()
+        .map(|i| i.at_ms)
+        .chain(scene.as_ref().map(|s| s.started_ms))
+        .filter(|x| *x > t)
+        .min();
+    let fs = FACTS.with(|f| focus_at(&items, scene.as_ref(), &f.borrow().stops, &cfg, t));
+    (fs, next)
 }
 
 /// The world point of a focus item (for its pulse) and its map selection.
@@ -156,7 +165,8 @@ fn step(wall: Wall, state: AppState) {
         return;
     }
     let t = server_now_ms();
-    let fs = compute(wall, state, t as i64);
+    let (fs, next_fact) = compute(wall, state, t as i64);
+    scenes::follow_layers(wall, state);
     // The camera: this tile's window of the wall camera.
     let tiling = wall.tiling.get_untracked();
     let (col, row) = wall.params.with_value(|p| (p.tile_col, p.tile_row));
@@ -209,7 +219,7 @@ fn step(wall: Wall, state: AppState) {
         next_frame(wall, state);
     } else {
         let mut wait = IDLE_ASK_MS;
-        if let Some(u) = fs.until_ms {
+        for u in fs.until_ms.into_iter().chain(next_fact) {
             wait = wait.min(u as f64 - t + 1.0);
         }
         if focused.is_some() {

@@ -341,7 +341,8 @@ fn focus_json(wall: Wall) -> JsValue {
 }
 
 /// `window.__pingan.wall`: `{now(), freeze(ms|null), offset(), staleAfter(ms),
-/// kpis(), focus(), whole(bool)}` (`kpis()`: the figures as JSON, without their basis;
+/// kpis(at?), focus(), whole(bool)}` (`kpis(at)`: the figures as JSON, without
+/// their basis, moved by time to Unix second `at` when given;
 /// `focus()`: what is shown, `{showing, key, index, total, since, until,
 /// flying, lon, lat, zoom, anchor}`: the wall camera, and where a focused
 /// item is put in this page's px).
@@ -381,7 +382,10 @@ fn install_hooks(wall: Wall, state: AppState) {
     );
     set(
         "kpis",
-        Closure::<dyn Fn() -> String>::new(kpi::figures_json).into_js_value(),
+        Closure::<dyn Fn(JsValue) -> String>::new(|at: JsValue| {
+            kpi::figures_json(at.as_f64().map(|a| a as i64))
+        })
+        .into_js_value(),
     );
     set(
         "focus",

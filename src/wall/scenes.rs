@@ -97,8 +97,10 @@ fn set(wall: Wall, state: AppState, scene: Option<Scene>, at_ms: i64) {
     focus::kick(wall, state);
 }
 
-/// While a scene with layers shows, those layers; else the wall's own.
-fn follow_layers(wall: Wall, state: AppState) {
+/// While a scene with layers shows, those layers; else the wall's own
+/// (the focus driver calls it at every step, so the layers change with the
+/// camera; the clock's tick too, for a scene that ends by its duration).
+pub fn follow_layers(wall: Wall, state: AppState) {
     let now = super::server_now_ms() as i64;
     let want: Option<Vec<LayerId>> = CURRENT.with(|c| {
         let c = c.borrow();
@@ -144,7 +146,10 @@ fn follow_layers(wall: Wall, state: AppState) {
 
 async fn load(wall: Wall, state: AppState) {
     let group = wall.params.with_value(|p| p.group.clone());
-    let url = format!("api/walls/{}/scene", js_sys::encode_uri_component(&group));
+    let url = format!(
+        "api/walls/{}/scene?audience=public",
+        js_sys::encode_uri_component(&group)
+    );
     match fetch::send_json(fetch::Method::Get, &url, None).await {
         Ok(text) => match serde_json::from_str::<serde_json::Value>(&text)
             .map_err(|e| e.to_string())

@@ -48,9 +48,9 @@ fn groups(k: &Kpis) -> Vec<((&'static str, &'static str), Vec<Figure>)> {
         (
             ("实时告警", "Active alerts"),
             vec![
-                f("alerts.alarm", ("报警", "Alarm"), k.alerts_active.alarm, None,
+                f("alerts_active.alarm", ("报警", "Alarm"), k.alerts_active.alarm, None,
                     if k.alerts_active.alarm > 0 { "alarm" } else { "" }),
-                f("alerts.warn", ("预警", "Warning"), k.alerts_active.warn, None,
+                f("alerts_active.warn", ("预警", "Warning"), k.alerts_active.warn, None,
                     if k.alerts_active.warn > 0 { "warn" } else { "" }),
             ],
         ),
