@@ -10,7 +10,8 @@
 // KPI figures equal GET /api/kpi at the same seq (at load and after events), as shown. Scenes: a
 // scene an operator pushes reaches two walls of the group within 500 ms (camera, layers,
 // highlighted feature), a wall reloaded afterwards shows it, a viewer cannot push, clearing it
-// brings the overview back.
+// brings the overview back. The stale-data warning shows while the stream is down (its delay
+// shortened by a hook) with the age of the newest data, and goes once it is back.
 //
 // Needs a server with the live API and no simulator: PINGAN_LIVE_URL, else PINGAN_URL.
 import { after, before, describe, test } from 'node:test';
@@ -523,4 +524,23 @@ describe('wall', () => {
         await b.close();
       }
     });
+
+  test('the stale-data warning shows while the stream is down, with the age of the newest data', { timeout: TEST_TIMEOUT }, async () => {
+    const page = await wallPage({ viewport: { width: 1920, height: 1080 } });
+    try {
+      await openApp(page, BASE, '/?mode=wall');
+      await page.waitForFunction(() => window.__pingan.live.status() === 'live', null, { timeout: 30_000 });
+      assert.equal(await page.locator('[data-testid=wall-stale]').count(), 0, 'no warning while live');
+      // 60 s in production; 2 s here. The stream is dropped and held down for 8 s.
+      await page.evaluate(() => { window.__pingan.wall.staleAfter(2_000); window.__pingan.live.drop(8_000); });
+      await page.waitForSelector('[data-testid=wall-stale]', { timeout: 6_000 });
+      const text = await page.locator('[data-testid=wall-stale]').innerText();
+      assert.match(text, /数据中断 0 分 0[2-5] 秒 · 最新 \d\d:\d\d:\d\d/, `the warning gives the age: ${text}`);
+      await page.waitForFunction(() => window.__pingan.live.status() === 'live', null, { timeout: 20_000 });
+      await page.waitForSelector('[data-testid=wall-stale]', { state: 'detached', timeout: 3_000 });
+      assert.deepEqual(errorsOf(page), [], `browser errors${diagnostics(page)}`);
+    } finally {
+      await page.close();
+    }
+  });
 });
