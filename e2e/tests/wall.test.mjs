@@ -10,7 +10,7 @@
 // KPI figures equal GET /api/kpi at the same seq (at load and after events), as shown. Scenes: a
 // scene an operator pushes reaches two walls of the group within 500 ms (camera, layers,
 // highlighted feature), a wall reloaded afterwards shows it, a viewer cannot push, clearing it
-// brings the overview back. The stale-data warning shows while the stream is down (its delay
+// brings the overview back; the desk's "show on the wall" (operators only) pushes its view. The stale-data warning shows while the stream is down (its delay
 // shortened by a hook) with the age of the newest data, and goes once it is back.
 //
 // Needs a server with the live API and no simulator: PINGAN_LIVE_URL, else PINGAN_URL.
@@ -541,6 +541,38 @@ describe('wall', () => {
       assert.deepEqual(errorsOf(page), [], `browser errors${diagnostics(page)}`);
     } finally {
       await page.close();
+    }
+  });
+
+  test('the desk\'s "show on the wall" pushes its view to a wall (operators only)', { timeout: 2 * TEST_TIMEOUT }, async () => {
+    const group = `desk-${Date.now() % 1_000_000}`;
+    const wall = await wallPage({ viewport: { width: 1920, height: 1080 } });
+    const desk = await wallPage({ viewport: { width: 1920, height: 1080 } });
+    const viewer = await wallPage({ viewport: { width: 1920, height: 1080 } });
+    try {
+      await ackAll();
+      await openApp(viewer, BASE, '/', { as: 'viewer' });
+      assert.equal(await viewer.locator('[data-testid=wall-push]').count(), 0, 'nothing offered to a viewer');
+      await openApp(wall, BASE, `/?mode=wall&group=${group}`);
+      await wall.waitForFunction(() => window.__pingan.live.status() === 'live', null, { timeout: 30_000 });
+      await openApp(desk, BASE, '/?c=113.8830,22.5540&z=15.2&l=district,subdistricts,sensors', { as: 'operator' });
+      await desk.locator('[data-testid=wall-push-open]').click();
+      await desk.locator('[data-testid=wall-push-group]').fill(group);
+      await desk.locator('[data-testid=wall-push-send]').click();
+      await desk.waitForSelector('[data-testid=wall-push-result][data-state=sent]', { timeout: 5_000 });
+      await waitFocus(wall, (f) => f.showing === 'scene' && !f.flying, 'the pushed view', 5_000);
+      const f = await focus(wall);
+      await wall.waitForTimeout(100);
+      const at = await wall.evaluate(() => window.__pingan.project(113.8830, 22.5540));
+      assert.ok(Math.hypot(at[0] - f.anchor[0], at[1] - f.anchor[1]) < 3, `the desk's centre at the wall's anchor: ${at} ${f.anchor}`);
+      assert.deepEqual((await wall.evaluate(() => window.__pingan.visibleLayers())).sort(), ['district', 'sensors', 'subdistricts']);
+      // Same area at the design width: the wall's zoom is the desk's (both 1920 px wide).
+      assert.ok(Math.abs(f.zoom - 15.2) < 0.01, `zoom ${f.zoom}`);
+      await desk.locator('[data-testid=wall-push-clear]').click();
+      await waitFocus(wall, (g) => g.showing === 'overview', 'the overview after clearing', 5_000);
+      for (const p of [wall, desk, viewer]) assert.deepEqual(errorsOf(p), [], `browser errors${diagnostics(p)}`);
+    } finally {
+      for (const p of [wall, desk, viewer]) await p.close();
     }
   });
 });

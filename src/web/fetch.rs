@@ -148,6 +148,7 @@ pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, FetchError> {
 pub enum Method {
     Get,
     Post,
+    Put,
     Delete,
 }
 
@@ -163,6 +164,7 @@ pub async fn send_json(
     let builder = match method {
         Method::Get => Request::get(url),
         Method::Post => Request::post(url).header("X-Pingan-CSRF", "1"),
+        Method::Put => Request::put(url).header("X-Pingan-CSRF", "1"),
         Method::Delete => Request::delete(url).header("X-Pingan-CSRF", "1"),
     };
     let request = match body {
