@@ -280,6 +280,7 @@ describe('wall', () => {
         await page.waitForFunction(() => !document.querySelector('[data-testid=wall-callout]'), null, { timeout: 2_000 });
         const goneMs = Date.now() - tAck;
         assert.equal((await focus(page)).showing, 'overview');
+        assert.equal(new URL(page.url()).search, '?mode=wall&focus=6', 'the wall\'s address is kept as typed');
         console.log(`focus: callout ${shownMs} ms after the reading; back after ${heldMs} ms; gone ${goneMs} ms after the ack`);
         assert.deepEqual(errorsOf(page), [], `browser errors${diagnostics(page)}`);
       } finally {
