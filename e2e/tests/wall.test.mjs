@@ -10,7 +10,9 @@
 // KPI figures equal GET /api/kpi at the same seq (at load and after events), as shown. Scenes: a
 // scene an operator pushes reaches two walls of the group within 500 ms (camera, layers,
 // highlighted feature), a wall reloaded afterwards shows it, a viewer cannot push, clearing it
-// brings the overview back; the desk's "show on the wall" (operators only) pushes its view. The stale-data warning shows while the stream is down (its delay
+// brings the overview back; the desk's "show on the wall" (operators only) pushes its view. An
+// urgent case (a rule in dispatch_rules.json's `urgent`) takes the focus too. At rest the wall
+// draws no frame. The stale-data warning shows while the stream is down (its delay
 // shortened by a hook) with the age of the newest data, and goes once it is back.
 //
 // Needs a server with the live API and no simulator: PINGAN_LIVE_URL, else PINGAN_URL.
@@ -574,6 +576,48 @@ describe('wall', () => {
       for (const p of [wall, desk, viewer]) assert.deepEqual(errorsOf(p), [], `browser errors${diagnostics(p)}`);
     } finally {
       for (const p of [wall, desk, viewer]) await p.close();
+    }
+  });
+
+  test('an urgent case takes the focus; at rest the wall draws no frame', { timeout: TEST_TIMEOUT }, async (t) => {
+    const rules = await fetchJson(`${BASE}/data/dispatch_rules.json`);
+    const urgent = (rules.urgent || []).map((id) => rules.rules.find((r) => r.id === id)).filter(Boolean);
+    const page = await wallPage({ viewport: { width: 1920, height: 1080 } });
+    try {
+      await ackAll();
+      await openApp(page, BASE, '/?mode=wall&focus=5');
+      await page.waitForFunction(() => window.__pingan.live.status() === 'live', null, { timeout: 30_000 });
+      await waitFocus(page, (f) => f.showing === 'overview' && !f.flying, 'the overview', 30_000);
+      // Pulses of what came before end within 3 s; then nothing is drawn.
+      await page.waitForTimeout(3_000);
+      const f0 = await page.evaluate(() => window.__pingan.frames());
+      await page.waitForTimeout(5_000);
+      const idle = (await page.evaluate(() => window.__pingan.frames())) - f0;
+      console.log(`idle: ${idle} frames in 5 s at rest`);
+      assert.equal(idle, 0, 'no frame at rest');
+      if (!urgent.length) {
+        t.diagnostic('dispatch_rules.json names no urgent rule (data from before issue 9): no urgent case to post');
+        return;
+      }
+      const rule = urgent[0];
+      let made;
+      for (const s of sensors) {
+        const [lon, lat] = s.geometry.coordinates;
+        const r = await call(BASE, 'POST', '/api/cases', {
+          as: 'operator', body: { category: rule.category, lon, lat, description: `大屏测试：${rule.keywords[0]}求助` },
+        });
+        if (r.status === 201) { made = await r.json(); break; }
+      }
+      assert.equal(made && made.rule, rule.id, `the case was routed by the urgent rule ${rule.id}`);
+      await waitFocus(page, (f) => f.key === `case:${made.id}`, 'the urgent case', 2_000);
+      await page.waitForSelector('[data-testid=wall-callout]', { timeout: 2_000 });
+      const text = await page.locator('[data-testid=wall-callout]').innerText();
+      assert.match(text, /紧急事件/, text);
+      assert.ok(text.includes(`AJ${String(made.id).padStart(8, '0')}`), `the callout names the case: ${text}`);
+      await waitFocus(page, (f) => f.showing === 'overview', 'the overview after focus=5', 10_000);
+      assert.deepEqual(errorsOf(page), [], `browser errors${diagnostics(page)}`);
+    } finally {
+      await page.close();
     }
   });
 });
