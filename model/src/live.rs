@@ -941,8 +941,7 @@ mod tests {
                 public: false,
             }
         );
-        let public: ClientMsg =
-            serde_json::from_str(r#"{"type":"hello","public":true}"#).unwrap();
+        let public: ClientMsg = serde_json::from_str(r#"{"type":"hello","public":true}"#).unwrap();
         assert!(matches!(public, ClientMsg::Hello { public: true, .. }));
         assert!(
             serde_json::from_str::<ClientMsg>(r#"{"type":"hello","layers":["nope"]}"#).is_err()

@@ -1319,7 +1319,10 @@ fn scenes(open: Factory) {
     assert_eq!(pushed.duration_s, Some(120));
     let (seq, stored) = store.scene("大厅").unwrap().expect("stored");
     assert_eq!((seq, &stored), (events[0].seq, &pushed));
-    assert_eq!(store.snapshot().unwrap().scenes, [pushed.clone()]);
+    assert_eq!(
+        store.snapshot().unwrap().scenes,
+        std::slice::from_ref(&pushed)
+    );
 
     // Rejections name the field and store nothing.
     let head = store.head().unwrap();

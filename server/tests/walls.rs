@@ -919,6 +919,7 @@ fn recompute(
             closes: &closes,
             alarms: &alarms,
             hazards: &hazards,
+            history_from: pingan_model::time::cst_day_start(oldest),
         },
         now,
     );
@@ -1085,7 +1086,10 @@ async fn kpi_equals_a_recomputation_and_events_applied_to_it_equal_the_next() {
         ),
         out.safety
             .iter()
-            .map(|r| format!("{} {:.1}", r.name, r.score))
+            .map(|r| format!(
+                "{} {:.1} {:?} (7 d ago {:.1})",
+                r.name, r.score, r.trend, r.before
+            ))
             .collect::<Vec<_>>()
             .join(", ")
     );

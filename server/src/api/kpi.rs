@@ -167,6 +167,7 @@ pub fn compute(
             closes: &wall.closes,
             alarms: &alarms,
             hazards: &hazards,
+            history_from,
         },
         now,
     );
