@@ -49,6 +49,9 @@ pub struct AppState {
     pub hover: RwSignal<Option<(f64, f64, String)>>,
     pub pointer_lonlat: RwSignal<Option<(f64, f64)>>,
     pub grid_counts: RwSignal<Arc<Vec<u32>>>,
+    /// The choropleth counts cases reported since this (Unix s; a wall's
+    /// `range=today`), else the whole loaded window (30 days).
+    pub cases_since: RwSignal<Option<i64>>,
     pub breaks: RwSignal<Arc<Vec<f64>>>,
     pub admin: RwSignal<Arc<AdminSummary>>,
     pub url_problems: RwSignal<Vec<String>>,
@@ -115,6 +118,7 @@ impl AppState {
             hover: RwSignal::new(None),
             pointer_lonlat: RwSignal::new(None),
             grid_counts: RwSignal::new(Arc::new(Vec::new())),
+            cases_since: RwSignal::new(None),
             breaks: RwSignal::new(Arc::new(Vec::new())),
             admin: RwSignal::new(Arc::new(AdminSummary::default())),
             url_problems: RwSignal::new(vs.problems.clone()),

@@ -193,6 +193,14 @@ pub fn start(state: AppState) -> Wall {
     }));
     leptos::task::spawn_local(poll_build());
 
+    // range=today: the choropleth counts today's cases (from CST midnight,
+    // moved on at the next one by the tick).
+    let today_from = move |t_ms: f64| {
+        wall.params.with_value(|p| p.range == pingan_model::wall::CaseRange::Today)
+            .then(|| pingan_model::time::cst_day_start((t_ms / 1000.0) as i64))
+    };
+    state.cases_since.set(today_from(server_now_ms()));
+
     // The problems of the URL are shown for a minute.
     web::hold(Timeout::new(60_000, move || wall.problems.set(Vec::new())));
 
@@ -200,6 +208,10 @@ pub fn start(state: AppState) -> Wall {
     let tick = move || {
         let t = server_now_ms();
         wall.now_ms.set(t);
+        let since = today_from(t);
+        if state.cases_since.get_untracked() != since {
+            state.cases_since.set(since);
+        }
         let ui = wall.tiling.with_untracked(Tiling::ui_scale);
         let shift = burn_in_offset(t as i64, ui);
         if wall.shift.get_untracked() != shift {
