@@ -77,6 +77,7 @@ pub fn draw_frame(state: AppState, canvas_ref: NodeRef<leptos::html::Canvas>) {
         selected: state.selected.get_untracked(),
         admin: state.admin.get_untracked(),
         pulses,
+        wall: state.wall_view.get_untracked(),
     };
     let all_settled = state.all_settled();
     let t0 = now_ms();

@@ -17,7 +17,7 @@ mod pulses;
 mod selection;
 mod surface;
 
-pub use badges::{badge_layers, badges, thousands};
+pub use badges::{badge_layers, badges, badges_on, thousands};
 pub use base::label_text;
 pub use pingan_model::lod::ui_scale;
 
@@ -79,6 +79,20 @@ pub struct Scene {
     pub admin: Arc<AdminSummary>,
     /// Live pulses: world position, age 0..1, colour (drawn per frame on top).
     pub pulses: Vec<([f64; 2], f64, &'static str)>,
+    /// On a wall of several screens: its whole canvas, on which the per-frame
+    /// labels and the badges are laid out once (the same on every tile).
+    pub wall: Option<WallView>,
+}
+
+/// A wall's virtual canvas as a tile draws it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WallView {
+    /// The wall's camera (the virtual canvas, the same zoom as the tile's).
+    pub cam: Camera,
+    /// This tile's top left on the virtual canvas (CSS px).
+    pub origin: [f64; 2],
+    /// Every tile of the wall, virtual px (`[x0, y0, x1, y1]`).
+    pub screens: Vec<[f64; 4]>,
 }
 
 /// What a frame drew, for tests and benchmarks.
@@ -177,15 +191,21 @@ impl Renderer {
         };
         stats.drawn.extend(points.drawn);
 
-        // Per-frame labels above everything but the badges.
-        base::draw_frame_labels(ctx, &cam, scene, ui);
+        // Per-frame labels above everything but the badges; on a wall, laid
+        // out on its whole canvas and shifted by this tile's origin.
+        let (lay_cam, screens, origin) = match &scene.wall {
+            Some(w) => (w.cam, w.screens.clone(), w.origin),
+            None => (cam, vec![[0.0, 0.0, cam.width, cam.height]], [0.0, 0.0]),
+        };
+        let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, -origin[0] * dpr, -origin[1] * dpr);
+        base::draw_frame_labels(ctx, &lay_cam, scene, ui);
         let summarised: Vec<LayerId> = badge_layers()
             .into_iter()
             .filter(|id| id.def().lod.summarised(&cam, has_summary))
             .filter(|id| scene.layers.iter().any(|l| l.id == *id))
             .collect();
         if !summarised.is_empty() {
-            let bs = badges(&cam, &scene.admin, &summarised);
+            let bs = badges_on(&lay_cam, &scene.admin, &summarised, ui, &screens);
             badges::draw_badges(ctx, &bs, ui, scene.lang);
             for id in summarised {
                 let n = bs
@@ -195,6 +215,7 @@ impl Renderer {
                 stats.drawn.push((id, n));
             }
         }
+        let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
         if let Some((id, key)) = scene.selected {
             if let Some(layer) = scene.layers.iter().find(|l| l.id == id) {
                 // A point shows its ring only while drawn individually.

@@ -8,7 +8,7 @@ pub mod live;
 
 use crate::auth::Session;
 use crate::data::{AdminSummary, LayerData};
-use crate::render::SceneLayer;
+use crate::render::{SceneLayer, WallView};
 use leptos::prelude::*;
 use pingan_model::domain::Lang;
 use pingan_model::layers::{LayerDef, LayerId, LAYERS};
@@ -65,6 +65,8 @@ pub struct AppState {
     pub fit_on_first_size: bool,
     /// Who is signed in (the sign-in screen, the account, what is offered).
     pub session: RwSignal<Session>,
+    /// On a wall: its whole canvas (labels and badges are laid out on it).
+    pub wall_view: RwSignal<Option<WallView>>,
 }
 
 /// The live panels' sections.
@@ -128,6 +130,7 @@ impl AppState {
             live_tab: RwSignal::new(None),
             fit_on_first_size: !has_view,
             session: RwSignal::new(Session::Checking),
+            wall_view: RwSignal::new(None),
         }
     }
 
