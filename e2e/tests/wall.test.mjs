@@ -180,6 +180,7 @@ function measure() {
 
 const SIZES = [
   { name: 'wall-1080p', width: 1920, height: 1080, scale: 1 },
+  { name: 'wall-1080p-en', width: 1920, height: 1080, scale: 1, query: '&lang=en' },
   { name: 'wall-4k', width: 3840, height: 2160, scale: 2 },
   { name: 'wall-wide', width: 3840, height: 1080, scale: 1 },
   { name: 'wall-portrait', width: 1080, height: 1920, scale: 1 },
@@ -190,7 +191,7 @@ describe('wall', () => {
     test(`${s.name} ${s.width}×${s.height}: legible, nothing overlapping, no cursor`, { timeout: TEST_TIMEOUT }, async () => {
       const page = await wallPage({ viewport: { width: s.width, height: s.height } });
       try {
-        await openApp(page, BASE, '/?mode=wall');
+        await openApp(page, BASE, `/?mode=wall${s.query || ''}`);
         await page.waitForFunction(() => window.__pingan.live.status() === 'live', null, { timeout: 30_000 });
         // The panels filled (KPIs from /api/kpi, the case flow from the case file).
         await page.waitForFunction(() => document.querySelectorAll('[data-testid=wall-case]').length > 3,
@@ -360,7 +361,17 @@ describe('wall', () => {
           const r = likeness(b, wb);
           console.log(`${what}: seam left ${(100 * l.same).toFixed(2)}% alike (mean Δ ${l.mean.toFixed(2)}), ` +
             `right ${(100 * r.same).toFixed(2)}% (mean Δ ${r.mean.toFixed(2)})`);
-          assert.ok(l.same >= 0.97 && r.same >= 0.97, `${what}: the tiles match the whole at the seam`);
+          // Not 100 %: the renderer lays out district badges (wholly on their screen) and labels
+          // (greedily, over its surface) per page, so one near a seam may be placed on the whole
+          // page and not on a tile. A camera or origin off by one pixel gives far less (< 80 %).
+          if (l.same < 0.98 || r.same < 0.98) {
+            // For the record: the three canvases at the seam.
+            const tag = what.replace(/\W+/g, '-');
+            await left.screenshot({ path: join(dir, `wall-seam-${tag}-left.png`), clip: { x: W - 400, y: 0, width: 400, height: H } });
+            await right.screenshot({ path: join(dir, `wall-seam-${tag}-right.png`), clip: { x: 0, y: 0, width: 400, height: H } });
+            await whole.screenshot({ path: join(dir, `wall-seam-${tag}-whole.png`), clip: { x: W - 400, y: 0, width: 812, height: H } });
+          }
+          assert.ok(l.same >= 0.95 && r.same >= 0.95, `${what}: the tiles match the whole at the seam`);
           // The strips hold the map (not an empty background that would match anyway).
           const colours = new Set();
           for (const px of [a, b]) {
@@ -615,6 +626,30 @@ describe('wall', () => {
       assert.match(text, /紧急事件/, text);
       assert.ok(text.includes(`AJ${String(made.id).padStart(8, '0')}`), `the callout names the case: ${text}`);
       await waitFocus(page, (f) => f.showing === 'overview', 'the overview after focus=5', 10_000);
+      assert.deepEqual(errorsOf(page), [], `browser errors${diagnostics(page)}`);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('night dimming follows its schedule; burn-in shifts everything drawn, the same on every tile', { timeout: TEST_TIMEOUT }, async () => {
+    const page = await wallPage({ viewport: { width: 1920, height: 1080 } });
+    try {
+      // A schedule covering the whole day (but one minute) at half brightness.
+      await openApp(page, BASE, '/?mode=wall&dim=00:00-23:59@0.5');
+      await page.waitForFunction(() => getComputedStyle(document.querySelector('.w-dim')).opacity === '0.5', null, { timeout: 5_000 });
+      // The shift is a function of the server time: the same for every page at one time.
+      const shifts = [];
+      for (const t of [0, 4 * 60_000, 8 * 60_000, 12 * 60_000]) {
+        await page.evaluate((x) => window.__pingan.wall.freeze(1_790_000_000_000 + x), t);
+        await page.waitForTimeout(1_200);
+        shifts.push(await page.evaluate(() => getComputedStyle(document.querySelector('.w-shifted')).transform));
+      }
+      assert.ok(new Set(shifts).size > 1, `the picture shifts every few minutes: ${shifts}`);
+      for (const m of shifts) {
+        const [, , , , dx, dy] = (m.match(/-?[\d.]+/g) || [0, 0, 0, 0, 0, 0]).map(Number);
+        assert.ok(Math.abs(dx) <= 4 && Math.abs(dy) <= 4, `a few pixels: ${m}`);
+      }
       assert.deepEqual(errorsOf(page), [], `browser errors${diagnostics(page)}`);
     } finally {
       await page.close();

@@ -180,6 +180,21 @@ fn step(wall: Wall, state: AppState) {
     let moved = (cam.zoom - tile.zoom).abs() > 1e-9
         || (cam.center.x - tile.center.x).abs() > 1e-15
         || (cam.center.y - tile.center.y).abs() > 1e-15;
+    // The wall's canvas, for the labels and badges laid out on it.
+    let view = crate::render::WallView {
+        cam: whole,
+        origin: {
+            let (x, y) = super::origin(wall);
+            [x, y]
+        },
+        screens: tiling
+            .tiles()
+            .map(|(_, _, r)| [r.x, r.y, r.right(), r.bottom()])
+            .collect(),
+    };
+    if state.wall_view.with_untracked(|v| v.as_ref() != Some(&view)) {
+        state.wall_view.set(Some(view));
+    }
     if moved {
         state.camera.update(|c| {
             c.center = tile.center;
@@ -245,6 +260,19 @@ fn next_frame(wall: Wall, state: AppState) {
         f.frame = web_sys::window()
             .and_then(|w| w.request_animation_frame(cb.as_ref().unchecked_ref()).ok());
     });
+}
+
+/// Asks at once (the tests' frozen clock: what they read next is the new state).
+pub fn ask_now(wall: Wall, state: AppState) {
+    let (old, frame) = FACTS.with(|f| {
+        let mut f = f.borrow_mut();
+        (f.timer.take(), f.frame.take())
+    });
+    drop(old);
+    if let (Some(id), Some(w)) = (frame, web_sys::window()) {
+        let _ = w.cancel_animation_frame(id);
+    }
+    step(wall, state);
 }
 
 /// Something changed (a fact, the size): ask again at the next frame.

@@ -376,7 +376,7 @@ fn install_hooks(wall: Wall, state: AppState) {
         Closure::<dyn Fn(JsValue)>::new(move |t: JsValue| {
             FROZEN.with(|f| f.set(t.as_f64()));
             wall.now_ms.set(server_now_ms());
-            focus::kick(wall, state);
+            focus::ask_now(wall, state);
         })
         .into_js_value(),
     );

@@ -26,7 +26,7 @@ pub fn WallHeader() -> impl IntoView {
     };
     view! {
         <div class="w-header">
-            <h1>{move || state.lang.get().pick("平安宝安 · 综治指挥", "Safe Bao'an · Command centre")}</h1>
+            <h1>{move || state.lang.get().pick("平安宝安 · 综治指挥", "Safe Bao'an")}</h1>
             <span class="w-clock" data-testid="wall-clock">{clock}" CST"</span>
             {move || {
                 let lang = state.lang.get();

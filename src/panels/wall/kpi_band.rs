@@ -97,7 +97,7 @@ pub fn KpiBand(
                             let t = thousands(t.round() as u32);
                             match lang {
                                 Lang::Zh => format!("常态 {t}"),
-                                Lang::En => format!("typical {t}"),
+                                Lang::En => format!("usual {t}"),
                             }
                         });
                         view! {
