@@ -95,7 +95,7 @@ struct Core {
     reloads: u64,
     /// Who is told of applied events, snapshots and the server's clock
     /// (the wall); dropped at `stop`.
-    observers: Vec<Rc<dyn Fn(&Note)>>,
+    observers: Vec<Observer>,
     /// A wall (`?mode=wall`, [`for_wall`]): scenes in the hello, and every
     /// read asks for the public audience (personal data masked at the
     /// source, whoever is signed in).
@@ -116,6 +116,9 @@ fn audience() -> &'static str {
     }
 }
 
+/// One of [`observe`]'s callbacks.
+type Observer = Rc<dyn Fn(&Note)>;
+
 /// What the live client tells its observers ([`observe`]).
 pub enum Note<'a> {
     /// An event applied to the layers (after the stream bookkeeping: never
@@ -124,7 +127,10 @@ pub enum Note<'a> {
     /// A snapshot applied (`stream`: from the stream, with the scenes its
     /// hello asked for; else `api/live`'s, without): what came before may
     /// have been skipped.
-    Snapshot { snapshot: &'a Snapshot, stream: bool },
+    Snapshot {
+        snapshot: &'a Snapshot,
+        stream: bool,
+    },
     /// A frame carrying the server's clock (welcome, heartbeat), received at
     /// `received` (`performance.now()`, ms); a welcome also tells the app's
     /// build the server serves (`Some(None)`: it has none).

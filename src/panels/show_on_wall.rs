@@ -29,17 +29,22 @@ const DURATIONS: &[(u32, &str, &str)] = &[
 
 /// The id of feature `key` of `layer` as a scene names it (a case's number).
 fn feature_id(state: AppState, layer: LayerId, key: u32) -> Option<String> {
-    state.entry(layer)?.data.with_untracked(|d| match d.as_deref()? {
-        LayerData::Points(p) if layer == LayerId::Cases => p.cases().get(key as usize).map(|c| c.number()),
-        LayerData::Points(p) => p
-            .features()
-            .get(key as usize)
-            .and_then(|f| f.id.clone().or_else(|| f.str_prop("id").map(str::to_string))),
-        LayerData::Areas(a) => a
-            .features
-            .get(key as usize)
-            .and_then(|f| f.id.clone().or_else(|| f.str_prop("id").map(str::to_string))),
-    })
+    state
+        .entry(layer)?
+        .data
+        .with_untracked(|d| match d.as_deref()? {
+            LayerData::Points(p) if layer == LayerId::Cases => {
+                p.cases().get(key as usize).map(|c| c.number())
+            }
+            LayerData::Points(p) => p.features().get(key as usize).and_then(|f| {
+                f.id.clone()
+                    .or_else(|| f.str_prop("id").map(str::to_string))
+            }),
+            LayerData::Areas(a) => a.features.get(key as usize).and_then(|f| {
+                f.id.clone()
+                    .or_else(|| f.str_prop("id").map(str::to_string))
+            }),
+        })
 }
 
 /// The body of the push: the view now.
@@ -77,12 +82,16 @@ pub fn ShowOnWall() -> impl IntoView {
         let lang = state.lang.get_untracked();
         if !valid_group(&g) {
             result.set(Some(Err(lang
-                .pick("大屏分组：1–40 个字母、数字、- 或 _", "Wall group: 1–40 letters, digits, - or _")
+                .pick(
+                    "大屏分组：1–40 个字母、数字、- 或 _",
+                    "Wall group: 1–40 letters, digits, - or _",
+                )
                 .into())));
             return;
         }
         let url = format!("api/walls/{}/scene", js_sys::encode_uri_component(&g));
-        let body = (!clear).then(|| scene_body(state, duration.get_untracked(), highlight.get_untracked()));
+        let body = (!clear)
+            .then(|| scene_body(state, duration.get_untracked(), highlight.get_untracked()));
         busy.set(true);
         leptos::task::spawn_local(async move {
             let method = if clear { Method::Delete } else { Method::Put };

@@ -20,7 +20,11 @@ fn grid_counts(grids: &LayerData, cases: Option<&LayerData>, since: Option<i64>)
     match cases {
         Some(LayerData::Points(p)) if !p.cases().is_empty() => {
             let mut counts = vec![0u32; g.features.len()];
-            for c in p.cases().iter().filter(|c| since.is_none_or(|s| c.time >= s)) {
+            for c in p
+                .cases()
+                .iter()
+                .filter(|c| since.is_none_or(|s| c.time >= s))
+            {
                 if let Some(x) = counts.get_mut(c.grid as usize) {
                     *x += 1;
                 }

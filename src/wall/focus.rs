@@ -20,7 +20,9 @@ use leptos::prelude::*;
 use pingan_model::layers::LayerId;
 use pingan_model::live::{AlertChange, Case, Change, Level};
 use pingan_model::projection::to_lonlat;
-use pingan_model::wall::focus::{focus_at, FocusConfig, FocusItem, FocusKey, FocusState, Showing, TourStop};
+use pingan_model::wall::focus::{
+    focus_at, FocusConfig, FocusItem, FocusKey, FocusState, Showing, TourStop,
+};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use wasm_bindgen::prelude::*;
@@ -84,10 +86,20 @@ fn tour_stops(state: AppState) -> Vec<TourStop> {
             .iter()
             .zip(&a.bboxes)
             .map(|(f, b)| {
-                let (lon0, lat1) = to_lonlat(pingan_model::projection::World { x: b.min[0], y: b.min[1] });
-                let (lon1, lat0) = to_lonlat(pingan_model::projection::World { x: b.max[0], y: b.max[1] });
+                let (lon0, lat1) = to_lonlat(pingan_model::projection::World {
+                    x: b.min[0],
+                    y: b.min[1],
+                });
+                let (lon1, lat0) = to_lonlat(pingan_model::projection::World {
+                    x: b.max[0],
+                    y: b.max[1],
+                });
                 TourStop {
-                    code: f.str_prop("code").or(f.id.as_deref()).unwrap_or("").to_string(),
+                    code: f
+                        .str_prop("code")
+                        .or(f.id.as_deref())
+                        .unwrap_or("")
+                        .to_string(),
                     min: [lon0.min(lon1), lat0.min(lat1)],
                     max: [lon0.max(lon1), lat0.max(lat1)],
                 }
@@ -103,9 +115,13 @@ fn tour_stops(state: AppState) -> Vec<TourStop> {
 /// dated after `t` (a scene stamped by the server a few ms ahead of this
 /// page's estimate of its clock: it is shown at that time, not before).
 pub fn compute(wall: Wall, state: AppState, t: i64) -> (FocusState, Option<i64>) {
-    let cfg = wall
-        .params
-        .with_value(|p| FocusConfig::new(p, &wall.tiling.get_untracked(), &wall.layout.get_untracked()));
+    let cfg = wall.params.with_value(|p| {
+        FocusConfig::new(
+            p,
+            &wall.tiling.get_untracked(),
+            &wall.layout.get_untracked(),
+        )
+    });
     let scene = scenes::shown(&cfg);
     let items = items(state);
     let next = items
@@ -119,7 +135,10 @@ pub fn compute(wall: Wall, state: AppState, t: i64) -> (FocusState, Option<i64>)
 }
 
 /// The world point of a focus item (for its pulse) and its map selection.
-fn item_target(state: AppState, key: FocusKey) -> Option<([f64; 2], Option<(LayerId, u32)>)> {
+/// A focused item's world point and its map selection.
+type Target = ([f64; 2], Option<(LayerId, u32)>);
+
+fn item_target(state: AppState, key: FocusKey) -> Option<Target> {
     match key {
         FocusKey::Alert(id) => {
             let a = state
@@ -192,7 +211,10 @@ fn step(wall: Wall, state: AppState) {
             .map(|(_, _, r)| [r.x, r.y, r.right(), r.bottom()])
             .collect(),
     };
-    if state.wall_view.with_untracked(|v| v.as_ref() != Some(&view)) {
+    if state
+        .wall_view
+        .with_untracked(|v| v.as_ref() != Some(&view))
+    {
         state.wall_view.set(Some(view));
     }
     if moved {
@@ -283,16 +305,19 @@ pub fn kick(wall: Wall, state: AppState) {
 }
 
 async fn load_urgent() {
-    let Ok(text) = web::fetch::send_json(web::fetch::Method::Get, "data/dispatch_rules.json", None).await
+    let Ok(text) =
+        web::fetch::send_json(web::fetch::Method::Get, "data/dispatch_rules.json", None).await
     else {
         return;
     };
     let urgent: Vec<String> = serde_json::from_str::<serde_json::Value>(&text)
         .ok()
         .and_then(|v| {
-            v.get("urgent")?
-                .as_array()
-                .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+            v.get("urgent")?.as_array().map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
         })
         .unwrap_or_default();
     FACTS.with(|f| f.borrow_mut().urgent = urgent);

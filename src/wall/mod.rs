@@ -28,9 +28,9 @@ use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 
 use clock::ClockSync;
+use pingan_model::wall::focus::FocusState;
 use pingan_model::wall::kpi::{hourly_flow, HourlyFlow};
 use pingan_model::wall::screen::burn_in_offset;
-use pingan_model::wall::focus::FocusState;
 use pingan_model::wall::tiling::{layout, Layout, Tiling};
 use pingan_model::wall::WallParams;
 
@@ -85,12 +85,17 @@ async fn poll_build() {
     let b = serde_json::from_str::<serde_json::Value>(&text)
         .ok()
         .and_then(|v| v.get("build")?.as_str().map(str::to_string));
-    BUILD.with(|w| w.borrow_mut().seen(b.as_deref(), now_ms(), js_sys::Math::random()));
+    BUILD.with(|w| {
+        w.borrow_mut()
+            .seen(b.as_deref(), now_ms(), js_sys::Math::random())
+    });
 }
 
 /// The server's clock now, Unix ms (the local clock until a sample came).
 pub fn server_now_ms() -> f64 {
-    FROZEN.with(Cell::get).unwrap_or_else(|| now_ms() + offset_ms())
+    FROZEN
+        .with(Cell::get)
+        .unwrap_or_else(|| now_ms() + offset_ms())
 }
 
 /// Whether the tests froze the clock (`__pingan.wall.freeze`).
@@ -158,13 +163,10 @@ pub fn start(state: AppState) -> Wall {
     // Scenes in the hello; personal data masked at the source.
     live::for_wall();
     // The case list shows the newest cases, whatever their status.
-    state
-        .live
-        .filter
-        .set(crate::state::live::CaseFilter {
-            status: crate::state::live::StatusFilter::All,
-            ..Default::default()
-        });
+    state.live.filter.set(crate::state::live::CaseFilter {
+        status: crate::state::live::StatusFilter::All,
+        ..Default::default()
+    });
 
     // The server's clock: a burst of samples at start, then one a minute;
     // the stream's frames serve until the first answers.
@@ -173,7 +175,9 @@ pub fn start(state: AppState) -> Wall {
             leptos::task::spawn_local(sample_clock())
         }));
     }
-    web::hold(Interval::new(60_000, || leptos::task::spawn_local(sample_clock())));
+    web::hold(Interval::new(60_000, || {
+        leptos::task::spawn_local(sample_clock())
+    }));
     live::observe(move |note| {
         if let Note::Clock {
             server_ms,
@@ -196,7 +200,8 @@ pub fn start(state: AppState) -> Wall {
     // range=today: the choropleth counts today's cases (from CST midnight,
     // moved on at the next one by the tick).
     let today_from = move |t_ms: f64| {
-        wall.params.with_value(|p| p.range == pingan_model::wall::CaseRange::Today)
+        wall.params
+            .with_value(|p| p.range == pingan_model::wall::CaseRange::Today)
             .then(|| pingan_model::time::cst_day_start((t_ms / 1000.0) as i64))
     };
     state.cases_since.set(today_from(server_now_ms()));
@@ -340,7 +345,10 @@ fn focus_json(wall: Wall) -> JsValue {
     put("index", index.into());
     put("total", total.into());
     put("since", (fs.since_ms as f64).into());
-    put("until", fs.until_ms.map_or(JsValue::NULL, |u| (u as f64).into()));
+    put(
+        "until",
+        fs.until_ms.map_or(JsValue::NULL, |u| (u as f64).into()),
+    );
     put("flying", fs.flying_until_ms.is_some().into());
     put("lon", lon.into());
     put("lat", lat.into());
@@ -348,7 +356,10 @@ fn focus_json(wall: Wall) -> JsValue {
     // Where a focused item is put, in this page's px.
     let (ox, oy) = origin(wall);
     let a = wall.layout.with_untracked(|l| l.focus_anchor);
-    put("anchor", js_sys::Array::of2(&(a[0] - ox).into(), &(a[1] - oy).into()).into());
+    put(
+        "anchor",
+        js_sys::Array::of2(&(a[0] - ox).into(), &(a[1] - oy).into()).into(),
+    );
     o.into()
 }
 

@@ -49,23 +49,28 @@ pub fn highlight(state: AppState) -> Option<(LayerId, u32)> {
         on.then(|| s.highlight.clone()).flatten()
     })?;
     let id: LayerId = h.layer.parse().ok()?;
-    let key = state.entry(id)?.data.with_untracked(|d| match d.as_deref() {
-        Some(LayerData::Points(p)) => match id {
-            LayerId::Cases => h
-                .id
-                .trim_start_matches("AJ")
-                .parse::<u32>()
-                .ok()
-                .and_then(|n| p.case_key(n)),
-            _ => p.feature_key(&h.id),
-        },
-        Some(LayerData::Areas(a)) => a
-            .features
-            .iter()
-            .position(|f| f.id.as_deref() == Some(h.id.as_str()) || f.str_prop("id") == Some(&h.id))
-            .map(|k| k as u32),
-        None => None,
-    })?;
+    let key = state
+        .entry(id)?
+        .data
+        .with_untracked(|d| match d.as_deref() {
+            Some(LayerData::Points(p)) => match id {
+                LayerId::Cases => {
+                    h.id.trim_start_matches("AJ")
+                        .parse::<u32>()
+                        .ok()
+                        .and_then(|n| p.case_key(n))
+                }
+                _ => p.feature_key(&h.id),
+            },
+            Some(LayerData::Areas(a)) => a
+                .features
+                .iter()
+                .position(|f| {
+                    f.id.as_deref() == Some(h.id.as_str()) || f.str_prop("id") == Some(&h.id)
+                })
+                .map(|k| k as u32),
+            None => None,
+        })?;
     Some((id, key))
 }
 
@@ -150,17 +155,16 @@ async fn load(wall: Wall, state: AppState) {
         "api/walls/{}/scene?audience=public",
         js_sys::encode_uri_component(&group)
     );
-    match fetch::send_json(fetch::Method::Get, &url, None).await {
-        Ok(text) => match serde_json::from_str::<serde_json::Value>(&text)
+    // A failure (404 no_scene: none now) leaves the wall as it is.
+    if let Ok(text) = fetch::send_json(fetch::Method::Get, &url, None).await {
+        match serde_json::from_str::<serde_json::Value>(&text)
             .map_err(|e| e.to_string())
             .and_then(|v| crate::wire::scene_of(&v))
         {
             Ok(s) if s.group == group => set(wall, state, Some(s), 0),
             Ok(_) => {}
             Err(e) => web_sys::console::warn_1(&format!("wall: {url}: {e}").into()),
-        },
-        // 404 no_scene: none now.
-        Err(_) => {}
+        }
     }
 }
 
@@ -177,7 +181,10 @@ pub fn start(wall: Wall, state: AppState) {
                     }
                 }
             }
-            Note::Snapshot { snapshot: s, stream: true } => {
+            Note::Snapshot {
+                snapshot: s,
+                stream: true,
+            } => {
                 let now = super::server_now_ms() as i64;
                 match s.scenes.iter().find(|s| s.group == group) {
                     Some(sc) => set(wall, state, Some(sc.clone()), now),

@@ -34,10 +34,21 @@ mod tests {
 
     #[test]
     fn stale_only_after_a_minute_of_silence_of_a_live_stream() {
-        assert_eq!(stale_age(true, None, 1e6, STALE_AFTER_MS), None, "never connected");
+        assert_eq!(
+            stale_age(true, None, 1e6, STALE_AFTER_MS),
+            None,
+            "never connected"
+        );
         assert_eq!(stale_age(true, Some(0.0), 60_000.0, STALE_AFTER_MS), None);
-        assert_eq!(stale_age(true, Some(0.0), 60_001.0, STALE_AFTER_MS), Some(60_001.0));
-        assert_eq!(stale_age(false, Some(0.0), 1e9, STALE_AFTER_MS), None, "static hosting");
+        assert_eq!(
+            stale_age(true, Some(0.0), 60_001.0, STALE_AFTER_MS),
+            Some(60_001.0)
+        );
+        assert_eq!(
+            stale_age(false, Some(0.0), 1e9, STALE_AFTER_MS),
+            None,
+            "static hosting"
+        );
     }
 
     #[test]

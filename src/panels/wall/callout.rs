@@ -24,19 +24,22 @@ struct Card {
 }
 
 fn feature_prop(state: AppState, layer: LayerId, id: &str, key: &str) -> Option<String> {
-    state.entry(layer)?.data.with_untracked(|d| match d.as_deref() {
-        Some(LayerData::Points(p)) => {
-            let f = p.features().get(p.feature_key(id)? as usize)?;
-            f.str_prop(key).map(str::to_string)
-        }
-        Some(LayerData::Areas(a)) => a
-            .features
-            .iter()
-            .find(|f| f.id.as_deref() == Some(id))?
-            .str_prop(key)
-            .map(str::to_string),
-        None => None,
-    })
+    state
+        .entry(layer)?
+        .data
+        .with_untracked(|d| match d.as_deref() {
+            Some(LayerData::Points(p)) => {
+                let f = p.features().get(p.feature_key(id)? as usize)?;
+                f.str_prop(key).map(str::to_string)
+            }
+            Some(LayerData::Areas(a)) => a
+                .features
+                .iter()
+                .find(|f| f.id.as_deref() == Some(id))?
+                .str_prop(key)
+                .map(str::to_string),
+            None => None,
+        })
 }
 
 fn alert_card(state: AppState, id: u64, lang: Lang) -> Option<Card> {
@@ -67,7 +70,11 @@ fn alert_card(state: AppState, id: u64, lang: Lang) -> Option<Card> {
         tone: if alarm { "alarm" } else { "warn" },
         title: format!(
             "{} · {}",
-            if alarm { lang.pick("报警", "Alarm") } else { lang.pick("预警", "Warning") },
+            if alarm {
+                lang.pick("报警", "Alarm")
+            } else {
+                lang.pick("预警", "Warning")
+            },
             a.sensor_type.label(lang)
         ),
         lines: vec![
@@ -82,7 +89,10 @@ fn alert_card(state: AppState, id: u64, lang: Lang) -> Option<Card> {
                     super::reading(limit)
                 ),
             ),
-            (lang.pick("开始", "Since").into(), format!("{} CST", super::hms_cst(a.raised_at))),
+            (
+                lang.pick("开始", "Since").into(),
+                format!("{} CST", super::hms_cst(a.raised_at)),
+            ),
         ],
         counter: None,
     })
@@ -104,12 +114,22 @@ fn case_card(state: AppState, id: u32, lang: Lang) -> Option<Card> {
     let depts: Vec<&str> = c.departments.iter().map(|d| d.label(lang)).collect();
     Some(Card {
         tone: "alarm",
-        title: format!("{} · {}", lang.pick("紧急事件", "Urgent case"), c.category.label(lang)),
+        title: format!(
+            "{} · {}",
+            lang.pick("紧急事件", "Urgent case"),
+            c.category.label(lang)
+        ),
         lines: vec![
             (lang.pick("编号", "Case").into(), c.number()),
             (lang.pick("地点", "Where").into(), place),
-            (lang.pick("分拨", "Routed to").into(), depts.join(lang.pick("、", ", "))),
-            (lang.pick("上报", "Reported").into(), format!("{} CST", super::hms_cst(c.reported_at))),
+            (
+                lang.pick("分拨", "Routed to").into(),
+                depts.join(lang.pick("、", ", ")),
+            ),
+            (
+                lang.pick("上报", "Reported").into(),
+                format!("{} CST", super::hms_cst(c.reported_at)),
+            ),
         ],
         counter: None,
     })
@@ -129,18 +149,28 @@ fn scene_card(state: AppState, lang: Lang) -> Option<Card> {
             let key = if lang == Lang::En { "name_en" } else { "name" };
             feature_prop(state, l, &h.id, key).or_else(|| feature_prop(state, l, &h.id, "name"))
         });
-        lines.push((lang.pick("对象", "Showing").into(), name.unwrap_or_else(|| h.id.clone())));
+        lines.push((
+            lang.pick("对象", "Showing").into(),
+            name.unwrap_or_else(|| h.id.clone()),
+        ));
     }
     lines.push((
         lang.pick("推送", "Pushed by").into(),
-        if s.by.is_empty() { lang.pick("指挥席", "the desk").into() } else { s.by.clone() },
+        if s.by.is_empty() {
+            lang.pick("指挥席", "the desk").into()
+        } else {
+            s.by.clone()
+        },
     ));
     lines.push((
         lang.pick("开始", "Since").into(),
         format!("{} CST", super::hms_cst(s.started_ms / 1000)),
     ));
     if let Some(u) = until {
-        lines.push((lang.pick("至", "Until").into(), format!("{} CST", super::hms_cst(u / 1000))));
+        lines.push((
+            lang.pick("至", "Until").into(),
+            format!("{} CST", super::hms_cst(u / 1000)),
+        ));
     }
     Some(Card {
         tone: "scene",
@@ -157,7 +187,11 @@ fn tour_card(wall: crate::wall::Wall, stop: usize, lang: Lang) -> Option<Card> {
         .kpis
         .safety
         .with_untracked(|rows| rows.iter().find(|r| r.subdistrict == code).cloned())?;
-    let name = if lang == Lang::En && !row.name_en.is_empty() { row.name_en.clone() } else { row.name.clone() };
+    let name = if lang == Lang::En && !row.name_en.is_empty() {
+        row.name_en.clone()
+    } else {
+        row.name.clone()
+    };
     let t = row.terms;
     Some(Card {
         tone: "tour",
@@ -170,10 +204,22 @@ fn tour_card(wall: crate::wall::Wall, stop: usize, lang: Lang) -> Option<Card> {
                     Lang::En => format!("{:.1} · rank {}", row.score, row.rank),
                 },
             ),
-            (lang.pick("事件/千人·30天", "Cases/1,000, 30 d").into(), format!("{:.1}", t.cases_per_1000.value)),
-            (lang.pick("超期占比", "Overdue share").into(), format!("{:.0}%", t.overdue_share.value * 100.0)),
-            (lang.pick("报警", "Alarms").into(), format!("{:.0}", t.active_alarms.value)),
-            (lang.pick("隐患/km²", "Hazards/km²").into(), format!("{:.1}", t.hazards_per_km2.value)),
+            (
+                lang.pick("事件/千人·30天", "Cases/1,000, 30 d").into(),
+                format!("{:.1}", t.cases_per_1000.value),
+            ),
+            (
+                lang.pick("超期占比", "Overdue share").into(),
+                format!("{:.0}%", t.overdue_share.value * 100.0),
+            ),
+            (
+                lang.pick("报警", "Alarms").into(),
+                format!("{:.0}", t.active_alarms.value),
+            ),
+            (
+                lang.pick("隐患/km²", "Hazards/km²").into(),
+                format!("{:.1}", t.hazards_per_km2.value),
+            ),
         ],
         counter: None,
     })

@@ -3,10 +3,10 @@
 //! public screen shows no one's name) — no sign-out: nothing to click —,
 //! and under it the stale-data warning when there is one.
 
-use crate::state::use_app;
-use crate::wall::use_wall;
 use super::stale::StaleWarning;
 use crate::auth::Kind;
+use crate::state::use_app;
+use crate::wall::use_wall;
 use leptos::prelude::*;
 
 #[component]

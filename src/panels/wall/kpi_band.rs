@@ -36,39 +36,90 @@ fn groups(k: &Kpis) -> Vec<((&'static str, &'static str), Vec<Figure>)> {
         (
             ("今日事件", "Cases today"),
             vec![
-                f("cases.reported", ("上报", "Reported"), k.cases.reported,
-                    typical_weeks.then_some(k.cases.typical.reported), ""),
-                f("cases.closed", ("办结", "Closed"), k.cases.closed,
-                    typical_weeks.then_some(k.cases.typical.closed), ""),
+                f(
+                    "cases.reported",
+                    ("上报", "Reported"),
+                    k.cases.reported,
+                    typical_weeks.then_some(k.cases.typical.reported),
+                    "",
+                ),
+                f(
+                    "cases.closed",
+                    ("办结", "Closed"),
+                    k.cases.closed,
+                    typical_weeks.then_some(k.cases.typical.closed),
+                    "",
+                ),
                 f("cases.open", ("在办", "Open"), k.cases.open, None, ""),
-                f("cases.overdue", ("超期", "Overdue"), k.cases.overdue, None,
-                    if k.cases.overdue > 0 { "warn" } else { "" }),
+                f(
+                    "cases.overdue",
+                    ("超期", "Overdue"),
+                    k.cases.overdue,
+                    None,
+                    if k.cases.overdue > 0 { "warn" } else { "" },
+                ),
             ],
         ),
         (
             ("实时告警", "Active alerts"),
             vec![
-                f("alerts_active.alarm", ("报警", "Alarm"), k.alerts_active.alarm, None,
-                    if k.alerts_active.alarm > 0 { "alarm" } else { "" }),
-                f("alerts_active.warn", ("预警", "Warning"), k.alerts_active.warn, None,
-                    if k.alerts_active.warn > 0 { "warn" } else { "" }),
+                f(
+                    "alerts_active.alarm",
+                    ("报警", "Alarm"),
+                    k.alerts_active.alarm,
+                    None,
+                    if k.alerts_active.alarm > 0 {
+                        "alarm"
+                    } else {
+                        ""
+                    },
+                ),
+                f(
+                    "alerts_active.warn",
+                    ("预警", "Warning"),
+                    k.alerts_active.warn,
+                    None,
+                    if k.alerts_active.warn > 0 { "warn" } else { "" },
+                ),
             ],
         ),
         (
             ("安全隐患", "Hazards"),
             vec![
                 f("hazards.open", ("未整改", "Open"), k.hazards.open, None, ""),
-                f("hazards.rectifying", ("整改中", "Rectifying"), k.hazards.rectifying, None, ""),
-                f("hazards.rectified_this_year", ("今年已整改", "Rectified this year"),
-                    k.hazards.rectified_this_year, None, ""),
+                f(
+                    "hazards.rectifying",
+                    ("整改中", "Rectifying"),
+                    k.hazards.rectifying,
+                    None,
+                    "",
+                ),
+                f(
+                    "hazards.rectified_this_year",
+                    ("今年已整改", "Rectified this year"),
+                    k.hazards.rectified_this_year,
+                    None,
+                    "",
+                ),
             ],
         ),
         (
             ("物联感知", "Sensors"),
             vec![
-                f("sensors.reporting", ("在线", "Reporting"), k.sensors.reporting, None, ""),
-                f("sensors.silent", ("离线", "Silent"), k.sensors.silent, None,
-                    if k.sensors.silent > 0 { "warn" } else { "" }),
+                f(
+                    "sensors.reporting",
+                    ("在线", "Reporting"),
+                    k.sensors.reporting,
+                    None,
+                    "",
+                ),
+                f(
+                    "sensors.silent",
+                    ("离线", "Silent"),
+                    k.sensors.silent,
+                    None,
+                    if k.sensors.silent > 0 { "warn" } else { "" },
+                ),
             ],
         ),
     ]

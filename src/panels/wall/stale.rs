@@ -1,8 +1,8 @@
 //! The stale-data warning: discreet, under the clock, once the stream has
 //! been silent for more than a minute: how old the newest data is.
 
-use crate::wall::{stale::age_text, use_wall};
 use crate::state::use_app;
+use crate::wall::{stale::age_text, use_wall};
 use leptos::prelude::*;
 use pingan_model::domain::Lang;
 
@@ -15,9 +15,17 @@ pub fn StaleWarning() -> impl IntoView {
         let zh = state.lang.get() == Lang::Zh;
         let since = ((wall.now_ms.get_untracked() - age) / 1000.0) as i64;
         Some(if zh {
-            format!("数据中断 {} · 最新 {}", age_text(age, true), super::hms_cst(since))
+            format!(
+                "数据中断 {} · 最新 {}",
+                age_text(age, true),
+                super::hms_cst(since)
+            )
         } else {
-            format!("No data for {} · newest {}", age_text(age, false), super::hms_cst(since))
+            format!(
+                "No data for {} · newest {}",
+                age_text(age, false),
+                super::hms_cst(since)
+            )
         })
     };
     view! {

@@ -14,22 +14,25 @@ use pingan_model::live::{thresholds, Level};
 pub fn Ticker() -> impl IntoView {
     let state = use_app();
     let sensor_name = move |id: &str, lang: Lang| -> Option<String> {
-        state.entry(LayerId::Sensors)?.data.with_untracked(|d| match d.as_deref() {
-            Some(LayerData::Points(p)) => {
-                let f = p.features().get(p.feature_key(id)? as usize)?;
-                let zh = f.str_prop("name")?;
-                // The data's sensor names are Chinese only.
-                (lang == Lang::Zh).then(|| zh.to_string())
-            }
-            _ => None,
-        })
+        state
+            .entry(LayerId::Sensors)?
+            .data
+            .with_untracked(|d| match d.as_deref() {
+                Some(LayerData::Points(p)) => {
+                    let f = p.features().get(p.feature_key(id)? as usize)?;
+                    let zh = f.str_prop("name")?;
+                    // The data's sensor names are Chinese only.
+                    (lang == Lang::Zh).then(|| zh.to_string())
+                }
+                _ => None,
+            })
     };
     let active = move || {
         let mut a: Vec<_> = state
             .live
             .alerts
             .with(|a| a.iter().filter(|a| a.is_active()).cloned().collect());
-        a.sort_by(|x, y| (y.level, y.raised_at, y.id).cmp(&(x.level, x.raised_at, x.id)));
+        a.sort_by_key(|x| std::cmp::Reverse((x.level, x.raised_at, x.id)));
         a
     };
     let items = move || {
@@ -58,7 +61,10 @@ pub fn Ticker() -> impl IntoView {
             })
             .collect();
         if v.is_empty() {
-            v.push(view! { <li class="w-none">{lang.pick("暂无未解除告警", "No active alerts")}</li> }.into_any());
+            v.push(
+                view! { <li class="w-none">{lang.pick("暂无未解除告警", "No active alerts")}</li> }
+                    .into_any(),
+            );
         }
         v
     };
