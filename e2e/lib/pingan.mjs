@@ -2,7 +2,7 @@
 // playwright-core, signing in (a page, or node-side API calls, as one of the demo accounts),
 // opening the app, waiting for its test contract's signals.
 import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -102,10 +102,32 @@ export async function login(url, user, password = PASSWORDS[user]) {
 }
 
 const sessions = new Map();
+// Sessions are kept across the test files' processes too (target/test-logs/e2e-sessions.json):
+// logins are rate-limited per account and address (5, then one per 20 s), and each file is a
+// process of its own. A kept cookie is checked (GET /api/session) before it is used: another
+// server on the same port, or a restarted one with a new store, means signing in again.
+const SESSION_FILE = join(REPO_ROOT, 'target', 'test-logs', 'e2e-sessions.json');
+function keptSessions() {
+  try { return JSON.parse(readFileSync(SESSION_FILE, 'utf8')); } catch { return {}; }
+}
+async function keptOrLogin(url, user) {
+  const k = `${url} ${user}`;
+  const kept = keptSessions()[k];
+  if (kept) {
+    const r = await fetch(`${url}/api/session`, { headers: { cookie: `${SESSION_COOKIE}=${kept}` } }).catch(() => null);
+    if (r && r.ok) return kept;
+  }
+  const value = await login(url, user);
+  try {
+    mkdirSync(dirname(SESSION_FILE), { recursive: true });
+    writeFileSync(SESSION_FILE, JSON.stringify({ ...keptSessions(), [k]: value }));
+  } catch { /* a cache only */ }
+  return value;
+}
 // The shared session cookie of `user` on the server at `url` (signed in once).
 export async function session(url, user) {
   const k = `${url} ${user}`;
-  if (!sessions.has(k)) sessions.set(k, login(url, user));
+  if (!sessions.has(k)) sessions.set(k, keptOrLogin(url, user));
   return sessions.get(k);
 }
 
