@@ -2,7 +2,8 @@
 # Benchmarks:
 #   1. the model crate's Criterion-style benches (cargo bench -p pingan-model);
 #   2. the front end in headless Chromium (e2e/bench.mjs: first frame, panning frame times, wasm
-#      size) against a release server this script starts on a free port and stops again;
+#      size; e2e/bench-wall.mjs: the wall's speed at 3840×2160 — first frame, flights, pulses,
+#      idle frames) against a release server this script starts on a free port and stops again;
 #   3. the live stream (ws): pingan-loadgen (server/src/bin/pingan-loadgen.rs) — N WebSocket
 #      clients, M events/s through POST /api/readings — against our release server (fresh temp db,
 #      no simulator) and against a plain Node.js `ws` broadcast server (bench/node-ws/), printed
@@ -42,6 +43,8 @@ if [[ "$mode" != "--ws" ]]; then
   pingan_start_server bench "$PINGAN_ROOT/data" "$PINGAN_ROOT/target/bench-logs/server.log"
   log "browser benchmark: node e2e/bench.mjs"
   PINGAN_URL="$PINGAN_SERVER_URL" node e2e/bench.mjs </dev/null
+  log "browser benchmark at 4K: node e2e/bench-wall.mjs"
+  PINGAN_URL="$PINGAN_SERVER_URL" node e2e/bench-wall.mjs </dev/null
   pingan_stop_servers
 fi
 

@@ -1,5 +1,5 @@
 //! `window.__pingan`: the test hooks (view, project, setView, visibleLayers,
-//! drawn, frameTimes, surfaceRenders, surfacePatches, pointsCanvas,
+//! drawn, frameTimes, surfaceRenders, surfacePatches, composed, pointsCanvas,
 //! forcePointsRender, frames, liveFrameMs, hit, gridClass, firstFrameMs,
 //! and `live` from the live client). Installed at mount, removed at unmount.
 
@@ -102,8 +102,24 @@ pub fn install(state: AppState) {
     set(
         "surfacePatches",
         Closure::<dyn Fn() -> JsValue>::new(move || {
-            let [frames, places] = with_frames(|f| f.surface_patches);
-            js_sys::Array::of2(&frames.into(), &places.into()).into()
+            let arr = js_sys::Array::new();
+            for n in with_frames(|f| f.surface_patches) {
+                arr.push(&JsValue::from(n));
+            }
+            arr.into()
+        })
+        .into_js_value(),
+    );
+    // Frames by what they composed: [all of the screen, some squares, nothing,
+    // moving (the last pictures placed for a moving camera)].
+    set(
+        "composed",
+        Closure::<dyn Fn() -> JsValue>::new(move || {
+            let arr = js_sys::Array::new();
+            for n in with_frames(|f| f.composed) {
+                arr.push(&JsValue::from(n));
+            }
+            arr.into()
         })
         .into_js_value(),
     );

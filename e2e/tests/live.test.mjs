@@ -1,11 +1,12 @@
 // Live updates end to end (issue 3, part 6): a case posted through the HTTP API reaches the
 // page over the WebSocket and appears in the case list and on the map within 2 s, applied in
-// place (the polygon surface is not redrawn unless the grid's class changed); a transition
+// place (the polygon surface is not re-rendered: a grid whose class changed is patched); a transition
 // changes its status in the list; an alarm reading puts an alert at the top of the ticker; a
 // dropped connection resumes from the last sequence number with no gap and no duplicate.
 // Zoomed in, a change that is drawn patches the points surface where it happened (no
 // re-render), and the patched surface matches a forced full render; one that is not drawn (a
-// reading at the same level, reported → accepted) touches no surface.
+// reading at the same level, reported → accepted) touches no surface; a pulse redraws only its
+// square of the overlay.
 //
 // Needs a server with the live API and no simulator (so that the only events are the test's):
 // PINGAN_LIVE_URL, else PINGAN_URL.
@@ -183,6 +184,7 @@ describe('live updates', () => {
       await settle(page);
       const classBefore = await page.evaluate((i) => window.__pingan.gridClass(i), place.index);
       const [base0, points0] = await renders(page);
+      const basePatches0 = (await page.evaluate(() => window.__pingan.surfacePatches()))[2];
       const l0 = await live(page);
 
       const t0 = Date.now();
@@ -208,10 +210,10 @@ describe('live updates', () => {
       const classAfter = await page.evaluate((i) => window.__pingan.gridClass(i), place.index);
       assert.equal(points1, points0, 'a new case is patched into the points surface, not re-rendered');
       assert.ok(await patches(page) > 0, 'the points surface was patched');
-      if (classAfter === classBefore) {
-        assert.equal(base1, base0, 'a new case in a grid whose class did not change must not redraw the polygons');
-      } else {
-        assert.equal(base1, base0 + 1, 'the grid changed class: the polygons are redrawn exactly once');
+      assert.equal(base1, base0, 'a new case never re-renders the polygons');
+      if (classAfter !== classBefore) {
+        assert.equal((await page.evaluate(() => window.__pingan.surfacePatches()))[2], basePatches0 + 1,
+          'the grid changed class: its square of the polygon surface is patched, once');
       }
 
       // A transition: the status changes in the list, in place; polygons untouched.
@@ -258,6 +260,7 @@ describe('live updates', () => {
         lat: Number((lat - 0.0005 - Math.random() * 0.002).toFixed(6)),
       };
       const a0 = (await live(page)).applied;
+      const c0 = await page.evaluate(() => window.__pingan.composed());
       const created = await report(at, '噪音扰民（端到端测试：补丁）');
       await page.waitForFunction((num) => !!document.querySelector(`[data-testid=case-item][data-id="${num}"]`),
         caseNumber(created), { timeout: 5_000 });
@@ -266,6 +269,12 @@ describe('live updates', () => {
       let [base1, points1] = await renders(page);
       assert.equal(points1, points0, 'the new case did not re-render the points surface');
       assert.equal(await patches(page), p0 + 1, 'it was patched, once');
+      // Its pulse grows and fades over the next frames: only the pulse's square of the overlay
+      // is drawn again (the overlay in full at most once, if the grid's class changed).
+      await page.waitForTimeout(500);
+      const [full1, part1] = await page.evaluate(() => window.__pingan.composed());
+      assert.ok(part1 - c0[1] >= 5, `pulse frames redrew their squares only (${part1 - c0[1]})`);
+      assert.ok(full1 - c0[0] <= 1, `the overlay was drawn in full ${full1 - c0[0]} times`);
       const caseFrames = await page.evaluate(() => window.__pingan.liveFrameMs());
       let cmp = await patchedVsFull(page, [at.lon, at.lat]);
       console.log(`# new case: event frame ${caseFrames.at(-1).toFixed(1)} ms (patch); a full points render here ${cmp.fullMs.toFixed(1)} ms; patched vs full: ${cmp.differing} pixels differ (max ${cmp.max}, blobs ${cmp.blobs}) of ${cmp.size}`);
@@ -307,6 +316,68 @@ describe('live updates', () => {
       assert.ok(cmp.blobs === 0 && cmp.differing <= 200, `the patched surface equals a full render: ${JSON.stringify(cmp)}`);
       await post('/api/readings', { readings: [{ sensor: id, value: 0 }] });
       assert.deepEqual(page.errors.filter((e) => !/favicon/i.test(e)), [], `browser errors${diagnostics(page)}`);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('a grid whose class changed is patched into the polygon surface; the patch equals a full render', { timeout: TEST_TIMEOUT }, async () => {
+    const page = await newPage(browser);
+    try {
+      // A grid in the middle class (19–21 cases in 30 days): a few cases move it up.
+      await openLive(page);
+      const classes = await page.evaluate((n) => Array.from({ length: n }, (_, i) => window.__pingan.gridClass(i)), grids.length);
+      let place = null;
+      for (let k = 0; k < grids.length && !place; k++) {
+        const i = (gridCursor + k * 7) % grids.length;
+        const p = classes[i] === 2 && interiorPoint(i);
+        if (p) place = { index: i, lon: p[0], lat: p[1] };
+      }
+      assert.ok(place, 'a grid of the middle class');
+      await page.evaluate(([x, y]) => window.__pingan.setView(x, y, 15), [place.lon, place.lat]);
+      await page.waitForTimeout(300);
+      await settle(page);
+      const base = () => page.evaluate(() => window.__pingan.surfacePatches()[2]);
+      const [base0] = await renders(page);
+      const patched0 = await base();
+      // Cases into the grid until its 30-day count crosses a class break (a handful at most).
+      let n = 0;
+      for (; n < 8 && (await base()) === patched0; n++) {
+        const applied = (await live(page)).applied;
+        await report(place, '基准：网格分级补丁（端到端测试）');
+        await page.waitForFunction((a) => window.__pingan.live.applied() > a, applied, { timeout: 5_000 });
+        await settle(page);
+      }
+      assert.ok((await base()) > patched0, `the grid's class changed after ${n} cases`);
+      assert.equal((await renders(page))[0], base0, 'the polygons were patched, not re-rendered');
+      // The patched surface against a full render of the same view (a layer toggled off and on),
+      // compared in the page (the surface is megapixels).
+      const keep = () => page.evaluate(() => {
+        const c = document.querySelector('[data-layers=map]').children[1];
+        window.__patched = c.getContext('2d').getImageData(0, 0, c.width, c.height).data.slice();
+      });
+      await keep();
+      await page.locator('[data-testid=layer-toggle-communities]').click();
+      await settle(page);
+      await page.locator('[data-testid=layer-toggle-communities]').click();
+      await settle(page);
+      assert.equal((await renders(page))[0], base0 + 2, 'rendered in full twice');
+      const { differing, max, total } = await page.evaluate(() => {
+        const c = document.querySelector('[data-layers=map]').children[1];
+        const b = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        const a = window.__patched;
+        let differing = 0;
+        let max = 0;
+        for (let i = 0; i < a.length; i += 4) {
+          let d = 0;
+          for (let k = 0; k < 4; k++) d = Math.max(d, Math.abs(a[i + k] - b[i + k]));
+          if (d) { differing++; if (d > max) max = d; }
+        }
+        return { differing, max, total: a.length === b.length ? a.length / 4 : -1 };
+      });
+      assert.ok(total > 0, 'same size');
+      console.log(`# grid class patch after ${n} cases: ${differing} of ${total} pixels differ from a full render (max ${max})`);
+      assert.ok(differing <= 400, `the patched polygon surface equals a full render: ${differing} pixels differ (max ${max})`);
     } finally {
       await page.close();
     }

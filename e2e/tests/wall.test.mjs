@@ -19,6 +19,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
+import { inflateSync } from 'node:zlib';
 import { join } from 'node:path';
 import {
   TEST_TIMEOUT, apiKey, baseUrl, call, diagnostics, ensureScreenshotDir, fetchJson, launch, newPage, openApp,
@@ -291,12 +292,65 @@ describe('wall', () => {
       }
     });
 
-  // The map canvas's pixels in columns [x, x + w) (RGBA, row by row).
-  const columns = (page, x, w) => page.evaluate(([x0, w0]) => {
-    const c = document.querySelector('[data-testid=map-canvas]');
-    const d = c.getContext('2d').getImageData(x0, 0, w0, c.height).data;
-    return Array.from(d);
-  }, [x, w]);
+  // A PNG (8-bit RGB or RGBA, as Chromium writes them) decoded to RGBA pixels.
+  function decodePng(buf) {
+    let pos = 8;
+    let width = 0;
+    let height = 0;
+    let type = 0;
+    const idat = [];
+    while (pos < buf.length) {
+      const len = buf.readUInt32BE(pos);
+      const kind = buf.toString('ascii', pos + 4, pos + 8);
+      const data = buf.subarray(pos + 8, pos + 8 + len);
+      if (kind === 'IHDR') {
+        width = data.readUInt32BE(0);
+        height = data.readUInt32BE(4);
+        assert.equal(data[8], 8, 'an 8-bit PNG');
+        type = data[9];
+      } else if (kind === 'IDAT') idat.push(data);
+      pos += 12 + len;
+    }
+    const bpp = type === 6 ? 4 : 3;
+    const raw = inflateSync(Buffer.concat(idat));
+    const stride = width * bpp;
+    const out = new Uint8Array(width * height * 4);
+    const prev = new Uint8Array(stride);
+    const cur = new Uint8Array(stride);
+    for (let y = 0; y < height; y++) {
+      const f = raw[y * (stride + 1)];
+      const row = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
+      for (let i = 0; i < stride; i++) {
+        const a = i >= bpp ? cur[i - bpp] : 0;
+        const b = prev[i];
+        const c = i >= bpp ? prev[i - bpp] : 0;
+        let v = row[i];
+        if (f === 1) v += a;
+        else if (f === 2) v += b;
+        else if (f === 3) v += (a + b) >> 1;
+        else if (f === 4) {
+          const p = a + b - c;
+          const pa = Math.abs(p - a);
+          const pb = Math.abs(p - b);
+          const pc = Math.abs(p - c);
+          v += pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+        }
+        cur[i] = v & 255;
+      }
+      for (let x = 0; x < width; x++) {
+        out.set([cur[x * bpp], cur[x * bpp + 1], cur[x * bpp + 2], bpp === 4 ? cur[x * bpp + 3] : 255], (y * width + x) * 4);
+      }
+      prev.set(cur);
+    }
+    return out;
+  }
+
+  // What the page shows in columns [x, x + w) (RGBA, row by row): its screenshot, since the map
+  // is several page layers (surfaces) under an overlay canvas, and the wall's boxes over them.
+  const columns = async (page, x, w) => {
+    const { height } = page.viewportSize();
+    return decodePng(await page.screenshot({ clip: { x, y: 0, width: w, height } }));
+  };
 
   // Waits until the page has drawn no frame for `quiet` ms.
   async function settled(page, quiet = 600) {

@@ -1,10 +1,13 @@
 //! One frame: the live events queued since the last frame applied as a
 //! batch, the `Scene` built from the state (untracked), drawn by the
 //! `Renderer`, and the counters the test hooks read. Registered with
-//! `crate::frame` at mount; [`reset`] drops the renderer at unmount.
+//! `crate::frame` at mount; [`reset`] drops the renderer at unmount. A frame
+//! asks for the next only while pulses run, the camera is moving (to settle
+//! once it rests) or a loading layer waits to be rendered: with nothing
+//! changing, no frame is drawn.
 
 use crate::live;
-use crate::render::{FrameStats, Renderer, Scene};
+use crate::render::{Composed, FrameStats, Renderer, Scene};
 use crate::state::AppState;
 use crate::web::{self, time::now_ms};
 use leptos::prelude::*;
@@ -22,9 +25,13 @@ pub struct Frames {
     /// How often each cached surface was re-rendered (polygons, points).
     pub surface_renders: [u32; 2],
     /// Frames that patched the points surface instead of re-rendering it,
-    /// and the places patched.
-    pub surface_patches: [u32; 2],
+    /// and the places patched; the same for the base surface (grids whose
+    /// choropleth class changed).
+    pub surface_patches: [u32; 4],
     pub frame_count: u64,
+    /// Frames by what they composed on screen: [all of it, some squares,
+    /// nothing, moving (the last pictures placed for a moving camera)].
+    pub composed: [u32; 4],
     /// Whole-frame cost (apply + draw) of frames that applied live events.
     pub live_frame_ms: VecDeque<f64>,
 }
@@ -67,6 +74,10 @@ pub fn draw_frame(state: AppState, canvas_ref: NodeRef<leptos::html::Canvas>) {
         })
         .collect();
     let animating = !pulses.is_empty();
+    // A moving frame asks for the next: the first in which the camera rests
+    // renders the surfaces for it.
+    let mut settling = false;
+    let all_settled = state.all_settled();
     let scene = Scene {
         cam: state.camera.get_untracked(),
         dpr: state.dpr.get_untracked(),
@@ -78,8 +89,9 @@ pub fn draw_frame(state: AppState, canvas_ref: NodeRef<leptos::html::Canvas>) {
         admin: state.admin.get_untracked(),
         pulses,
         wall: state.wall_view.get_untracked(),
+        loading: !all_settled,
+        now_ms: t_now,
     };
-    let all_settled = state.all_settled();
     let t0 = now_ms();
     FRAMES.with(|f| {
         let mut f = f.borrow_mut();
@@ -89,11 +101,23 @@ pub fn draw_frame(state: AppState, canvas_ref: NodeRef<leptos::html::Canvas>) {
         let Some(r) = f.renderer.as_mut() else { return };
         let stats = r.draw(&scene);
         f.frame_count += 1;
+        let kind = match stats.composed {
+            _ if stats.moving => 3,
+            Composed::Full => 0,
+            Composed::Part(..) => 1,
+            Composed::Nothing => 2,
+        };
+        f.composed[kind] += 1;
+        settling = stats.moving || stats.deferred;
         f.surface_renders[0] += stats.base_rendered as u32;
         f.surface_renders[1] += stats.points_rendered as u32;
         if stats.points_patched > 0 {
             f.surface_patches[0] += 1;
             f.surface_patches[1] += stats.points_patched as u32;
+        }
+        if stats.base_patched > 0 {
+            f.surface_patches[2] += 1;
+            f.surface_patches[3] += stats.base_patched as u32;
         }
         let dt = now_ms() - t0 + applied_ms.unwrap_or(0.0);
         if applied_ms.is_some() {
@@ -116,7 +140,7 @@ pub fn draw_frame(state: AppState, canvas_ref: NodeRef<leptos::html::Canvas>) {
             }
         }
     });
-    if animating {
+    if animating || settling {
         crate::frame::request_frame();
     }
 }

@@ -126,6 +126,36 @@ pub fn badges_on(
     kept
 }
 
+/// Where a badge paints (its box, its leader line and the dot at its
+/// subdistrict's name; device pixels, rounded out) and a hash of what it
+/// shows: a frame recomposes a badge whose footprint or hash changed.
+pub fn footprint(b: &Badge, ui: f64, dpr: f64) -> ([f64; 4], u64) {
+    use std::hash::{Hash, Hasher};
+    let [mut x0, mut y0, mut x1, mut y1] = b.rect;
+    if !b.below {
+        let r = 3.0 * ui;
+        x0 = x0.min(b.anchor[0] - r);
+        y0 = y0.min(b.anchor[1] - r);
+        x1 = x1.max(b.anchor[0] + r);
+        y1 = y1.max(b.anchor[1] + r);
+    }
+    let pad = 2.0;
+    let rect = [
+        ((x0 - pad) * dpr).floor(),
+        ((y0 - pad) * dpr).floor(),
+        ((x1 + pad) * dpr).ceil(),
+        ((y1 + pad) * dpr).ceil(),
+    ];
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    b.index.hash(&mut h);
+    b.below.hash(&mut h);
+    for v in b.rect.iter().chain(&b.anchor) {
+        v.to_bits().hash(&mut h);
+    }
+    b.lines.hash(&mut h);
+    (rect, h.finish())
+}
+
 /// 81891 → "81,891".
 pub fn thousands(n: u32) -> String {
     let s = n.to_string();

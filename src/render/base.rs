@@ -1,7 +1,8 @@
 //! The base surface's drawing: every polygon layer (fill, outline as its
 //! spec says) and the area labels, placed coarse before fine without
-//! overlapping. Also the per-frame labels (subdistrict names) and the label
-//! placer the badges share.
+//! overlapping (kept, so that `patch_areas` can redraw a part of the surface
+//! as the full render drew it). Also the per-frame labels (subdistrict
+//! names) and the label placer the badges share.
 
 use super::surface::Drawn;
 use super::Scene;
@@ -15,8 +16,29 @@ use pingan_model::lod::{effective, ui_scale};
 use pingan_model::viewport::Camera;
 use web_sys::{CanvasRenderingContext2d as Ctx, CanvasWindingRule};
 
-/// Renders the polygon layers and their labels (the base surface).
-pub fn render_areas(ctx: &Ctx, cam: &Camera, scene: &Scene, ui: f64, drawn: &mut Drawn) {
+/// An area label drawn on the base surface, kept so that a patch can draw it
+/// again exactly where the full render placed it.
+#[derive(Clone, Debug)]
+pub struct PlacedLabel {
+    pub text: String,
+    pub at: [f64; 2],
+    /// Its box (CSS pixels of the surface, the halo included).
+    pub rect: [f64; 4],
+    pub font: String,
+    pub colour: &'static str,
+    pub halo: f64,
+}
+
+/// Renders the polygon layers and their labels (the base surface); the
+/// labels drawn go into `labels`.
+pub fn render_areas(
+    ctx: &Ctx,
+    cam: &Camera,
+    scene: &Scene,
+    ui: f64,
+    drawn: &mut Drawn,
+    labels: &mut Vec<PlacedLabel>,
+) {
     let view = cam.world_bbox(0.0);
     for layer in &scene.layers {
         if let (crate::data::LayerData::Areas(a), Some(s)) = (&*layer.data, spec(layer.id).area()) {
@@ -26,8 +48,10 @@ pub fn render_areas(ctx: &Ctx, cam: &Camera, scene: &Scene, ui: f64, drawn: &mut
     }
     // Labels last, coarse before fine. Per-frame labels (subdistrict names,
     // drawn above the points by `Renderer::draw`) only reserve space here.
-    let mut labels = LabelPlacer::default();
+    labels.clear();
+    let mut placer = LabelPlacer::default();
     for (_, a, label) in labelled(scene) {
+        let draw = !label.per_frame;
         draw_area_labels(
             ctx,
             cam,
@@ -36,11 +60,52 @@ pub fn render_areas(ctx: &Ctx, cam: &Camera, scene: &Scene, ui: f64, drawn: &mut
             label,
             scene.lang,
             ui,
-            &mut labels,
-            !label.per_frame,
+            &mut placer,
+            draw,
+            Some(labels),
         );
     }
 }
+
+/// Renders again, clipped to `rect` (CSS pixels of the surface `cam` was
+/// rendered for), what a full render draws there: every polygon that can
+/// paint into it (`reach` pixels around it: outlines and their glow) and the
+/// labels the full render placed over it. With only fills changed (a grid's
+/// choropleth class), a patched surface equals a fresh one.
+pub fn patch_areas(
+    ctx: &Ctx,
+    cam: &Camera,
+    scene: &Scene,
+    rect: [f64; 4],
+    reach: f64,
+    labels: &[PlacedLabel],
+) {
+    let view = Bbox::new(
+        cam.to_world([rect[0] - reach, rect[1] - reach]),
+        cam.to_world([rect[2] + reach, rect[3] + reach]),
+    );
+    for layer in &scene.layers {
+        if let (crate::data::LayerData::Areas(a), Some(s)) = (&*layer.data, spec(layer.id).area()) {
+            draw_areas(ctx, cam, &view, s, a, scene);
+        }
+    }
+    ctx.set_text_align("center");
+    ctx.set_text_baseline("middle");
+    ctx.set_stroke_style_str(HALO_COLOUR);
+    ctx.set_line_join("round");
+    for l in labels {
+        let r = l.rect;
+        if r[0] < rect[2] && rect[0] < r[2] && r[1] < rect[3] && rect[1] < r[3] {
+            ctx.set_font(&l.font);
+            ctx.set_line_width(l.halo);
+            ctx.set_fill_style_str(l.colour);
+            let _ = ctx.stroke_text(&l.text, l.at[0], l.at[1]);
+            let _ = ctx.fill_text(&l.text, l.at[0], l.at[1]);
+        }
+    }
+}
+
+const HALO_COLOUR: &str = "rgba(5,10,22,0.9)";
 
 /// The visible area layers with labels, in label order (coarse first).
 fn labelled(scene: &Scene) -> Vec<(LayerId, &AreaLayer, &'static LabelSpec)> {
@@ -58,15 +123,36 @@ fn labelled(scene: &Scene) -> Vec<(LayerId, &AreaLayer, &'static LabelSpec)> {
 }
 
 /// Draws the labels that go above the points, per frame (the subdistrict
-/// names: few, and the landmarks a wall is read by).
-pub fn draw_frame_labels(ctx: &Ctx, cam: &Camera, scene: &Scene, ui: f64) {
+/// names: few, and the landmarks a wall is read by); returns where they
+/// painted (CSS pixels, the halo included).
+pub fn draw_frame_labels(ctx: &Ctx, cam: &Camera, scene: &Scene, ui: f64) -> Vec<[f64; 4]> {
+    let mut painted = Vec::new();
     for (_, a, label) in labelled(scene) {
         if label.per_frame {
             let view = cam.world_bbox(0.0);
             let mut placer = LabelPlacer::default();
-            draw_area_labels(ctx, cam, &view, a, label, scene.lang, ui, &mut placer, true);
+            draw_area_labels(
+                ctx,
+                cam,
+                &view,
+                a,
+                label,
+                scene.lang,
+                ui,
+                &mut placer,
+                true,
+                None,
+            );
+            let halo = 2.0 * ui.sqrt() + 1.0;
+            painted.extend(
+                placer
+                    .placed
+                    .iter()
+                    .map(|r| [r[0] - halo, r[1] - halo, r[2] + halo, r[3] + halo]),
+            );
         }
     }
+    painted
 }
 
 /// Adds a ring to the current path, skipping vertices closer than ~0.6 px to
@@ -230,6 +316,7 @@ fn draw_area_labels(
     ui: f64,
     placer: &mut LabelPlacer,
     draw: bool,
+    mut record: Option<&mut Vec<PlacedLabel>>,
 ) {
     // The base camera is wider than the screen: derive the effective zoom from
     // the screen's UI scale, not from `cam`.
@@ -238,14 +325,16 @@ fn draw_area_labels(
         return;
     }
     let px = label.size * ui;
-    ctx.set_font(&format!(
+    let font = format!(
         "{} {px}px 'Noto Sans CJK SC','Noto Sans SC','Microsoft YaHei','PingFang SC',sans-serif",
         label.weight
-    ));
+    );
+    ctx.set_font(&font);
     ctx.set_text_align("center");
     ctx.set_text_baseline("middle");
-    ctx.set_line_width(3.5 * ui.sqrt());
-    ctx.set_stroke_style_str("rgba(5,10,22,0.9)");
+    let halo = 3.5 * ui.sqrt();
+    ctx.set_line_width(halo);
+    ctx.set_stroke_style_str(HALO_COLOUR);
     ctx.set_line_join("round");
     ctx.set_fill_style_str(label.colour);
     for i in a.index.query(view) {
@@ -274,6 +363,17 @@ fn draw_area_labels(
         if placer.try_place(r) && draw {
             let _ = ctx.stroke_text(&text, p[0], p[1]);
             let _ = ctx.fill_text(&text, p[0], p[1]);
+            if let Some(rec) = record.as_deref_mut() {
+                let h = halo / 2.0 + 1.0;
+                rec.push(PlacedLabel {
+                    text,
+                    at: p,
+                    rect: [r[0] - h, r[1] - h, r[2] + h, r[3] + h],
+                    font: font.clone(),
+                    colour: label.colour,
+                    halo,
+                });
+            }
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The Canvas 2D point backend: the point layers rendered onto one cached
-//! offscreen surface (see `render::surface`), blitted per frame, re-rendered
+//! surface (see `render::surface`), shown as a layer of the page, re-rendered
 //! when the camera or the layers change, and *patched* in place where live
 //! edits happened when only versions changed (same camera, every changed
 //! layer drawn as individual points, its edit log reaching back): per place,
@@ -9,7 +9,7 @@
 //! equals a fresh one.
 
 use super::{draw_points_in, point_shown, PointBackend, PointInput, PointPainter, PointStats};
-use crate::render::surface::Surface;
+use crate::render::surface::{Placement, Surface};
 use crate::style::Symbol;
 use pingan_model::domain::Lang;
 use pingan_model::index::Bbox;
@@ -242,7 +242,7 @@ impl PointBackend for Canvas2dPoints {
         self.lang = lang;
     }
 
-    fn draw(&mut self, target: &Ctx, cam: &Camera, dpr: f64) -> PointStats {
+    fn update(&mut self, cam: &Camera, dpr: f64) -> PointStats {
         let ui = ui_scale(cam.width, cam.height);
         let mut stats = PointStats::default();
         let points_version =
@@ -288,11 +288,18 @@ impl PointBackend for Canvas2dPoints {
         if stats.rendered {
             self.drawn_for = Some((lkey, versions));
         }
-        self.surface.blit(target, cam, dpr);
         stats.drawn.clone_from(&self.surface.drawn);
         // Not held between frames (see `PointBackend::set_layers`).
         self.layers.clear();
         stats
+    }
+
+    fn fits(&self, cam: &Camera, dpr: f64) -> bool {
+        self.surface.fits(cam, dpr)
+    }
+
+    fn placed(&self, cam: &Camera, dpr: f64) -> Option<(&HtmlCanvasElement, Placement)> {
+        Some((&self.surface.canvas, self.surface.place_for(cam, dpr)?))
     }
 
     fn invalidate(&mut self) {

@@ -5,13 +5,16 @@
 //! is the backend's: a [`PointBackend`] is *retained* — it is given the
 //! layers it shows ([`PointBackend::set_layers`]) and learns from each
 //! layer's `version` what changed and from `PointLayer::edits_after` where,
-//! then draws a camera. Canvas 2D ([`canvas2d`]) is the first backend; a
+//! brings its picture up to date for a camera; the renderer shows that
+//! picture as a layer of the page, placed (scaled, translated) for the
+//! camera while it moves. Canvas 2D ([`canvas2d`]) is the first backend; a
 //! WebGL2 one implements the same trait without touching the layers.
 
 pub mod canvas2d;
 
 use crate::data::{LayerData, PointLayer, BIN_PX};
 use crate::layers::spec;
+use crate::render::surface::Placement;
 use crate::style::Symbol;
 use pingan_model::domain::Lang;
 use pingan_model::index::Bbox;
@@ -19,7 +22,7 @@ use pingan_model::layers::LayerId;
 use pingan_model::lod::{effective, symbol_scale};
 use pingan_model::viewport::Camera;
 use std::sync::Arc;
-use web_sys::{CanvasRenderingContext2d as Ctx, HtmlCanvasElement};
+use web_sys::HtmlCanvasElement;
 
 /// A point layer as a backend is given it.
 #[derive(Clone)]
@@ -54,14 +57,22 @@ pub trait PointBackend {
     /// The point layers shown from now on, bottom first, and the language.
     /// A layer with the same id and data (`Arc`) but a higher `version`
     /// changed in place; its `edits_after(version drawn)` says where.
-    /// A backend holds these `Arc`s only until the end of `draw`: live edits
-    /// mutate a layer with `Arc::make_mut`, and a second owner between frames
-    /// would make every edit copy the whole layer (and change its address, so
-    /// nothing could be patched).
+    /// A backend holds these `Arc`s only until the end of `update`: live
+    /// edits mutate a layer with `Arc::make_mut`, and a second owner between
+    /// frames would make every edit copy the whole layer (and change its
+    /// address, so nothing could be patched).
     fn set_layers(&mut self, layers: Vec<PointInput>, lang: Lang);
     /// Brings the picture up to date for the camera (patching what changed
-    /// where it can) and draws it onto `target` (identity transform).
-    fn draw(&mut self, target: &Ctx, cam: &Camera, dpr: f64) -> PointStats;
+    /// where it can) and lets go of the layers.
+    fn update(&mut self, cam: &Camera, dpr: f64) -> PointStats;
+    /// Whether the picture was made for this camera (zoom, size, DPR, the pan
+    /// within its margin), whatever its data.
+    fn fits(&self, cam: &Camera, dpr: f64) -> bool;
+    /// The picture (a canvas the renderer shows as a layer of the page) and
+    /// where it lands for `cam`: in whole device pixels when it fits, else
+    /// scaled and translated (while the camera moves); `None` before the
+    /// first picture.
+    fn placed(&self, cam: &Camera, dpr: f64) -> Option<(&HtmlCanvasElement, Placement)>;
     /// The next frame draws everything afresh (tests compare).
     fn invalidate(&mut self);
     /// The backend's own canvas, if it keeps one (tests read its pixels).
