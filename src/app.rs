@@ -65,6 +65,7 @@ pub fn App() -> impl IntoView {
         state.breaks.track();
         state.admin.track();
         state.sized.track();
+        state.wall_view.track();
         for e in state.layers {
             e.visible.track();
             e.data.track();

@@ -31,6 +31,8 @@ describe('url', () => {
   test('a mode other than desk is kept when the view is written', { timeout: TEST_TIMEOUT }, async () => {
     const page = await newPage(browser);
     try {
+      // plan still shows the desk's layout (the wall has its own, and its address is never
+      // rewritten: e2e/tests/wall.test.mjs).
       await openApp(page, BASE, '/?mode=plan');
       await page.locator('[data-testid=zoom-in]').click();
       await waitUrl(page, (u) => u.searchParams.get('z') !== null, 'a zoom writes the view');

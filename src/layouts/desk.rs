@@ -1,11 +1,11 @@
 //! The desk layout (`?mode=desk`, the default): the map full-window, the
 //! top bar, the layer panel left, the live panel right, details, tooltip,
-//! map controls and the status bar.
+//! map controls, "show on the wall" (operators) and the status bar.
 
 use crate::map::canvas::MapCanvas;
 use crate::panels::{
     controls::MapControls, details::DetailsPanel, layers::LayerPanel, live_panel::LivePanel,
-    status_bar::StatusBar, tooltip::Tooltip, topbar::TopBar,
+    show_on_wall::ShowOnWall, status_bar::StatusBar, tooltip::Tooltip, topbar::TopBar,
 };
 use leptos::prelude::*;
 
@@ -20,6 +20,7 @@ pub fn Desk() -> impl IntoView {
             <DetailsPanel/>
             <Tooltip/>
             <MapControls/>
+            <ShowOnWall/>
             <StatusBar/>
         </div>
     }

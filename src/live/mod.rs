@@ -95,7 +95,7 @@ struct Core {
     reloads: u64,
     /// Who is told of applied events, snapshots and the server's clock
     /// (the wall); dropped at `stop`.
-    observers: Vec<Rc<dyn Fn(&Note)>>,
+    observers: Vec<Observer>,
     /// A wall (`?mode=wall`, [`for_wall`]): scenes in the hello (its reads
     /// ask for the public audience: `web::fetch::read_as_public`).
     wall: bool,
@@ -106,6 +106,9 @@ pub fn for_wall() {
     CORE.with(|c| c.borrow_mut().wall = true);
     crate::web::fetch::read_as_public();
 }
+
+/// One of [`observe`]'s callbacks.
+type Observer = Rc<dyn Fn(&Note)>;
 
 /// What the live client tells its observers ([`observe`]).
 pub enum Note<'a> {

@@ -12,6 +12,7 @@ pub mod layers;
 pub mod live_panel;
 pub mod login;
 pub mod progress;
+pub mod show_on_wall;
 pub mod status_bar;
 pub mod tooltip;
 pub mod topbar;

@@ -44,6 +44,20 @@ pub struct Badge {
 /// district scale) the subdistrict shows only its name.
 pub fn badges(cam: &Camera, admin: &AdminSummary, layers: &[LayerId]) -> Vec<Badge> {
     let ui = ui_scale(cam.width, cam.height);
+    badges_on(cam, admin, layers, ui, &[[0.0, 0.0, cam.width, cam.height]])
+}
+
+/// [`badges`] laid out in `cam`'s px at UI scale `ui`, each badge wholly
+/// inside one of `screens` (px rectangles): a wall of several screens lays
+/// them out once on its virtual canvas, never across a seam, so every tile
+/// draws the same badges (shifted by its origin).
+pub fn badges_on(
+    cam: &Camera,
+    admin: &AdminSummary,
+    layers: &[LayerId],
+    ui: f64,
+    screens: &[[f64; 4]],
+) -> Vec<Badge> {
     let (line_h, w) = (20.0 * ui, 128.0 * ui);
     // (subdistrict, label point on screen, lines)
     type Wanted = (usize, [f64; 2], Vec<(LayerId, u32)>);
@@ -90,8 +104,12 @@ pub fn badges(cam: &Camera, admin: &AdminSummary, layers: &[LayerId]) -> Vec<Bad
             .into_iter()
             .map(|[x, y]| [x, y, x + w, y + h])
             .enumerate()
-            // Wholly on screen (a badge cut by the edge cannot be read).
-            .filter(|(_, r)| r[0] >= 0.0 && r[1] >= 0.0 && r[2] <= cam.width && r[3] <= cam.height)
+            // Wholly on one screen (a badge cut by an edge or a seam cannot be read).
+            .filter(|(_, r)| {
+                screens
+                    .iter()
+                    .any(|s| r[0] >= s[0] && r[1] >= s[1] && r[2] <= s[2] && r[3] <= s[3])
+            })
             // Badges may touch by up to 2 px.
             .find(|(_, r)| placed.try_place([r[0] + 1.0, r[1] + 1.0, r[2] - 1.0, r[3] - 1.0]));
         if let Some((slot, rect)) = rect {

@@ -25,7 +25,7 @@ mod pulses;
 mod selection;
 pub mod surface;
 
-pub use badges::{badge_layers, badges, thousands};
+pub use badges::{badge_layers, badges, badges_on, thousands};
 pub use base::label_text;
 pub use pingan_model::lod::ui_scale;
 
@@ -96,6 +96,20 @@ pub struct Scene {
     pub loading: bool,
     /// The frame's time (performance clock, ms).
     pub now_ms: f64,
+    /// On a wall of several screens: its whole canvas, on which the per-frame
+    /// names and the badges are laid out once (the same on every tile).
+    pub wall: Option<WallView>,
+}
+
+/// A wall's virtual canvas as a tile draws it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WallView {
+    /// The wall's camera (the virtual canvas, the same zoom as the tile's).
+    pub cam: Camera,
+    /// This tile's top left on the virtual canvas (CSS px).
+    pub origin: [f64; 2],
+    /// Every tile of the wall, virtual px (`[x0, y0, x1, y1]`).
+    pub screens: Vec<[f64; 4]>,
 }
 
 /// While layers load, the surfaces re-render at most this often (the frame
@@ -364,10 +378,25 @@ impl Renderer {
             .filter(|id| id.def().lod.summarised(&cam, has_summary))
             .filter(|id| scene.layers.iter().any(|l| l.id == *id))
             .collect();
-        let bs = if summarised.is_empty() {
-            Vec::new()
-        } else {
-            badges(&cam, &scene.admin, &summarised)
+        let bs = match (&scene.wall, summarised.is_empty()) {
+            (_, true) => Vec::new(),
+            (None, false) => badges(&cam, &scene.admin, &summarised),
+            // On a wall: laid out once on its canvas, each wholly in one
+            // tile, then in this tile's px.
+            (Some(w), false) => badges_on(&w.cam, &scene.admin, &summarised, ui, &w.screens)
+                .into_iter()
+                .map(|mut b| {
+                    let [ox, oy] = w.origin;
+                    b.rect = [
+                        b.rect[0] - ox,
+                        b.rect[1] - oy,
+                        b.rect[2] - ox,
+                        b.rect[3] - oy,
+                    ];
+                    b.anchor = [b.anchor[0] - ox, b.anchor[1] - oy];
+                    b
+                })
+                .collect(),
         };
         for id in &summarised {
             let n = bs
@@ -454,11 +483,19 @@ impl Renderer {
             }
             let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
             let device = |r: [f64; 4]| [r[0] * dpr, r[1] * dpr, r[2] * dpr, r[3] * dpr];
-            // Per-frame names above everything but the badges.
+            // Per-frame names above everything but the badges; on a wall,
+            // placed on its whole canvas and drawn shifted by this tile's origin.
+            let (names_cam, [ox, oy]) = match &scene.wall {
+                Some(w) => (w.cam, w.origin),
+                None => (cam, [0.0, 0.0]),
+            };
+            let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, -ox * dpr, -oy * dpr);
+            let names = base::draw_frame_labels(ctx, &names_cam, scene, ui);
+            let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
             footprints.extend(
-                base::draw_frame_labels(ctx, &cam, scene, ui)
+                names
                     .into_iter()
-                    .map(device),
+                    .map(|r| device([r[0] - ox, r[1] - oy, r[2] - ox, r[3] - oy])),
             );
             if !bs.is_empty() {
                 badges::draw_badges(ctx, &bs, ui, scene.lang);

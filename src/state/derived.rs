@@ -10,16 +10,21 @@ use pingan_model::analysis::quantile_breaks;
 use pingan_model::layers::LayerId;
 use std::sync::Arc;
 
-/// Cases per grid over the loaded window (or the grids' own `cases_30d`
-/// property when the case layer is unavailable), and the choropleth breaks.
-fn grid_counts(grids: &LayerData, cases: Option<&LayerData>) -> Vec<u32> {
+/// Cases per grid over the loaded window, or since `since` (Unix s: a
+/// wall's `range=today`), or the grids' own `cases_30d` property when the
+/// case layer is unavailable; and the choropleth breaks.
+fn grid_counts(grids: &LayerData, cases: Option<&LayerData>, since: Option<i64>) -> Vec<u32> {
     let LayerData::Areas(g) = grids else {
         return Vec::new();
     };
     match cases {
         Some(LayerData::Points(p)) if !p.cases().is_empty() => {
             let mut counts = vec![0u32; g.features.len()];
-            for c in p.cases() {
+            for c in p
+                .cases()
+                .iter()
+                .filter(|c| since.is_none_or(|s| c.time >= s))
+            {
                 if let Some(x) = counts.get_mut(c.grid as usize) {
                     *x += 1;
                 }
@@ -40,8 +45,9 @@ pub fn follow(state: AppState) {
     Effect::new(move |_| {
         let grids = state.entry(LayerId::Grids).and_then(|e| e.data.get());
         let cases = state.entry(LayerId::Cases).and_then(|e| e.data.get());
+        let since = state.cases_since.get();
         if let Some(g) = grids {
-            let counts = grid_counts(&g, cases.as_deref());
+            let counts = grid_counts(&g, cases.as_deref(), since);
             let values: Vec<f64> = counts.iter().map(|&c| c as f64).collect();
             state.breaks.set(Arc::new(quantile_breaks(&values, 5)));
             state.grid_counts.set(Arc::new(counts));

@@ -8,7 +8,7 @@ pub mod live;
 
 use crate::auth::Session;
 use crate::data::{AdminSummary, LayerData};
-use crate::render::SceneLayer;
+use crate::render::{SceneLayer, WallView};
 use leptos::prelude::*;
 use pingan_model::domain::Lang;
 use pingan_model::layers::{LayerDef, LayerId, LAYERS};
@@ -49,6 +49,9 @@ pub struct AppState {
     pub hover: RwSignal<Option<(f64, f64, String)>>,
     pub pointer_lonlat: RwSignal<Option<(f64, f64)>>,
     pub grid_counts: RwSignal<Arc<Vec<u32>>>,
+    /// The choropleth counts cases reported since this (Unix s; a wall's
+    /// `range=today`), else the whole loaded window (30 days).
+    pub cases_since: RwSignal<Option<i64>>,
     pub breaks: RwSignal<Arc<Vec<f64>>>,
     pub admin: RwSignal<Arc<AdminSummary>>,
     pub url_problems: RwSignal<Vec<String>>,
@@ -62,6 +65,8 @@ pub struct AppState {
     pub fit_on_first_size: bool,
     /// Who is signed in (the sign-in screen, the account, what is offered).
     pub session: RwSignal<Session>,
+    /// On a wall: its whole canvas (labels and badges are laid out on it).
+    pub wall_view: RwSignal<Option<WallView>>,
 }
 
 /// The live panels' sections.
@@ -115,6 +120,7 @@ impl AppState {
             hover: RwSignal::new(None),
             pointer_lonlat: RwSignal::new(None),
             grid_counts: RwSignal::new(Arc::new(Vec::new())),
+            cases_since: RwSignal::new(None),
             breaks: RwSignal::new(Arc::new(Vec::new())),
             admin: RwSignal::new(Arc::new(AdminSummary::default())),
             url_problems: RwSignal::new(vs.problems.clone()),
@@ -124,6 +130,7 @@ impl AppState {
             live_tab: RwSignal::new(None),
             fit_on_first_size: !has_view,
             session: RwSignal::new(Session::Checking),
+            wall_view: RwSignal::new(None),
         }
     }
 

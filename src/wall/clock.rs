@@ -37,7 +37,7 @@ impl ClockSync {
     /// read `server`, the answer arrived at local `received` (ms). Ignored
     /// when the local times are not in order.
     pub fn add_timed(&mut self, sent: f64, server: f64, received: f64) {
-        if !(received >= sent) || !server.is_finite() {
+        if received.partial_cmp(&sent).is_none_or(|o| o.is_lt()) || !server.is_finite() {
             return;
         }
         self.push(Sample {

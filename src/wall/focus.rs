@@ -111,8 +111,10 @@ fn tour_stops(state: AppState) -> Vec<TourStop> {
     stops
 }
 
-/// What the wall shows at server time `t`.
-pub fn compute(wall: Wall, state: AppState, t: i64) -> FocusState {
+/// What the wall shows at server time `t`, and the time of the next fact
+/// dated after `t` (a scene stamped by the server a few ms ahead of this
+/// page's estimate of its clock: it is shown at that time, not before).
+pub fn compute(wall: Wall, state: AppState, t: i64) -> (FocusState, Option<i64>) {
     let cfg = wall.params.with_value(|p| {
         FocusConfig::new(
             p,
@@ -122,11 +124,21 @@ pub fn compute(wall: Wall, state: AppState, t: i64) -> FocusState {
     });
     let scene = scenes::shown(&cfg);
     let items = items(state);
-    FACTS.with(|f| focus_at(&items, scene.as_ref(), &f.borrow().stops, &cfg, t))
+    let next = items
+        .iter()
+        .map(|i| i.at_ms)
+        .chain(scene.as_ref().map(|s| s.started_ms))
+        .filter(|x| *x > t)
+        .min();
+    let fs = FACTS.with(|f| focus_at(&items, scene.as_ref(), &f.borrow().stops, &cfg, t));
+    (fs, next)
 }
 
 /// The world point of a focus item (for its pulse) and its map selection.
-fn item_target(state: AppState, key: FocusKey) -> Option<([f64; 2], Option<(LayerId, u32)>)> {
+/// A focused item's world point and its map selection.
+type Target = ([f64; 2], Option<(LayerId, u32)>);
+
+fn item_target(state: AppState, key: FocusKey) -> Option<Target> {
     match key {
         FocusKey::Alert(id) => {
             let a = state
@@ -172,7 +184,8 @@ fn step(wall: Wall, state: AppState) {
         return;
     }
     let t = server_now_ms();
-    let fs = compute(wall, state, t as i64);
+    let (fs, next_fact) = compute(wall, state, t as i64);
+    scenes::follow_layers(wall, state);
     // The camera: this tile's window of the wall camera.
     let tiling = wall.tiling.get_untracked();
     let (col, row) = wall.params.with_value(|p| (p.tile_col, p.tile_row));
@@ -186,6 +199,24 @@ fn step(wall: Wall, state: AppState) {
     let moved = (cam.zoom - tile.zoom).abs() > 1e-9
         || (cam.center.x - tile.center.x).abs() > 1e-15
         || (cam.center.y - tile.center.y).abs() > 1e-15;
+    // The wall's canvas, for the labels and badges laid out on it.
+    let view = crate::render::WallView {
+        cam: whole,
+        origin: {
+            let (x, y) = super::origin(wall);
+            [x, y]
+        },
+        screens: tiling
+            .tiles()
+            .map(|(_, _, r)| [r.x, r.y, r.right(), r.bottom()])
+            .collect(),
+    };
+    if state
+        .wall_view
+        .with_untracked(|v| v.as_ref() != Some(&view))
+    {
+        state.wall_view.set(Some(view));
+    }
     if moved {
         state.camera.update(|c| {
             c.center = tile.center;
@@ -225,7 +256,7 @@ fn step(wall: Wall, state: AppState) {
         next_frame(wall, state);
     } else {
         let mut wait = IDLE_ASK_MS;
-        if let Some(u) = fs.until_ms {
+        for u in fs.until_ms.into_iter().chain(next_fact) {
             wait = wait.min(u as f64 - t + 1.0);
         }
         if focused.is_some() {
@@ -251,6 +282,19 @@ fn next_frame(wall: Wall, state: AppState) {
         f.frame = web_sys::window()
             .and_then(|w| w.request_animation_frame(cb.as_ref().unchecked_ref()).ok());
     });
+}
+
+/// Asks at once (the tests' frozen clock: what they read next is the new state).
+pub fn ask_now(wall: Wall, state: AppState) {
+    let (old, frame) = FACTS.with(|f| {
+        let mut f = f.borrow_mut();
+        (f.timer.take(), f.frame.take())
+    });
+    drop(old);
+    if let (Some(id), Some(w)) = (frame, web_sys::window()) {
+        let _ = w.cancel_animation_frame(id);
+    }
+    step(wall, state);
 }
 
 /// Something changed (a fact, the size): ask again at the next frame.

@@ -150,13 +150,18 @@ pub fn start() -> KpiView {
     view
 }
 
-/// The figures as JSON (the test hook compares them with `GET /api/kpi`).
-pub fn figures_json() -> String {
+/// The figures as JSON, moved by time to Unix second `at` if given (the
+/// test hook compares them with `GET /api/kpi` at its `at`).
+pub fn figures_json(at: Option<i64>) -> String {
     CORE.with(|c| {
-        c.borrow()
-            .kpis
-            .as_ref()
-            .map(|k| serde_json::to_string(&k.figures()).unwrap_or_default())
-            .unwrap_or_default()
+        let c = c.borrow();
+        let Some(k) = c.kpis.as_ref() else {
+            return String::new();
+        };
+        let mut k = k.clone();
+        if let Some(at) = at {
+            k.refresh(at);
+        }
+        serde_json::to_string(&k.figures()).unwrap_or_default()
     })
 }

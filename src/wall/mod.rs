@@ -197,6 +197,15 @@ pub fn start(state: AppState) -> Wall {
     }));
     leptos::task::spawn_local(poll_build());
 
+    // range=today: the choropleth counts today's cases (from CST midnight,
+    // moved on at the next one by the tick).
+    let today_from = move |t_ms: f64| {
+        wall.params
+            .with_value(|p| p.range == pingan_model::wall::CaseRange::Today)
+            .then(|| pingan_model::time::cst_day_start((t_ms / 1000.0) as i64))
+    };
+    state.cases_since.set(today_from(server_now_ms()));
+
     // The problems of the URL are shown for a minute.
     web::hold(Timeout::new(60_000, move || wall.problems.set(Vec::new())));
 
@@ -204,6 +213,10 @@ pub fn start(state: AppState) -> Wall {
     let tick = move || {
         let t = server_now_ms();
         wall.now_ms.set(t);
+        let since = today_from(t);
+        if state.cases_since.get_untracked() != since {
+            state.cases_since.set(since);
+        }
         let ui = wall.tiling.with_untracked(Tiling::ui_scale);
         let shift = burn_in_offset(t as i64, ui);
         if wall.shift.get_untracked() != shift {
@@ -351,7 +364,8 @@ fn focus_json(wall: Wall) -> JsValue {
 }
 
 /// `window.__pingan.wall`: `{now(), freeze(ms|null), offset(), staleAfter(ms),
-/// kpis(), focus(), whole(bool)}` (`kpis()`: the figures as JSON, without their basis;
+/// kpis(at?), focus(), whole(bool)}` (`kpis(at)`: the figures as JSON, without
+/// their basis, moved by time to Unix second `at` when given;
 /// `focus()`: what is shown, `{showing, key, index, total, since, until,
 /// flying, lon, lat, zoom, anchor}`: the wall camera, and where a focused
 /// item is put in this page's px).
@@ -373,7 +387,7 @@ fn install_hooks(wall: Wall, state: AppState) {
         Closure::<dyn Fn(JsValue)>::new(move |t: JsValue| {
             FROZEN.with(|f| f.set(t.as_f64()));
             wall.now_ms.set(server_now_ms());
-            focus::kick(wall, state);
+            focus::ask_now(wall, state);
         })
         .into_js_value(),
     );
@@ -391,7 +405,10 @@ fn install_hooks(wall: Wall, state: AppState) {
     );
     set(
         "kpis",
-        Closure::<dyn Fn() -> String>::new(kpi::figures_json).into_js_value(),
+        Closure::<dyn Fn(JsValue) -> String>::new(|at: JsValue| {
+            kpi::figures_json(at.as_f64().map(|a| a as i64))
+        })
+        .into_js_value(),
     );
     set(
         "focus",

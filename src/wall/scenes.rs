@@ -108,8 +108,10 @@ fn set(wall: Wall, state: AppState, scene: Option<Scene>, at_ms: i64) {
     }
 }
 
-/// While a scene with layers shows, those layers; else the wall's own.
-fn follow_layers(wall: Wall, state: AppState) {
+/// While a scene with layers shows, those layers; else the wall's own
+/// (the focus driver calls it at every step, so the layers change with the
+/// camera; the clock's tick too, for a scene that ends by its duration).
+pub fn follow_layers(wall: Wall, state: AppState) {
     let now = super::server_now_ms() as i64;
     let want: Option<Vec<LayerId>> = CURRENT.with(|c| {
         let c = c.borrow();
@@ -156,17 +158,16 @@ fn follow_layers(wall: Wall, state: AppState) {
 async fn load(wall: Wall, state: AppState) {
     let group = wall.params.with_value(|p| p.group.clone());
     let url = format!("api/walls/{}/scene", js_sys::encode_uri_component(&group));
-    match fetch::send_json(fetch::Method::Get, &url, None).await {
-        Ok(text) => match serde_json::from_str::<serde_json::Value>(&text)
+    // A failure (404 no_scene: none now) leaves the wall as it is.
+    if let Ok(text) = fetch::send_json(fetch::Method::Get, &url, None).await {
+        match serde_json::from_str::<serde_json::Value>(&text)
             .map_err(|e| e.to_string())
             .and_then(|v| crate::wire::scene_of(&v))
         {
             Ok(s) if s.group == group => set(wall, state, Some(s), 0),
             Ok(_) => {}
             Err(e) => web_sys::console::warn_1(&format!("wall: {url}: {e}").into()),
-        },
-        // 404 no_scene: none now.
-        Err(_) => {}
+        }
     }
 }
 

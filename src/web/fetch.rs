@@ -186,6 +186,7 @@ fn read_url(url: &str) -> String {
 pub enum Method {
     Get,
     Post,
+    Put,
     Delete,
 }
 
@@ -201,6 +202,7 @@ pub async fn send_json(
     let builder = match method {
         Method::Get => Request::get(&read_url(url)),
         Method::Post => Request::post(url).header("X-Pingan-CSRF", "1"),
+        Method::Put => Request::put(url).header("X-Pingan-CSRF", "1"),
         Method::Delete => Request::delete(url).header("X-Pingan-CSRF", "1"),
     };
     let request = match body {

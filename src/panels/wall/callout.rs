@@ -135,7 +135,7 @@ fn case_card(state: AppState, id: u32, lang: Lang) -> Option<Card> {
     })
 }
 
-fn scene_card(lang: Lang) -> Option<Card> {
+fn scene_card(state: AppState, lang: Lang) -> Option<Card> {
     let (s, ended) = scenes::current()?;
     let until = s
         .duration_s
@@ -143,14 +143,25 @@ fn scene_card(lang: Lang) -> Option<Card> {
         .into_iter()
         .chain(ended)
         .min();
-    let mut lines = vec![(
+    let mut lines = Vec::new();
+    if let Some(h) = &s.highlight {
+        let name = h.layer.parse::<LayerId>().ok().and_then(|l| {
+            let key = if lang == Lang::En { "name_en" } else { "name" };
+            feature_prop(state, l, &h.id, key).or_else(|| feature_prop(state, l, &h.id, "name"))
+        });
+        lines.push((
+            lang.pick("对象", "Showing").into(),
+            name.unwrap_or_else(|| h.id.clone()),
+        ));
+    }
+    lines.push((
         lang.pick("推送", "Pushed by").into(),
         if s.by.is_empty() {
             lang.pick("指挥席", "the desk").into()
         } else {
             s.by.clone()
         },
-    )];
+    ));
     lines.push((
         lang.pick("开始", "Since").into(),
         format!("{} CST", super::hms_cst(s.started_ms / 1000)),
@@ -232,7 +243,7 @@ pub fn Callout() -> impl IntoView {
                 c.counter = (total > 1).then(|| format!("{index}/{total}"));
                 Some(c)
             }
-            Showing::Scene => scene_card(lang),
+            Showing::Scene => scene_card(state, lang),
             Showing::Tour { stop } => {
                 wall.kpis.safety.track();
                 tour_card(wall, stop, lang)

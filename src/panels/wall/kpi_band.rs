@@ -64,7 +64,7 @@ fn groups(k: &Kpis) -> Vec<((&'static str, &'static str), Vec<Figure>)> {
             ("实时告警", "Active alerts"),
             vec![
                 f(
-                    "alerts.alarm",
+                    "alerts_active.alarm",
                     ("报警", "Alarm"),
                     k.alerts_active.alarm,
                     None,
@@ -75,7 +75,7 @@ fn groups(k: &Kpis) -> Vec<((&'static str, &'static str), Vec<Figure>)> {
                     },
                 ),
                 f(
-                    "alerts.warn",
+                    "alerts_active.warn",
                     ("预警", "Warning"),
                     k.alerts_active.warn,
                     None,
@@ -148,7 +148,7 @@ pub fn KpiBand(
                             let t = thousands(t.round() as u32);
                             match lang {
                                 Lang::Zh => format!("常态 {t}"),
-                                Lang::En => format!("typical {t}"),
+                                Lang::En => format!("usual {t}"),
                             }
                         });
                         view! {

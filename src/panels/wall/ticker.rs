@@ -32,7 +32,7 @@ pub fn Ticker() -> impl IntoView {
             .live
             .alerts
             .with(|a| a.iter().filter(|a| a.is_active()).cloned().collect());
-        a.sort_by(|x, y| (y.level, y.raised_at, y.id).cmp(&(x.level, x.raised_at, x.id)));
+        a.sort_by_key(|x| std::cmp::Reverse((x.level, x.raised_at, x.id)));
         a
     };
     let items = move || {
