@@ -12,6 +12,9 @@
 #   scripts/bench.sh              # all three
 #   scripts/bench.sh --no-cargo   # 2 and 3
 #   scripts/bench.sh --ws         # only 3
+#   scripts/bench.sh --soak       # only the wall left running (e2e/bench-wall-soak.mjs: SOAK_MIN
+#                                 # minutes, 30, with the simulator at --time-factor 60: heap, wasm
+#                                 # memory, DOM nodes, CPU share at start and end, and at rest)
 #
 # The stream benchmark's load: WS_CLIENTS (1000), WS_RATE (500 events/s), WS_DURATION (20 s),
 # WS_WARMUP (3 s). Run it on a quiet machine: the generator shares the cores with the server.
@@ -24,6 +27,20 @@ mode="${1:-all}"
 if [[ "$mode" == "--ws" ]]; then
   pingan_path
   pingan_data
+elif [[ "$mode" == "--soak" ]]; then
+  pingan_setup
+  pingan_test_deps
+  cargo build --release -p pingan-server
+  soak_db="$(mktemp -d)"
+  pingan_start_server soak "$PINGAN_ROOT/data" "$PINGAN_ROOT/target/bench-logs/soak-server.log" \
+    --db "$soak_db/soak.sqlite" --simulate --time-factor 60
+  soak_url="$PINGAN_SERVER_URL"
+  pingan_start_server rest "$PINGAN_ROOT/data" "$PINGAN_ROOT/target/bench-logs/rest-server.log" \
+    --db "$soak_db/rest.sqlite"
+  log "the wall left running: node e2e/bench-wall-soak.mjs (${SOAK_MIN:-30} min)"
+  PINGAN_URL="$soak_url" PINGAN_REST_URL="$PINGAN_SERVER_URL" node e2e/bench-wall-soak.mjs </dev/null
+  rm -rf "$soak_db"
+  exit 0
 else
   pingan_setup
 fi

@@ -162,7 +162,20 @@ async function waitCaseShown(page, number, lon, lat, t0) {
     const [sx, sy] = window.__pingan.project(x, y);
     const hit = window.__pingan.hit(sx, sy);
     return !!hit && hit.layer === 'cases' && hit.title.includes(num);
-  }, [number, lon, lat], { timeout: 10_000, polling: 20 });
+  }, [number, lon, lat], { timeout: 10_000, polling: 20 }).catch(async (e) => {
+    // Say which half is missing: the list's row, or the map's symbol (and what is hit there).
+    const seen = await page.evaluate(([num, x, y]) => {
+      const [sx, sy] = window.__pingan.project(x, y);
+      return {
+        row: !!document.querySelector(`[data-testid=case-item][data-id="${num}"]`),
+        rows: document.querySelectorAll('[data-testid=case-item]').length,
+        at: [sx, sy], hit: window.__pingan.hit(sx, sy), view: window.__pingan.view?.(),
+        status: window.__pingan.live.status(), seq: window.__pingan.live.seq(),
+        applied: window.__pingan.live.applied(),
+      };
+    }, [number, lon, lat]);
+    throw new Error(`case ${number} not shown: ${JSON.stringify(seen)} (${e.message})`);
+  });
   return Date.now() - t0;
 }
 
