@@ -3,7 +3,7 @@
 // the simulator (so that the only events are the ones posted here); by hand:
 //   PINGAN_URL=http://127.0.0.1:8080 node e2e/bench-wall.mjs
 // In headless Chromium (software rendering, no GPU), at 3840×2160 (device scale 1), for the
-// desk and for ?mode=wall (which falls back to the desk layout until the wall layout exists):
+// desk and for ?mode=wall:
 //   - the first complete frame (__pingan.firstFrameMs: ms since navigation), BENCH_LOADS fresh
 //     loads each (a new browser context: cold HTTP cache);
 //   - flights: a camera driven once per animation frame through __pingan.setView, as the wall's
