@@ -19,7 +19,7 @@
 // BENCH_MODES=desk,wall picks the modes; BENCH_JSON=path also writes the numbers as JSON.
 import { writeFileSync } from 'node:fs';
 import {
-  apiKey, baseUrl, fetchJson, launch, newPage, openApp, postJson,
+  apiKey, baseUrl, call, fetchJson, launch, newPage, openApp, postJson,
 } from './lib/pingan.mjs';
 
 const BASE = baseUrl();
@@ -212,7 +212,24 @@ async function pulses(page, grids, sensors) {
   };
 }
 
-async function idle(page) {
+// Idle: with nothing changing. On a wall the alarms the pulses raised hold the focus (the
+// focused alarm pulses for as long as it lasts, by design); they are acknowledged first and the
+// wall is back at its overview before the count starts.
+async function idle(page, mode) {
+  if (mode === 'wall') {
+    const r = await call(BASE, 'GET', '/api/alerts');
+    for (const a of r.ok ? (await r.json()).alerts : []) {
+      if (a.cleared_at === null && a.acked_at === null) {
+        await postJson(BASE, `/api/alerts/${a.id}/ack`, {}, { as: 'operator' });
+      }
+    }
+    const t0 = Date.now();
+    while (Date.now() - t0 < 30_000) {
+      const f = await page.evaluate(() => window.__pingan.wall?.focus?.() ?? null);
+      if (!f || (f.showing === 'overview' && !f.flying)) break;
+      await page.waitForTimeout(100);
+    }
+  }
   await quiet(page, 1500, 20_000);
   const n0 = await page.evaluate(() => window.__pingan.frames());
   await page.waitForTimeout(IDLE_MS);
@@ -252,7 +269,7 @@ try {
       await page.waitForFunction(() => window.__pingan.live.status() === 'live', null, { timeout: 15_000 }).catch(() => {});
       r.flight = await flights(page);
       r.pulses = await pulses(page, grids, sensors);
-      r.idle = await idle(page);
+      r.idle = await idle(page, mode);
       r.appFlight = await appFlight(page);
       r.pan = await pan(page);
       r.errors = page.errors.filter((e) => !/favicon/i.test(e));

@@ -6,17 +6,20 @@
 //! (`Kpis::refresh`: deadlines pass, sensors fall silent, midnight). Events
 //! that arrive before the answer wait for it (bounded); a snapshot on the
 //! stream (events may have been skipped) and every few minutes (the safety
-//! index changes with time) fetch it again.
+//! index changes with time) fetch it again. While a refetch is under way
+//! events still move the figures shown (and are kept for the answer); a
+//! request asked for during one is made once it ends; a failed one is tried
+//! again after 2, 4, … 60 s.
 
 use crate::live::{self, Note};
 use crate::web::{self, fetch};
-use gloo_timers::callback::Interval;
+use gloo_timers::callback::{Interval, Timeout};
 use leptos::prelude::*;
 use pingan_model::live::{Event, Seq};
 use pingan_model::wall::kpi::Kpis;
 use pingan_model::wall::safety::SafetyRow;
 use serde::Deserialize;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 /// The body of `GET /api/kpi`.
 #[derive(Deserialize)]
@@ -42,11 +45,24 @@ struct KpiCore {
     /// Events received before the first answer (or during a refetch).
     waiting: Vec<Event>,
     fetching: bool,
+    /// A fetch was asked for while one was under way (its answer may be
+    /// older than what asked): fetch again when it ends.
+    again: bool,
+    /// Failed fetches in a row (the retry's back-off).
+    failures: u32,
+    /// The pending retry (dropped, hence cancelled, with the core).
+    retry: Option<Timeout>,
 }
 
 thread_local! {
     static CORE: RefCell<KpiCore> = RefCell::new(KpiCore::default());
+    /// Bumped at every mount and unmount: an answer that lands after its
+    /// wall was unmounted is dropped.
+    static MOUNT: Cell<u32> = const { Cell::new(0) };
 }
+
+/// The longest wait between retries (ms).
+const RETRY_MAX_MS: u32 = 60_000;
 
 /// The figures the panels show (no basis) and the ranking.
 #[derive(Clone, Copy)]
@@ -67,18 +83,26 @@ fn publish(view: KpiView) {
 }
 
 async fn fetch_kpis(view: KpiView) {
-    if CORE.with(|c| std::mem::replace(&mut c.borrow_mut().fetching, true)) {
+    if CORE.with(|c| {
+        let mut c = c.borrow_mut();
+        c.again |= c.fetching;
+        std::mem::replace(&mut c.fetching, true)
+    }) {
         return;
     }
+    let mount = MOUNT.get();
     let got = fetch::send_json(fetch::Method::Get, "api/kpi", None).await;
+    if MOUNT.get() != mount {
+        return;
+    }
     let parsed = got
         .map_err(|e| e.to_string())
         .and_then(|t| serde_json::from_str::<Answer>(&t).map_err(|e| e.to_string()));
     let now = now_s();
-    let ok = CORE.with(|c| {
+    let (ok, again) = CORE.with(|c| {
         let mut c = c.borrow_mut();
         c.fetching = false;
-        match parsed {
+        let ok = match parsed {
             Ok(a) => {
                 let mut k = a.kpis;
                 k.seq = k.seq.max(a.seq);
@@ -88,10 +112,27 @@ async fn fetch_kpis(view: KpiView) {
                 }
                 k.refresh(now);
                 c.kpis = Some(k);
+                c.failures = 0;
+                c.retry = None;
                 Ok(a.safety)
             }
-            Err(e) => Err(e),
-        }
+            Err(e) => {
+                // The figures shown already hold the events that came
+                // meanwhile; without any, they wait for the retry.
+                if c.kpis.is_some() {
+                    c.waiting.clear();
+                }
+                c.failures = c.failures.saturating_add(1);
+                let ms = 1000u32
+                    .saturating_mul(1 << c.failures.min(6))
+                    .min(RETRY_MAX_MS);
+                c.retry = Some(Timeout::new(ms, move || {
+                    leptos::task::spawn_local(fetch_kpis(view))
+                }));
+                Err(e)
+            }
+        };
+        (ok, std::mem::take(&mut c.again))
     });
     match ok {
         Ok(safety) => {
@@ -102,16 +143,16 @@ async fn fetch_kpis(view: KpiView) {
         }
         Err(e) => web_sys::console::warn_1(&format!("wall: api/kpi: {e}").into()),
     }
+    if again {
+        leptos::task::spawn_local(fetch_kpis(view));
+    }
 }
 
 fn on_event(view: KpiView, e: &Event) {
     let moved = CORE.with(|c| {
         let mut c = c.borrow_mut();
-        if c.fetching || c.kpis.is_none() {
-            if c.waiting.len() < WAITING {
-                c.waiting.push(e.clone());
-            }
-            return false;
+        if (c.fetching || c.kpis.is_none()) && c.waiting.len() < WAITING {
+            c.waiting.push(e.clone());
         }
         let now = now_s();
         c.kpis.as_mut().is_some_and(|k| k.apply(e, now))
@@ -123,6 +164,7 @@ fn on_event(view: KpiView, e: &Event) {
 
 /// Starts following the figures (at the wall's mount; released with it).
 pub fn start() -> KpiView {
+    MOUNT.set(MOUNT.get().wrapping_add(1));
     let view = KpiView {
         figures: RwSignal::new(None),
         safety: RwSignal::new(Vec::new()),
@@ -146,7 +188,10 @@ pub fn start() -> KpiView {
     web::hold(Interval::new(REFETCH_MS, move || {
         leptos::task::spawn_local(fetch_kpis(view))
     }));
-    on_cleanup(|| CORE.with(|c| *c.borrow_mut() = KpiCore::default()));
+    on_cleanup(|| {
+        MOUNT.set(MOUNT.get().wrapping_add(1));
+        CORE.with(|c| *c.borrow_mut() = KpiCore::default());
+    });
     view
 }
 

@@ -7,7 +7,9 @@
 //! after it) and its highlighted feature is selected. The camera is the
 //! focus driver's (`focus_at` takes the scene): it is told of every change
 //! through the `changed` hook `start` is given, so this file does not
-//! import the driver (which reads the scene from here).
+//! import the driver (which reads the scene from here). The GET's answer is
+//! dropped if the stream told of the group's scene before it came (it would
+//! be older).
 
 use super::Wall;
 use crate::data::LayerData;
@@ -29,6 +31,9 @@ struct Current {
     own_layers: Option<Vec<LayerId>>,
     /// Told of every new state of the scene (the focus driver's `kick`).
     changed: Option<fn(Wall, AppState)>,
+    /// The stream has told of the group's scene (an event or a snapshot):
+    /// the load's GET, if it answers later, is older and is dropped.
+    streamed: bool,
 }
 
 thread_local! {
@@ -164,6 +169,7 @@ async fn load(wall: Wall, state: AppState) {
             .map_err(|e| e.to_string())
             .and_then(|v| crate::wire::scene_of(&v))
         {
+            Ok(_) if CURRENT.with(|c| c.borrow().streamed) => {}
             Ok(s) if s.group == group => set(wall, state, Some(s), 0),
             Ok(_) => {}
             Err(e) => web_sys::console::warn_1(&format!("wall: {url}: {e}").into()),
@@ -181,6 +187,7 @@ pub fn start(wall: Wall, state: AppState, changed: fn(Wall, AppState)) {
             Note::Event(e) => {
                 if let Change::Scene { group: g, scene } = &e.change {
                     if *g == group {
+                        CURRENT.with(|c| c.borrow_mut().streamed = true);
                         set(wall, state, scene.clone(), e.at_ms);
                     }
                 }
@@ -190,6 +197,7 @@ pub fn start(wall: Wall, state: AppState, changed: fn(Wall, AppState)) {
                 stream: true,
             } => {
                 let now = super::server_now_ms() as i64;
+                CURRENT.with(|c| c.borrow_mut().streamed = true);
                 match s.scenes.iter().find(|s| s.group == group) {
                     Some(sc) => set(wall, state, Some(sc.clone()), now),
                     None => set(wall, state, None, now),
