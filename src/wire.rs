@@ -164,6 +164,7 @@ fn alert(v: &Value) -> R<Alert> {
         cleared_at: opt_i64(o, "cleared_at")?,
         acked_at: opt_i64(o, "acked_at")?,
         acked_by: opt_string(o, "acked_by")?,
+        alarm_at_ms: opt_i64(o, "alarm_at_ms")?,
     })
 }
 
@@ -410,6 +411,7 @@ mod tests {
             lon: 113.9,
             lat: 22.7,
             raised_at: 1_790_000_000,
+            alarm_at_ms: None,
             cleared_at: cleared.then_some(1_790_000_100),
             acked_at: cleared.then_some(1_790_000_050),
             acked_by: cleared.then(|| "值班员".into()),

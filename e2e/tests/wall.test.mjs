@@ -284,7 +284,37 @@ describe('wall', () => {
         const goneMs = Date.now() - tAck;
         assert.equal((await focus(page)).showing, 'overview');
         assert.equal(new URL(page.url()).search, '?mode=wall&focus=6', 'the wall\'s address is kept as typed');
-        console.log(`focus: callout ${shownMs} ms after the reading; back after ${heldMs} ms; gone ${goneMs} ms after the ack`);
+
+        // A wall reloaded in the middle of a focus comes back to the same item, with the same
+        // since and until (the time the alert became an alarm is the store's, not this page's).
+        await openApp(page, BASE, '/?mode=wall&focus=120');
+        await page.waitForFunction(() => window.__pingan.live.status() === 'live', null, { timeout: 30_000 });
+        // Raised as a warning (no focus), an alarm 1.5 s later: the focus starts then, on both.
+        const s3 = await quietSensor();
+        await reading(s3.properties.id, (Number(s3.properties.warn) + Number(s3.properties.alarm)) / 2);
+        const w3 = (await alerts()).find((a) => a.sensor === s3.properties.id && a.cleared_at === null);
+        assert.equal(w3?.level, 'warn', `a warning first: ${JSON.stringify(w3)}`);
+        await page.waitForTimeout(1_500);
+        await reading(s3.properties.id, Number(s3.properties.alarm) * 1.5);
+        const a3 = (await alerts()).find((a) => a.sensor === s3.properties.id && a.cleared_at === null);
+        assert.equal(a3.id, w3.id, 'the same alert, escalated');
+        assert.ok(a3.alarm_at_ms >= a3.raised_at * 1000 + 1_000, `alarm_at_ms ${a3.alarm_at_ms} after the raise ${a3.raised_at}`);
+        await page.waitForFunction((aid) => window.__pingan.wall.focus()?.key === `alert:${aid}`, a3.id, { timeout: 2_000 });
+        const before = await focus(page);
+        assert.equal(before.since, a3.alarm_at_ms, 'the focus starts when the alert became an alarm');
+        const since3 = await page.locator('[data-testid=wall-callout]').innerText();
+        const hms = new Date(a3.alarm_at_ms + 8 * 3600_000).toISOString().slice(11, 19);
+        assert.ok(since3.includes(hms), `the callout's since is the alarm's time ${hms} CST: ${since3}`);
+        await page.reload();
+        await page.waitForFunction(() => window.__pingan?.live?.status() === 'live', null, { timeout: 30_000 });
+        await page.waitForFunction((aid) => window.__pingan.wall.focus()?.key === `alert:${aid}`
+          && document.querySelector('[data-testid=wall-callout]'), a3.id, { timeout: 10_000 });
+        const after = await focus(page);
+        assert.equal(after.since, before.since, `since after the reload ${after.since}, before ${before.since}`);
+        assert.equal(after.until, before.until, `until after the reload ${after.until}, before ${before.until}`);
+        await postJson(BASE, `/api/alerts/${a3.id}/ack`, {}, { as: 'operator' });
+        await page.waitForFunction(() => !document.querySelector('[data-testid=wall-callout]'), null, { timeout: 2_000 });
+        console.log(`focus: callout ${shownMs} ms after the reading; back after ${heldMs} ms; gone ${goneMs} ms after the ack; the same since/until after a reload`);
         assert.deepEqual(errorsOf(page), [], `browser errors${diagnostics(page)}`);
       } finally {
         await page.close();

@@ -333,6 +333,12 @@ pub struct Alert {
     pub cleared_at: Option<i64>,
     pub acked_at: Option<i64>,
     pub acked_by: Option<String>,
+    /// When it first reached the alarm level (Unix ms, the server's clock:
+    /// the event's `at_ms`); `None` while it never has (or from a server
+    /// or store row from before this field). Every wall orders and times
+    /// its focus by it, so a reloaded tile agrees with one that saw it live.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alarm_at_ms: Option<i64>,
 }
 
 impl Alert {

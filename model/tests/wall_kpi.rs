@@ -59,6 +59,7 @@ fn alert(id: u64, level: Level, at: i64) -> Alert {
         lon: 113.9,
         lat: 22.6,
         raised_at: at,
+        alarm_at_ms: None,
         cleared_at: None,
         acked_at: None,
         acked_by: None,

@@ -413,6 +413,25 @@ fn readings(open: Factory) {
         vec![1, 2, 3],
         "the readings first, then one event per alert change"
     );
+    // When an alert reached the alarm level: the event's server time; a
+    // warning has none.
+    let alarm_at = |events: &[Event], sensor: &str| {
+        events.iter().find_map(|e| match &e.change {
+            Change::Alert { alert, .. } if alert.sensor == sensor => Some(alert.alarm_at_ms),
+            _ => None,
+        })
+    };
+    let escalated_ms = events[0].at_ms;
+    assert_eq!(
+        alarm_at(&events, "S1"),
+        Some(None),
+        "a warning has no alarm time"
+    );
+    assert_eq!(
+        alarm_at(&events, "S2"),
+        Some(Some(escalated_ms)),
+        "warn → alarm"
+    );
     // The same sensor twice in a batch: the second reading sees the first.
     let events = store
         .execute(batch(vec![reading("S3", 120.0), reading("S3", 1.0)]), 2)
@@ -423,6 +442,11 @@ fn readings(open: Factory) {
             ("S3".into(), AlertChange::Raised, Level::Alarm, 3),
             ("S3".into(), AlertChange::Cleared, Level::Alarm, 3),
         ]
+    );
+    assert_eq!(
+        alarm_at(&events, "S3"),
+        Some(Some(events[0].at_ms)),
+        "raised at alarm"
     );
     match &events[0].change {
         Change::Readings { sensors } => {
@@ -439,6 +463,11 @@ fn readings(open: Factory) {
     assert_eq!(
         (s2.peak, s2.level, s2.is_active()),
         (130.0, Level::Alarm, true)
+    );
+    assert_eq!(
+        s2.alarm_at_ms,
+        Some(escalated_ms),
+        "stored, and kept by a later reading"
     );
     let s3 = snap.alerts.iter().find(|a| a.sensor == "S3").unwrap();
     assert_eq!(s3.cleared_at, Some(now() + 10));

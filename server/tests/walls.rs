@@ -793,7 +793,7 @@ fn recompute(
     closes.sort();
     let oldest = cases.iter().map(|c| c.time).min().unwrap();
     let alerts: Vec<Alert> = db
-        .prepare("SELECT id, sensor, type, level, peak, lon, lat, raised_at, cleared_at, acked_at, acked_by FROM alerts")
+        .prepare("SELECT id, sensor, type, level, peak, lon, lat, raised_at, cleared_at, acked_at, acked_by, alarm_at_ms FROM alerts")
         .unwrap()
         .query_map([], |r| {
             Ok(Alert {
@@ -808,6 +808,7 @@ fn recompute(
                 cleared_at: r.get(8)?,
                 acked_at: r.get(9)?,
                 acked_by: r.get(10)?,
+                alarm_at_ms: r.get(11)?,
             })
         })
         .unwrap()

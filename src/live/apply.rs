@@ -272,15 +272,19 @@ fn count_case(state: AppState, grid: u16, subdistrict: Option<&str>) {
     });
 }
 
-/// Starts a pulse at world point `at` (the wall's focused item).
-pub fn pulse_at(at: [f64; 2], colour: &'static str) {
-    pulse(at, colour);
+/// Starts a pulse at world point `at` that began at `t0` (performance
+/// clock, ms; the wall's focused item, phased by the server's clock).
+pub fn pulse_at(at: [f64; 2], colour: &'static str, t0: f64) {
+    pulse_from(at, colour, t0);
 }
 
 fn pulse(at: [f64; 2], colour: &'static str) {
+    pulse_from(at, colour, now_ms());
+}
+
+fn pulse_from(at: [f64; 2], colour: &'static str, t0: f64) {
     CORE.with(|c| {
         let mut c = c.borrow_mut();
-        let t0 = now_ms();
         c.pulses.retain(|p| t0 - p.t0 < PULSE_MS);
         if c.pulses.len() < 64 {
             c.pulses.push(Pulse { at, t0, colour });

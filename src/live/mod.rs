@@ -132,7 +132,11 @@ pub enum Note<'a> {
     },
 }
 
-/// Registers `f` to be told of every [`Note`] until the client stops.
+/// Registers `f` to be told of every [`Note`] until the client stops
+/// ([`stop`], at the app's unmount, drops every observer with the core).
+/// There is no removing one alone: every caller (the wall's parts) is
+/// mounted and unmounted with the app, so they all go together; a part
+/// that could unmount on its own would need a handle here first.
 pub fn observe(f: impl Fn(&Note) + 'static) {
     CORE.with(|c| c.borrow_mut().observers.push(Rc::new(f)));
 }

@@ -318,6 +318,7 @@ mod tests {
             lon: 113.82,
             lat: 22.57,
             raised_at: 1_790_000_000,
+            alarm_at_ms: None,
             cleared_at: cleared.then_some(1_790_000_100),
             acked_at: acked.then_some(1_790_000_050),
             acked_by: acked.then(|| "值班员".into()),

@@ -18,13 +18,13 @@ use crate::web;
 use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 use pingan_model::layers::LayerId;
-use pingan_model::live::{AlertChange, Case, Change, Level};
+use pingan_model::live::{Case, Change};
 use pingan_model::projection::to_lonlat;
 use pingan_model::wall::focus::{
     focus_at, FocusConfig, FocusItem, FocusKey, FocusState, Showing, TourStop,
 };
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -34,41 +34,60 @@ const CASES_KEPT: usize = 64;
 const PULSE_EVERY_MS: f64 = 2_000.0;
 /// With nothing under way, ask again at least this often (ms).
 const IDLE_ASK_MS: f64 = 5_000.0;
+/// The longest wait before the rules are read again after a failure (ms).
+const RULES_RETRY_MAX_MS: u32 = 60_000;
 
 /// What the driver knows.
 #[derive(Default)]
 struct Facts {
-    /// Alert id → when it became an alarm (a `level` event's `at_ms`).
-    alarm_since: HashMap<u64, i64>,
-    /// Urgent cases seen on the stream, by id.
-    cases: BTreeMap<u32, Case>,
+    /// Urgent cases seen on the stream, by id, with the time the server
+    /// accepted each (its event's `at_ms`).
+    cases: BTreeMap<u32, (Case, i64)>,
     /// The urgent dispatch rules (`dispatch_rules.json`'s `urgent`).
     urgent: Vec<String>,
+    /// The rules have been read (a missing file reads as none; a failed
+    /// fetch is tried again): until then cases with a rule wait in
+    /// `pending`, so one reported in the first seconds of a wall is not
+    /// missed.
+    rules_read: bool,
+    pending: Vec<(Case, i64)>,
+    /// Failed reads of the rules in a row (the retry's back-off).
+    rules_failures: u32,
     stops: Vec<TourStop>,
-    last_pulse: f64,
+    /// The focus ring last started: (the focus's `since_ms`, ring number).
+    last_ring: Option<(i64, i64)>,
     /// The selection this driver made (cleared when the focus leaves).
     selected: Option<(LayerId, u32)>,
     frame: Option<i32>,
     frame_cb: Option<Closure<dyn FnMut(f64)>>,
     timer: Option<Timeout>,
+    /// The pending retry of the rules' read (dropped, hence cancelled, at
+    /// the unmount's reset of the facts).
+    rules_retry: Option<Timeout>,
 }
 
 thread_local! {
     static FACTS: RefCell<Facts> = RefCell::new(Facts::default());
+    /// Bumped at every mount and unmount: the rules' answer after an
+    /// unmount is dropped (it would start frames for a wall that is gone).
+    static MOUNT: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
 /// The focus items now: alarm-level alerts of the ticker, urgent cases.
 fn items(state: AppState) -> Vec<FocusItem> {
     let mut out: Vec<FocusItem> = FACTS.with(|f| {
         let f = f.borrow();
-        let alerts = state.live.alerts.with_untracked(|a| {
-            a.iter()
-                .filter_map(|a| FocusItem::of_alert(a, f.alarm_since.get(&a.id).copied()))
-                .collect::<Vec<_>>()
-        });
+        let alerts = state
+            .live
+            .alerts
+            .with_untracked(|a| a.iter().filter_map(FocusItem::of_alert).collect::<Vec<_>>());
         alerts
             .into_iter()
-            .chain(f.cases.values().filter_map(|c| FocusItem::of_case(c, true)))
+            .chain(
+                f.cases
+                    .values()
+                    .filter_map(|(c, at)| FocusItem::of_case(c, *at, true)),
+            )
             .collect()
     });
     out.sort_by_key(|i| (i.at_ms, i.key));
@@ -155,7 +174,7 @@ fn item_target(state: AppState, key: FocusKey) -> Option<Target> {
             Some((w, key.map(|k| (LayerId::Sensors, k))))
         }
         FocusKey::Case(id) => {
-            let c = FACTS.with(|f| f.borrow().cases.get(&id).cloned())?;
+            let (c, _) = FACTS.with(|f| f.borrow().cases.get(&id).cloned())?;
             let w = crate::data::world_of(c.lon, c.lat);
             let key = state.entry(LayerId::Cases).and_then(|e| {
                 e.data.with_untracked(|d| match d.as_deref() {
@@ -175,7 +194,7 @@ pub fn stop_code(i: usize) -> Option<String> {
 
 /// An urgent case this driver knows (for the callout).
 pub fn urgent_case(id: u32) -> Option<Case> {
-    FACTS.with(|f| f.borrow().cases.get(&id).cloned())
+    FACTS.with(|f| f.borrow().cases.get(&id).map(|(c, _)| c.clone()))
 }
 
 fn step(wall: Wall, state: AppState) {
@@ -228,10 +247,14 @@ fn step(wall: Wall, state: AppState) {
         Showing::Focus { key, .. } => item_target(state, key),
         _ => None,
     };
-    let now = crate::web::time::now_ms();
+    // Ring k of a focus starts at since_ms + k × PULSE_EVERY_MS on the
+    // server's clock, so every tile of a wall draws the same ring at the
+    // same moment (a ring started by each page's own timer is out of phase
+    // at the seam).
+    let ring = ((t - fs.since_ms as f64) / PULSE_EVERY_MS).floor().max(0.0) as i64;
     let (pulse_due, sel_before) = FACTS.with(|f| {
         let f = f.borrow();
-        (now - f.last_pulse >= PULSE_EVERY_MS, f.selected)
+        (f.last_ring != Some((fs.since_ms, ring)), f.selected)
     });
     let sel_now = match &focused {
         Some((_, sel)) => *sel,
@@ -244,8 +267,9 @@ fn step(wall: Wall, state: AppState) {
     }
     // A frozen clock (tests) is a still picture: no new pulse.
     if let (Some((w, _)), true, false) = (&focused, pulse_due, super::frozen()) {
-        live::pulse_at(*w, "#ff3b3b");
-        FACTS.with(|f| f.borrow_mut().last_pulse = now);
+        let started = fs.since_ms as f64 + ring as f64 * PULSE_EVERY_MS;
+        live::pulse_at(*w, "#ff3b3b", crate::web::time::now_ms() - (t - started));
+        FACTS.with(|f| f.borrow_mut().last_ring = Some((fs.since_ms, ring)));
         crate::frame::request_frame();
     }
     if wall.focus.get_untracked().as_ref() != Some(&fs) {
@@ -260,7 +284,8 @@ fn step(wall: Wall, state: AppState) {
             wait = wait.min(u as f64 - t + 1.0);
         }
         if focused.is_some() {
-            wait = wait.min(PULSE_EVERY_MS);
+            let next_ring = fs.since_ms as f64 + (ring + 1) as f64 * PULSE_EVERY_MS;
+            wait = wait.min(next_ring - t + 1.0);
         }
         let timer = Timeout::new(wait.clamp(16.0, IDLE_ASK_MS) as u32, move || {
             kick(wall, state)
@@ -304,11 +329,35 @@ pub fn kick(wall: Wall, state: AppState) {
     next_frame(wall, state);
 }
 
-async fn load_urgent() {
-    let Ok(text) =
-        web::fetch::send_json(web::fetch::Method::Get, "data/dispatch_rules.json", None).await
-    else {
+/// Reads the urgent rules; a failed read (server restarting, network
+/// down) is tried again after 2…60 s, a missing file (404) is no urgent
+/// rule. Cases wait in `pending` meanwhile.
+async fn load_urgent(wall: Wall, state: AppState) {
+    let mount = MOUNT.get();
+    let answer =
+        web::fetch::send_json(web::fetch::Method::Get, "data/dispatch_rules.json", None).await;
+    if MOUNT.get() != mount {
         return;
+    }
+    let text = match answer {
+        Ok(t) => t,
+        Err(web::fetch::FetchError::Http { status: 404, .. }) => String::new(),
+        Err(_) => {
+            let ms = FACTS.with(|f| {
+                let mut f = f.borrow_mut();
+                f.rules_failures = f.rules_failures.saturating_add(1);
+                1000u32
+                    .saturating_mul(1 << f.rules_failures.min(6))
+                    .min(RULES_RETRY_MAX_MS)
+            });
+            let retry = gloo_timers::callback::Timeout::new(ms, move || {
+                if MOUNT.get() == mount {
+                    leptos::task::spawn_local(load_urgent(wall, state));
+                }
+            });
+            FACTS.with(|f| f.borrow_mut().rules_retry = Some(retry));
+            return;
+        }
     };
     let urgent: Vec<String> = serde_json::from_str::<serde_json::Value>(&text)
         .ok()
@@ -320,35 +369,43 @@ async fn load_urgent() {
             })
         })
         .unwrap_or_default();
-    FACTS.with(|f| f.borrow_mut().urgent = urgent);
+    FACTS.with(|f| {
+        let mut f = f.borrow_mut();
+        f.urgent = urgent;
+        f.rules_read = true;
+        f.rules_failures = 0;
+        f.rules_retry = None;
+        for (case, at) in std::mem::take(&mut f.pending) {
+            if case.rule.as_ref().is_some_and(|r| f.urgent.contains(r)) {
+                f.cases.insert(case.id, (case, at));
+            }
+        }
+        while f.cases.len() > CASES_KEPT {
+            f.cases.pop_first();
+        }
+    });
+    kick(wall, state);
 }
 
 /// Starts the driver (at the wall's mount).
 pub fn start(wall: Wall, state: AppState) {
-    leptos::task::spawn_local(load_urgent());
+    MOUNT.set(MOUNT.get().wrapping_add(1));
+    leptos::task::spawn_local(load_urgent(wall, state));
     live::observe(move |note| {
         let Note::Event(e) = note else { return };
         match &e.change {
-            Change::Alert { alert, change } => {
-                if *change == AlertChange::Level && alert.level == Level::Alarm {
-                    FACTS.with(|f| {
-                        let mut f = f.borrow_mut();
-                        f.alarm_since.entry(alert.id).or_insert(e.at_ms);
-                        if f.alarm_since.len() > 1024 {
-                            f.alarm_since.clear();
-                        }
-                    });
-                }
-            }
             Change::CaseReported { case } => {
                 let urgent = FACTS.with(|f| {
-                    let f = f.borrow();
+                    let mut f = f.borrow_mut();
+                    if !f.rules_read && case.rule.is_some() && f.pending.len() < CASES_KEPT {
+                        f.pending.push((case.clone(), e.at_ms));
+                    }
                     case.rule.as_ref().is_some_and(|r| f.urgent.contains(r))
                 });
                 if urgent {
                     FACTS.with(|f| {
                         let mut f = f.borrow_mut();
-                        f.cases.insert(case.id, case.clone());
+                        f.cases.insert(case.id, (case.clone(), e.at_ms));
                         while f.cases.len() > CASES_KEPT {
                             f.cases.pop_first();
                         }
@@ -379,6 +436,7 @@ pub fn start(wall: Wall, state: AppState) {
         kick(wall, state);
     });
     on_cleanup(|| {
+        MOUNT.set(MOUNT.get().wrapping_add(1));
         let old = FACTS.with(|f| std::mem::take(&mut *f.borrow_mut()));
         if let (Some(id), Some(w)) = (old.frame, web_sys::window()) {
             let _ = w.cancel_animation_frame(id);

@@ -151,7 +151,12 @@ async fn fetch_kpis(view: KpiView) {
 fn on_event(view: KpiView, e: &Event) {
     let moved = CORE.with(|c| {
         let mut c = c.borrow_mut();
-        if (c.fetching || c.kpis.is_none()) && c.waiting.len() < WAITING {
+        if c.fetching || c.kpis.is_none() {
+            // Full (a long failure of the first fetch): the oldest go, the
+            // answer's seq covers them sooner than the newest.
+            if c.waiting.len() >= WAITING {
+                c.waiting.remove(0);
+            }
             c.waiting.push(e.clone());
         }
         let now = now_s();

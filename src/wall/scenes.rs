@@ -34,11 +34,21 @@ struct Current {
     /// The stream has told of the group's scene (an event or a snapshot):
     /// the load's GET, if it answers later, is older and is dropped.
     streamed: bool,
+    /// Failed loads in a row (the retry's back-off), and the pending retry
+    /// (dropped, hence cancelled, at the unmount's reset).
+    failures: u32,
+    retry: Option<gloo_timers::callback::Timeout>,
 }
 
 thread_local! {
     static CURRENT: RefCell<Current> = RefCell::new(Current::default());
+    /// Bumped at every mount and unmount: a load's answer from another
+    /// mount is dropped (its signals are gone).
+    static MOUNT: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
+
+/// The longest wait before the scene is asked for again after a failure (ms).
+const RETRY_MAX_MS: u32 = 60_000;
 
 /// The scene as the wall shows it (for `focus_at`).
 pub fn shown(cfg: &FocusConfig) -> Option<ShownScene> {
@@ -160,25 +170,50 @@ pub fn follow_layers(wall: Wall, state: AppState) {
     let _ = wall;
 }
 
+/// The group's scene at load. 404 (no_scene) is none now; another failure
+/// (server restarting, network down) is tried again after 2…60 s until it
+/// answers or the stream tells of the scene (a stream resumed without a gap
+/// sends no snapshot, so it might never).
 async fn load(wall: Wall, state: AppState) {
+    let mount = MOUNT.get();
     let group = wall.params.with_value(|p| p.group.clone());
     let url = format!("api/walls/{}/scene", js_sys::encode_uri_component(&group));
-    // A failure (404 no_scene: none now) leaves the wall as it is.
-    if let Ok(text) = fetch::send_json(fetch::Method::Get, &url, None).await {
-        match serde_json::from_str::<serde_json::Value>(&text)
+    let answer = fetch::send_json(fetch::Method::Get, &url, None).await;
+    // Unmounted (or mounted anew), or streamed meanwhile (newer).
+    if MOUNT.get() != mount || CURRENT.with(|c| c.borrow().streamed) {
+        return;
+    }
+    match answer {
+        Ok(text) => match serde_json::from_str::<serde_json::Value>(&text)
             .map_err(|e| e.to_string())
             .and_then(|v| crate::wire::scene_of(&v))
         {
-            Ok(_) if CURRENT.with(|c| c.borrow().streamed) => {}
             Ok(s) if s.group == group => set(wall, state, Some(s), 0),
             Ok(_) => {}
             Err(e) => web_sys::console::warn_1(&format!("wall: {url}: {e}").into()),
+        },
+        Err(fetch::FetchError::Http { status: 404, .. }) => {}
+        Err(e) => {
+            web_sys::console::warn_1(&format!("wall: {e} (asked again)").into());
+            CURRENT.with(|c| {
+                let mut c = c.borrow_mut();
+                c.failures = c.failures.saturating_add(1);
+                let ms = 1000u32
+                    .saturating_mul(1 << c.failures.min(6))
+                    .min(RETRY_MAX_MS);
+                c.retry = Some(gloo_timers::callback::Timeout::new(ms, move || {
+                    if MOUNT.get() == mount {
+                        leptos::task::spawn_local(load(wall, state));
+                    }
+                }));
+            });
         }
     }
 }
 
 /// Starts following the group's scene (at the wall's mount).
 pub fn start(wall: Wall, state: AppState, changed: fn(Wall, AppState)) {
+    MOUNT.set(MOUNT.get().wrapping_add(1));
     CURRENT.with(|c| c.borrow_mut().changed = Some(changed));
     leptos::task::spawn_local(load(wall, state));
     live::observe(move |note| {
@@ -211,5 +246,9 @@ pub fn start(wall: Wall, state: AppState, changed: fn(Wall, AppState)) {
         wall.now_ms.track();
         follow_layers(wall, state);
     });
-    on_cleanup(|| CURRENT.with(|c| *c.borrow_mut() = Current::default()));
+    on_cleanup(|| {
+        MOUNT.set(MOUNT.get().wrapping_add(1));
+        let old = CURRENT.with(|c| std::mem::take(&mut *c.borrow_mut()));
+        drop(old);
+    });
 }

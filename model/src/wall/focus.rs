@@ -50,10 +50,10 @@ pub struct FocusItem {
 }
 
 impl FocusItem {
-    /// An alert that is or was an alarm. `alarm_since_ms`: when it became
-    /// an alarm if it was raised as a warning (the `level` event's `at_ms`);
-    /// else its raise time. It leaves when acknowledged or cleared.
-    pub fn of_alert(a: &Alert, alarm_since_ms: Option<i64>) -> Option<FocusItem> {
+    /// An alert that is or was an alarm, from when it reached the alarm
+    /// level (`alarm_at_ms`, the server's; its raise time for an alert from
+    /// before that field). It leaves when acknowledged or cleared.
+    pub fn of_alert(a: &Alert) -> Option<FocusItem> {
         let was_alarm = a.level == Level::Alarm || a.peak >= thresholds(a.sensor_type).alarm;
         if !was_alarm {
             return None;
@@ -65,17 +65,20 @@ impl FocusItem {
             .map(|s| s * 1000);
         Some(FocusItem {
             key: FocusKey::Alert(a.id),
-            at_ms: alarm_since_ms.unwrap_or(a.raised_at * 1000),
+            at_ms: a.alarm_at_ms.unwrap_or(a.raised_at * 1000),
             left_ms: left,
             world: to_world(a.lon, a.lat),
         })
     }
     /// A case routed by an urgent rule (`DispatchRules::is_urgent`): its
-    /// whole focus time from its report.
-    pub fn of_case(c: &Case, urgent: bool) -> Option<FocusItem> {
+    /// whole focus time from `accepted_ms`, when the server accepted the
+    /// report (its event's `at_ms`), not the report's own `reported_at`: a
+    /// client names that time, and one in the past would cut the item in
+    /// focus short, one ahead would hold the case back.
+    pub fn of_case(c: &Case, accepted_ms: i64, urgent: bool) -> Option<FocusItem> {
         urgent.then(|| FocusItem {
             key: FocusKey::Case(c.id),
-            at_ms: c.reported_at * 1000,
+            at_ms: accepted_ms,
             left_ms: None,
             world: to_world(c.lon, c.lat),
         })
@@ -700,23 +703,24 @@ mod tests {
             cleared_at: None,
             acked_at: None,
             acked_by: None,
+            alarm_at_ms: None,
         };
-        assert_eq!(
-            FocusItem::of_alert(&a, None),
-            None,
-            "a warning takes no focus"
-        );
+        assert_eq!(FocusItem::of_alert(&a), None, "a warning takes no focus");
+        // Raised at alarm by a store from before alarm_at_ms: from its raise.
         a.level = Level::Alarm;
         a.peak = 60.0;
-        let it = FocusItem::of_alert(&a, Some(1_790_000_100_000)).unwrap();
-        assert_eq!((it.at_ms, it.left_ms), (1_790_000_100_000, None));
-        // Back to warn, still active: it stays an item (a reloaded tile agrees from its peak).
+        assert_eq!(FocusItem::of_alert(&a).unwrap().at_ms, 1_790_000_000_000);
+        // Escalated later: from when it reached the alarm level.
+        a.alarm_at_ms = Some(1_790_000_100_250);
+        let it = FocusItem::of_alert(&a).unwrap();
+        assert_eq!((it.at_ms, it.left_ms), (1_790_000_100_250, None));
+        // Back to warn, still active: it stays an item, from the same time.
         a.level = Level::Warn;
-        assert!(FocusItem::of_alert(&a, None).is_some());
+        assert_eq!(FocusItem::of_alert(&a).unwrap().at_ms, 1_790_000_100_250);
         a.acked_at = Some(1_790_000_200);
         a.cleared_at = Some(1_790_000_150);
         assert_eq!(
-            FocusItem::of_alert(&a, None).unwrap().left_ms,
+            FocusItem::of_alert(&a).unwrap().left_ms,
             Some(1_790_000_150_000)
         );
     }

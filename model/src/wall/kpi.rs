@@ -203,8 +203,22 @@ pub struct KpiBasis {
 pub struct HazardBook {
     /// The CST year `R` refers to.
     year: i64,
+    /// One ASCII character per hazard (a book read from elsewhere with any
+    /// other is refused: `set` replaces one byte).
+    #[serde(deserialize_with = "ascii_marks")]
     marks: String,
     other: BTreeMap<String, char>,
+}
+
+fn ascii_marks<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let s = String::deserialize(d)?;
+    if s.is_ascii() {
+        Ok(s)
+    } else {
+        Err(serde::de::Error::custom(
+            "hazard marks: one ASCII character per hazard",
+        ))
+    }
 }
 
 const NO_HAZARD: char = ' ';
@@ -502,6 +516,19 @@ pub fn hourly_flow(cases: &[CaseRecord], now: i64, history_from: i64) -> HourlyF
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_hazard_book_with_other_than_ascii_marks_is_refused() {
+        let ok: super::HazardBook =
+            serde_json::from_str(r#"{"year":2026,"marks":"or.R","other":{}}"#).unwrap();
+        assert_eq!(ok.marks, "or.R");
+        let bad =
+            serde_json::from_str::<super::HazardBook>(r#"{"year":2026,"marks":"o平r","other":{}}"#);
+        assert!(bad.is_err(), "{bad:?}");
+        // A book built here keeps one byte per hazard: a change lands on its own place.
+        let mut book = ok;
+        book.set("YH000002", 'R');
+        assert_eq!(book.marks, "oR.R");
+    }
     use super::*;
     use crate::cases::DeptSet;
     use crate::domain::{CaseCategory, CaseStatus};

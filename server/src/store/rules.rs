@@ -227,6 +227,9 @@ impl Decide<'_> {
                         if changed || peak != a.peak {
                             a.level = level;
                             a.peak = peak;
+                            if level == Level::Alarm && a.alarm_at_ms.is_none() {
+                                a.alarm_at_ms = Some(self.now_ms);
+                            }
                             self.tx.update_alert(&a, None)?;
                         }
                         if changed {
@@ -252,6 +255,7 @@ impl Decide<'_> {
                         cleared_at: None,
                         acked_at: None,
                         acked_by: None,
+                        alarm_at_ms: (level == Level::Alarm).then_some(self.now_ms),
                     };
                     self.tx.insert_alert(&alert)?;
                     alert_changes.push((alert, AlertChange::Raised));

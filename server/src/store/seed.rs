@@ -100,6 +100,7 @@ impl Seed {
                     cleared_at: None,
                     acked_at: None,
                     acked_by: None,
+                    alarm_at_ms: (s.level == Level::Alarm).then_some(self.now * 1000),
                 })?;
                 next_alert += 1;
                 report.alerts += 1;

@@ -91,7 +91,12 @@ fn alert_card(state: AppState, id: u64, lang: Lang) -> Option<Card> {
             ),
             (
                 lang.pick("开始", "Since").into(),
-                format!("{} CST", super::hms_cst(a.raised_at)),
+                // Since it became an alarm (a warning escalated later was
+                // raised earlier): the focus's start too.
+                format!(
+                    "{} CST",
+                    super::hms_cst(a.alarm_at_ms.map_or(a.raised_at, |ms| ms.div_euclid(1000)))
+                ),
             ),
         ],
         counter: None,

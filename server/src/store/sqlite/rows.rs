@@ -134,7 +134,7 @@ pub fn sensor_row(row: &Row) -> rusqlite::Result<SensorState> {
 }
 
 pub const ALERT_COLS: &str =
-    "id, sensor, type, level, peak, lon, lat, raised_at, cleared_at, acked_at, acked_by";
+    "id, sensor, type, level, peak, lon, lat, raised_at, cleared_at, acked_at, acked_by, alarm_at_ms";
 
 pub fn alert_row(row: &Row) -> rusqlite::Result<Alert> {
     let id: i64 = row.get(0)?;
@@ -150,6 +150,7 @@ pub fn alert_row(row: &Row) -> rusqlite::Result<Alert> {
         cleared_at: row.get(8)?,
         acked_at: row.get(9)?,
         acked_by: row.get(10)?,
+        alarm_at_ms: row.get(11)?,
     })
 }
 

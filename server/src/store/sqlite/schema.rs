@@ -217,6 +217,15 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX case_closes ON case_transitions (case_id, at)
         WHERE to_status IN ('resolved', 'archived');
     "#,
+    // 7: when an alert first reached the alarm level (Unix ms, the event's
+    // server time): every wall times and orders its focus by it. Alarms
+    // from before get their raise time (the best known; left NULL, the next
+    // reading of an active one would stamp it anew and every wall would take
+    // the focus on an old alarm again); other rows stay NULL.
+    r#"
+    ALTER TABLE alerts ADD COLUMN alarm_at_ms INTEGER;
+    UPDATE alerts SET alarm_at_ms = raised_at * 1000 WHERE level = 'alarm';
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> StoreResult<usize> {

@@ -168,7 +168,7 @@ impl Tx for SqliteTx<'_> {
     fn insert_alert(&mut self, a: &Alert) -> StoreResult<()> {
         self.tx
             .prepare_cached(&format!(
-                "INSERT INTO alerts ({ALERT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                "INSERT INTO alerts ({ALERT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
             ))?
             .execute(params![
                 a.id as i64,
@@ -181,7 +181,8 @@ impl Tx for SqliteTx<'_> {
                 a.raised_at,
                 a.cleared_at,
                 a.acked_at,
-                a.acked_by
+                a.acked_by,
+                a.alarm_at_ms
             ])?;
         Ok(())
     }
@@ -196,8 +197,8 @@ impl Tx for SqliteTx<'_> {
         }
         self.tx
             .prepare_cached(
-                "UPDATE alerts SET level = ?2, peak = ?3, cleared_at = ?4, acked_at = ?5, acked_by = ?6
-                 WHERE id = ?1",
+                "UPDATE alerts SET level = ?2, peak = ?3, cleared_at = ?4, acked_at = ?5, acked_by = ?6,
+                 alarm_at_ms = ?7 WHERE id = ?1",
             )?
             .execute(params![
                 a.id as i64,
@@ -205,7 +206,8 @@ impl Tx for SqliteTx<'_> {
                 a.peak,
                 a.cleared_at,
                 a.acked_at,
-                a.acked_by
+                a.acked_by,
+                a.alarm_at_ms
             ])?;
         Ok(())
     }
