@@ -287,6 +287,8 @@ describe('wall', () => {
 
         // A wall reloaded in the middle of a focus comes back to the same item, with the same
         // since and until (the time the alert became an alarm is the store's, not this page's).
+        // (The first alarm, never acknowledged, would hold a focus of 120 s still.)
+        await ackAll();
         await openApp(page, BASE, '/?mode=wall&focus=120');
         await page.waitForFunction(() => window.__pingan.live.status() === 'live', null, { timeout: 30_000 });
         // Raised as a warning (no focus), an alarm 1.5 s later: the focus starts then, on both.
@@ -588,6 +590,10 @@ describe('wall', () => {
 
   test('the stale-data warning shows while the stream is down, with the age of the newest data', { timeout: TEST_TIMEOUT }, async () => {
     const page = await wallPage({ viewport: { width: 1920, height: 1080 } });
+    // The stream passes through here; while `refuse`, every attempt to connect is closed at once
+    // (a server that is down, as the reconnects see it).
+    let refuse = false;
+    await page.routeWebSocket(/\/ws(\?|$)/, (ws) => { if (refuse) ws.close({ code: 1011 }); else ws.connectToServer(); });
     try {
       await openApp(page, BASE, '/?mode=wall');
       await page.waitForFunction(() => window.__pingan.live.status() === 'live', null, { timeout: 30_000 });
@@ -598,6 +604,21 @@ describe('wall', () => {
       const text = await page.locator('[data-testid=wall-stale]').innerText();
       assert.match(text, /数据中断 0 分 0[2-5] 秒 · 最新 \d\d:\d\d:\d\d/, `the warning gives the age: ${text}`);
       await page.waitForFunction(() => window.__pingan.live.status() === 'live', null, { timeout: 20_000 });
+      await page.waitForSelector('[data-testid=wall-stale]', { state: 'detached', timeout: 3_000 });
+
+      // A real outage: the reconnects keep failing (0.5 → 1 → 2 → 4 → 8 s apart). The age
+      // counts from the server's last message, not from the last attempt: 12 s within 16 s (counted
+      // from the attempts, it would have been reset at ~15.5 s).
+      refuse = true;
+      await page.evaluate(() => window.__pingan.live.drop(100));
+      const aged = await page.waitForFunction(() => {
+        const el = document.querySelector('[data-testid=wall-stale]');
+        const m = el && /数据中断 (\d+) 分 (\d+) 秒/.exec(el.textContent);
+        return m && Number(m[1]) * 60 + Number(m[2]) >= 12 ? el.textContent : null;
+      }, null, { timeout: 16_000 });
+      console.log(`stale during failing reconnects (${await page.evaluate(() => window.__pingan.live.reconnects())} reconnects): ${await aged.jsonValue()}`);
+      refuse = false;
+      await page.waitForFunction(() => window.__pingan.live.status() === 'live', null, { timeout: 40_000 });
       await page.waitForSelector('[data-testid=wall-stale]', { state: 'detached', timeout: 3_000 });
       assert.deepEqual(errorsOf(page), [], `browser errors${diagnostics(page)}`);
     } finally {

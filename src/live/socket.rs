@@ -47,7 +47,7 @@ pub(super) fn install_listeners(state: AppState) {
             if s.ws.ready_state() == WebSocket::CONNECTING {
                 t - c.opened_ms > 10_000.0
             } else {
-                t - c.last_msg_ms > 3.0 * c.heartbeat_ms
+                t - c.last_msg_ms.max(c.opened_ms) > 3.0 * c.heartbeat_ms
             }
         });
         if stale {
@@ -156,7 +156,13 @@ pub(super) fn connect(state: AppState) {
     let old = CORE.with(|c| {
         let mut c = c.borrow_mut();
         c.opened_ms = now();
-        c.last_msg_ms = now();
+        // The newest data's time is the server's last message: a reconnect
+        // attempt is none (reset here, a wall's stale warning never showed
+        // during an outage: a retry comes sooner than its minute). Before
+        // the first socket, "now" (nothing is stale yet).
+        if c.connects == 0 {
+            c.last_msg_ms = now();
+        }
         if c.heartbeat_ms <= 0.0 {
             c.heartbeat_ms = 10_000.0;
         }
