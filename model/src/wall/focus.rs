@@ -334,10 +334,16 @@ impl<'a> Timeline<'a> {
             };
         };
         let stop_ms = stop_ms.max(1);
-        let base = if idle_since == i64::MIN {
-            0 // never anything: the tour runs, in step with the epoch
-        } else {
-            let tour_start = idle_since.saturating_add(self.cfg.idle_ms);
+        // The tour is in step with the clock (stop ⌊t / stop⌋ mod n), and
+        // after something it starts at the first stop boundary a minute or
+        // more after it: two tiles agree on the stop even when one of them
+        // missed an item the other showed (reloaded meanwhile).
+        if idle_since != i64::MIN {
+            let after = idle_since.saturating_add(self.cfg.idle_ms);
+            let tour_start = after
+                .div_euclid(stop_ms)
+                .saturating_add(i64::from(after.rem_euclid(stop_ms) != 0))
+                .saturating_mul(stop_ms);
             if x < tour_start {
                 return Seg {
                     kind: Kind::Overview,
@@ -345,10 +351,9 @@ impl<'a> Timeline<'a> {
                     end: tour_start.min(bound),
                 };
             }
-            tour_start
-        };
-        let k = (x - base).div_euclid(stop_ms);
-        let start = base + k * stop_ms;
+        }
+        let k = x.div_euclid(stop_ms);
+        let start = k * stop_ms;
         Seg {
             kind: Kind::Tour(k.rem_euclid(self.stops.len() as i64) as usize),
             start,
@@ -557,7 +562,9 @@ mod tests {
         let f = focus_at(&items, None, &s, &c, T0 + 12_345);
         assert_eq!(key(&f), Some((FocusKey::Alert(1), 1, 1)));
         assert_eq!(f.since_ms, T0 + 12_345);
-        // After it: the overview for a minute, then the tour from its first stop.
+        // After it: the overview for a minute or more, then the tour at the
+        // first stop boundary of the clock, with the stop a wall that never
+        // saw the alarm shows at that moment.
         let end = T0 + 12_345 + FOCUS;
         assert_eq!(
             focus_at(&items, None, &s, &c, end).showing,
@@ -567,14 +574,27 @@ mod tests {
             focus_at(&items, None, &s, &c, end + 59_999).showing,
             Showing::Overview
         );
-        let back = focus_at(&items, None, &s, &c, end + 60_000);
+        let boundary = (end + 60_000 + 59_999) / 60_000 * 60_000;
+        assert!(boundary >= end + 60_000 && boundary < end + 120_000);
         assert_eq!(
-            (back.showing.clone(), back.since_ms),
-            (Showing::Tour { stop: 0 }, end + 60_000)
+            focus_at(&items, None, &s, &c, boundary - 1).showing,
+            Showing::Overview
         );
+        let back = focus_at(&items, None, &s, &c, boundary);
+        let never = focus_at(&[], None, &s, &c, boundary);
+        assert_eq!(back.since_ms, boundary);
         assert_eq!(
-            focus_at(&items, None, &s, &c, end + 60_000 + 60_000).showing,
-            Showing::Tour { stop: 1 }
+            back.showing, never.showing,
+            "the same stop as a wall that saw nothing"
+        );
+        let Showing::Tour { stop } = back.showing else {
+            panic!("{back:?}")
+        };
+        assert_eq!(
+            focus_at(&items, None, &s, &c, boundary + 60_000).showing,
+            Showing::Tour {
+                stop: (stop + 1) % s.len()
+            }
         );
         // Without tour= there is no tour.
         assert_eq!(
@@ -610,7 +630,11 @@ mod tests {
             "back to the scene while it lasts"
         );
         assert_eq!(at(T0 + 120_000).showing, Showing::Overview);
-        assert_eq!(at(T0 + 180_000).showing, Showing::Tour { stop: 0 });
+        // The tour at the first stop boundary a minute after the scene.
+        let b = (T0 + 180_000 + 59_999) / 60_000 * 60_000;
+        assert_eq!(at(b - 1).showing, Showing::Overview);
+        assert!(matches!(at(b).showing, Showing::Tour { .. }));
+        assert_eq!(at(b).showing, focus_at(&[], None, &stops(), &c, b).showing);
         // Cleared early.
         let cleared = c.scene(&scene, Some(T0 + 30_000));
         assert_eq!(cleared.until_ms, Some(T0 + 30_000));
