@@ -44,19 +44,35 @@ pub struct Badge {
 /// district scale) the subdistrict shows only its name.
 pub fn badges(cam: &Camera, admin: &AdminSummary, layers: &[LayerId]) -> Vec<Badge> {
     let ui = ui_scale(cam.width, cam.height);
-    badges_on(cam, admin, layers, ui, &[[0.0, 0.0, cam.width, cam.height]])
+    let names = name_size() * ui;
+    badges_on(
+        cam,
+        admin,
+        layers,
+        ui,
+        names,
+        false,
+        &[[0.0, 0.0, cam.width, cam.height]],
+        &[],
+    )
 }
 
-/// [`badges`] laid out in `cam`'s px at UI scale `ui`, each badge wholly
+/// [`badges`] laid out in `cam`'s px at UI scale `ui`, clear of the
+/// subdistrict names drawn at `name_px` (with `shifts`, a wall's: their
+/// shifted spots too, and badges also farther out) and of `blocked`, each badge wholly
 /// inside one of `screens` (px rectangles): a wall of several screens lays
 /// them out once on its virtual canvas, never across a seam, so every tile
 /// draws the same badges (shifted by its origin).
+#[allow(clippy::too_many_arguments)]
 pub fn badges_on(
     cam: &Camera,
     admin: &AdminSummary,
     layers: &[LayerId],
     ui: f64,
+    name_px: f64,
+    shifts: bool,
     screens: &[[f64; 4]],
+    blocked: &[[f64; 4]],
 ) -> Vec<Badge> {
     let (line_h, w) = (20.0 * ui, 128.0 * ui);
     // (subdistrict, label point on screen, lines)
@@ -78,30 +94,47 @@ pub fn badges_on(
     // its Chinese and English widths at the names' size (the subdistricts'
     // label spec; badges are laid out without a canvas to measure with, so a
     // Chinese character counts a full em and a Latin one 5/9 em: 10 px at 18).
-    let size = name_size();
+    let size = name_px;
     let mut placed = LabelPlacer::default();
+    for r in blocked {
+        placed.reserve(*r);
+    }
     for (i, at) in admin.at.iter().enumerate() {
         let p = cam.to_screen(*at);
         let chars = |t: &str| t.chars().count() as f64;
         let half = admin.names.get(i).map_or(2.0 * size, |(zh, en)| {
             (chars(zh) * size).max(chars(en) * size * 5.0 / 9.0) / 2.0
-        }) * ui;
-        let half_h = (size / 2.0 + 2.0) * ui;
-        placed.try_place([p[0] - half, p[1] - half_h, p[0] + half, p[1] + half_h]);
+        });
+        // Its spot, and on a wall the shifted ones it may take
+        // (`base::NAME_SHIFTS`).
+        let half_h = size / 2.0 + 2.0 * ui + if shifts { 1.15 * size } else { 0.0 };
+        // Reserved even where two names overlap (each is drawn, or shifted).
+        placed.reserve([p[0] - half, p[1] - half_h, p[0] + half, p[1] + half_h]);
     }
     let mut kept: Vec<Badge> = Vec::new();
     for (index, p, lines) in wanted {
         let h = 8.0 * ui + line_h * lines.len() as f64;
         // Below the name, above it, then beside it (clear of a ~4-character name).
-        let (gap, side) = (16.0 * ui, 44.0 * ui);
-        let candidates = [
+        // (On a wall below and above the name's shifted spots.)
+        let gap = 16.0 * ui + if shifts { 1.15 * name_px } else { 0.0 };
+        let side = 44.0 * ui;
+        let near = [
             [p[0] - w / 2.0, p[1] + gap],
             [p[0] - w / 2.0, p[1] - gap - h],
             [p[0] + side, p[1] - h / 2.0],
             [p[0] - side - w, p[1] - h / 2.0],
         ];
-        let rect = candidates
+        // On a wall (larger badges, every name kept) also farther out to
+        // either side, a leader line back to the name.
+        let far = [2.5, 4.0, 5.5].into_iter().flat_map(|k| {
+            [
+                [p[0] + side * k, p[1] - h / 2.0],
+                [p[0] - side * k - w, p[1] - h / 2.0],
+            ]
+        });
+        let rect = near
             .into_iter()
+            .chain(far.filter(|_| shifts))
             .map(|[x, y]| [x, y, x + w, y + h])
             .enumerate()
             // Wholly on one screen (a badge cut by an edge or a seam cannot be read).
@@ -221,11 +254,94 @@ pub fn draw_badges(ctx: &Ctx, badges: &[Badge], ui: f64, lang: Lang) {
 }
 
 /// The font size of subdistrict names, from their layer's spec.
-fn name_size() -> f64 {
+pub fn name_size() -> f64 {
     match &spec(LayerId::Subdistricts).draw {
         Draw::Area(AreaSpec {
             label: Some(label), ..
         }) => label.size,
         _ => 18.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pingan_model::projection::to_world;
+
+    fn overlaps(a: [f64; 4], b: [f64; 4]) -> bool {
+        a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]
+    }
+
+    /// Ten subdistricts close together (a district overview between a
+    /// wall's boxes): every badge stays off the boxes, the other badges,
+    /// every name's spot and the screen's edge; the far spots place more.
+    #[test]
+    fn a_walls_badges_keep_off_its_boxes_and_names() {
+        let cam = Camera {
+            center: to_world(113.85, 22.65),
+            zoom: 11.0,
+            width: 1920.0,
+            height: 1080.0,
+        };
+        let at: Vec<[f64; 2]> = (0..10)
+            .map(|i| {
+                let (dx, dy) = ((i % 3) as f64 * 0.025, (i / 3) as f64 * 0.03);
+                let w = to_world(113.82 + dx, 22.72 - dy);
+                [w.x, w.y]
+            })
+            .collect();
+        let admin = AdminSummary {
+            names: (0..10)
+                .map(|i| (format!("街道{i:02}"), format!("S{i}")))
+                .collect(),
+            at: at.clone(),
+            bboxes: Vec::new(),
+            counts: vec![
+                (LayerId::Cases, (1..=10).collect()),
+                (LayerId::Hazards, (1..=10).collect()),
+            ],
+        };
+        let layers = [LayerId::Cases, LayerId::Hazards];
+        let screen = [[0.0, 0.0, 1920.0, 1080.0]];
+        // The boxes of a 1080p wall: KPI band, ranking, case flow, chart, ticker.
+        let boxes = [
+            [24.0, 24.0, 1896.0, 174.0],
+            [24.0, 190.0, 464.0, 750.0],
+            [1416.0, 190.0, 1896.0, 690.0],
+            [1416.0, 706.0, 1896.0, 966.0],
+            [24.0, 984.0, 1896.0, 1056.0],
+        ];
+        let ui = crate::render::WALL_BADGE;
+        let name_px = crate::render::text_px(name_size(), 1.0, true);
+        assert!(name_px >= crate::render::WALL_MIN_TEXT);
+        let wall = badges_on(&cam, &admin, &layers, ui, name_px, true, &screen, &boxes);
+        let near = badges_on(&cam, &admin, &layers, ui, name_px, false, &screen, &boxes);
+        assert!(wall.len() > near.len(), "{} vs {}", wall.len(), near.len());
+        for (k, b) in wall.iter().enumerate() {
+            assert!(
+                b.rect[0] >= 0.0 && b.rect[2] <= 1920.0 && b.rect[1] >= 0.0 && b.rect[3] <= 1080.0
+            );
+            for r in &boxes {
+                assert!(!overlaps(b.rect, *r), "badge {:?} under box {r:?}", b.rect);
+            }
+            for o in &wall[k + 1..] {
+                assert!(!overlaps(b.rect, o.rect), "{:?} over {:?}", b.rect, o.rect);
+            }
+            for w in &at {
+                let p = cam.to_screen(*w);
+                let half = 2.0 * name_px;
+                let name = [
+                    p[0] - half,
+                    p[1] - name_px / 2.0,
+                    p[0] + half,
+                    p[1] + name_px / 2.0,
+                ];
+                assert!(
+                    !overlaps(b.rect, name),
+                    "badge {:?} over a name at {p:?}",
+                    b.rect
+                );
+            }
+        }
     }
 }

@@ -60,6 +60,7 @@ pub fn render_areas(
             label,
             scene.lang,
             ui,
+            scene.wall.is_some(),
             &mut placer,
             draw,
             Some(labels),
@@ -107,6 +108,10 @@ pub fn patch_areas(
 
 const HALO_COLOUR: &str = "rgba(5,10,22,0.9)";
 
+/// Where a name that must show may go, in lines of its size from its label
+/// point: there, a line below, a line above.
+pub const NAME_SHIFTS: [f64; 3] = [0.0, 1.15, -1.15];
+
 /// The visible area layers with labels, in label order (coarse first).
 fn labelled(scene: &Scene) -> Vec<(LayerId, &AreaLayer, &'static LabelSpec)> {
     let out: Vec<(LayerId, &AreaLayer, &'static LabelSpec)> = scene
@@ -139,6 +144,7 @@ pub fn draw_frame_labels(ctx: &Ctx, cam: &Camera, scene: &Scene, ui: f64) -> Vec
                 label,
                 scene.lang,
                 ui,
+                scene.wall.is_some(),
                 &mut placer,
                 true,
                 None,
@@ -291,6 +297,11 @@ impl LabelPlacer {
         }
         !hit
     }
+
+    /// Takes `r` whatever it overlaps (a name that is drawn in any case).
+    pub fn reserve(&mut self, r: [f64; 4]) {
+        self.placed.push(r);
+    }
 }
 
 pub fn label_text(f: &pingan_model::geojson_io::Feature, lang: Lang) -> String {
@@ -314,6 +325,7 @@ fn draw_area_labels(
     label: &LabelSpec,
     lang: Lang,
     ui: f64,
+    wall: bool,
     placer: &mut LabelPlacer,
     draw: bool,
     mut record: Option<&mut Vec<PlacedLabel>>,
@@ -324,7 +336,7 @@ fn draw_area_labels(
     if !(label.shown)(z) {
         return;
     }
-    let px = label.size * ui;
+    let px = super::text_px(label.size, ui, wall);
     let font = format!(
         "{} {px}px 'Noto Sans CJK SC','Noto Sans SC','Microsoft YaHei','PingFang SC',sans-serif",
         label.weight
@@ -353,14 +365,35 @@ fn draw_area_labels(
         if !label.always_fits && wpx < width * 0.8 {
             continue;
         }
-        let p = cam.to_screen(a.label_at[i]);
-        let r = [
-            p[0] - width / 2.0 - 2.0,
-            p[1] - px / 2.0 - 2.0,
-            p[0] + width / 2.0 + 2.0,
-            p[1] + px / 2.0 + 2.0,
-        ];
-        if placer.try_place(r) && draw {
+        let at = cam.to_screen(a.label_at[i]);
+        let rect = |p: [f64; 2]| {
+            [
+                p[0] - width / 2.0 - 2.0,
+                p[1] - px / 2.0 - 2.0,
+                p[0] + width / 2.0 + 2.0,
+                p[1] + px / 2.0 + 2.0,
+            ]
+        };
+        // On a wall (20 px names, ten in a small overview) a name that must
+        // show (the subdistricts') tries a line below, then above, where its
+        // own spot is taken by a neighbour's; the badges keep clear of all
+        // three (`badges::badges_on`).
+        let spots: &[f64] = if label.always_fits && wall {
+            &NAME_SHIFTS
+        } else {
+            &NAME_SHIFTS[..1]
+        };
+        let Some((p, r)) = spots
+            .iter()
+            .map(|dy| {
+                let p = [at[0], at[1] + dy * px];
+                (p, rect(p))
+            })
+            .find(|(_, r)| placer.try_place(*r))
+        else {
+            continue;
+        };
+        if draw {
             let _ = ctx.stroke_text(&text, p[0], p[1]);
             let _ = ctx.fill_text(&text, p[0], p[1]);
             if let Some(rec) = record.as_deref_mut() {

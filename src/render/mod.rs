@@ -29,6 +29,24 @@ pub use badges::{badge_layers, badges, badges_on, thousands};
 pub use base::label_text;
 pub use pingan_model::lod::ui_scale;
 
+/// The least size of a wall's map text at UI scale 1 (px): issue 9's least
+/// at 1080p, read from five metres.
+pub const WALL_MIN_TEXT: f64 = 20.0;
+/// A wall's badges are laid out and drawn this much larger (their smallest
+/// text, 13 px, becomes 20 px).
+pub const WALL_BADGE: f64 = WALL_MIN_TEXT / 13.0;
+
+/// The px of map text designed at `size` (UI scale 1): on a wall never under
+/// `WALL_MIN_TEXT` (labels grow only to it: larger, the ten subdistrict names
+/// no longer fit the district's overview at 1080p); × `ui`.
+pub fn text_px(size: f64, ui: f64, wall: bool) -> f64 {
+    if wall {
+        size.max(WALL_MIN_TEXT) * ui
+    } else {
+        size * ui
+    }
+}
+
 use crate::data::{AdminSummary, LayerData};
 use crate::style;
 use compose::{Rect, Region, Shown, Step, StepInput};
@@ -110,6 +128,9 @@ pub struct WallView {
     pub origin: [f64; 2],
     /// Every tile of the wall, virtual px (`[x0, y0, x1, y1]`).
     pub screens: Vec<[f64; 4]>,
+    /// The wall's boxes always shown (KPI band, ranking, case flow, chart,
+    /// ticker), virtual px: no badge goes under one.
+    pub boxes: Vec<[f64; 4]>,
 }
 
 /// While layers load, the surfaces re-render at most this often (the frame
@@ -378,25 +399,40 @@ impl Renderer {
             .filter(|id| id.def().lod.summarised(&cam, has_summary))
             .filter(|id| scene.layers.iter().any(|l| l.id == *id))
             .collect();
+        // A wall's badges are laid out and drawn at its text size.
+        let badge_ui = if scene.wall.is_some() {
+            ui * WALL_BADGE
+        } else {
+            ui
+        };
         let bs = match (&scene.wall, summarised.is_empty()) {
             (_, true) => Vec::new(),
             (None, false) => badges(&cam, &scene.admin, &summarised),
             // On a wall: laid out once on its canvas, each wholly in one
             // tile, then in this tile's px.
-            (Some(w), false) => badges_on(&w.cam, &scene.admin, &summarised, ui, &w.screens)
-                .into_iter()
-                .map(|mut b| {
-                    let [ox, oy] = w.origin;
-                    b.rect = [
-                        b.rect[0] - ox,
-                        b.rect[1] - oy,
-                        b.rect[2] - ox,
-                        b.rect[3] - oy,
-                    ];
-                    b.anchor = [b.anchor[0] - ox, b.anchor[1] - oy];
-                    b
-                })
-                .collect(),
+            (Some(w), false) => badges_on(
+                &w.cam,
+                &scene.admin,
+                &summarised,
+                badge_ui,
+                text_px(badges::name_size(), ui, true),
+                true,
+                &w.screens,
+                &w.boxes,
+            )
+            .into_iter()
+            .map(|mut b| {
+                let [ox, oy] = w.origin;
+                b.rect = [
+                    b.rect[0] - ox,
+                    b.rect[1] - oy,
+                    b.rect[2] - ox,
+                    b.rect[3] - oy,
+                ];
+                b.anchor = [b.anchor[0] - ox, b.anchor[1] - oy];
+                b
+            })
+            .collect(),
         };
         for id in &summarised {
             let n = bs
@@ -424,8 +460,10 @@ impl Renderer {
             selection.map(|(l, k)| (l.id, k)).hash(&mut h);
             h.finish()
         };
-        let badge_rects: Vec<(Rect, u64)> =
-            bs.iter().map(|b| badges::footprint(b, ui, dpr)).collect();
+        let badge_rects: Vec<(Rect, u64)> = bs
+            .iter()
+            .map(|b| badges::footprint(b, badge_ui, dpr))
+            .collect();
         let pulse_rects: Vec<Rect> = scene
             .pulses
             .iter()
@@ -498,7 +536,7 @@ impl Renderer {
                     .map(|r| device([r[0] - ox, r[1] - oy, r[2] - ox, r[3] - oy])),
             );
             if !bs.is_empty() {
-                badges::draw_badges(ctx, &bs, ui, scene.lang);
+                badges::draw_badges(ctx, &bs, badge_ui, scene.lang);
                 footprints.extend(badge_rects.iter().map(|b| b.0));
             }
             if let Some((layer, key)) = selection {

@@ -229,6 +229,13 @@ fn step(wall: Wall, state: AppState) {
             .tiles()
             .map(|(_, _, r)| [r.x, r.y, r.right(), r.bottom()])
             .collect(),
+        boxes: wall.layout.with_untracked(|l| {
+            l.boxes
+                .iter()
+                .filter(|(id, _)| *id != pingan_model::wall::tiling::BoxId::Callout)
+                .map(|(_, r)| [r.x, r.y, r.right(), r.bottom()])
+                .collect()
+        }),
     };
     if state
         .wall_view
