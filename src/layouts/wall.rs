@@ -102,6 +102,9 @@ pub fn Wall() -> impl IntoView {
             </div>
             <Show when=move || !wall.problems.with(Vec::is_empty)>
                 <ul class="w-problems">
+                    // The heading in the wall's language; the items name the
+                    // parameter as typed (for whoever set the address up).
+                    <li>{move || state.lang.get().pick("地址参数有误，已按默认值显示：", "Wall address: these parameters were ignored (defaults kept):")}</li>
                     {move || wall.problems.get().into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
                 </ul>
             </Show>

@@ -10,8 +10,14 @@ use pingan_model::domain::Lang;
 #[component]
 pub fn CaseFlow() -> impl IntoView {
     let state = use_app();
+    let wall = crate::wall::use_wall();
+    // The CST day of the server clock (changes once a day, not every second).
+    let today = Memo::new(move |_| {
+        pingan_model::time::cst_day_start((wall.now_ms.get() / 1000.0).floor() as i64)
+    });
     let items = move || {
         let lang = state.lang.get();
+        let today = today.get();
         // More than any box holds (the list keeps 80).
         let n = 40;
         state.live.rows.with(|all| {
@@ -27,7 +33,7 @@ pub fn CaseFlow() -> impl IntoView {
                     };
                     view! {
                         <li class="w-case" class:fresh=r.fresh data-testid="wall-case" data-id=c.number()>
-                            <time>{super::hm_cst(c.time)}</time>
+                            <time>{when(c.time, today, lang)}</time>
                             <span class="cat">{c.category.label(lang)}</span>
                             <span class="place">{super::grid_place(state, c.grid, lang)}</span>
                             <span class="depts">{depts}</span>
@@ -47,5 +53,19 @@ pub fn CaseFlow() -> impl IntoView {
             </h2>
             <ul>{items}</ul>
         </section>
+    }
+}
+
+/// "23:58" today; "昨 23:58" / "yest. 23:58" the day before; "11-30" before
+/// that (a list across midnight must not read as out of order).
+fn when(t: i64, today: i64, lang: Lang) -> String {
+    let hm = super::hm_cst(t);
+    if t >= today {
+        hm
+    } else if t >= today - 86_400 {
+        format!("{}{hm}", lang.pick("昨 ", "yest. "))
+    } else {
+        let d = pingan_model::time::cst(t);
+        format!("{:02}-{:02}", d.month, d.day)
     }
 }

@@ -45,16 +45,36 @@ pub fn grid_place(state: AppState, g: u16, lang: Lang) -> String {
                     let com = f.str_prop("community").unwrap_or("");
                     Some(match lang {
                         Lang::Zh => format!("{sub} {com}"),
-                        Lang::En => f
-                            .str_prop("name_en")
-                            .map(|n| n.replace(" Grid ", " · Grid "))
-                            .unwrap_or_else(|| f.id.clone().unwrap_or_default()),
+                        Lang::En => {
+                            let grid = f
+                                .str_prop("name_en")
+                                .map(|n| n.replace(" Grid ", " · Grid "))
+                                .unwrap_or_else(|| f.id.clone().unwrap_or_default());
+                            match subdistrict_en(state, sub) {
+                                Some(s) => format!("{s}, {grid}"),
+                                None => grid,
+                            }
+                        }
                     })
                 }
                 _ => None,
             })
         })
         .unwrap_or_default()
+}
+
+/// The English name of the subdistrict named `zh`, from its layer.
+fn subdistrict_en(state: AppState, zh: &str) -> Option<String> {
+    let e = state.entry(LayerId::Subdistricts)?;
+    e.data.with_untracked(|d| match d.as_deref() {
+        Some(LayerData::Areas(a)) => a
+            .features
+            .iter()
+            .find(|f| f.str_prop("name") == Some(zh))
+            .and_then(|f| f.str_prop("name_en"))
+            .map(|n| n.trim_end_matches(" Subdistrict").to_string()),
+        _ => None,
+    })
 }
 
 /// A reading with no more decimals than it needs.
