@@ -1466,3 +1466,41 @@ fn scenes(open: Factory) {
     assert_eq!(replay, e);
     cleanup(&dir);
 }
+
+/// An alarm stored before migration 7 kept no alarm time; one that fell back
+/// to a warning (left NULL by the migration's backfill, which takes only
+/// alerts at the alarm level) and becomes an alarm again gets its raise time,
+/// not the moment: every wall would take the focus on an old alarm again.
+#[test]
+fn sqlite_an_alarm_from_before_migration_7_escalating_again_keeps_its_raise_time() {
+    let (dir, store) = open_seeded(sqlite, "alarm-before-7");
+    let th = thresholds(SensorType::WaterLevel);
+    store
+        .execute(batch(vec![reading("S2", th.alarm * 1.2)]), 1)
+        .unwrap();
+    let conn = rusqlite::Connection::open(dir.join("live.sqlite")).unwrap();
+    conn.execute("UPDATE alerts SET alarm_at_ms = NULL", [])
+        .unwrap();
+    drop(conn);
+    let fallen = th.warn + 0.5 * (th.alarm - th.hysteresis - th.warn);
+    store
+        .execute(batch(vec![reading("S2", fallen)]), 2)
+        .unwrap();
+    let alert = |store: &Arc<dyn Store>| {
+        store
+            .snapshot()
+            .unwrap()
+            .alerts
+            .into_iter()
+            .find(|a| a.sensor == "S2" && a.is_active())
+            .unwrap()
+    };
+    assert_eq!(alert(&store).level, Level::Warn, "fell back");
+    assert_eq!(alert(&store).alarm_at_ms, None);
+    store
+        .execute(batch(vec![reading("S2", th.alarm * 1.3)]), 3)
+        .unwrap();
+    let a = alert(&store);
+    assert_eq!(a.level, Level::Alarm);
+    assert_eq!(a.alarm_at_ms, Some(a.raised_at * 1000), "its raise time");
+}

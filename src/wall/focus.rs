@@ -404,7 +404,12 @@ pub fn start(wall: Wall, state: AppState) {
             Change::CaseReported { case } => {
                 let urgent = FACTS.with(|f| {
                     let mut f = f.borrow_mut();
-                    if !f.rules_read && case.rule.is_some() && f.pending.len() < CASES_KEPT {
+                    if !f.rules_read && case.rule.is_some() {
+                        // Full (the rules' read failing long): the oldest go,
+                        // the newest are the likeliest still to be shown.
+                        if f.pending.len() >= CASES_KEPT {
+                            f.pending.remove(0);
+                        }
                         f.pending.push((case.clone(), e.at_ms));
                     }
                     case.rule.as_ref().is_some_and(|r| f.urgent.contains(r))

@@ -225,11 +225,21 @@ impl Decide<'_> {
                         let peak = a.peak.max(r.value);
                         let changed = level != a.level;
                         if changed || peak != a.peak {
+                            if level == Level::Alarm && a.alarm_at_ms.is_none() {
+                                // Its peak already an alarm's: it was one
+                                // before migration 7 kept the time (and fell
+                                // back); the raise time, as the migration gave
+                                // the others, or every wall would take the
+                                // focus on an old alarm again.
+                                let was_alarm = a.peak >= thresholds(row.sensor_type).alarm;
+                                a.alarm_at_ms = Some(if was_alarm {
+                                    a.raised_at.saturating_mul(1000)
+                                } else {
+                                    self.now_ms
+                                });
+                            }
                             a.level = level;
                             a.peak = peak;
-                            if level == Level::Alarm && a.alarm_at_ms.is_none() {
-                                a.alarm_at_ms = Some(self.now_ms);
-                            }
                             self.tx.update_alert(&a, None)?;
                         }
                         if changed {
