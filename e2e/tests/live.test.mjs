@@ -506,8 +506,10 @@ describe('live updates', () => {
       const c0 = await count();
       // Reported 40 days ago (outside the loaded 30 days), then moved on: neither joins the layer.
       const at = Math.floor(Date.now() / 1000) - 40 * 86_400;
+      // One place (a lon of one and a lat of another can fall outside every grid: a 422).
+      const place = nextPlace();
       const old = await post('/api/cases', {
-        category: 'dispute', lon: nextPlace().lon, lat: nextPlace().lat, description: '补录旧案', reporter: 'e2e', at,
+        category: 'dispute', lon: place.lon, lat: place.lat, description: '补录旧案', reporter: 'e2e', at,
       });
       await post(`/api/cases/${old.id}/transitions`, { to: 'accepted', by: 'centre', note: 'e2e' });
       await waitSeq(c0.seq + 2);
