@@ -95,6 +95,12 @@ pub fn badges_on(
     // label spec; badges are laid out without a canvas to measure with, so a
     // Chinese character counts a full em and a Latin one 5/9 em: 10 px at 18).
     let size = name_px;
+    // How far a name may move from its spot (`base::NAME_SHIFTS`), px.
+    let shift = if shifts {
+        super::base::NAME_SHIFT_LINES * name_px
+    } else {
+        0.0
+    };
     let mut placed = LabelPlacer::default();
     for r in blocked {
         placed.reserve(*r);
@@ -107,7 +113,7 @@ pub fn badges_on(
         });
         // Its spot, and on a wall the shifted ones it may take
         // (`base::NAME_SHIFTS`).
-        let half_h = size / 2.0 + 2.0 * ui + if shifts { 1.15 * size } else { 0.0 };
+        let half_h = size / 2.0 + 2.0 * ui + shift;
         // Reserved even where two names overlap (each is drawn, or shifted).
         placed.reserve([p[0] - half, p[1] - half_h, p[0] + half, p[1] + half_h]);
     }
@@ -116,7 +122,7 @@ pub fn badges_on(
         let h = 8.0 * ui + line_h * lines.len() as f64;
         // Below the name, above it, then beside it (clear of a ~4-character name).
         // (On a wall below and above the name's shifted spots.)
-        let gap = 16.0 * ui + if shifts { 1.15 * name_px } else { 0.0 };
+        let gap = 16.0 * ui + shift;
         let side = 44.0 * ui;
         let near = [
             [p[0] - w / 2.0, p[1] + gap],

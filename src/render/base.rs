@@ -110,7 +110,9 @@ const HALO_COLOUR: &str = "rgba(5,10,22,0.9)";
 
 /// Where a name that must show may go, in lines of its size from its label
 /// point: there, a line below, a line above.
-pub const NAME_SHIFTS: [f64; 3] = [0.0, 1.15, -1.15];
+pub const NAME_SHIFTS: [f64; 3] = [0.0, NAME_SHIFT_LINES, -NAME_SHIFT_LINES];
+/// A shifted name's distance from its spot, in lines of its size.
+pub const NAME_SHIFT_LINES: f64 = 1.15;
 
 /// The visible area layers with labels, in label order (coarse first).
 fn labelled(scene: &Scene) -> Vec<(LayerId, &AreaLayer, &'static LabelSpec)> {

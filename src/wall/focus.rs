@@ -34,8 +34,6 @@ const CASES_KEPT: usize = 64;
 const PULSE_EVERY_MS: f64 = 2_000.0;
 /// With nothing under way, ask again at least this often (ms).
 const IDLE_ASK_MS: f64 = 5_000.0;
-/// The longest wait before the rules are read again after a failure (ms).
-const RULES_RETRY_MAX_MS: u32 = 60_000;
 
 /// What the driver knows.
 #[derive(Default)]
@@ -51,8 +49,6 @@ struct Facts {
     /// missed.
     rules_read: bool,
     pending: Vec<(Case, i64)>,
-    /// Failed reads of the rules in a row (the retry's back-off).
-    rules_failures: u32,
     stops: Vec<TourStop>,
     /// The focus ring last started: (the focus's `since_ms`, ring number).
     last_ring: Option<(i64, i64)>,
@@ -61,9 +57,9 @@ struct Facts {
     frame: Option<i32>,
     frame_cb: Option<Closure<dyn FnMut(f64)>>,
     timer: Option<Timeout>,
-    /// The pending retry of the rules' read (dropped, hence cancelled, at
-    /// the unmount's reset of the facts).
-    rules_retry: Option<Timeout>,
+    /// The retry of a failed read of the rules (cancelled at the unmount's
+    /// reset of the facts).
+    rules_retry: super::retry::Retry,
 }
 
 thread_local! {
@@ -350,19 +346,13 @@ async fn load_urgent(wall: Wall, state: AppState) {
         Ok(t) => t,
         Err(web::fetch::FetchError::Http { status: 404, .. }) => String::new(),
         Err(_) => {
-            let ms = FACTS.with(|f| {
-                let mut f = f.borrow_mut();
-                f.rules_failures = f.rules_failures.saturating_add(1);
-                1000u32
-                    .saturating_mul(1 << f.rules_failures.min(6))
-                    .min(RULES_RETRY_MAX_MS)
+            FACTS.with(|f| {
+                f.borrow_mut().rules_retry.failed(move || {
+                    if MOUNT.get() == mount {
+                        leptos::task::spawn_local(load_urgent(wall, state));
+                    }
+                })
             });
-            let retry = gloo_timers::callback::Timeout::new(ms, move || {
-                if MOUNT.get() == mount {
-                    leptos::task::spawn_local(load_urgent(wall, state));
-                }
-            });
-            FACTS.with(|f| f.borrow_mut().rules_retry = Some(retry));
             return;
         }
     };
@@ -380,8 +370,7 @@ async fn load_urgent(wall: Wall, state: AppState) {
         let mut f = f.borrow_mut();
         f.urgent = urgent;
         f.rules_read = true;
-        f.rules_failures = 0;
-        f.rules_retry = None;
+        f.rules_retry.succeeded();
         for (case, at) in std::mem::take(&mut f.pending) {
             if case.rule.as_ref().is_some_and(|r| f.urgent.contains(r)) {
                 f.cases.insert(case.id, (case, at));

@@ -13,7 +13,7 @@
 
 use crate::live::{self, Note};
 use crate::web::{self, fetch};
-use gloo_timers::callback::{Interval, Timeout};
+use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 use pingan_model::live::{Event, Seq};
 use pingan_model::wall::kpi::Kpis;
@@ -48,10 +48,8 @@ struct KpiCore {
     /// A fetch was asked for while one was under way (its answer may be
     /// older than what asked): fetch again when it ends.
     again: bool,
-    /// Failed fetches in a row (the retry's back-off).
-    failures: u32,
-    /// The pending retry (dropped, hence cancelled, with the core).
-    retry: Option<Timeout>,
+    /// The retry after a failed fetch.
+    retry: super::retry::Retry,
 }
 
 thread_local! {
@@ -60,9 +58,6 @@ thread_local! {
     /// wall was unmounted is dropped.
     static MOUNT: Cell<u32> = const { Cell::new(0) };
 }
-
-/// The longest wait between retries (ms).
-const RETRY_MAX_MS: u32 = 60_000;
 
 /// The figures the panels show (no basis) and the ranking.
 #[derive(Clone, Copy)]
@@ -112,8 +107,7 @@ async fn fetch_kpis(view: KpiView) {
                 }
                 k.refresh(now);
                 c.kpis = Some(k);
-                c.failures = 0;
-                c.retry = None;
+                c.retry.succeeded();
                 Ok(a.safety)
             }
             Err(e) => {
@@ -122,13 +116,8 @@ async fn fetch_kpis(view: KpiView) {
                 if c.kpis.is_some() {
                     c.waiting.clear();
                 }
-                c.failures = c.failures.saturating_add(1);
-                let ms = 1000u32
-                    .saturating_mul(1 << c.failures.min(6))
-                    .min(RETRY_MAX_MS);
-                c.retry = Some(Timeout::new(ms, move || {
-                    leptos::task::spawn_local(fetch_kpis(view))
-                }));
+                c.retry
+                    .failed(move || leptos::task::spawn_local(fetch_kpis(view)));
                 Err(e)
             }
         };

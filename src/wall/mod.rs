@@ -13,6 +13,7 @@ pub mod build;
 pub mod clock;
 pub mod focus;
 pub mod kpi;
+pub mod retry;
 pub mod scenes;
 pub mod stale;
 

@@ -34,10 +34,8 @@ struct Current {
     /// The stream has told of the group's scene (an event or a snapshot):
     /// the load's GET, if it answers later, is older and is dropped.
     streamed: bool,
-    /// Failed loads in a row (the retry's back-off), and the pending retry
-    /// (dropped, hence cancelled, at the unmount's reset).
-    failures: u32,
-    retry: Option<gloo_timers::callback::Timeout>,
+    /// The retry of a failed load (cancelled at the unmount's reset).
+    retry: super::retry::Retry,
 }
 
 thread_local! {
@@ -46,9 +44,6 @@ thread_local! {
     /// mount is dropped (its signals are gone).
     static MOUNT: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
-
-/// The longest wait before the scene is asked for again after a failure (ms).
-const RETRY_MAX_MS: u32 = 60_000;
 
 /// The scene as the wall shows it (for `focus_at`).
 pub fn shown(cfg: &FocusConfig) -> Option<ShownScene> {
@@ -196,16 +191,11 @@ async fn load(wall: Wall, state: AppState) {
         Err(e) => {
             web_sys::console::warn_1(&format!("wall: {e} (asked again)").into());
             CURRENT.with(|c| {
-                let mut c = c.borrow_mut();
-                c.failures = c.failures.saturating_add(1);
-                let ms = 1000u32
-                    .saturating_mul(1 << c.failures.min(6))
-                    .min(RETRY_MAX_MS);
-                c.retry = Some(gloo_timers::callback::Timeout::new(ms, move || {
+                c.borrow_mut().retry.failed(move || {
                     if MOUNT.get() == mount {
                         leptos::task::spawn_local(load(wall, state));
                     }
-                }));
+                })
             });
         }
     }

@@ -202,7 +202,8 @@ impl Decide<'_> {
                 .iter()
                 .find(|s| s.id == r.sensor)
                 .map_or(row.level, |s| s.level);
-            let level = next_level(prev, r.value, thresholds(row.sensor_type));
+            let th = thresholds(row.sensor_type);
+            let level = next_level(prev, r.value, th);
             self.tx.set_reading(&r.sensor, r.value, when, level)?;
             let state = SensorState {
                 id: r.sensor.clone(),
@@ -231,7 +232,7 @@ impl Decide<'_> {
                                 // back); the raise time, as the migration gave
                                 // the others, or every wall would take the
                                 // focus on an old alarm again.
-                                let was_alarm = a.peak >= thresholds(row.sensor_type).alarm;
+                                let was_alarm = a.peak >= th.alarm;
                                 a.alarm_at_ms = Some(if was_alarm {
                                     a.raised_at.saturating_mul(1000)
                                 } else {

@@ -63,17 +63,14 @@ pub fn grid_place(state: AppState, g: u16, lang: Lang) -> String {
         .unwrap_or_default()
 }
 
-/// The English name of the subdistrict named `zh`, from its layer.
+/// The English name of the subdistrict named `zh` (the district summary's
+/// names, as the badges have them).
 fn subdistrict_en(state: AppState, zh: &str) -> Option<String> {
-    let e = state.entry(LayerId::Subdistricts)?;
-    e.data.with_untracked(|d| match d.as_deref() {
-        Some(LayerData::Areas(a)) => a
-            .features
+    state.admin.with_untracked(|a| {
+        a.names
             .iter()
-            .find(|f| f.str_prop("name") == Some(zh))
-            .and_then(|f| f.str_prop("name_en"))
-            .map(|n| n.trim_end_matches(" Subdistrict").to_string()),
-        _ => None,
+            .find(|(z, en)| z == zh && !en.is_empty())
+            .map(|(_, en)| en.trim_end_matches(" Subdistrict").to_string())
     })
 }
 
