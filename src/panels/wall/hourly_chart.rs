@@ -92,7 +92,7 @@ pub fn HourlyChart(
                 <span class="key bar"></span>{move || state.lang.get().pick("每小时", "per hour")}
                 <span class="key typical"></span>{move || match state.lang.get() {
                     Lang::Zh => format!("常态（前{}天同时段均值）", wall.hourly.with(|h| h.days)),
-                    Lang::En => format!("typical ({}-day mean, same hour)", wall.hourly.with(|h| h.days)),
+                    Lang::En => format!("typical (same hour, {} days)", wall.hourly.with(|h| h.days)),
                 }}
             </div>
             {chart}
