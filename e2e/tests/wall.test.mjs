@@ -11,7 +11,8 @@
 // scene an operator pushes reaches two walls of the group within 500 ms (camera, layers,
 // highlighted feature), a wall reloaded afterwards shows it, a viewer cannot push, clearing it
 // brings the overview back; the desk's "show on the wall" (operators only) pushes its view. An
-// urgent case (a rule in dispatch_rules.json's `urgent`) takes the focus too. At rest the wall
+// urgent case (a rule in dispatch_rules.json's `urgent`) takes the focus too, from the server's
+// acceptance, on a wall loaded after the report as well (GET /api/cases/urgent). At rest the wall
 // draws no frame. The stale-data warning shows while the stream is down (its delay
 // shortened by a hook) with the age of the newest data, and goes once it is back.
 //
@@ -658,13 +659,14 @@ describe('wall', () => {
     }
   });
 
-  test('an urgent case takes the focus; at rest the wall draws no frame', { timeout: TEST_TIMEOUT }, async (t) => {
+  test('an urgent case takes the focus, on a wall loaded after it too; at rest the wall draws no frame', { timeout: TEST_TIMEOUT }, async (t) => {
     const rules = await fetchJson(`${BASE}/data/dispatch_rules.json`);
     const urgent = (rules.urgent || []).map((id) => rules.rules.find((r) => r.id === id)).filter(Boolean);
     const page = await wallPage({ viewport: { width: 1920, height: 1080 } });
+    let late;
     try {
       await ackAll();
-      await openApp(page, BASE, '/?mode=wall&focus=5');
+      await openApp(page, BASE, '/?mode=wall&focus=15');
       await page.waitForFunction(() => window.__pingan.live.status() === 'live', null, { timeout: 30_000 });
       await waitFocus(page, (f) => f.showing === 'overview' && !f.flying, 'the overview', 30_000);
       // Pulses of what came before end within 3 s; then nothing is drawn.
@@ -688,15 +690,34 @@ describe('wall', () => {
         if (r.status === 201) { made = await r.json(); break; }
       }
       assert.equal(made && made.rule, rule.id, `the case was routed by the urgent rule ${rule.id}`);
-      await waitFocus(page, (f) => f.key === `case:${made.id}`, 'the urgent case', 2_000);
+      const { f: before } = await waitFocus(page, (f) => f.key === `case:${made.id}`, 'the urgent case', 2_000);
       await page.waitForSelector('[data-testid=wall-callout]', { timeout: 2_000 });
       const text = await page.locator('[data-testid=wall-callout]').innerText();
       assert.match(text, /紧急事件/, text);
       assert.ok(text.includes(`AJ${String(made.id).padStart(8, '0')}`), `the callout names the case: ${text}`);
-      await waitFocus(page, (f) => f.showing === 'overview', 'the overview after focus=5', 10_000);
+      // The focus starts when the server accepted the report (GET /api/cases/urgent, masked).
+      const r = await call(BASE, 'GET', '/api/cases/urgent');
+      assert.equal(r.status, 200, `GET /api/cases/urgent: ${r.status}`);
+      const listed = (await r.json()).cases.find((c) => c.case.id === made.id);
+      assert.ok(listed, `GET /api/cases/urgent lists case ${made.id}`);
+      assert.equal(before.since, listed.accepted_ms, 'the focus starts at the acceptance');
+      // A wall loaded after the report (a reloaded tile of a spanning wall) shows the same item
+      // with the same since and until: it read the report, which its stream never brought.
+      late = await wallPage({ viewport: { width: 1920, height: 1080 } });
+      await openApp(late, BASE, '/?mode=wall&focus=15');
+      const { f: got } = await waitFocus(late, (f) => f.key === `case:${made.id}`, 'the urgent case on a wall loaded after it', 10_000);
+      assert.equal(got.since, before.since, `since on the late wall ${got.since}, on the first ${before.since}`);
+      assert.equal(got.until, before.until, `until on the late wall ${got.until}, on the first ${before.until}`);
+      await late.waitForSelector('[data-testid=wall-callout]', { timeout: 2_000 });
+      const lateText = await late.locator('[data-testid=wall-callout]').innerText();
+      assert.ok(lateText.includes(`AJ${String(made.id).padStart(8, '0')}`), `the late wall's callout names the case: ${lateText}`);
+      await waitFocus(page, (f) => f.showing === 'overview', 'the overview after focus=15', 20_000);
+      await waitFocus(late, (f) => f.showing === 'overview', 'the overview after focus=15 on the late wall', 5_000);
       assert.deepEqual(errorsOf(page), [], `browser errors${diagnostics(page)}`);
+      assert.deepEqual(errorsOf(late), [], `browser errors (late wall)${diagnostics(late)}`);
     } finally {
       await page.close();
+      await late?.close();
     }
   });
 

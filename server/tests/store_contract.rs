@@ -55,6 +55,7 @@ macro_rules! store_contract {
             #[test] fn a_write_and_its_audit_entry_are_stored_together() { super::audited_writes(OPEN) }
             #[test] fn the_epoch_survives_a_restart_and_a_new_store_has_another() { super::epoch(OPEN) }
             #[test] fn wall_scenes_are_checked_replaced_cleared_and_kept() { super::scenes(OPEN) }
+            #[test] fn urgent_reports_are_read_back_newest_first_in_their_window() { super::urgent_reports(OPEN) }
         }
     )+};
 }
@@ -1292,6 +1293,63 @@ fn prune_ended(open: Factory) {
 // ---------------------------------------------------------------------------
 // Wall scenes
 // ---------------------------------------------------------------------------
+
+/// `Store::reported_since`: the `CaseReported` events accepted in the
+/// window whose rule is listed, newest first, each with its event's `at_ms`
+/// and the case as reported (not as it is now), cut at `limit`.
+fn urgent_reports(open: Factory) {
+    let (dir, store) = open_seeded(open, "urgent");
+    let cat = CaseCategory::ALL[2];
+    let t0: i64 = 1_800_000_000_000;
+    let hour = 3_600_000;
+    let report = |rule: Option<&str>, at_ms: i64| {
+        let case = NewCase {
+            rule: rule.map(str::to_string),
+            ..new_case(113.8, now(), cat)
+        };
+        reported(&store.execute(Command::ReportCase(case), at_ms).unwrap())
+    };
+    let old = report(Some("R7"), t0 - 25 * hour);
+    let first = report(Some("R7"), t0 - hour);
+    let plain = report(Some("R1"), t0 - hour + 10);
+    let none = report(None, t0 - hour + 20);
+    let second = report(Some("R9"), t0);
+    // A later change of the first: the list still holds it as reported.
+    store
+        .execute(
+            Command::Transition {
+                case_id: first.id,
+                to: CaseStatus::Accepted,
+                by: Actor::anonymous("someone"),
+                note: String::new(),
+                at: now(),
+            },
+            t0 + 5,
+        )
+        .unwrap();
+    let rules = vec!["R7".to_string(), "R9".to_string()];
+    let (seq, got) = store.reported_since(t0 - 24 * hour, &rules, 64).unwrap();
+    assert_eq!(seq, store.head().unwrap());
+    let ids: Vec<(i64, u32)> = got.iter().map(|(at, c)| (*at, c.id)).collect();
+    assert_eq!(ids, vec![(t0, second.id), (t0 - hour, first.id)], "{got:?}");
+    assert_eq!(got[1].1, first, "the case as its report carried it");
+    assert!(![old.id, plain.id, none.id]
+        .iter()
+        .any(|id| ids.iter().any(|(_, i)| i == id)));
+    // The window's edge is inclusive; the limit keeps the newest.
+    let (_, edge) = store.reported_since(t0 - 25 * hour, &rules, 64).unwrap();
+    assert_eq!(edge.len(), 3, "{edge:?}");
+    assert_eq!(edge[2].1.id, old.id);
+    let (_, one) = store.reported_since(t0 - 25 * hour, &rules, 1).unwrap();
+    assert_eq!(
+        one.iter().map(|(_, c)| c.id).collect::<Vec<_>>(),
+        vec![second.id]
+    );
+    // No rule, no limit: nothing.
+    assert!(store.reported_since(0, &[], 64).unwrap().1.is_empty());
+    assert!(store.reported_since(0, &rules, 0).unwrap().1.is_empty());
+    cleanup(&dir);
+}
 
 fn scene_in(group: &str) -> SceneIn {
     SceneIn {

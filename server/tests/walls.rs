@@ -5,7 +5,8 @@
 //! clock in `/api/clock`, the welcome and heartbeats; the build hash in
 //! `/api/health` and the welcome, following `dist/index.html`; the public
 //! audience on request (and always for a wall device); `/api/kpi` equal to
-//! the model's recomputation at its seq.
+//! the model's recomputation at its seq; `/api/cases/urgent` (the urgent
+//! cases a wall loading takes the focus on) masked, with acceptance times.
 
 mod common;
 
@@ -1120,4 +1121,104 @@ async fn kpi_equals_a_recomputation_and_events_applied_to_it_equal_the_next() {
     assert_eq!(send(&viewer, common::get("/api/kpi")).await.status, 200);
     drop(state);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `GET /api/cases/urgent`: the urgent cases a wall loading takes the focus
+/// on — only those of an urgent rule, newest first, each with its event's
+/// `at_ms`, masked for an operator too; 400 for any parameter but
+/// `audience=public`; without rules read, none.
+#[tokio::test]
+async fn urgent_cases_are_listed_masked_with_their_acceptance_times() {
+    let fx = fixture("walls-urgent");
+    let mut rules = String::from(r#"{"version":1,"urgent":["R01"],"rules":["#);
+    for (i, c) in pingan_model::domain::CaseCategory::ALL.iter().enumerate() {
+        rules += &format!(
+            r#"{{"id":"D{i}","category":"{}","departments":["governance"],"deadline_hours":48}},"#,
+            c.code()
+        );
+    }
+    rules += r#"{"id":"R01","category":"dispute","keywords":["家庭纠纷"],"departments":["police"],"deadline_hours":72}]}"#;
+    fx.write("dispatch_rules.json", rules.as_bytes());
+    let state = fx.state();
+    assert!(state.rules().is_some_and(|r| r.urgent == ["R01"]));
+    let report = |rule: &str, reporter: &str| {
+        let now = pingan_server::clock::now_s();
+        pingan_server::store::Command::ReportCase(pingan_server::store::NewCase {
+            category: pingan_model::domain::CaseCategory::Dispute,
+            lon: 113.85,
+            lat: 22.65,
+            grid: Some("G0001".into()),
+            grid_index: Some(0),
+            community: None,
+            subdistrict: Some(common::people::XIXIANG.into()),
+            description: "家庭纠纷，联系 13800138000".into(),
+            reporter: pingan_server::store::Actor::anonymous(reporter),
+            departments: vec![pingan_model::domain::Department::Police],
+            rule: Some(rule.into()),
+            reported_at: now - 3_600, // named by the client: not the focus time
+            deadline: now + 3_600,
+        })
+    };
+    let mut accepted = Vec::new();
+    for (rule, who) in [("R01", "李小龙"), ("D0", "王芳"), ("R01", "赵六")] {
+        let events = state.live().execute(report(rule, who)).await.unwrap();
+        if let Change::CaseReported { case } = &events[0].change {
+            accepted.push((case.id, events[0].at_ms, rule));
+        }
+    }
+    let op = app_as(&state, Some(user(Role::Operator, None)));
+    for uri in ["/api/cases/urgent", "/api/cases/urgent?audience=public"] {
+        let r = send(&op, common::get(uri)).await;
+        assert_eq!(r.status, 200, "{uri}: {}", r.text());
+        let text = r.text();
+        for secret in ["李小龙", "赵六", "13800138000"] {
+            assert!(!text.contains(secret), "{uri} shows {secret}: {text}");
+        }
+        let v = r.json();
+        assert_eq!(v["seq"].as_u64(), Some(state.live().hub().head()), "{v}");
+        let got: Vec<(u64, i64)> = v["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["case"]["id"].as_u64().unwrap(),
+                    c["accepted_ms"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        let want: Vec<(u64, i64)> = accepted
+            .iter()
+            .rev()
+            .filter(|(_, _, rule)| *rule == "R01")
+            .map(|(id, at, _)| (u64::from(*id), *at))
+            .collect();
+        assert_eq!(got, want, "{v}");
+        assert_eq!(v["cases"][0]["case"]["reporter"], "赵*", "{v}");
+    }
+    let r = send(&op, common::get("/api/cases/urgent?since_ms=0")).await;
+    let detail = r.assert_error(400, "bad_request");
+    assert!(detail.contains("since_ms"), "{detail}");
+    let r = send(&op, common::get("/api/cases/urgent?audience=all")).await;
+    r.assert_error(400, "bad_request");
+    // A viewer reads it as well (`read`); a stranger does not.
+    let viewer = app_as(&state, Some(user(Role::Viewer, None)));
+    assert_eq!(
+        send(&viewer, common::get("/api/cases/urgent")).await.status,
+        200
+    );
+    let nobody = app_as(&state, None);
+    assert_eq!(
+        send(&nobody, common::get("/api/cases/urgent")).await.status,
+        401
+    );
+
+    // Without rules: nothing is urgent.
+    let fx = fixture("walls-urgent-none");
+    let state = fx.state();
+    state.live().execute(report("R01", "李小龙")).await.unwrap();
+    let op = app_as(&state, Some(user(Role::Operator, None)));
+    let r = send(&op, common::get("/api/cases/urgent")).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["cases"], json!([]), "{}", r.text());
 }

@@ -1,6 +1,7 @@
 //! The focus driver: feeds the model's `wall::focus::focus_at` with the
 //! facts this page has (alarm-level alerts from the live ticker, urgent
-//! cases from the stream, the group's scene, the subdistricts as tour
+//! cases from the stream and, at load, those of the last day
+//! (`GET /api/cases/urgent`), the group's scene, the subdistricts as tour
 //! stops) and the server's clock, and shows what it says: the camera (this
 //! tile's window of the wall camera, `Tiling::tile_camera`), the focused
 //! item pulsing and selected, the callout's state. No timer decides
@@ -60,6 +61,22 @@ struct Facts {
     /// The retry of a failed read of the rules (cancelled at the unmount's
     /// reset of the facts).
     rules_retry: super::retry::Retry,
+    /// The retry of a failed read of the urgent cases reported before the
+    /// wall loaded.
+    reported_retry: super::retry::Retry,
+}
+
+/// The body of `GET /api/cases/urgent`: the urgent cases the server
+/// accepted in the last day, newest first, masked.
+#[derive(serde::Deserialize)]
+struct Reported {
+    cases: Vec<ReportedCase>,
+}
+
+#[derive(serde::Deserialize)]
+struct ReportedCase {
+    accepted_ms: i64,
+    case: Case,
 }
 
 thread_local! {
@@ -374,6 +391,51 @@ async fn load_urgent(wall: Wall, state: AppState) {
         for (case, at) in std::mem::take(&mut f.pending) {
             if case.rule.as_ref().is_some_and(|r| f.urgent.contains(r)) {
                 f.cases.insert(case.id, (case, at));
+            }
+        }
+        while f.cases.len() > CASES_KEPT {
+            f.cases.pop_first();
+        }
+    });
+    leptos::task::spawn_local(load_reported(wall, state));
+    kick(wall, state);
+}
+
+/// Reads the urgent cases reported before this wall loaded (after the
+/// rules, which it filters them by as it does the stream's): a wall
+/// reloaded, or one tile of a spanning wall loaded after a report, takes
+/// the focus on it as the walls that saw it on the stream do (the same
+/// item, from its acceptance). A case the stream brought meanwhile is
+/// kept as it is (the same case, the same time). A failed read is tried
+/// again after 2…60 s; a server without the endpoint (404) has none.
+async fn load_reported(wall: Wall, state: AppState) {
+    let mount = MOUNT.get();
+    let answer = web::fetch::send_json(web::fetch::Method::Get, "api/cases/urgent", None).await;
+    if MOUNT.get() != mount {
+        return;
+    }
+    let list = match answer {
+        Ok(t) => serde_json::from_str::<Reported>(&t).map(|r| r.cases).ok(),
+        Err(web::fetch::FetchError::Http { status: 404, .. }) => Some(Vec::new()),
+        Err(_) => None,
+    };
+    let Some(list) = list else {
+        FACTS.with(|f| {
+            f.borrow_mut().reported_retry.failed(move || {
+                if MOUNT.get() == mount {
+                    leptos::task::spawn_local(load_reported(wall, state));
+                }
+            })
+        });
+        return;
+    };
+    FACTS.with(|f| {
+        let mut f = f.borrow_mut();
+        f.reported_retry.succeeded();
+        for r in list {
+            let urgent = r.case.rule.as_ref().is_some_and(|x| f.urgent.contains(x));
+            if urgent && !f.cases.contains_key(&r.case.id) {
+                f.cases.insert(r.case.id, (r.case, r.accepted_ms));
             }
         }
         while f.cases.len() > CASES_KEPT {

@@ -144,6 +144,11 @@ pub const ROUTES: &[Route] = &[
         compress: true,
     },
     Route {
+        path: "/api/cases/urgent",
+        endpoints: &[endpoint!(Get, Read, walls::urgent_cases)],
+        compress: false,
+    },
+    Route {
         path: "/api/cases/{id}",
         endpoints: &[endpoint!(Get, Read, cases::get_case)],
         compress: false,

@@ -5,7 +5,10 @@
 //! - `PUT /api/walls/{group}/scene` (`wall:drive`) → 200 the stored `Scene`;
 //! - `DELETE /api/walls/{group}/scene` (`wall:drive`) → 204;
 //! - `GET /api/walls/{group}/scene` (`read`) → 200 the current `Scene`, or
-//!   404 `no_scene` (none pushed, cleared, or its duration is over).
+//!   404 `no_scene` (none pushed, cleared, or its duration is over);
+//! - `GET /api/cases/urgent` (`read`) → 200 [`UrgentOut`]: the urgent cases
+//!   of the last [`URGENT_WINDOW_MS`], which a wall that loads takes the
+//!   focus on as the walls already showing did from the stream.
 //!
 //! A push or clear is a command like every other write
 //! (`Command::PushScene`/`ClearScene`, decided and checked in
@@ -26,7 +29,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use pingan_model::live::{Change, Scene, SceneFeature};
+use pingan_model::live::{Case, Change, Scene, SceneFeature, Seq};
 use pingan_model::privacy::mask_actor;
 use serde::{Deserialize, Serialize};
 
@@ -168,4 +171,68 @@ pub async fn current(
         scene.by = mask_actor(&scene.by);
     }
     Ok(no_store(StatusCode::OK, Json::<Scene>(scene)))
+}
+
+/// How far back `GET /api/cases/urgent` looks (ms): a day, as far as the
+/// snapshot's cleared alerts (an item older than that has long left the
+/// focus even behind a queue of 64).
+pub const URGENT_WINDOW_MS: i64 = 24 * 3_600_000;
+/// The newest urgent cases it returns at most: as many as a wall keeps.
+pub const URGENT_KEPT: usize = 64;
+
+/// `GET /api/cases/urgent`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UrgentOut {
+    /// The last event the list contains: the stream from here on brings
+    /// the rest.
+    pub seq: Seq,
+    /// Newest first.
+    pub cases: Vec<UrgentCase>,
+}
+
+/// An urgent case as its report's event carried it, masked.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UrgentCase {
+    /// When the server accepted the report (its event's `at_ms`, Unix ms):
+    /// the time a wall's focus on it starts.
+    pub accepted_ms: i64,
+    pub case: Case,
+}
+
+/// `GET /api/cases/urgent`: the cases routed by an urgent dispatch rule
+/// (`dispatch_rules.json`'s `urgent`) and accepted in the last
+/// [`URGENT_WINDOW_MS`], newest first, at most [`URGENT_KEPT`], as their
+/// `CaseReported` events carried them (what a wall already showing holds),
+/// with personal data masked whoever reads: this is the wall's read.
+/// Takes `audience=public` (it changes nothing) and nothing else. No rules
+/// read at start (or none urgent): an empty list.
+pub async fn urgent_cases(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    for (k, v) in super::extract::query_pairs(raw.as_deref())? {
+        if k == "audience" {
+            super::extract::audience_value(&v)?;
+        } else {
+            return Err(super::extract::bad_param(
+                &k,
+                "GET /api/cases/urgent takes no parameters but audience=public",
+            ));
+        }
+    }
+    let rules: Vec<String> = state.rules().map(|r| r.urgent.clone()).unwrap_or_default();
+    let since = crate::clock::now_ms() - URGENT_WINDOW_MS;
+    let (seq, found) = read(&state, move |s| {
+        s.reported_since(since, &rules, URGENT_KEPT)
+    })
+    .await?;
+    let audience = pingan_model::access::Audience::Public;
+    let cases = found
+        .into_iter()
+        .map(|(accepted_ms, mut case)| {
+            crate::mask::case_for(&audience, &mut case, &mut []);
+            UrgentCase { accepted_ms, case }
+        })
+        .collect();
+    Ok(no_store(StatusCode::OK, Json(UrgentOut { seq, cases })))
 }

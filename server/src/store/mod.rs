@@ -147,6 +147,18 @@ pub trait Store: AccountStore + Send + Sync + 'static {
     /// first closes at or after it, alerts active or cleared at or after it,
     /// every sensor and hazard ([`WallState`]).
     fn wall_state(&self, since: i64) -> StoreResult<WallState>;
+    /// The cases accepted at or after `since_ms` (their `CaseReported`
+    /// events' `at_ms`, the server's clock) whose dispatch rule is one of
+    /// `rules`, newest first, at most `limit`: each as its event reported it,
+    /// with the event's `at_ms`, and the sequence number they are consistent
+    /// with (`GET /api/cases/urgent`: a wall that loads takes the focus on
+    /// what the walls already showing have seen on the stream).
+    fn reported_since(
+        &self,
+        since_ms: i64,
+        rules: &[String],
+        limit: usize,
+    ) -> StoreResult<(Seq, Vec<(i64, Case)>)>;
     /// The scene stored for a wall group (current or expired: see
     /// `Scene::is_current`) and the sequence number it is consistent with.
     fn scene(&self, group: &str) -> StoreResult<Option<(Seq, Scene)>>;

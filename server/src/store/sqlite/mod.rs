@@ -369,6 +369,19 @@ impl Store for SqliteStore {
         Ok(state)
     }
 
+    fn reported_since(
+        &self,
+        since_ms: i64,
+        rules: &[String],
+        limit: usize,
+    ) -> StoreResult<(Seq, Vec<(i64, Case)>)> {
+        let mut r = self.reader()?;
+        let tx = r.conn()?.transaction()?;
+        let out = wall::reported_since(&tx, since_ms, rules, limit)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
     fn scene(&self, group: &str) -> StoreResult<Option<(Seq, Scene)>> {
         let mut r = self.reader()?;
         let tx = r.conn()?.transaction()?;

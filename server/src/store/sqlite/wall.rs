@@ -1,11 +1,14 @@
 //! The wall's state (`Store::wall_state`) read inside one read transaction:
 //! cases open or recent, first closes from the histories (the partial index
-//! `case_closes` of migration 6), alerts, sensors and hazards.
+//! `case_closes` of migration 6), alerts, sensors and hazards; and the
+//! urgent cases a wall loading takes the focus on (`Store::reported_since`,
+//! from the event log: the cases table holds no acceptance time).
 
 use super::rows::*;
-use crate::store::error::StoreResult;
+use crate::store::error::{StoreError, StoreResult};
 use crate::store::WallState;
 use pingan_model::domain::{CaseStatus, HazardStatus, SensorType};
+use pingan_model::live::{Case, Change, Event, Seq, Topic};
 use rusqlite::Transaction;
 
 /// The statuses of a closed case, as SQL (`'resolved', 'archived'`).
@@ -80,6 +83,45 @@ pub(super) fn read(tx: &Transaction<'_>, since: i64) -> StoreResult<WallState> {
         sensors,
         hazards,
     })
+}
+
+/// `Store::reported_since`. The log is read from its newest event back (by
+/// `seq`, the primary key) and the read stops at the first case event
+/// accepted before `since_ms`: the server stamps `at_ms` as it appends, so
+/// older events are older (a clock stepped back by a few ms can only leave
+/// out a case at the window's very edge).
+pub(super) fn reported_since(
+    tx: &Transaction<'_>,
+    since_ms: i64,
+    rules: &[String],
+    limit: usize,
+) -> StoreResult<(Seq, Vec<(i64, Case)>)> {
+    let seq = head_of(tx)?;
+    let mut out = Vec::new();
+    if limit == 0 || rules.is_empty() {
+        return Ok((seq, out));
+    }
+    let mut stmt =
+        tx.prepare_cached("SELECT at_ms, json FROM events WHERE topic = ?1 ORDER BY seq DESC")?;
+    let mut rows = stmt.query([Topic::Cases.code()])?;
+    while let Some(row) = rows.next()? {
+        let at_ms: i64 = row.get(0)?;
+        if at_ms < since_ms {
+            break;
+        }
+        let json: String = row.get(1)?;
+        let e: Event = serde_json::from_str(&json)
+            .map_err(|e| StoreError::Backend(format!("event log entry is not an event: {e}")))?;
+        if let Change::CaseReported { case } = e.change {
+            if case.rule.as_ref().is_some_and(|r| rules.contains(r)) {
+                out.push((at_ms, case));
+                if out.len() >= limit {
+                    break;
+                }
+            }
+        }
+    }
+    Ok((seq, out))
 }
 
 #[cfg(test)]
