@@ -101,12 +101,14 @@ pub fn Wall() -> impl IntoView {
                 </div>
             </div>
             <Show when=move || !wall.problems.with(Vec::is_empty)>
-                <ul class="w-problems">
+                <div class="w-problems" role="alert" data-testid="wall-problems">
                     // The heading in the wall's language; the items name the
                     // parameter as typed (for whoever set the address up).
-                    <li>{move || state.lang.get().pick("地址参数有误，已按默认值显示：", "Wall address: these parameters were ignored (defaults kept):")}</li>
-                    {move || wall.problems.get().into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
-                </ul>
+                    <p>{move || state.lang.get().pick("地址参数有误，已按默认值显示：", "Wall address: these parameters were ignored (defaults kept):")}</p>
+                    <ul>
+                        {move || wall.problems.get().into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
+                    </ul>
+                </div>
             </Show>
             <div class="w-dim" style:opacity=move || format!("{:.2}", 1.0 - wall.brightness.get())></div>
         </div>

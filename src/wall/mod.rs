@@ -417,6 +417,7 @@ fn install_hooks(wall: Wall, state: AppState) {
     );
     web::set_hook_value("wall", &o);
     on_cleanup(|| {
+        web::remove_hook_value("wall");
         FROZEN.with(|f| f.set(None));
         STALE_AFTER.with(|s| s.set(stale::STALE_AFTER_MS));
         CLOCK.with(|c| *c.borrow_mut() = ClockSync::default());

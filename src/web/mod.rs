@@ -34,3 +34,11 @@ pub fn set_hook_value(name: &str, v: &JsValue) {
         let _ = js_sys::Reflect::set(&o, &JsValue::from_str(name), v);
     }
 }
+
+/// Removes `window.__pingan[name]` (a mode's hooks at its unmount: they
+/// hold closures over the mode's signals, which are gone then).
+pub fn remove_hook_value(name: &str) {
+    if let Some(o) = hook_object() {
+        let _ = js_sys::Reflect::delete_property(&o, &JsValue::from_str(name));
+    }
+}
