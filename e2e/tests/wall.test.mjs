@@ -666,7 +666,7 @@ describe('wall', () => {
     let late;
     try {
       await ackAll();
-      await openApp(page, BASE, '/?mode=wall&focus=15');
+      await openApp(page, BASE, '/?mode=wall&focus=25');
       await page.waitForFunction(() => window.__pingan.live.status() === 'live', null, { timeout: 30_000 });
       await waitFocus(page, (f) => f.showing === 'overview' && !f.flying, 'the overview', 30_000);
       // Pulses of what came before end within 3 s; then nothing is drawn.
@@ -704,15 +704,15 @@ describe('wall', () => {
       // A wall loaded after the report (a reloaded tile of a spanning wall) shows the same item
       // with the same since and until: it read the report, which its stream never brought.
       late = await wallPage({ viewport: { width: 1920, height: 1080 } });
-      await openApp(late, BASE, '/?mode=wall&focus=15');
-      const { f: got } = await waitFocus(late, (f) => f.key === `case:${made.id}`, 'the urgent case on a wall loaded after it', 10_000);
+      await openApp(late, BASE, '/?mode=wall&focus=25');
+      const { f: got } = await waitFocus(late, (f) => f.key === `case:${made.id}`, 'the urgent case on a wall loaded after it', 15_000);
       assert.equal(got.since, before.since, `since on the late wall ${got.since}, on the first ${before.since}`);
       assert.equal(got.until, before.until, `until on the late wall ${got.until}, on the first ${before.until}`);
       await late.waitForSelector('[data-testid=wall-callout]', { timeout: 2_000 });
       const lateText = await late.locator('[data-testid=wall-callout]').innerText();
       assert.ok(lateText.includes(`AJ${String(made.id).padStart(8, '0')}`), `the late wall's callout names the case: ${lateText}`);
-      await waitFocus(page, (f) => f.showing === 'overview', 'the overview after focus=15', 20_000);
-      await waitFocus(late, (f) => f.showing === 'overview', 'the overview after focus=15 on the late wall', 5_000);
+      await waitFocus(page, (f) => f.showing === 'overview', 'the overview after focus=25', 30_000);
+      await waitFocus(late, (f) => f.showing === 'overview', 'the overview after focus=25 on the late wall', 5_000);
       assert.deepEqual(errorsOf(page), [], `browser errors${diagnostics(page)}`);
       assert.deepEqual(errorsOf(late), [], `browser errors (late wall)${diagnostics(late)}`);
     } finally {

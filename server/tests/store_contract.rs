@@ -1313,6 +1313,16 @@ fn urgent_reports(open: Factory) {
     let first = report(Some("R7"), t0 - hour);
     let plain = report(Some("R1"), t0 - hour + 10);
     let none = report(None, t0 - hour + 20);
+    // Other topics' events in the window (a day of sensor readings) are
+    // not cases.
+    for k in 0..50 {
+        store
+            .execute(
+                batch(vec![reading("S2", 1.0 + k as f64 * 0.01)]),
+                t0 - hour + 30 + k,
+            )
+            .unwrap();
+    }
     let second = report(Some("R9"), t0);
     // A later change of the first: the list still holds it as reported.
     store
@@ -1561,4 +1571,38 @@ fn sqlite_an_alarm_from_before_migration_7_escalating_again_keeps_its_raise_time
     let a = alert(&store);
     assert_eq!(a.level, Level::Alarm);
     assert_eq!(a.alarm_at_ms, Some(a.raised_at * 1000), "its raise time");
+}
+
+/// A case event that does not parse (a damaged row, a newer server's
+/// change) is skipped by `reported_since`, not an error for a day.
+#[test]
+fn sqlite_an_unreadable_case_event_is_skipped_by_the_urgent_read() {
+    let (dir, store) = open_seeded(sqlite, "urgent-damaged");
+    let case = NewCase {
+        rule: Some("R7".into()),
+        ..new_case(113.8, now(), CaseCategory::ALL[2])
+    };
+    let t0: i64 = 1_800_000_000_000;
+    let first = reported(
+        &store
+            .execute(Command::ReportCase(case.clone()), t0)
+            .unwrap(),
+    );
+    let second = reported(&store.execute(Command::ReportCase(case), t0 + 1).unwrap());
+    let conn = rusqlite::Connection::open(dir.join("live.sqlite")).unwrap();
+    let damaged = conn
+        .execute(
+            "UPDATE events SET json = '{\"kind\":\"case_reported\",' WHERE json LIKE '%\"id\":' || ?1 || ',%'",
+            [first.id],
+        )
+        .unwrap();
+    assert_eq!(damaged, 1);
+    drop(conn);
+    let rules = vec!["R7".to_string()];
+    let (_, got) = store.reported_since(t0 - 1, &rules, 64).unwrap();
+    assert_eq!(
+        got.iter().map(|(_, c)| c.id).collect::<Vec<_>>(),
+        vec![second.id]
+    );
+    cleanup(&dir);
 }

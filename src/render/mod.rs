@@ -364,7 +364,8 @@ impl Renderer {
                     data: l.data.clone(),
                 })
                 .collect();
-            self.points.set_layers(point_layers, scene.lang);
+            self.points
+                .set_layers(point_layers, scene.lang, scene.wall.is_some());
             let p = self.points.update(&cam, dpr);
             stats.points_rendered = p.rendered;
             stats.points_patched = p.patched;

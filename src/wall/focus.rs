@@ -22,15 +22,14 @@ use pingan_model::layers::LayerId;
 use pingan_model::live::{Case, Change};
 use pingan_model::projection::to_lonlat;
 use pingan_model::wall::focus::{
-    focus_at, FocusConfig, FocusItem, FocusKey, FocusState, Showing, TourStop,
+    focus_at, keep_urgent, FocusConfig, FocusItem, FocusKey, FocusState, Showing, TourStop,
+    URGENT_KEPT,
 };
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-/// Urgent cases remembered (newest; each holds the focus once).
-const CASES_KEPT: usize = 64;
 /// A focused item pulses this often (ms): a ring at a time.
 const PULSE_EVERY_MS: f64 = 2_000.0;
 /// With nothing under way, ask again at least this often (ms).
@@ -39,8 +38,9 @@ const IDLE_ASK_MS: f64 = 5_000.0;
 /// What the driver knows.
 #[derive(Default)]
 struct Facts {
-    /// Urgent cases seen on the stream, by id, with the time the server
-    /// accepted each (its event's `at_ms`).
+    /// Urgent cases seen on the stream or read (`load_reported`), by id,
+    /// with the time the server accepted each (its event's `at_ms`); a
+    /// day's, at most 256 (`keep_urgent`).
     cases: BTreeMap<u32, (Case, i64)>,
     /// The urgent dispatch rules (`dispatch_rules.json`'s `urgent`).
     urgent: Vec<String>,
@@ -393,9 +393,7 @@ async fn load_urgent(wall: Wall, state: AppState) {
                 f.cases.insert(case.id, (case, at));
             }
         }
-        while f.cases.len() > CASES_KEPT {
-            f.cases.pop_first();
-        }
+        keep_urgent(&mut f.cases, server_now_ms() as i64);
     });
     leptos::task::spawn_local(load_reported(wall, state));
     kick(wall, state);
@@ -438,9 +436,7 @@ async fn load_reported(wall: Wall, state: AppState) {
                 f.cases.insert(r.case.id, (r.case, r.accepted_ms));
             }
         }
-        while f.cases.len() > CASES_KEPT {
-            f.cases.pop_first();
-        }
+        keep_urgent(&mut f.cases, server_now_ms() as i64);
     });
     kick(wall, state);
 }
@@ -450,7 +446,20 @@ pub fn start(wall: Wall, state: AppState) {
     MOUNT.set(MOUNT.get().wrapping_add(1));
     leptos::task::spawn_local(load_urgent(wall, state));
     live::observe(move |note| {
-        let Note::Event(e) = note else { return };
+        let e = match note {
+            Note::Event(e) => e,
+            // Events may have been skipped (a gap longer than the replay,
+            // the stream starting from a later base than the first read):
+            // the urgent cases are read again, once the rules are known
+            // (until then the rules' read does it).
+            Note::Snapshot { .. } => {
+                if FACTS.with(|f| f.borrow().rules_read) {
+                    leptos::task::spawn_local(load_reported(wall, state));
+                }
+                return;
+            }
+            Note::Clock { .. } => return,
+        };
         match &e.change {
             Change::CaseReported { case } => {
                 let urgent = FACTS.with(|f| {
@@ -458,7 +467,7 @@ pub fn start(wall: Wall, state: AppState) {
                     if !f.rules_read && case.rule.is_some() {
                         // Full (the rules' read failing long): the oldest go,
                         // the newest are the likeliest still to be shown.
-                        if f.pending.len() >= CASES_KEPT {
+                        if f.pending.len() >= URGENT_KEPT {
                             f.pending.remove(0);
                         }
                         f.pending.push((case.clone(), e.at_ms));
@@ -469,9 +478,7 @@ pub fn start(wall: Wall, state: AppState) {
                     FACTS.with(|f| {
                         let mut f = f.borrow_mut();
                         f.cases.insert(case.id, (case.clone(), e.at_ms));
-                        while f.cases.len() > CASES_KEPT {
-                            f.cases.pop_first();
-                        }
+                        keep_urgent(&mut f.cases, server_now_ms() as i64);
                     });
                 }
             }

@@ -1,6 +1,7 @@
 //! A read the wall tries again after a failure (the KPI figures, the urgent
-//! rules, the group's scene): 2, 4, 8 … 60 s apart, from the first failure
-//! on; the pending attempt is dropped, hence cancelled, with its owner.
+//! rules and cases, the group's scene): 2, 4, 8 … 60 s apart (each ±25 %),
+//! from the first failure on; the pending attempt is dropped, hence
+//! cancelled, with its owner.
 
 use gloo_timers::callback::Timeout;
 
@@ -21,6 +22,9 @@ impl Retry {
         let ms = 1000u32
             .saturating_mul(1 << self.failures.min(6))
             .min(MAX_MS);
+        // 0.75…1.25 of it: the tiles of every wall do not come back to a
+        // restarted server in the same instant, again and again.
+        let ms = (f64::from(ms) * (0.75 + 0.5 * js_sys::Math::random())) as u32;
         self.pending = Some(Timeout::new(ms, again));
     }
 

@@ -27,6 +27,30 @@ pub const ITEM_ZOOM: f64 = 15.0;
 pub const TOUR_MAX_ZOOM: f64 = 14.5;
 /// Flights last this long at least and at most (ms).
 pub const FLIGHT_MS: (f64, f64) = (1000.0, 2500.0);
+/// How long a wall remembers an urgent case (ms, from its acceptance): a
+/// day, as the snapshot's cleared alerts. An older one left the focus long
+/// ago unless a queue of items has run for a day without a break.
+pub const URGENT_WINDOW_MS: i64 = 24 * 3_600_000;
+/// The most urgent cases a wall remembers (the newest): ~11 a day with the
+/// generated rules, so only a day of mass incidents reaches it.
+pub const URGENT_KEPT: usize = 256;
+
+/// Keeps what a wall remembers of urgent cases (by id, each with its
+/// acceptance time, Unix ms): those accepted within [`URGENT_WINDOW_MS`]
+/// before `now_ms`, at most [`URGENT_KEPT`], the newest (the highest ids,
+/// given in acceptance order). The same rule on every tile, and for what a
+/// loading tile reads (`GET /api/cases/urgent`: the window's newest
+/// `URGENT_KEPT`), so a tile loaded late remembers what the others do. By
+/// age, not by count alone: dropping the oldest of a full set would move
+/// every item queued behind it earlier, on each tile when its event came.
+pub fn keep_urgent<T>(cases: &mut std::collections::BTreeMap<u32, (T, i64)>, now_ms: i64) {
+    let from = now_ms.saturating_sub(URGENT_WINDOW_MS);
+    cases.retain(|_, (_, at)| *at >= from);
+    while cases.len() > URGENT_KEPT {
+        cases.pop_first();
+    }
+}
+
 /// How many segments back a camera looks for where its flight started
 /// (a flight interrupted by another starts where the first one was).
 const CHAIN: u32 = 6;
@@ -440,6 +464,24 @@ pub fn focus_at(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_wall_remembers_a_day_of_urgent_cases_and_the_newest_when_full() {
+        use super::{keep_urgent, URGENT_KEPT, URGENT_WINDOW_MS};
+        let now = 2_000_000_000_000;
+        let mut m = std::collections::BTreeMap::new();
+        m.insert(1, ((), now - URGENT_WINDOW_MS - 1));
+        m.insert(2, ((), now - URGENT_WINDOW_MS));
+        m.insert(3, ((), now));
+        keep_urgent(&mut m, now);
+        assert_eq!(m.keys().copied().collect::<Vec<_>>(), vec![2, 3]);
+        for id in 10..(10 + URGENT_KEPT as u32 + 5) {
+            m.insert(id, ((), now));
+        }
+        keep_urgent(&mut m, now);
+        assert_eq!(m.len(), URGENT_KEPT);
+        assert_eq!(m.keys().next(), Some(&15), "the oldest went");
+    }
+
     use super::*;
     use crate::wall::tiling::layout;
 

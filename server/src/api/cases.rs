@@ -1,7 +1,8 @@
 //! The case endpoints: `POST /api/cases` (report), `GET /api/cases`
 //! (GeoJSON query), `GET /api/cases.bin` (the compact file of the last
 //! [`RECENT_DAYS`] days), `GET /api/cases/{id}` and
-//! `POST /api/cases/{id}/transitions`.
+//! `POST /api/cases/{id}/transitions`. (`GET /api/cases/urgent`, the wall's
+//! read of the last day's urgent reports, is in `walls.rs`.)
 
 use super::common::{execute, intake_error, no_store, read};
 use super::extract::{bad_param, query_pairs, CaseId, JsonBody};

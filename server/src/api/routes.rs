@@ -146,7 +146,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: "/api/cases/urgent",
         endpoints: &[endpoint!(Get, Read, walls::urgent_cases)],
-        compress: false,
+        compress: true,
     },
     Route {
         path: "/api/cases/{id}",

@@ -173,12 +173,9 @@ pub async fn current(
     Ok(no_store(StatusCode::OK, Json::<Scene>(scene)))
 }
 
-/// How far back `GET /api/cases/urgent` looks (ms): a day, as far as the
-/// snapshot's cleared alerts (an item older than that has long left the
-/// focus even behind a queue of 64).
-pub const URGENT_WINDOW_MS: i64 = 24 * 3_600_000;
-/// The newest urgent cases it returns at most: as many as a wall keeps.
-pub const URGENT_KEPT: usize = 64;
+/// How far back `GET /api/cases/urgent` looks and how many it returns at
+/// most: what a wall remembers (`pingan_model::wall::focus::keep_urgent`).
+pub use pingan_model::wall::focus::{URGENT_KEPT, URGENT_WINDOW_MS};
 
 /// `GET /api/cases/urgent`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -90,9 +90,12 @@ pub fn HourlyChart(
             </h2>
             <div class="legend">
                 <span class="key bar"></span>{move || state.lang.get().pick("每小时", "per hour")}
-                <span class="key typical"></span>{move || match state.lang.get() {
-                    Lang::Zh => format!("常态（前{}天同时段均值）", wall.hourly.with(|h| h.days)),
-                    Lang::En => format!("typical (same hour, {} days)", wall.hourly.with(|h| h.days)),
+                <span class="key typical"></span>{move || match (state.lang.get(), wall.hourly.with(|h| h.days)) {
+                    (Lang::Zh, 0) => "常态（尚无往日数据）".to_string(),
+                    (Lang::Zh, d) => format!("常态（前{d}天同时段均值）"),
+                    (Lang::En, 0) => "typical (no earlier days yet)".to_string(),
+                    (Lang::En, 1) => "typical (same hour, 1 day)".to_string(),
+                    (Lang::En, d) => format!("typical (same hour, {d} days)"),
                 }}
             </div>
             {chart}

@@ -91,6 +91,8 @@ pub struct Canvas2dPoints {
     surface: Surface,
     layers: Vec<PointInput>,
     lang: Lang,
+    /// Drawn for a wall (bin counts at its text size); fixed for a page.
+    wall: bool,
     /// What the surface shows: `layers_key` and each layer's version.
     drawn_for: Option<(u64, Vec<u64>)>,
     /// The next frame re-renders in full (test hook).
@@ -117,6 +119,7 @@ impl Canvas2dPoints {
             surface: Surface::new(doc)?,
             layers: Vec::new(),
             lang: Lang::Zh,
+            wall: false,
             drawn_for: None,
             force: false,
         })
@@ -209,6 +212,7 @@ impl Canvas2dPoints {
                         p,
                         ui,
                         self.lang,
+                        self.wall,
                         &view,
                         Some(&only),
                     );
@@ -237,9 +241,10 @@ impl Canvas2dPoints {
 }
 
 impl PointBackend for Canvas2dPoints {
-    fn set_layers(&mut self, layers: Vec<PointInput>, lang: Lang) {
+    fn set_layers(&mut self, layers: Vec<PointInput>, lang: Lang, wall: bool) {
         self.layers = layers;
         self.lang = lang;
+        self.wall = wall;
     }
 
     fn update(&mut self, cam: &Camera, dpr: f64) -> PointStats {
@@ -272,7 +277,7 @@ impl PointBackend for Canvas2dPoints {
         if std::mem::take(&mut self.force) {
             self.surface.key = None;
         }
-        let (layers, lang) = (&self.layers, self.lang);
+        let (layers, lang, wall) = (&self.layers, self.lang, self.wall);
         stats.rendered = self
             .surface
             .ensure(cam, dpr, points_version, |ctx, big, drawn| {
@@ -280,7 +285,8 @@ impl PointBackend for Canvas2dPoints {
                 let view = big.world_bbox(30.0);
                 for l in layers {
                     if let Some(p) = l.points() {
-                        let n = draw_points_in(&mut painter, big, l.id, p, ui, lang, &view, None);
+                        let n =
+                            draw_points_in(&mut painter, big, l.id, p, ui, lang, wall, &view, None);
                         drawn.push((l.id, n));
                     }
                 }

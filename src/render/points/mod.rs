@@ -1,6 +1,6 @@
 //! The point layers' renderer seam. What to draw is decided here, for any
 //! backend: per layer, by its level-of-detail rule (`pingan_model::lod`),
-//! bins (sized by count, labelled) or individual symbols grouped by (class,
+//! bins (sized by count, labelled where the count fits) or individual symbols grouped by (class,
 //! state), each group's look from the layer's spec. How it is drawn and kept
 //! is the backend's: a [`PointBackend`] is *retained* — it is given the
 //! layers it shows ([`PointBackend::set_layers`]) and learns from each
@@ -61,7 +61,8 @@ pub trait PointBackend {
     /// edits mutate a layer with `Arc::make_mut`, and a second owner between
     /// frames would make every edit copy the whole layer (and change its
     /// address, so nothing could be patched).
-    fn set_layers(&mut self, layers: Vec<PointInput>, lang: Lang);
+    /// `wall`: drawn for a wall (its least text size: `render::text_px`).
+    fn set_layers(&mut self, layers: Vec<PointInput>, lang: Lang, wall: bool);
     /// Brings the picture up to date for the camera (patching what changed
     /// where it can) and lets go of the layers.
     fn update(&mut self, cam: &Camera, dpr: f64) -> PointStats;
@@ -110,6 +111,26 @@ pub fn bin_radius(count: u32, max: f64, ui: f64) -> f64 {
     lo + (hi - lo) * (count as f64 / max.max(1.0)).sqrt()
 }
 
+/// The px of the bins' counts (11 at UI scale 1; on a wall its least text
+/// size) and whether `count` is labelled in a circle of radius `r`: off a
+/// wall from 10 px up (as designed); on a wall only where the count fits
+/// inside at that size (a digit ~0.6 em, 万 1 em, 2 px either side): a
+/// count shrunk to fit would be unreadable from across the room, and the
+/// circle's area shows it anyway.
+pub fn bin_label(count: u32, r: f64, ui: f64, lang: Lang, wall: bool) -> Option<String> {
+    let text = short_count(count, lang);
+    if !wall {
+        return (r >= 10.0 * ui).then_some(text);
+    }
+    let px = crate::render::text_px(11.0, ui, true);
+    let width: f64 = text
+        .chars()
+        .map(|c| if c.is_ascii() { 0.6 } else { 1.0 })
+        .sum::<f64>()
+        * px;
+    (width + 4.0 * ui <= 2.0 * r && px <= 2.0 * r).then_some(text)
+}
+
 /// Draws one point layer as seen in `view` (a whole surface: the camera
 /// grown by 30 px); with `only`, just the symbols
 /// that can reach that box (a patch), each exactly as the whole view draws it.
@@ -121,6 +142,7 @@ pub fn draw_points_in(
     p: &PointLayer,
     ui: f64,
     lang: Lang,
+    wall: bool,
     view: &Bbox,
     only: Option<&Bbox>,
 ) -> usize {
@@ -155,11 +177,11 @@ pub fn draw_points_in(
                 ring: Some(("rgba(255,255,255,0.45)", 1.0)),
             };
             painter.symbols(&[*s], &bin);
-            if r >= 10.0 * ui {
-                labels.push((*s, short_count(*count, lang)));
+            if let Some(text) = bin_label(*count, r, ui, lang, wall) {
+                labels.push((*s, text));
             }
         }
-        painter.labels(&labels, 11.0 * ui, "#06101f");
+        painter.labels(&labels, crate::render::text_px(11.0, ui, wall), "#06101f");
         return by_size.len();
     }
     // Individual points, grouped by symbol so each group is one path.
@@ -186,6 +208,48 @@ pub fn draw_points_in(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_walls_bin_counts_are_its_text_size_and_only_where_they_fit() {
+        // Off a wall: from 10 px up, as designed.
+        assert_eq!(
+            bin_label(1234, 10.0, 1.0, Lang::Zh, false).as_deref(),
+            Some("1234")
+        );
+        assert_eq!(bin_label(7, 9.9, 1.0, Lang::Zh, false), None);
+        // On a wall: 20 px text, so a count needs a circle it fits in.
+        assert!(crate::render::text_px(11.0, 1.0, true) >= 20.0);
+        let biggest = bin_radius(100, 100.0, 1.0);
+        assert_eq!(
+            bin_label(123, biggest, 1.0, Lang::Zh, true).as_deref(),
+            Some("123")
+        );
+        assert_eq!(
+            bin_label(1234, biggest, 1.0, Lang::Zh, true),
+            None,
+            "4 digits at 20 px: 52 px"
+        );
+        assert_eq!(
+            bin_label(7, 9.0, 1.0, Lang::Zh, true),
+            None,
+            "20 px text in a circle 18 px wide"
+        );
+        assert_eq!(
+            bin_label(7, 12.0, 1.0, Lang::Zh, true).as_deref(),
+            Some("7")
+        );
+        assert_eq!(
+            bin_label(12_345, biggest, 1.0, Lang::Zh, true),
+            None,
+            "1.2万"
+        );
+        // At 4K (UI scale 2) the same counts fit the same circles, doubled.
+        assert_eq!(
+            bin_label(123, 2.0 * biggest, 2.0, Lang::En, true).as_deref(),
+            Some("123")
+        );
+        assert_eq!(bin_label(7, 2.0 * 9.0, 2.0, Lang::En, true), None);
+    }
 
     #[test]
     fn bins_grow_with_their_share_of_the_largest() {

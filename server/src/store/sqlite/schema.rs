@@ -226,6 +226,12 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE alerts ADD COLUMN alarm_at_ms INTEGER;
     UPDATE alerts SET alarm_at_ms = raised_at * 1000 WHERE level = 'alarm';
     "#,
+    // 8: one topic's events newest first (`GET /api/cases/urgent` reads the
+    // last day's case events; without it, every sensor reading of the day
+    // was read too).
+    r#"
+    CREATE INDEX events_topic_seq ON events (topic, seq);
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> StoreResult<usize> {

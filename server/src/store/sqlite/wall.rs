@@ -5,7 +5,7 @@
 //! from the event log: the cases table holds no acceptance time).
 
 use super::rows::*;
-use crate::store::error::{StoreError, StoreResult};
+use crate::store::error::StoreResult;
 use crate::store::WallState;
 use pingan_model::domain::{CaseStatus, HazardStatus, SensorType};
 use pingan_model::live::{Case, Change, Event, Seq, Topic};
@@ -85,11 +85,14 @@ pub(super) fn read(tx: &Transaction<'_>, since: i64) -> StoreResult<WallState> {
     })
 }
 
-/// `Store::reported_since`. The log is read from its newest event back (by
-/// `seq`, the primary key) and the read stops at the first case event
-/// accepted before `since_ms`: the server stamps `at_ms` as it appends, so
-/// older events are older (a clock stepped back by a few ms can only leave
-/// out a case at the window's very edge).
+/// `Store::reported_since`. One topic's events newest first through the
+/// index `events_topic_seq` (migration 8: the day's sensor readings are
+/// not read), stopping at the first accepted before `since_ms`: the server
+/// stamps `at_ms` as it appends, so older events are older (a clock
+/// stepped back by a few ms can only leave out a case at the window's very
+/// edge). Transitions are told from reports without parsing them; an entry
+/// that does not parse (a damaged row, a newer server's change) is logged
+/// and skipped, not an error for a day.
 pub(super) fn reported_since(
     tx: &Transaction<'_>,
     since_ms: i64,
@@ -101,17 +104,31 @@ pub(super) fn reported_since(
     if limit == 0 || rules.is_empty() {
         return Ok((seq, out));
     }
-    let mut stmt =
-        tx.prepare_cached("SELECT at_ms, json FROM events WHERE topic = ?1 ORDER BY seq DESC")?;
-    let mut rows = stmt.query([Topic::Cases.code()])?;
+    let mut stmt = tx.prepare_cached(
+        "SELECT seq, at_ms, json FROM events INDEXED BY events_topic_seq
+         WHERE topic = ?1 AND seq <= ?2 ORDER BY topic DESC, seq DESC",
+    )?;
+    let mut rows = stmt.query(rusqlite::params![
+        Topic::Cases.code(),
+        seq.min(i64::MAX as u64) as i64
+    ])?;
     while let Some(row) = rows.next()? {
-        let at_ms: i64 = row.get(0)?;
+        let at_ms: i64 = row.get(1)?;
         if at_ms < since_ms {
             break;
         }
-        let json: String = row.get(1)?;
-        let e: Event = serde_json::from_str(&json)
-            .map_err(|e| StoreError::Backend(format!("event log entry is not an event: {e}")))?;
+        let json: String = row.get(2)?;
+        if !json.contains("\"case_reported\"") {
+            continue;
+        }
+        let e: Event = match serde_json::from_str(&json) {
+            Ok(e) => e,
+            Err(err) => {
+                let at: i64 = row.get(0)?;
+                tracing::warn!(seq = at, error = %err, "event log entry is not an event; skipped");
+                continue;
+            }
+        };
         if let Change::CaseReported { case } = e.change {
             if case.rule.as_ref().is_some_and(|r| rules.contains(r)) {
                 out.push((at_ms, case));
