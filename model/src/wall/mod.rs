@@ -183,6 +183,11 @@ impl WallParams {
                     Some(r) => p.range = r,
                     None => problems.push(format!("range={v}: expected today or 30d")),
                 },
+                // Applied by the address's view (`viewport`); a wall names
+                // a bad one, as nobody at it would see why it is Chinese.
+                "lang" if crate::domain::Lang::from_code(&v).is_none() => {
+                    problems.push(format!("lang={v}: expected zh or en"))
+                }
                 _ => {}
             }
         }
@@ -235,6 +240,7 @@ mod tests {
         assert_eq!(p.dim.unwrap().to_string(), "22:00-07:00@0.5");
         assert_eq!(p.range, CaseRange::Today);
         assert!(p.is_spanning());
+        assert!(WallParams::parse("lang=en").1.is_empty());
         // The tile may come before the grid; upper case X is fine.
         let (p, problems) = WallParams::parse("tile=2,0&grid=3X1&tour=off");
         assert!(problems.is_empty(), "{problems:?}");
@@ -244,12 +250,12 @@ mod tests {
     #[test]
     fn bad_values_are_listed_and_keep_their_defaults() {
         let (p, problems) = WallParams::parse(
-            "grid=0x2&tile=a,b&bezel=-3&group=a%20b&tour=5&focus=9999&dim=late&range=week",
+            "grid=0x2&tile=a,b&bezel=-3&group=a%20b&tour=5&focus=9999&dim=late&range=week&lang=xx",
         );
         assert_eq!(p, WallParams::default());
-        assert_eq!(problems.len(), 8, "{problems:#?}");
+        assert_eq!(problems.len(), 9, "{problems:#?}");
         for (p, key) in problems.iter().zip([
-            "grid=", "tile=", "bezel=", "group=", "tour=", "focus=", "dim=", "range=",
+            "grid=", "tile=", "bezel=", "group=", "tour=", "focus=", "dim=", "range=", "lang=",
         ]) {
             assert!(p.starts_with(key), "{p}");
         }

@@ -60,6 +60,10 @@ fn alert_card(state: AppState, id: u64, lang: Lang) -> Option<Card> {
         .and_then(|id| feature_prop(state, LayerId::Areas, &id, area_key))
         .unwrap_or_default();
     let sub = feature_prop(state, LayerId::Sensors, &a.sensor, "subdistrict").unwrap_or_default();
+    let sub = match lang {
+        Lang::Zh => sub,
+        Lang::En => super::subdistrict_en(state, &sub).unwrap_or(sub),
+    };
     let place = [sub, area]
         .into_iter()
         .filter(|s| !s.is_empty())

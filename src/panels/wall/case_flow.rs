@@ -1,6 +1,7 @@
 //! The case flow: the newest cases as they come in (time, category, place,
 //! the departments they were routed to), newest first; as many as the box
-//! holds (rows that do not fit wrap out of sight, never cut). From the live case list (its filter set to every status by the
+//! holds (rows that do not fit wrap out of sight, never cut; a long place
+//! or list of departments takes a second line rather than an ellipsis). From the live case list (its filter set to every status by the
 //! wall), so a new case shows at the frame that applies it.
 
 use crate::state::use_app;
@@ -34,8 +35,12 @@ pub fn CaseFlow() -> impl IntoView {
                     view! {
                         <li class="w-case" class:fresh=r.fresh data-testid="wall-case" data-id=c.number()>
                             <time>{when(c.time, today, lang)}</time>
-                            <span class="cat">{c.category.label(lang)}</span>
-                            <span class="place">{super::grid_place(state, c.grid, lang)}</span>
+                            // One run of text: a long place wraps under the
+                            // category, not in a column of its own.
+                            <span class="what">
+                                <span class="cat">{c.category.label(lang)}</span>" "
+                                <span class="place">{super::short_place(state, c.grid, lang)}</span>
+                            </span>
                             <span class="depts">{depts}</span>
                         </li>
                     }

@@ -63,9 +63,48 @@ pub fn grid_place(state: AppState, g: u16, lang: Lang) -> String {
         .unwrap_or_default()
 }
 
+/// The place of grid `g` as a list row shows it, short enough for a row at
+/// the wall's text size: the subdistrict and the community without their
+/// kinds ("石岩 龙腾", "Shiyan · Longteng"; `grid_place` is the callout's
+/// whole place).
+pub fn short_place(state: AppState, g: u16, lang: Lang) -> String {
+    state
+        .entry(LayerId::Grids)
+        .and_then(|e| {
+            e.data.with_untracked(|d| match d.as_deref() {
+                Some(LayerData::Areas(a)) => {
+                    let f = a.features.get(g as usize)?;
+                    let sub = f.str_prop("subdistrict").unwrap_or("");
+                    let com = f.str_prop("community").unwrap_or("");
+                    Some(match lang {
+                        Lang::Zh => format!(
+                            "{} {}",
+                            sub.trim_end_matches("街道"),
+                            com.trim_end_matches("社区")
+                        ),
+                        Lang::En => {
+                            // "Longteng Community Grid 20" → "Longteng".
+                            let com_en = f
+                                .str_prop("name_en")
+                                .and_then(|n| n.split(" Community").next())
+                                .map(str::to_string);
+                            [subdistrict_en(state, sub), com_en]
+                                .into_iter()
+                                .flatten()
+                                .collect::<Vec<_>>()
+                                .join(" · ")
+                        }
+                    })
+                }
+                _ => None,
+            })
+        })
+        .unwrap_or_default()
+}
+
 /// The English name of the subdistrict named `zh` (the district summary's
 /// names, as the badges have them).
-fn subdistrict_en(state: AppState, zh: &str) -> Option<String> {
+pub fn subdistrict_en(state: AppState, zh: &str) -> Option<String> {
     state.admin.with_untracked(|a| {
         a.names
             .iter()

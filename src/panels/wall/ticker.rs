@@ -32,7 +32,8 @@ pub fn Ticker() -> impl IntoView {
             .live
             .alerts
             .with(|a| a.iter().filter(|a| a.is_active()).cloned().collect());
-        a.sort_by_key(|x| std::cmp::Reverse((x.level, x.raised_at, x.id)));
+        // Unacknowledged first (an acknowledged alarm is someone's already).
+        a.sort_by_key(|x| std::cmp::Reverse((x.acked_at.is_none(), x.level, x.raised_at, x.id)));
         a
     };
     let items = move || {
@@ -49,9 +50,16 @@ pub fn Ticker() -> impl IntoView {
                 let name = sensor_name(&a.sensor, lang)
                     .unwrap_or_else(|| format!("{} {}", a.sensor_type.label(lang), a.sensor));
                 let level = if alarm { "alarm" } else { "warn" };
+                let acked = a.acked_at.is_some();
                 view! {
-                    <li class=format!("w-alert {level}") data-testid="wall-alert" data-sensor=a.sensor.clone() data-level=level>
-                        <span class="lvl">{if alarm { lang.pick("报警", "ALARM") } else { lang.pick("预警", "WARN") }}</span>
+                    <li class=format!("w-alert {level}") class:acked=acked data-testid="wall-alert" data-sensor=a.sensor.clone() data-level=level>
+                        // Acknowledged: grey, "已确认" instead of its level
+                        // (someone has it; the room needs the rest).
+                        <span class="lvl">{match (acked, alarm) {
+                            (true, _) => lang.pick("已确认", "ACK'D"),
+                            (false, true) => lang.pick("报警", "ALARM"),
+                            (false, false) => lang.pick("预警", "WARN"),
+                        }}</span>
                         <span class="name">{name}</span>
                         <span class="val">{format!("{} / {} {unit}", super::reading(a.peak), super::reading(limit))}</span>
                         <time>{super::hm_cst(a.raised_at)}</time>
