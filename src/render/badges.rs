@@ -105,6 +105,9 @@ pub fn badges_on(
     for r in blocked {
         placed.reserve(*r);
     }
+    // Each name's reserved box, by subdistrict: a leader line may cross its
+    // own name (it starts there), not another's.
+    let mut names: Vec<[f64; 4]> = Vec::with_capacity(admin.at.len());
     for (i, at) in admin.at.iter().enumerate() {
         let p = cam.to_screen(*at);
         let chars = |t: &str| t.chars().count() as f64;
@@ -116,6 +119,18 @@ pub fn badges_on(
         let half_h = size / 2.0 + 2.0 * ui + shift;
         // Reserved even where two names overlap (each is drawn, or shifted).
         placed.reserve([p[0] - half, p[1] - half_h, p[0] + half, p[1] + half_h]);
+        // For the leader lines: the name as drawn at its spot, the narrower
+        // of its two languages (the reservation above is the wider and
+        // taller: a neighbour's would cover the anchor itself).
+        let tight = admin.names.get(i).map_or(half, |(zh, en)| {
+            (chars(zh) * size).min(chars(en) * size * 5.0 / 9.0) / 2.0
+        });
+        names.push([
+            p[0] - tight,
+            p[1] - size / 2.0,
+            p[0] + tight,
+            p[1] + size / 2.0,
+        ]);
     }
     let mut kept: Vec<Badge> = Vec::new();
     for (index, p, lines) in wanted {
@@ -149,6 +164,20 @@ pub fn badges_on(
                     .iter()
                     .any(|s| r[0] >= s[0] && r[1] >= s[1] && r[2] <= s[2] && r[3] <= s[3])
             })
+            // A long leader line (the far spots) crosses no other name and no
+            // badge placed before: from across the room a line through a
+            // name reads as that subdistrict's.
+            .filter(|(slot, r)| {
+                *slot < near.len() || {
+                    let end = leader_end(p, *r);
+                    let crosses = |o: &[f64; 4]| segment_hits(p, end, *o);
+                    !names
+                        .iter()
+                        .enumerate()
+                        .any(|(j, n)| j != index && crosses(n))
+                        && !kept.iter().any(|b| crosses(&b.rect))
+                }
+            })
             // Badges may touch by up to 2 px.
             .find(|(_, r)| placed.try_place([r[0] + 1.0, r[1] + 1.0, r[2] - 1.0, r[3] - 1.0]));
         if let Some((slot, rect)) = rect {
@@ -163,6 +192,41 @@ pub fn badges_on(
     }
     kept.sort_by_key(|b| b.index);
     kept
+}
+
+/// Where a leader line from `anchor` meets badge `rect`: its nearest point.
+fn leader_end(anchor: [f64; 2], rect: [f64; 4]) -> [f64; 2] {
+    [
+        anchor[0].clamp(rect[0], rect[2]),
+        anchor[1].clamp(rect[1], rect[3]),
+    ]
+}
+
+/// Whether the segment `a`–`b` passes through the inside of box `r`
+/// (Liang–Barsky clipping; touching an edge is not crossing).
+fn segment_hits(a: [f64; 2], b: [f64; 2], r: [f64; 4]) -> bool {
+    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+    let (mut t0, mut t1) = (0.0_f64, 1.0_f64);
+    for (p, q) in [
+        (-dx, a[0] - r[0]),
+        (dx, r[2] - a[0]),
+        (-dy, a[1] - r[1]),
+        (dy, r[3] - a[1]),
+    ] {
+        if p == 0.0 {
+            if q <= 0.0 {
+                return false;
+            }
+        } else {
+            let t = q / p;
+            if p < 0.0 {
+                t0 = t0.max(t);
+            } else {
+                t1 = t1.min(t);
+            }
+        }
+    }
+    t1 - t0 > 1e-9
 }
 
 /// Where a badge paints (its box, its leader line and the dot at its
@@ -215,7 +279,7 @@ pub fn draw_badges(ctx: &Ctx, badges: &[Badge], ui: f64, lang: Lang) {
         if !b.below {
             // Leader line from the subdistrict's name to the badge's nearest edge.
             let (ax, ay) = (b.anchor[0], b.anchor[1]);
-            let (tx, ty) = (ax.clamp(x0, x1), ay.clamp(y0, y1));
+            let [tx, ty] = leader_end(b.anchor, b.rect);
             ctx.begin_path();
             ctx.move_to(ax, ay);
             ctx.line_to(tx, ty);
@@ -278,6 +342,17 @@ mod tests {
         a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]
     }
 
+    #[test]
+    fn a_segment_crosses_a_box_only_through_its_inside() {
+        let r = [10.0, 10.0, 20.0, 20.0];
+        assert!(segment_hits([0.0, 15.0], [30.0, 15.0], r));
+        assert!(segment_hits([15.0, 15.0], [15.0, 40.0], r), "from inside");
+        assert!(!segment_hits([0.0, 0.0], [9.0, 30.0], r), "beside");
+        assert!(!segment_hits([0.0, 10.0], [30.0, 10.0], r), "along an edge");
+        assert!(!segment_hits([0.0, 15.0], [9.9, 15.0], r), "short of it");
+        assert!(segment_hits([0.0, 0.0], [30.0, 30.0], r), "diagonal");
+    }
+
     /// Ten subdistricts close together (a district overview between a
     /// wall's boxes): every badge stays off the boxes, the other badges,
     /// every name's spot and the screen's edge; the far spots place more.
@@ -322,7 +397,7 @@ mod tests {
         assert!(name_px >= crate::render::WALL_MIN_TEXT);
         let wall = badges_on(&cam, &admin, &layers, ui, name_px, true, &screen, &boxes);
         let near = badges_on(&cam, &admin, &layers, ui, name_px, false, &screen, &boxes);
-        assert!(wall.len() > near.len(), "{} vs {}", wall.len(), near.len());
+        assert!(wall.len() >= near.len(), "{} vs {}", wall.len(), near.len());
         for (k, b) in wall.iter().enumerate() {
             assert!(
                 b.rect[0] >= 0.0 && b.rect[2] <= 1920.0 && b.rect[1] >= 0.0 && b.rect[3] <= 1080.0
@@ -332,6 +407,36 @@ mod tests {
             }
             for o in &wall[k + 1..] {
                 assert!(!overlaps(b.rect, o.rect), "{:?} over {:?}", b.rect, o.rect);
+            }
+            // A far badge's leader line crosses no other name's spot and no
+            // other badge.
+            if (b.anchor[0] - b.rect[0])
+                .abs()
+                .min((b.anchor[0] - b.rect[2]).abs())
+                > 44.0 * ui * 2.0
+            {
+                let end = leader_end(b.anchor, b.rect);
+                for (j, w) in at.iter().enumerate() {
+                    let p = cam.to_screen(*w);
+                    let name = [
+                        p[0] - 2.0 * name_px,
+                        p[1] - name_px / 2.0,
+                        p[0] + 2.0 * name_px,
+                        p[1] + name_px / 2.0,
+                    ];
+                    assert!(
+                        j == b.index || !segment_hits(b.anchor, end, name),
+                        "the leader of {} crosses name {j}",
+                        b.index
+                    );
+                }
+                for (m, o) in wall.iter().enumerate() {
+                    assert!(
+                        m == k || !segment_hits(b.anchor, end, o.rect),
+                        "the leader of {} crosses badge {m}",
+                        b.index
+                    );
+                }
             }
             for w in &at {
                 let p = cam.to_screen(*w);

@@ -22,8 +22,8 @@ use pingan_model::layers::LayerId;
 use pingan_model::live::{Case, Change};
 use pingan_model::projection::to_lonlat;
 use pingan_model::wall::focus::{
-    focus_at, keep_urgent, FocusConfig, FocusItem, FocusKey, FocusState, Showing, TourStop,
-    URGENT_KEPT,
+    focus_at, keep_urgent, urgent_counts, FocusConfig, FocusItem, FocusKey, FocusState, Showing,
+    TourStop, URGENT_KEPT,
 };
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -50,6 +50,9 @@ struct Facts {
     /// missed.
     rules_read: bool,
     pending: Vec<(Case, i64)>,
+    /// The store's identity the cases are from (the last snapshot's): a
+    /// store replaced or reset numbers its cases anew.
+    epoch: Option<String>,
     stops: Vec<TourStop>,
     /// The focus ring last started: (the focus's `since_ms`, ring number).
     last_ring: Option<(i64, i64)>,
@@ -86,8 +89,9 @@ thread_local! {
     static MOUNT: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
-/// The focus items now: alarm-level alerts of the ticker, urgent cases.
-fn items(state: AppState) -> Vec<FocusItem> {
+/// The focus items at server time `t`: alarm-level alerts of the ticker,
+/// the urgent cases that count at `t` (`urgent_counts`).
+fn items(state: AppState, t: i64) -> Vec<FocusItem> {
     let mut out: Vec<FocusItem> = FACTS.with(|f| {
         let f = f.borrow();
         let alerts = state
@@ -99,6 +103,7 @@ fn items(state: AppState) -> Vec<FocusItem> {
             .chain(
                 f.cases
                     .values()
+                    .filter(|(_, at)| urgent_counts(*at, t))
                     .filter_map(|(c, at)| FocusItem::of_case(c, *at, true)),
             )
             .collect()
@@ -155,7 +160,7 @@ pub fn compute(wall: Wall, state: AppState, t: i64) -> (FocusState, Option<i64>)
         )
     });
     let scene = scenes::shown(&cfg);
-    let items = items(state);
+    let items = items(state, t);
     let next = items
         .iter()
         .map(|i| i.at_ms)
@@ -452,8 +457,19 @@ pub fn start(wall: Wall, state: AppState) {
             // the stream starting from a later base than the first read):
             // the urgent cases are read again, once the rules are known
             // (until then the rules' read does it).
-            Note::Snapshot { .. } => {
-                if FACTS.with(|f| f.borrow().rules_read) {
+            Note::Snapshot { snapshot, .. } => {
+                let read = FACTS.with(|f| {
+                    let mut f = f.borrow_mut();
+                    // Another store: what came from the old one is not this
+                    // store's (its ids start again); a tile loaded now has none.
+                    if f.epoch.as_ref().is_some_and(|e| *e != snapshot.epoch) {
+                        f.cases.clear();
+                        f.pending.clear();
+                    }
+                    f.epoch = Some(snapshot.epoch.clone());
+                    f.rules_read
+                });
+                if read {
                     leptos::task::spawn_local(load_reported(wall, state));
                 }
                 return;

@@ -1,5 +1,5 @@
 //! A read the wall tries again after a failure (the KPI figures, the urgent
-//! rules and cases, the group's scene): 2, 4, 8 … 60 s apart (each ±25 %),
+//! rules and cases, the group's scene): 2, 4, 8 … 60 s apart (each ±25 %, 60 s at most),
 //! from the first failure on; the pending attempt is dropped, hence
 //! cancelled, with its owner.
 
@@ -24,7 +24,7 @@ impl Retry {
             .min(MAX_MS);
         // 0.75…1.25 of it: the tiles of every wall do not come back to a
         // restarted server in the same instant, again and again.
-        let ms = (f64::from(ms) * (0.75 + 0.5 * js_sys::Math::random())) as u32;
+        let ms = ((f64::from(ms) * (0.75 + 0.5 * js_sys::Math::random())) as u32).min(MAX_MS);
         self.pending = Some(Timeout::new(ms, again));
     }
 

@@ -35,16 +35,26 @@ pub const URGENT_WINDOW_MS: i64 = 24 * 3_600_000;
 /// generated rules, so only a day of mass incidents reaches it.
 pub const URGENT_KEPT: usize = 256;
 
-/// Keeps what a wall remembers of urgent cases (by id, each with its
-/// acceptance time, Unix ms): those accepted within [`URGENT_WINDOW_MS`]
-/// before `now_ms`, at most [`URGENT_KEPT`], the newest (the highest ids,
-/// given in acceptance order). The same rule on every tile, and for what a
-/// loading tile reads (`GET /api/cases/urgent`: the window's newest
-/// `URGENT_KEPT`), so a tile loaded late remembers what the others do. By
-/// age, not by count alone: dropping the oldest of a full set would move
-/// every item queued behind it earlier, on each tile when its event came.
+/// Whether an urgent case accepted at `at_ms` counts at server time `t`:
+/// within [`URGENT_WINDOW_MS`] before it. Applied to the items of every
+/// `focus_at` call (a pure function of the facts and the clock: every tile
+/// counts the same cases at the same `t`, however long ago each pruned).
+pub fn urgent_counts(at_ms: i64, t: i64) -> bool {
+    at_ms >= t.saturating_sub(URGENT_WINDOW_MS)
+}
+
+/// Bounds what a wall remembers of urgent cases (by id, each with its
+/// acceptance time, Unix ms): those accepted within twice
+/// [`URGENT_WINDOW_MS`] before `now_ms` (a margin: what counts is decided
+/// by [`urgent_counts`] at each `t`, and a page's clock before its first
+/// sync may be off), at most [`URGENT_KEPT`], the newest (the highest ids,
+/// given in acceptance order). A loading tile reads the window's newest
+/// `URGENT_KEPT` (`GET /api/cases/urgent`), so it counts what the others
+/// do. By age, not by count alone: dropping the oldest of a full set would
+/// move every item queued behind it earlier, on each tile when its event
+/// came.
 pub fn keep_urgent<T>(cases: &mut std::collections::BTreeMap<u32, (T, i64)>, now_ms: i64) {
-    let from = now_ms.saturating_sub(URGENT_WINDOW_MS);
+    let from = now_ms.saturating_sub(2 * URGENT_WINDOW_MS);
     cases.retain(|_, (_, at)| *at >= from);
     while cases.len() > URGENT_KEPT {
         cases.pop_first();
@@ -469,11 +479,14 @@ mod tests {
         use super::{keep_urgent, URGENT_KEPT, URGENT_WINDOW_MS};
         let now = 2_000_000_000_000;
         let mut m = std::collections::BTreeMap::new();
-        m.insert(1, ((), now - URGENT_WINDOW_MS - 1));
-        m.insert(2, ((), now - URGENT_WINDOW_MS));
+        m.insert(1, ((), now - 2 * URGENT_WINDOW_MS - 1));
+        m.insert(2, ((), now - 2 * URGENT_WINDOW_MS));
         m.insert(3, ((), now));
         keep_urgent(&mut m, now);
         assert_eq!(m.keys().copied().collect::<Vec<_>>(), vec![2, 3]);
+        // What counts at a time is a day's, whatever is remembered.
+        assert!(!super::urgent_counts(now - URGENT_WINDOW_MS - 1, now));
+        assert!(super::urgent_counts(now - URGENT_WINDOW_MS, now));
         for id in 10..(10 + URGENT_KEPT as u32 + 5) {
             m.insert(id, ((), now));
         }

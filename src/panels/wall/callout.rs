@@ -115,9 +115,10 @@ fn case_card(state: AppState, id: u32, lang: Lang) -> Option<Card> {
             .flatten()
             .collect::<Vec<_>>()
             .join(" "),
+        // Short (subdistrict · community): the box holds two lines a row.
         Lang::En => c
             .grid_index
-            .map(|g| super::grid_place(state, g, lang))
+            .map(|g| super::short_place(state, g, lang))
             .unwrap_or_default(),
     };
     let depts: Vec<&str> = c.departments.iter().map(|d| d.label(lang)).collect();

@@ -32,41 +32,9 @@ pub fn hms_cst(unix: i64) -> String {
     format!("{:02}:{:02}:{:02}", t.hour, t.minute, t.second)
 }
 
-/// The place of grid `g`: its subdistrict and community (zh), or the
-/// English names where the data has them.
-pub fn grid_place(state: AppState, g: u16, lang: Lang) -> String {
-    state
-        .entry(LayerId::Grids)
-        .and_then(|e| {
-            e.data.with_untracked(|d| match d.as_deref() {
-                Some(LayerData::Areas(a)) => {
-                    let f = a.features.get(g as usize)?;
-                    let sub = f.str_prop("subdistrict").unwrap_or("");
-                    let com = f.str_prop("community").unwrap_or("");
-                    Some(match lang {
-                        Lang::Zh => format!("{sub} {com}"),
-                        Lang::En => {
-                            let grid = f
-                                .str_prop("name_en")
-                                .map(|n| n.replace(" Grid ", " · Grid "))
-                                .unwrap_or_else(|| f.id.clone().unwrap_or_default());
-                            match subdistrict_en(state, sub) {
-                                Some(s) => format!("{s}, {grid}"),
-                                None => grid,
-                            }
-                        }
-                    })
-                }
-                _ => None,
-            })
-        })
-        .unwrap_or_default()
-}
-
 /// The place of grid `g` as a list row shows it, short enough for a row at
 /// the wall's text size: the subdistrict and the community without their
-/// kinds ("石岩 龙腾", "Shiyan · Longteng"; `grid_place` is the callout's
-/// whole place).
+/// kinds ("石岩 龙腾", "Shiyan · Longteng"); empty parts left out.
 pub fn short_place(state: AppState, g: u16, lang: Lang) -> String {
     state
         .entry(LayerId::Grids)
@@ -76,25 +44,31 @@ pub fn short_place(state: AppState, g: u16, lang: Lang) -> String {
                     let f = a.features.get(g as usize)?;
                     let sub = f.str_prop("subdistrict").unwrap_or("");
                     let com = f.str_prop("community").unwrap_or("");
-                    Some(match lang {
-                        Lang::Zh => format!(
-                            "{} {}",
-                            sub.trim_end_matches("街道"),
-                            com.trim_end_matches("社区")
-                        ),
+                    let parts: Vec<String> = match lang {
+                        Lang::Zh => vec![
+                            sub.trim_end_matches("街道").to_string(),
+                            com.trim_end_matches("社区").to_string(),
+                        ],
                         Lang::En => {
                             // "Longteng Community Grid 20" → "Longteng".
-                            let com_en = f
-                                .str_prop("name_en")
-                                .and_then(|n| n.split(" Community").next())
-                                .map(str::to_string);
+                            let com_en = f.str_prop("name_en").map(|n| {
+                                n.split(" Community")
+                                    .next()
+                                    .unwrap_or(n)
+                                    .split(" Grid ")
+                                    .next()
+                                    .unwrap_or(n)
+                                    .to_string()
+                            });
                             [subdistrict_en(state, sub), com_en]
                                 .into_iter()
                                 .flatten()
-                                .collect::<Vec<_>>()
-                                .join(" · ")
+                                .collect()
                         }
-                    })
+                    };
+                    let parts: Vec<String> =
+                        parts.into_iter().filter(|p| !p.trim().is_empty()).collect();
+                    Some(parts.join(if lang == Lang::Zh { " " } else { " · " }))
                 }
                 _ => None,
             })

@@ -1,0 +1,13 @@
+import { launch, newPage, openApp, call, postJson } from './lib/pingan.mjs';
+const BASE = process.argv[2];
+const out = process.argv[3];
+const [w, h, q] = [Number(process.argv[4] || 1920), Number(process.argv[5] || 1080), process.argv[6] || ''];
+const r = await call(BASE, 'GET', '/api/alerts');
+for (const a of (await r.json()).alerts) if (a.cleared_at === null && a.acked_at === null) await postJson(BASE, `/api/alerts/${a.id}/ack`, {}, { as: 'operator' });
+const browser = await launch();
+const page = await newPage(browser, { viewport: { width: w, height: h } });
+await openApp(page, BASE, `/?mode=wall${q}`);
+await page.waitForFunction(() => window.__pingan?.wall?.focus()?.showing === 'overview' && !window.__pingan.wall.focus().flying, null, { timeout: 30000 });
+await page.waitForTimeout(1500);
+await page.screenshot({ path: out });
+await browser.close();
