@@ -603,7 +603,7 @@ describe('wall', () => {
       await page.evaluate(() => { window.__pingan.wall.staleAfter(2_000); window.__pingan.live.drop(8_000); });
       await page.waitForSelector('[data-testid=wall-stale]', { timeout: 6_000 });
       const text = await page.locator('[data-testid=wall-stale]').innerText();
-      assert.match(text, /数据中断 0 分 0[2-5] 秒 · 最新 \d\d:\d\d:\d\d/, `the warning gives the age: ${text}`);
+      assert.match(text, /数据中断 0 分 0[2-5] 秒 · 最新 (\d\d-\d\d )?\d\d:\d\d:\d\d/, `the warning gives the age: ${text}`);
       await page.waitForFunction(() => window.__pingan.live.status() === 'live', null, { timeout: 20_000 });
       await page.waitForSelector('[data-testid=wall-stale]', { state: 'detached', timeout: 3_000 });
 

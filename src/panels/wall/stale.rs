@@ -2,7 +2,8 @@
 //! been silent for more than a minute: how old the newest data is.
 
 use crate::state::use_app;
-use crate::wall::{stale::age_text, use_wall};
+use crate::wall::stale::{age_text, newest_text};
+use crate::wall::use_wall;
 use leptos::prelude::*;
 use pingan_model::domain::Lang;
 
@@ -13,19 +14,12 @@ pub fn StaleWarning() -> impl IntoView {
     let text = move || {
         let age = wall.stale.get()?;
         let zh = state.lang.get() == Lang::Zh;
-        let since = ((wall.now_ms.get_untracked() - age) / 1000.0) as i64;
+        let now = wall.now_ms.get_untracked();
+        let since = newest_text(((now - age) / 1000.0) as i64, (now / 1000.0) as i64);
         Some(if zh {
-            format!(
-                "数据中断 {} · 最新 {}",
-                age_text(age, true),
-                super::hms_cst(since)
-            )
+            format!("数据中断 {} · 最新 {}", age_text(age, true), since)
         } else {
-            format!(
-                "No data for {} · newest {}",
-                age_text(age, false),
-                super::hms_cst(since)
-            )
+            format!("No data for {} · newest {}", age_text(age, false), since)
         })
     };
     view! {
