@@ -14,7 +14,8 @@
 // urgent case (a rule in dispatch_rules.json's `urgent`) takes the focus too, from the server's
 // acceptance, on a wall loaded after the report as well (GET /api/cases/urgent). At rest the wall
 // draws no frame. The stale-data warning shows while the stream is down (its delay
-// shortened by a hook) with the age of the newest data, and goes once it is back.
+// shortened by a hook) with the age of the newest data, and goes once it is back. A ticker that hides
+// some alerts moves on by one every 8 s of server time.
 //
 // Needs a server with the live API and no simulator: PINGAN_LIVE_URL, else PINGAN_URL.
 import { after, before, describe, test } from 'node:test';
@@ -718,6 +719,43 @@ describe('wall', () => {
     } finally {
       await page.close();
       await late?.close();
+    }
+  });
+
+  test('a ticker that hides some alerts moves on by one every 8 s of server time', { timeout: TEST_TIMEOUT }, async (t) => {
+    const page = await wallPage({ viewport: { width: 1920, height: 1080 } });
+    try {
+      await openApp(page, BASE, '/?mode=wall');
+      await page.waitForFunction(() => window.__pingan.live.status() === 'live', null, { timeout: 30_000 });
+      const line = () => page.evaluate(() => {
+        const ul = document.querySelector('[data-testid=wall-ticker] ul');
+        const items = [...ul.querySelectorAll('[data-testid=wall-alert]')].map((li) => li.dataset.sensor);
+        return { hides: ul.scrollHeight > ul.clientHeight + 1, items };
+      });
+      let l0 = await line();
+      if (!l0.hides) {
+        // Alerts of their own until the line is full (the seeded store has some already).
+        for (let i = 0; i < 12 && !l0.hides; i++) {
+          const s = await quietSensor();
+          await reading(s.properties.id, Number(s.properties.warn) * 1.05);
+          await page.waitForTimeout(200);
+          l0 = await line();
+        }
+      }
+      if (!l0.hides) { t.diagnostic('the ticker shows every alert: nothing to move'); return; }
+      // At the next step the line starts one alert further (the order kept, round and round).
+      const s0 = Math.floor((await page.evaluate(() => window.__pingan.wall.now())) / 8_000);
+      await page.waitForFunction((s) => Math.floor(window.__pingan.wall.now() / 8_000) > s, s0, { timeout: 10_000 });
+      await page.waitForTimeout(1_200);
+      const l1 = await line();
+      assert.equal(l1.items.length, l0.items.length, 'the same alerts');
+      assert.notEqual(l1.items[0], l0.items[0], `the line moved on: ${l0.items.slice(0, 3)} → ${l1.items.slice(0, 3)}`);
+      const k = l0.items.indexOf(l1.items[0]);
+      assert.ok(k > 0, `the new first was further down the line: ${l1.items[0]}`);
+      assert.deepEqual(l1.items, [...l0.items.slice(k), ...l0.items.slice(0, k)], 'the same order, rotated');
+      assert.deepEqual(errorsOf(page), [], `browser errors${diagnostics(page)}`);
+    } finally {
+      await page.close();
     }
   });
 
