@@ -40,6 +40,7 @@ pub mod labels;
 pub mod layers;
 pub mod live;
 pub mod lod;
+pub mod navigate;
 pub mod privacy;
 pub mod projection;
 pub mod time;

@@ -56,52 +56,21 @@ pub fn haversine_m(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
 }
 
 // --- GCJ-02 ------------------------------------------------------------------
-// The published obfuscation formula (Krasovsky 1940 ellipsoid). Outside China
-// GCJ-02 equals WGS84.
-
-const GCJ_A: f64 = 6_378_245.0;
-const GCJ_EE: f64 = 0.006_693_421_622_965_943;
-
-fn outside_china(lon: f64, lat: f64) -> bool {
-    !(72.004..=137.8347).contains(&lon) || !(0.8293..=55.8271).contains(&lat)
-}
-
-fn transform_lat(x: f64, y: f64) -> f64 {
-    let mut r = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * x.abs().sqrt();
-    r += (20.0 * (6.0 * x * PI).sin() + 20.0 * (2.0 * x * PI).sin()) * 2.0 / 3.0;
-    r += (20.0 * (y * PI).sin() + 40.0 * (y / 3.0 * PI).sin()) * 2.0 / 3.0;
-    r += (160.0 * (y / 12.0 * PI).sin() + 320.0 * (y * PI / 30.0).sin()) * 2.0 / 3.0;
-    r
-}
-
-fn transform_lon(x: f64, y: f64) -> f64 {
-    let mut r = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * x.abs().sqrt();
-    r += (20.0 * (6.0 * x * PI).sin() + 20.0 * (2.0 * x * PI).sin()) * 2.0 / 3.0;
-    r += (20.0 * (x * PI).sin() + 40.0 * (x / 3.0 * PI).sin()) * 2.0 / 3.0;
-    r += (150.0 * (x / 12.0 * PI).sin() + 300.0 * (x / 30.0 * PI).sin()) * 2.0 / 3.0;
-    r
-}
+// The published obfuscation formula (Krasovsky 1940 ellipsoid) is the
+// `coordtransform` crate's; outside China GCJ-02 equals WGS84. Its inverse
+// is a one-step approximation (a metre or two off in Bao'an, measured by the
+// test below), so the inverse here iterates the crate's forward formula.
 
 /// WGS84 → GCJ-02 (the forward formula; exact by definition).
 pub fn wgs84_to_gcj02(lon: f64, lat: f64) -> (f64, f64) {
-    if outside_china(lon, lat) {
-        return (lon, lat);
-    }
-    let dlat = transform_lat(lon - 105.0, lat - 35.0);
-    let dlon = transform_lon(lon - 105.0, lat - 35.0);
-    let radlat = lat / 180.0 * PI;
-    let magic = 1.0 - GCJ_EE * radlat.sin() * radlat.sin();
-    let sqrt_magic = magic.sqrt();
-    let dlat = (dlat * 180.0) / ((GCJ_A * (1.0 - GCJ_EE)) / (magic * sqrt_magic) * PI);
-    let dlon = (dlon * 180.0) / (GCJ_A / sqrt_magic * radlat.cos() * PI);
-    (lon + dlon, lat + dlat)
+    coordtransform::wgs84_to_gcj02(lon, lat)
 }
 
 /// GCJ-02 → WGS84 by fixed-point iteration of the forward formula; converges
 /// to well under a centimetre in a few steps.
 pub fn gcj02_to_wgs84(lon: f64, lat: f64) -> (f64, f64) {
-    if outside_china(lon, lat) {
-        return (lon, lat);
+    if wgs84_to_gcj02(lon, lat) == (lon, lat) {
+        return (lon, lat); // outside China
     }
     let (mut wlon, mut wlat) = (lon, lat);
     for _ in 0..30 {
@@ -114,6 +83,12 @@ pub fn gcj02_to_wgs84(lon: f64, lat: f64) -> (f64, f64) {
         }
     }
     (wlon, wlat)
+}
+
+/// WGS84 → BD-09 (Baidu's offset on top of GCJ-02).
+pub fn wgs84_to_bd09(lon: f64, lat: f64) -> (f64, f64) {
+    let (g, h) = wgs84_to_gcj02(lon, lat);
+    coordtransform::gcj02_to_bd09(g, h)
 }
 
 #[cfg(test)]
@@ -163,6 +138,34 @@ mod tests {
         assert!(haversine_m(lon, lat, wlon, wlat) < 0.01);
         // Outside China nothing changes.
         assert_eq!(wgs84_to_gcj02(2.35, 48.85), (2.35, 48.85));
+        assert_eq!(gcj02_to_wgs84(2.35, 48.85), (2.35, 48.85));
+        // Why the inverse iterates: the crate's one-step inverse is off by
+        // more than a metre here, ours by under a centimetre.
+        let (alon, alat) = coordtransform::gcj02_to_wgs84(glon, glat);
+        let approx = haversine_m(lon, lat, alon, alat);
+        assert!(approx > 0.5, "the crate's inverse is off by {approx} m");
+    }
+
+    #[test]
+    fn published_gcj02_and_bd09_values() {
+        // The values published with the widely used coordtransform library
+        // (wgs84togcj02 / gcj02tobd09 of 116.404, 39.915).
+        let (lon, lat) = wgs84_to_gcj02(116.404, 39.915);
+        assert!(
+            (lon - 116.41024449916938).abs() < 1e-9 && (lat - 39.91640428150164).abs() < 1e-9,
+            "{lon},{lat}"
+        );
+        let (lon, lat) = coordtransform::gcj02_to_bd09(116.404, 39.915);
+        assert!(
+            (lon - 116.41036949371029).abs() < 1e-9 && (lat - 39.92133699351021).abs() < 1e-9,
+            "{lon},{lat}"
+        );
+        // WGS84 → BD-09 is the two in turn.
+        let (g, h) = wgs84_to_gcj02(113.85, 22.65);
+        assert_eq!(
+            wgs84_to_bd09(113.85, 22.65),
+            coordtransform::gcj02_to_bd09(g, h)
+        );
     }
 
     #[test]
