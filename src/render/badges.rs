@@ -111,9 +111,14 @@ pub fn badges_on(
     for (i, at) in admin.at.iter().enumerate() {
         let p = cam.to_screen(*at);
         let chars = |t: &str| t.chars().count() as f64;
-        let half = admin.names.get(i).map_or(2.0 * size, |(zh, en)| {
-            (chars(zh) * size).max(chars(en) * size * 5.0 / 9.0) / 2.0
-        });
+        // Its half-widths in Chinese and in English (the wider reserved).
+        let (zh_half, en_half) = admin
+            .names
+            .get(i)
+            .map_or((2.0 * size, 2.0 * size), |(zh, en)| {
+                (chars(zh) * size / 2.0, chars(en) * size * 5.0 / 18.0)
+            });
+        let half = zh_half.max(en_half);
         // Its spot, and on a wall the shifted ones it may take
         // (`base::NAME_SHIFTS`).
         let half_h = size / 2.0 + 2.0 * ui + shift;
@@ -122,9 +127,7 @@ pub fn badges_on(
         // For the leader lines: the name as drawn at its spot, the narrower
         // of its two languages (the reservation above is the wider and
         // taller: a neighbour's would cover the anchor itself).
-        let tight = admin.names.get(i).map_or(half, |(zh, en)| {
-            (chars(zh) * size).min(chars(en) * size * 5.0 / 9.0) / 2.0
-        });
+        let tight = zh_half.min(en_half);
         names.push([
             p[0] - tight,
             p[1] - size / 2.0,

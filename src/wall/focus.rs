@@ -82,6 +82,20 @@ struct ReportedCase {
     case: Case,
 }
 
+impl Facts {
+    /// Takes in cases with the times the server accepted them: those of an
+    /// urgent rule, each once (a case the stream and the read both bring is
+    /// the same case with the same time), within `keep_urgent`'s bounds.
+    fn remember(&mut self, cases: impl IntoIterator<Item = (Case, i64)>) {
+        for (case, at) in cases {
+            if case.rule.as_ref().is_some_and(|r| self.urgent.contains(r)) {
+                self.cases.entry(case.id).or_insert((case, at));
+            }
+        }
+        keep_urgent(&mut self.cases, server_now_ms() as i64);
+    }
+}
+
 thread_local! {
     static FACTS: RefCell<Facts> = RefCell::new(Facts::default());
     /// Bumped at every mount and unmount: the rules' answer after an
@@ -393,12 +407,8 @@ async fn load_urgent(wall: Wall, state: AppState) {
         f.urgent = urgent;
         f.rules_read = true;
         f.rules_retry.succeeded();
-        for (case, at) in std::mem::take(&mut f.pending) {
-            if case.rule.as_ref().is_some_and(|r| f.urgent.contains(r)) {
-                f.cases.insert(case.id, (case, at));
-            }
-        }
-        keep_urgent(&mut f.cases, server_now_ms() as i64);
+        let pending = std::mem::take(&mut f.pending);
+        f.remember(pending);
     });
     leptos::task::spawn_local(load_reported(wall, state));
     kick(wall, state);
@@ -435,13 +445,7 @@ async fn load_reported(wall: Wall, state: AppState) {
     FACTS.with(|f| {
         let mut f = f.borrow_mut();
         f.reported_retry.succeeded();
-        for r in list {
-            let urgent = r.case.rule.as_ref().is_some_and(|x| f.urgent.contains(x));
-            if urgent && !f.cases.contains_key(&r.case.id) {
-                f.cases.insert(r.case.id, (r.case, r.accepted_ms));
-            }
-        }
-        keep_urgent(&mut f.cases, server_now_ms() as i64);
+        f.remember(list.into_iter().map(|r| (r.case, r.accepted_ms)));
     });
     kick(wall, state);
 }
@@ -478,7 +482,7 @@ pub fn start(wall: Wall, state: AppState) {
         };
         match &e.change {
             Change::CaseReported { case } => {
-                let urgent = FACTS.with(|f| {
+                FACTS.with(|f| {
                     let mut f = f.borrow_mut();
                     if !f.rules_read && case.rule.is_some() {
                         // Full (the rules' read failing long): the oldest go,
@@ -487,16 +491,10 @@ pub fn start(wall: Wall, state: AppState) {
                             f.pending.remove(0);
                         }
                         f.pending.push((case.clone(), e.at_ms));
+                    } else {
+                        f.remember([(case.clone(), e.at_ms)]);
                     }
-                    case.rule.as_ref().is_some_and(|r| f.urgent.contains(r))
                 });
-                if urgent {
-                    FACTS.with(|f| {
-                        let mut f = f.borrow_mut();
-                        f.cases.insert(case.id, (case.clone(), e.at_ms));
-                        keep_urgent(&mut f.cases, server_now_ms() as i64);
-                    });
-                }
             }
             _ => return,
         }

@@ -391,16 +391,7 @@ pub async fn cases_bin(
     // The compact records hold no personal data (no reporter, no text):
     // `audience=public` is accepted (a wall asks for it everywhere) and
     // changes nothing.
-    for (k, v) in query_pairs(raw.as_deref())? {
-        if k == "audience" {
-            super::extract::audience_value(&v)?;
-        } else {
-            return Err(bad_param(
-                &k,
-                "GET /api/cases.bin takes no parameters but audience=public",
-            ));
-        }
-    }
+    super::extract::only_audience(raw.as_deref(), "GET /api/cases.bin")?;
     let now = now_s();
     let from = window_start(now);
     let (seq, records) = read(&state, move |s| s.case_records(from, now + 1)).await?;

@@ -368,6 +368,22 @@ pub fn public_audience(raw: Option<&str>) -> Result<bool, ApiError> {
     Ok(public)
 }
 
+/// Refuses any parameter but `audience=public` (an answer that is the same
+/// for every audience: a wall asks for the public one everywhere).
+pub fn only_audience(raw: Option<&str>, endpoint: &str) -> Result<(), ApiError> {
+    for (k, v) in query_pairs(raw)? {
+        if k == "audience" {
+            audience_value(&v)?;
+        } else {
+            return Err(bad_param(
+                &k,
+                format!("{endpoint} takes no parameters but audience=public"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Query parameters as (name, value) pairs, percent-decoded.
 pub fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
     let raw = raw.unwrap_or("");

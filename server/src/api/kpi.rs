@@ -9,7 +9,6 @@
 //! basis (case ids, deadlines, hazard statuses, sensor reading times).
 
 use super::common::{no_store, read};
-use super::extract::{audience_value, bad_param, query_pairs};
 use crate::error::ApiError;
 use crate::intake::GridLocator;
 use crate::mask::Directory;
@@ -55,16 +54,7 @@ pub async fn kpi(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    for (k, v) in query_pairs(raw.as_deref())? {
-        if k == "audience" {
-            audience_value(&v)?;
-        } else {
-            return Err(bad_param(
-                &k,
-                "GET /api/kpi takes no parameters but audience=public",
-            ));
-        }
-    }
+    super::extract::only_audience(raw.as_deref(), "GET /api/kpi")?;
     let now = crate::clock::now_s();
     let since = pingan_model::time::cst_day_start(now - HISTORY_DAYS.max(DAYS_KEPT + 1) * 86_400);
     let wall = read(&state, move |s| s.wall_state(since)).await?;

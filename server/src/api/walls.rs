@@ -207,16 +207,7 @@ pub async fn urgent_cases(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    for (k, v) in super::extract::query_pairs(raw.as_deref())? {
-        if k == "audience" {
-            super::extract::audience_value(&v)?;
-        } else {
-            return Err(super::extract::bad_param(
-                &k,
-                "GET /api/cases/urgent takes no parameters but audience=public",
-            ));
-        }
-    }
+    super::extract::only_audience(raw.as_deref(), "GET /api/cases/urgent")?;
     let rules: Vec<String> = state.rules().map(|r| r.urgent.clone()).unwrap_or_default();
     let since = crate::clock::now_ms() - URGENT_WINDOW_MS;
     let (seq, found) = read(&state, move |s| {

@@ -52,13 +52,8 @@ pub fn short_place(state: AppState, g: u16, lang: Lang) -> String {
                         Lang::En => {
                             // "Longteng Community Grid 20" → "Longteng".
                             let com_en = f.str_prop("name_en").map(|n| {
-                                n.split(" Community")
-                                    .next()
-                                    .unwrap_or(n)
-                                    .split(" Grid ")
-                                    .next()
-                                    .unwrap_or(n)
-                                    .to_string()
+                                let n = n.split(" Community").next().unwrap_or(n);
+                                n.split(" Grid ").next().unwrap_or(n).to_string()
                             });
                             [subdistrict_en(state, sub), com_en]
                                 .into_iter()
