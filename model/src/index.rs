@@ -92,6 +92,18 @@ impl PointIndex {
             .find(|(k, _)| keep(*k))
     }
 
+    /// Every point, nearest first and lazily, as `(key, position, distance)`:
+    /// for searches that stop by their own rule (`field::nearest`, exact
+    /// by ground distance). Empty for a non-finite `p` (rstar's ordering
+    /// would panic on NaN).
+    pub fn nearest_iter(&self, p: [f64; 2]) -> impl Iterator<Item = (u32, [f64; 2], f64)> + '_ {
+        (p[0].is_finite() && p[1].is_finite())
+            .then(|| self.tree.nearest_neighbor_iter_with_distance_2(&p))
+            .into_iter()
+            .flatten()
+            .map(|(e, d2)| (e.data, *e.geom(), d2.sqrt()))
+    }
+
     /// The `k` nearest points, nearest first, with distances.
     pub fn k_nearest(&self, p: [f64; 2], k: usize) -> Vec<(u32, f64)> {
         self.tree

@@ -32,6 +32,7 @@ pub mod aggregate;
 pub mod analysis;
 pub mod cases;
 pub mod domain;
+pub mod field;
 pub mod flight;
 pub mod geojson_io;
 pub mod index;
