@@ -6,3 +6,4 @@
 //! Time is always a value the caller passes (milliseconds on one clock).
 
 pub mod nearest;
+pub mod position;
