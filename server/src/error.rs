@@ -72,6 +72,23 @@ pub enum ApiError {
     /// The body (read as it streams) is over the endpoint's limit.
     #[error("{what} is over the limit of {limit}")]
     TooLarge { what: String, limit: String },
+    /// A malformed `Idempotency-Key` header (400 `bad_idempotency_key`).
+    #[error("{0}")]
+    BadIdempotencyKey(String),
+    /// An `Idempotency-Key` this account already used for another request
+    /// (422 `idempotency_key_reused`).
+    #[error("{0}")]
+    IdempotencyKeyReused(String),
+    /// A photo whose bytes do not hash to the SHA-256 its path names (400).
+    #[error("{0}")]
+    DigestMismatch(String),
+    /// A photo whose header is unreadable or whose dimensions are out of
+    /// bounds (422).
+    #[error("{0}")]
+    BadImage(String),
+    /// A case or hazard change naming a photo the store does not hold (422).
+    #[error("{0}")]
+    UnknownPhoto(String),
     /// Something the endpoint needs is not available (e.g. dispatch rules).
     #[error("{0}")]
     Unavailable(String),
@@ -116,6 +133,8 @@ impl From<crate::store::StoreError> for ApiError {
             StoreError::Conflict(m) => ApiError::Conflict(m),
             StoreError::Invalid { field, detail } => ApiError::Invalid { field, detail },
             StoreError::Backend(m) => ApiError::Internal(format!("storage: {m}")),
+            StoreError::KeyReused(m) => ApiError::IdempotencyKeyReused(m),
+            StoreError::UnknownPhoto(m) => ApiError::UnknownPhoto(m),
         }
     }
 }
@@ -179,6 +198,11 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::TooLarge { .. } => "payload_too_large",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::BadIdempotencyKey(_) => "bad_idempotency_key",
+            ApiError::IdempotencyKeyReused(_) => "idempotency_key_reused",
+            ApiError::DigestMismatch(_) => "digest_mismatch",
+            ApiError::BadImage(_) => "bad_image",
+            ApiError::UnknownPhoto(_) => "unknown_photo",
             ApiError::Unauthenticated(_) => "unauthenticated",
             ApiError::Forbidden { .. } => "forbidden",
             ApiError::BadCredentials(_) => "bad_credentials",
@@ -202,6 +226,10 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::BadIdempotencyKey(_) | ApiError::DigestMismatch(_) => StatusCode::BAD_REQUEST,
+            ApiError::IdempotencyKeyReused(_) | ApiError::BadImage(_) | ApiError::UnknownPhoto(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::Unauthenticated(_) | ApiError::BadCredentials(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -1,11 +1,16 @@
 //! The live service: the store plus the broadcast hub, with the one rule that
 //! keeps the stream in order: a command is executed and its events are
 //! published while holding the write lock, so the hub sees events in exactly
-//! the order of their sequence numbers.
+//! the order of their sequence numbers. A write's answer and its
+//! idempotency key are decided in the same transaction
+//! ([`Live::execute_idempotent`]). Retention ([`retain`]) prunes the event
+//! log and forgets idempotency keys past their 30 days.
 
 use crate::hub::Hub;
 use crate::mask::Directory;
-use crate::store::{Account, Actor, Command, Store, StoreResult};
+use crate::store::{
+    Account, Actor, Answer, Answered, Command, IdempotencyKey, Store, StoreResult,
+};
 use pingan_model::live::Event;
 use std::sync::{Arc, Mutex};
 
@@ -85,6 +90,39 @@ impl Live {
         crate::blocking::run(move || me.run(cmd, audit)).await
     }
 
+    /// [`Live::execute_audited`] answered and, with a `key`, idempotent
+    /// ([`Store::execute_idempotent`]): the answer is built by `answer` from
+    /// the events in the command's transaction and remembered with it; a
+    /// replay stores and publishes nothing.
+    pub async fn execute_idempotent<F>(
+        self: &Arc<Self>,
+        cmd: Command,
+        actor: &Actor,
+        from: &str,
+        key: Option<IdempotencyKey>,
+        answer: F,
+    ) -> StoreResult<Answered>
+    where
+        F: Fn(&[Event]) -> StoreResult<Answer> + Send + 'static,
+    {
+        let audit =
+            (actor.account != Account::System).then(|| crate::audit::of_command(actor, &cmd, from));
+        let me = self.clone();
+        crate::blocking::run(move || {
+            let _guard = me.write.lock().unwrap_or_else(|p| p.into_inner());
+            let out = me.store.execute_idempotent(
+                cmd,
+                now_ms(),
+                audit.as_ref(),
+                key.as_ref(),
+                &answer,
+            )?;
+            me.hub.publish(&out.events);
+            Ok(out)
+        })
+        .await
+    }
+
     /// Runs a command on a blocking thread and publishes its events.
     pub async fn execute(self: &Arc<Self>, cmd: Command) -> StoreResult<Vec<Event>> {
         let me = self.clone();
@@ -108,12 +146,19 @@ pub fn prune_once(live: &Live, days: u32) -> StoreResult<u64> {
     live.store.prune_events_before(cut, keep_from, PRUNE_BATCH)
 }
 
-/// The retention task (`--retain-days`): prunes the event log a minute
-/// after start and then every `every`, until the task is dropped.
+/// Forgets the idempotency keys older than
+/// [`crate::store::idempotency::KEEP_DAYS`]; returns how many.
+pub fn prune_keys_once(live: &Live) -> StoreResult<u64> {
+    let cut = now_ms().saturating_sub(crate::store::idempotency::KEEP_MS);
+    live.store.prune_keys_before(cut)
+}
+
+/// The retention task: prunes the event log (`--retain-days`; 0 keeps it
+/// whole) and the idempotency keys past their 30 days a minute after start
+/// and then every `every`, until the task is dropped.
 pub async fn retain(live: Arc<Live>, days: u32, every: std::time::Duration) {
     if days == 0 {
         tracing::info!("event log retention off: events are kept forever");
-        return;
     }
     let mut first = true;
     loop {
@@ -124,6 +169,15 @@ pub async fn retain(live: Arc<Live>, days: u32, every: std::time::Duration) {
         };
         first = false;
         tokio::time::sleep(wait).await;
+        let l = live.clone();
+        match crate::blocking::run(move || prune_keys_once(&l)).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "idempotency keys past 30 days forgotten"),
+            Err(e) => tracing::warn!(error = %e, "pruning idempotency keys failed"),
+        }
+        if days == 0 {
+            continue;
+        }
         let l = live.clone();
         let started = std::time::Instant::now();
         match crate::blocking::run(move || prune_once(&l, days)).await {

@@ -13,8 +13,10 @@ use pingan_model::live::{
 };
 use pingan_server::store::seed::{is_seeded, Seed, SeedHazard, SeedSensor};
 use pingan_server::store::sqlite::SqliteStore;
+use pingan_server::store::idempotency::KEEP_MS;
 use pingan_server::store::{
-    Actor, AuditEntry, AuditQuery, CaseQuery, Command, NewCase, SceneIn, Store, StoreError,
+    Actor, Answer, AuditEntry, AuditQuery, CaseQuery, Command, IdempotencyKey, NewCase, SceneIn,
+    Store, StoreError, StoreResult,
 };
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -56,6 +58,9 @@ macro_rules! store_contract {
             #[test] fn the_epoch_survives_a_restart_and_a_new_store_has_another() { super::epoch(OPEN) }
             #[test] fn wall_scenes_are_checked_replaced_cleared_and_kept() { super::scenes(OPEN) }
             #[test] fn urgent_reports_are_read_back_newest_first_in_their_window() { super::urgent_reports(OPEN) }
+            #[test] fn a_keyed_write_is_stored_once_and_its_answer_replayed() { super::idempotent_writes(OPEN) }
+            #[test] fn a_write_and_its_key_commit_or_fail_together() { super::keys_with_their_writes(OPEN) }
+            #[test] fn keys_are_forgotten_after_30_days_and_pruned() { super::keys_expire(OPEN) }
         }
     )+};
 }
@@ -1604,5 +1609,219 @@ fn sqlite_an_unreadable_case_event_is_skipped_by_the_urgent_read() {
         got.iter().map(|(_, c)| c.id).collect::<Vec<_>>(),
         vec![second.id]
     );
+    cleanup(&dir);
+}
+
+// ---------------------------------------------------------------------------
+// Idempotency keys
+// ---------------------------------------------------------------------------
+
+fn keyed(account: &str, key: &str, fingerprint: u8, request: &str) -> IdempotencyKey {
+    IdempotencyKey {
+        account: account.into(),
+        key: key.into(),
+        fingerprint: [fingerprint; 32],
+        request: request.into(),
+    }
+}
+
+/// A report's answer: 201 with the case, as `POST /api/cases` gives it.
+fn case_answer(events: &[Event]) -> StoreResult<Answer> {
+    let case = reported(events);
+    Ok(Answer {
+        status: 201,
+        body: serde_json::to_string(&case).unwrap(),
+    })
+}
+
+fn answered_id(a: &Answer) -> u64 {
+    serde_json::from_str::<serde_json::Value>(&a.body).unwrap()["id"]
+        .as_u64()
+        .unwrap()
+}
+
+fn idempotent_writes(open: Factory) {
+    let (dir, store) = open_seeded(open, "idempotent");
+    let t0: i64 = 1_800_000_000_000;
+    let k = keyed("user:1", "field-0123456789ab", 1, "POST /api/cases");
+    let report = |lon: f64| Command::ReportCase(new_case(lon, now(), CaseCategory::ALL[1]));
+    let first = store
+        .execute_idempotent(report(113.81), t0, None, Some(&k), &case_answer)
+        .unwrap();
+    assert!(!first.replayed);
+    assert_eq!(first.events.len(), 1);
+    assert_eq!(first.answer.status, 201);
+    let id = answered_id(&first.answer);
+    assert_eq!(u64::from(reported(&first.events).id), id);
+    let before = store.counts().unwrap();
+
+    // The same key and request: the first answer; nothing stored.
+    let again = store
+        .execute_idempotent(report(113.82), t0 + 1_000, None, Some(&k), &case_answer)
+        .unwrap();
+    assert!(again.replayed);
+    assert!(again.events.is_empty());
+    assert_eq!(again.answer, first.answer);
+    assert_eq!(store.counts().unwrap(), before, "a replay stores nothing");
+    let remembered = store.remembered("user:1", &k.key).unwrap().expect("remembered");
+    assert_eq!(remembered.answer, first.answer);
+    assert_eq!(remembered.fingerprint, k.fingerprint);
+    assert_eq!(remembered.request, "POST /api/cases");
+    assert_eq!(remembered.at_ms, t0);
+
+    // The same key with another request: refused, nothing stored.
+    for other in [
+        keyed("user:1", &k.key, 2, "POST /api/cases"),
+        keyed("user:1", &k.key, 2, "POST /api/alerts/1/ack"),
+    ] {
+        let r = store.execute_idempotent(report(113.83), t0 + 2_000, None, Some(&other), &case_answer);
+        assert!(matches!(r, Err(StoreError::KeyReused(_))), "{r:?}");
+    }
+    assert_eq!(store.counts().unwrap(), before);
+
+    // Another account's same key is its own.
+    let theirs = keyed("key:4", &k.key, 1, "POST /api/cases");
+    let second = store
+        .execute_idempotent(report(113.84), t0 + 3_000, None, Some(&theirs), &case_answer)
+        .unwrap();
+    assert!(!second.replayed);
+    assert_eq!(answered_id(&second.answer), id + 1);
+    assert_eq!(store.counts().unwrap().cases, before.cases + 1);
+
+    // Without a key, every write is new; nothing is remembered.
+    let plain = store
+        .execute_idempotent(report(113.85), t0 + 4_000, None, None, &case_answer)
+        .unwrap();
+    assert_eq!(answered_id(&plain.answer), id + 2);
+
+    // A restart keeps the keys.
+    drop(store);
+    let store = open(&dir);
+    let after = store
+        .execute_idempotent(report(113.86), t0 + 5_000, None, Some(&k), &case_answer)
+        .unwrap();
+    assert!(after.replayed);
+    assert_eq!(answered_id(&after.answer), id);
+    cleanup(&dir);
+}
+
+fn keys_with_their_writes(open: Factory) {
+    let (dir, store) = open_seeded(open, "idempotent-tx");
+    let t0: i64 = 1_800_000_000_000;
+    let report = || Command::ReportCase(new_case(113.81, now(), CaseCategory::ALL[1]));
+    let before = store.counts().unwrap();
+
+    // An answer that fails rolls the write back: no case without its key.
+    let k = keyed("user:1", "atomic-0123456789", 1, "POST /api/cases");
+    let broken = |_: &[Event]| -> StoreResult<Answer> { Err(StoreError::Backend("boom".into())) };
+    assert!(store
+        .execute_idempotent(report(), t0, None, Some(&k), &broken)
+        .is_err());
+    assert_eq!(store.counts().unwrap(), before);
+    assert_eq!(store.remembered("user:1", &k.key).unwrap(), None);
+
+    // A refused command remembers nothing: a corrected retry with the same
+    // key runs.
+    let t = keyed("user:1", "refused-0123456789", 1, "POST /api/cases/7/transitions");
+    let transition = |to| Command::Transition {
+        case_id: 7,
+        to,
+        by: Actor::anonymous("王"),
+        note: String::new(),
+        at: now(),
+    };
+    let case_of = |events: &[Event]| -> StoreResult<Answer> {
+        match &events[0].change {
+            Change::CaseTransitioned { case, .. } => Ok(Answer {
+                status: 200,
+                body: serde_json::to_string(case).unwrap(),
+            }),
+            other => panic!("{other:?}"),
+        }
+    };
+    let r = store.execute_idempotent(
+        transition(forbidden_from(CaseStatus::Reported)),
+        t0,
+        None,
+        Some(&t),
+        &case_of,
+    );
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+    assert_eq!(store.remembered("user:1", &t.key).unwrap(), None);
+    let fixed = keyed("user:1", &t.key, 2, "POST /api/cases/7/transitions");
+    let ok = store
+        .execute_idempotent(transition(CaseStatus::Accepted), t0 + 1, None, Some(&fixed), &case_of)
+        .unwrap();
+    assert!(!ok.replayed);
+    // Replayed after the case moved on: still the first answer, not a 409.
+    store
+        .execute(transition(CaseStatus::Dispatched), t0 + 2)
+        .unwrap();
+    let later = store
+        .execute_idempotent(transition(CaseStatus::Accepted), t0 + 3, None, Some(&fixed), &case_of)
+        .unwrap();
+    assert!(later.replayed);
+    assert_eq!(later.answer, ok.answer);
+    assert!(later.answer.body.contains("\"status\":\"accepted\""), "{}", later.answer.body);
+
+    // A write's audit entry is stored with it; a replay adds none.
+    let a = keyed("user:1", "audited-0123456789", 1, "POST /api/cases");
+    let e = entry(now(), "zhang", "case.report", "cases/new");
+    store
+        .execute_idempotent(report(), t0 + 4, Some(&e), Some(&a), &case_answer)
+        .unwrap();
+    store
+        .execute_idempotent(report(), t0 + 5, Some(&e), Some(&a), &case_answer)
+        .unwrap();
+    let log = store
+        .audit_query(&AuditQuery {
+            limit: 10,
+            ..AuditQuery::default()
+        })
+        .unwrap();
+    assert_eq!(log.len(), 1, "{log:?}");
+
+    // Only successful answers are remembered.
+    let n = keyed("user:1", "not-a-success-0123", 1, "POST /api/cases");
+    let odd = |events: &[Event]| -> StoreResult<Answer> {
+        Ok(Answer {
+            status: 409,
+            ..case_answer(events)?
+        })
+    };
+    store
+        .execute_idempotent(report(), t0 + 6, None, Some(&n), &odd)
+        .unwrap();
+    assert_eq!(store.remembered("user:1", &n.key).unwrap(), None);
+    cleanup(&dir);
+}
+
+fn keys_expire(open: Factory) {
+    let (dir, store) = open_seeded(open, "idempotent-expiry");
+    let t0: i64 = 1_800_000_000_000;
+    let report = || Command::ReportCase(new_case(113.81, now(), CaseCategory::ALL[1]));
+    let old = keyed("user:1", "old-key-0123456789", 1, "POST /api/cases");
+    let young = keyed("user:1", "young-key-0123456789", 1, "POST /api/cases");
+    store
+        .execute_idempotent(report(), t0, None, Some(&old), &case_answer)
+        .unwrap();
+    store
+        .execute_idempotent(report(), t0 + 10 * 86_400_000, None, Some(&young), &case_answer)
+        .unwrap();
+    // 30 days later the old key is as new, even before pruning: another
+    // request under it runs and is remembered in its place.
+    let later = t0 + KEEP_MS + 1;
+    let reused = keyed("user:1", &old.key, 2, "POST /api/cases");
+    let r = store
+        .execute_idempotent(report(), later, None, Some(&reused), &case_answer)
+        .unwrap();
+    assert!(!r.replayed);
+    let now_remembered = store.remembered("user:1", &old.key).unwrap().unwrap();
+    assert_eq!((now_remembered.fingerprint, now_remembered.at_ms), ([2; 32], later));
+    // Pruning forgets those remembered before the cut, and only those.
+    assert_eq!(store.prune_keys_before(t0 + 86_400_000).unwrap(), 0);
+    assert_eq!(store.prune_keys_before(t0 + 11 * 86_400_000).unwrap(), 1);
+    assert_eq!(store.remembered("user:1", &young.key).unwrap(), None);
+    assert!(store.remembered("user:1", &old.key).unwrap().is_some());
     cleanup(&dir);
 }

@@ -4,14 +4,14 @@
 //! `POST /api/cases/{id}/transitions`. (`GET /api/cases/urgent`, the wall's
 //! read of the last day's urgent reports, is in `walls.rs`.)
 
-use super::common::{execute, intake_error, no_store, read};
-use super::extract::{bad_param, query_pairs, CaseId, JsonBody};
+use super::common::{answer_of, answered, execute_answered, intake_error, no_store, read, replayed};
+use super::extract::{bad_param, query_pairs, CaseId, Idempotent};
 use crate::clock::now_s;
 use crate::error::ApiError;
 use crate::http::client::ClientAddr;
 use crate::intake::{self, check_text, CaseIn, MAX_NOTE};
 use crate::mask;
-use crate::store::{Actor, CaseQuery, Command};
+use crate::store::{Actor, Answered, CaseQuery, Command, IdempotencyKey};
 use crate::AppState;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -51,15 +51,21 @@ pub struct CaseDetail {
 }
 
 /// Reports a case: validate, locate, route, store, with `actor` (the
-/// signed-in account, under its display name) as the reporter. The path real reports and the
-/// simulator share (the simulator calls [`intake::prepare_case`] and
-/// [`crate::live::Live::execute`] the same way).
+/// signed-in account, under its display name) as the reporter; with a `key`,
+/// once (a repeat answers as the first time). The answer is 201 with the
+/// stored case (its routed `departments` and `rule` included). The path real
+/// reports and the simulator share (the simulator calls
+/// [`intake::prepare_case`] and [`crate::live::Live::execute`] the same way).
 pub async fn report(
     state: &AppState,
     actor: &Actor,
     from: &ClientAddr,
     input: &CaseIn,
-) -> Result<Case, ApiError> {
+    key: Option<IdempotencyKey>,
+) -> Result<Answered, ApiError> {
+    if let Some(first) = replayed(state, key.as_ref()).await? {
+        return Ok(first);
+    }
     let new = intake::prepare_case(
         state.grids(),
         state.rules().map(|r| r.as_ref()),
@@ -69,27 +75,33 @@ pub async fn report(
     )
     .map_err(intake_error)?;
     super::guard::within_scope(actor, Permission::CasesReport, new.subdistrict.as_deref())?;
-    let events = execute(state, actor, from, Command::ReportCase(new)).await?;
-    events
-        .into_iter()
-        .find_map(|e| match e.change {
+    execute_answered(state, actor, from, Command::ReportCase(new), key, |events| {
+        answer_of(events, StatusCode::CREATED, "case", |e| match &e.change {
             Change::CaseReported { case } => Some(case),
             _ => None,
         })
-        .ok_or_else(|| ApiError::Internal("the store reported no case".into()))
+    })
+    .await
+}
+
+/// The id of a case answer (its `Location`).
+#[derive(Deserialize)]
+struct Id {
+    id: u32,
 }
 
 pub async fn report_case(
     State(state): State<AppState>,
     actor: Actor,
     from: ClientAddr,
-    JsonBody(input): JsonBody<CaseIn>,
+    Idempotent { body: input, key }: Idempotent<CaseIn>,
 ) -> Result<Response, ApiError> {
-    let case = report(&state, &actor, &from, &input).await?;
-    let location = format!("/api/cases/{}", case.id);
-    let mut res = no_store(StatusCode::CREATED, Json(case));
-    if let Ok(v) = HeaderValue::from_str(&location) {
-        res.headers_mut().insert(header::LOCATION, v);
+    let out = report(&state, &actor, &from, &input, key).await?;
+    let mut res = answered(&out);
+    if let Ok(Id { id }) = serde_json::from_str(&out.answer.body) {
+        if let Ok(v) = HeaderValue::from_str(&format!("/api/cases/{id}")) {
+            res.headers_mut().insert(header::LOCATION, v);
+        }
     }
     Ok(res)
 }
@@ -133,8 +145,11 @@ pub async fn transition(
     CaseId(id): CaseId,
     actor: Actor,
     from: ClientAddr,
-    JsonBody(input): JsonBody<TransitionIn>,
+    Idempotent { body: input, key }: Idempotent<TransitionIn>,
 ) -> Result<Response, ApiError> {
+    if let Some(first) = replayed(&state, key.as_ref()).await? {
+        return Ok(answered(&first));
+    }
     check_text("note", &input.note, MAX_NOTE, true).map_err(intake_error)?;
     if actor.scope().is_some() {
         let case = read(&state, move |s| s.case(id)).await?;
@@ -146,27 +161,21 @@ pub async fn transition(
             )?;
         }
     }
-    let events = execute(
-        &state,
-        &actor,
-        &from,
-        Command::Transition {
-            case_id: id,
-            to: input.to,
-            by: actor.clone(),
-            note: input.note,
-            at: now_s(),
-        },
-    )
-    .await?;
-    let case = events
-        .into_iter()
-        .find_map(|e| match e.change {
+    let cmd = Command::Transition {
+        case_id: id,
+        to: input.to,
+        by: actor.clone(),
+        note: input.note,
+        at: now_s(),
+    };
+    let out = execute_answered(&state, &actor, &from, cmd, key, |events| {
+        answer_of(events, StatusCode::OK, "transition", |e| match &e.change {
             Change::CaseTransitioned { case, .. } => Some(case),
             _ => None,
         })
-        .ok_or_else(|| ApiError::Internal("the store reported no transition".into()))?;
-    Ok(no_store(StatusCode::OK, Json(case)))
+    })
+    .await?;
+    Ok(answered(&out))
 }
 
 /// Latest `since` accepted: 9999-12-31T23:59:59Z.

@@ -1,5 +1,6 @@
 //! Extractors of the API's requests: the JSON body ([`JsonBody`]: content
-//! type, size limit, field-named errors), who is acting ([`Actor`], from the
+//! type, size limit, field-named errors; [`Idempotent`]: the same with the
+//! request's `Idempotency-Key`, scoped to the caller), who is acting ([`Actor`], from the
 //! `pingan_session` cookie or `Authorization: Bearer`, resolved once by the
 //! check layer), the client's address ([`ClientAddr`]) and the ids in paths
 //! ([`CaseId`], [`AlertId`], [`HazardId`], [`RowId`], [`Username`], [`WallGroup`]). Every handler takes
@@ -12,7 +13,7 @@ use super::guard::{credential, resolve};
 use crate::auth::Resolved;
 use crate::error::ApiError;
 use crate::intake::{check_text, IntakeError, MAX_NAME};
-use crate::store::Actor;
+use crate::store::{Actor, IdempotencyKey};
 use crate::AppState;
 use axum::body::Body;
 
@@ -209,6 +210,12 @@ pub async fn json_body<T: DeserializeOwned>(
     body: Body,
     limit: usize,
 ) -> Result<T, ApiError> {
+    parse_json(&json_bytes(headers, body, limit).await?)
+}
+
+/// The bytes of a JSON object body, as received: `application/json`, at
+/// most `limit` bytes, starting with `{`.
+pub async fn json_bytes(headers: &HeaderMap, body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -226,6 +233,23 @@ pub async fn json_body<T: DeserializeOwned>(
             format!("the body must be JSON (Content-Type: application/json), not {ct}")
         }));
     }
+    let bytes = body_bytes(headers, body, limit).await?;
+    // Every body is a JSON object: serde would otherwise read an array
+    // positionally into a struct.
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => Ok(bytes),
+        Some(_) => Err(ApiError::BadJson(
+            "the body must be a JSON object ({\"field\": value, …})".into(),
+        )),
+        None => Err(ApiError::BadJson(
+            "the body is empty; send a JSON object".into(),
+        )),
+    }
+}
+
+/// A body's bytes, at most `limit` (413 `payload_too_large` when its
+/// `Content-Length` says more, or as soon as more arrives).
+pub async fn body_bytes(headers: &HeaderMap, body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -238,7 +262,7 @@ pub async fn json_body<T: DeserializeOwned>(
         return Err(too_large(format!("the request body of {len} bytes")));
     }
     let mut body = body;
-    let mut bytes: Vec<u8> = Vec::new();
+    let mut bytes: Vec<u8> = Vec::with_capacity(declared.map_or(0, |l| l as usize));
     while let Some(frame) = body.frame().await {
         let frame =
             frame.map_err(|e| ApiError::BadJson(format!("the body could not be read: {e}")))?;
@@ -249,22 +273,102 @@ pub async fn json_body<T: DeserializeOwned>(
             bytes.extend_from_slice(&data);
         }
     }
-    // Every body is a JSON object: serde would otherwise read an array
-    // positionally into a struct.
-    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
-        Some(b'{') => {}
-        Some(_) => {
-            return Err(ApiError::BadJson(
-                "the body must be a JSON object ({\"field\": value, …})".into(),
-            ))
-        }
-        None => {
-            return Err(ApiError::BadJson(
-                "the body is empty; send a JSON object".into(),
-            ))
-        }
+    Ok(bytes)
+}
+
+/// The `Idempotency-Key` request header (IETF httpapi draft).
+pub const IDEMPOTENCY_KEY: header::HeaderName = header::HeaderName::from_static("idempotency-key");
+/// `Idempotent-Replayed: true` on an answer given again for a repeated key.
+pub const IDEMPOTENT_REPLAYED: header::HeaderName =
+    header::HeaderName::from_static("idempotent-replayed");
+/// Lengths of an idempotency key.
+pub const KEY_CHARS: std::ops::RangeInclusive<usize> = 16..=128;
+
+/// The `Idempotency-Key` of a request, if it has one: 16–128 characters of
+/// `A-Z a-z 0-9 _ -`, bare or as the draft's structured-field string (in
+/// double quotes). Anything else, or the header twice, is 400
+/// `bad_idempotency_key`.
+pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let mut values = headers.get_all(&IDEMPOTENCY_KEY).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    let bad = |why: &str| {
+        ApiError::BadIdempotencyKey(format!(
+            "Idempotency-Key: {why}; a key is {}–{} characters of A–Z, a–z, 0–9, `_` and `-` \
+             (a random UUID or 128 bits in base64url), new for each new request",
+            KEY_CHARS.start(),
+            KEY_CHARS.end()
+        ))
+    };
+    if values.next().is_some() {
+        return Err(bad("sent twice"));
     }
-    parse_json(&bytes)
+    let text = value.to_str().map_err(|_| bad("not ASCII text"))?.trim();
+    let key = text
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(text);
+    if !KEY_CHARS.contains(&key.len()) {
+        return Err(bad(&format!("{} characters", key.len())));
+    }
+    if !key
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return Err(bad("a character outside the key alphabet"));
+    }
+    Ok(Some(key.to_string()))
+}
+
+/// The fingerprint of a keyed request: SHA-256 of its method, path (as
+/// received, without the query) and body bytes, each but the last followed by
+/// a newline.
+pub fn fingerprint(method: &axum::http::Method, path: &str, body: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(method.as_str().as_bytes());
+    h.update(b"\n");
+    h.update(path.as_bytes());
+    h.update(b"\n");
+    h.update(body);
+    h.finalize().into()
+}
+
+/// A JSON object body of type `T` (as [`JsonBody`]) and, when the request
+/// has an `Idempotency-Key`, that key scoped to the calling account with the
+/// request's fingerprint. The key is checked before the body.
+#[derive(Clone, Debug)]
+pub struct Idempotent<T, const LIMIT: usize = SINGLE_LIMIT> {
+    pub body: T,
+    pub key: Option<IdempotencyKey>,
+}
+
+impl<T: DeserializeOwned + Send, const LIMIT: usize> FromRequest<AppState>
+    for Idempotent<T, LIMIT>
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let (mut parts, body) = req.into_parts();
+        let key = idempotency_key(&parts.headers)?;
+        let bytes = json_bytes(&parts.headers, body, LIMIT).await?;
+        let value = parse_json(&bytes)?;
+        let key = match key {
+            None => None,
+            Some(key) => {
+                let actor = Actor::from_request_parts(&mut parts, state).await?;
+                let path = parts.uri.path();
+                Some(IdempotencyKey {
+                    account: actor.identity(),
+                    key,
+                    fingerprint: fingerprint(&parts.method, path, &bytes),
+                    request: format!("{} {path}", parts.method),
+                })
+            }
+        };
+        Ok(Idempotent { body: value, key })
+    }
 }
 
 /// Parses JSON into `T`, naming the offending field on error.
@@ -417,5 +521,56 @@ mod tests {
             parse_json::<P>(b"{\"lon\": 1, \"lat\": 2} x"),
             Err(ApiError::BadJson(_))
         ));
+    }
+
+    #[test]
+    fn idempotency_keys_are_16_to_128_url_safe_characters_bare_or_quoted() {
+        let key = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(IDEMPOTENCY_KEY, v.parse().unwrap());
+            idempotency_key(&h)
+        };
+        assert_eq!(idempotency_key(&HeaderMap::new()).unwrap(), None);
+        let uuid = "8e03978e-40d5-43e8-bc93-6894a57f9324";
+        assert_eq!(key(uuid).unwrap().as_deref(), Some(uuid));
+        assert_eq!(key(&format!("\"{uuid}\"")).unwrap().as_deref(), Some(uuid));
+        assert_eq!(key(&"a".repeat(16)).unwrap().map(|k| k.len()), Some(16));
+        assert_eq!(key(&"Z_-9".repeat(32)).unwrap().map(|k| k.len()), Some(128));
+        for bad in [
+            "a".repeat(15),
+            "a".repeat(129),
+            format!("{uuid}!"),
+            "abcdefghijklmnop qrst".into(),
+            "abcdefghijklmnop/qrst".into(),
+            "\"abcdefghijklmnop".into(),
+            String::new(),
+        ] {
+            assert!(
+                matches!(key(&bad), Err(ApiError::BadIdempotencyKey(_))),
+                "{bad:?}"
+            );
+        }
+        let mut twice = HeaderMap::new();
+        twice.append(IDEMPOTENCY_KEY, uuid.parse().unwrap());
+        twice.append(IDEMPOTENCY_KEY, uuid.parse().unwrap());
+        assert!(matches!(
+            idempotency_key(&twice),
+            Err(ApiError::BadIdempotencyKey(_))
+        ));
+    }
+
+    #[test]
+    fn a_fingerprint_covers_method_path_and_body() {
+        use axum::http::Method;
+        let f = fingerprint(&Method::POST, "/api/cases", b"{}");
+        assert_eq!(f, fingerprint(&Method::POST, "/api/cases", b"{}"));
+        assert_ne!(f, fingerprint(&Method::PUT, "/api/cases", b"{}"));
+        assert_ne!(f, fingerprint(&Method::POST, "/api/cases/1/transitions", b"{}"));
+        assert_ne!(f, fingerprint(&Method::POST, "/api/cases", b"{ }"));
+        // The separators keep a path's end and a body's start apart.
+        assert_ne!(
+            fingerprint(&Method::POST, "/a", b"b"),
+            fingerprint(&Method::POST, "/ab", b"")
+        );
     }
 }

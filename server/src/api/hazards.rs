@@ -1,7 +1,8 @@
-//! The hazard endpoint: `POST /api/hazards/{id}/status`.
+//! The hazard endpoint: `POST /api/hazards/{id}/status` (idempotent with an
+//! `Idempotency-Key`).
 
-use super::common::{execute, intake_error, no_store};
-use super::extract::{HazardId, JsonBody};
+use super::common::{answer_of, answered, execute_answered, intake_error, replayed};
+use super::extract::{HazardId, Idempotent};
 use crate::clock::now_s;
 use crate::error::ApiError;
 use crate::http::client::ClientAddr;
@@ -12,7 +13,6 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::Json;
 use pingan_model::access::Permission;
 use pingan_model::domain::HazardStatus;
 use pingan_model::live::Change;
@@ -35,8 +35,11 @@ pub async fn hazard_status(
     HazardId(id): HazardId,
     actor: Actor,
     from: ClientAddr,
-    JsonBody(input): JsonBody<HazardIn>,
+    Idempotent { body: input, key }: Idempotent<HazardIn>,
 ) -> Result<Response, ApiError> {
+    if let Some(first) = replayed(&state, key.as_ref()).await? {
+        return Ok(answered(&first));
+    }
     check_text("note", &input.note, MAX_NOTE, true).map_err(intake_error)?;
     if actor.scope().is_some() {
         let place = state
@@ -47,25 +50,19 @@ pub async fn hazard_status(
             .and_then(|s| s.subdistrict.clone());
         super::guard::within_scope(&actor, Permission::HazardsStatus, place.as_deref())?;
     }
-    let events = execute(
-        &state,
-        &actor,
-        &from,
-        Command::HazardStatus {
-            id,
-            status: input.status,
-            by: actor.clone(),
-            note: input.note,
-            at: now_s(),
-        },
-    )
-    .await?;
-    let hazard = events
-        .into_iter()
-        .find_map(|e| match e.change {
+    let cmd = Command::HazardStatus {
+        id,
+        status: input.status,
+        by: actor.clone(),
+        note: input.note,
+        at: now_s(),
+    };
+    let out = execute_answered(&state, &actor, &from, cmd, key, |events| {
+        answer_of(events, StatusCode::OK, "hazard change", |e| match &e.change {
             Change::HazardStatus { hazard } => Some(hazard),
             _ => None,
         })
-        .ok_or_else(|| ApiError::Internal("the store reported no hazard change".into()))?;
-    Ok(no_store(StatusCode::OK, Json(hazard)))
+    })
+    .await?;
+    Ok(answered(&out))
 }

@@ -2,8 +2,10 @@
 //! may raise, re-level or clear alerts), `GET /api/alerts` and
 //! `POST /api/alerts/{id}/ack`.
 
-use super::common::{execute, intake_error, no_store, read};
-use super::extract::{bad_param, query_pairs, AlertId, JsonBody};
+use super::common::{
+    answer_of, answered, execute, execute_answered, intake_error, no_store, read, replayed,
+};
+use super::extract::{bad_param, query_pairs, AlertId, Idempotent, JsonBody};
 use crate::clock::now_s;
 use crate::error::ApiError;
 use crate::http::client::ClientAddr;
@@ -185,25 +187,22 @@ pub async fn ack_alert(
     AlertId(id): AlertId,
     actor: Actor,
     from: ClientAddr,
-    JsonBody(_input): JsonBody<AckIn>,
+    Idempotent { body: _input, key }: Idempotent<AckIn>,
 ) -> Result<Response, ApiError> {
-    let events = execute(
-        &state,
-        &actor,
-        &from,
-        Command::AckAlert {
-            id,
-            by: actor.clone(),
-            at: now_s(),
-        },
-    )
-    .await?;
-    let alert = events
-        .into_iter()
-        .find_map(|e| match e.change {
+    if let Some(first) = replayed(&state, key.as_ref()).await? {
+        return Ok(answered(&first));
+    }
+    let cmd = Command::AckAlert {
+        id,
+        by: actor.clone(),
+        at: now_s(),
+    };
+    let out = execute_answered(&state, &actor, &from, cmd, key, |events| {
+        answer_of(events, StatusCode::OK, "alert", |e| match &e.change {
             Change::Alert { alert, .. } => Some(alert),
             _ => None,
         })
-        .ok_or_else(|| ApiError::Internal("the store reported no alert".into()))?;
-    Ok(no_store(StatusCode::OK, Json(alert)))
+    })
+    .await?;
+    Ok(answered(&out))
 }

@@ -155,6 +155,8 @@ impl From<StoreError> for AuthError {
             StoreError::Conflict(m) => AuthError::Conflict(m),
             StoreError::Invalid { field, detail } => AuthError::Invalid { field, detail },
             StoreError::Backend(m) => AuthError::Store(m),
+            // Not answers of account calls; kept whole, never lost.
+            StoreError::KeyReused(m) | StoreError::UnknownPhoto(m) => AuthError::Conflict(m),
         }
     }
 }

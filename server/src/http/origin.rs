@@ -184,7 +184,9 @@ pub fn cors(config: &EdgeConfig) -> Option<CorsLayer> {
                 header::AUTHORIZATION,
                 header::CONTENT_TYPE,
                 HeaderName::from_static(CSRF_HEADER),
+                crate::api::extract::IDEMPOTENCY_KEY,
             ])
+            .expose_headers([crate::api::extract::IDEMPOTENT_REPLAYED, header::LOCATION])
             .max_age(std::time::Duration::from_secs(600)),
     )
 }

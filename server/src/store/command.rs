@@ -114,7 +114,19 @@ impl Actor {
         }
     }
 
-    /// The session the request came with (users and devices).
+    /// The account's stable identity, what idempotency keys are scoped to:
+    /// `user:<id>`, `device:<id>`, `key:<id>` (ids of the store, which a
+    /// rename does not change), `system` or `anonymous`.
+    pub fn identity(&self) -> String {
+        match &self.account {
+            Account::User { id, .. } => format!("user:{id}"),
+            Account::Device { id, .. } => format!("device:{id}"),
+            Account::Key { id, .. } => format!("key:{id}"),
+            Account::System => "system".into(),
+            Account::Anonymous => "anonymous".into(),
+        }
+    }
+
     /// The subdistrict a user is limited to, if any.
     pub fn scope(&self) -> Option<&str> {
         match &self.account {
@@ -123,6 +135,7 @@ impl Actor {
         }
     }
 
+    /// The session the request came with (users and devices).
     pub fn session(&self) -> Option<i64> {
         match &self.account {
             Account::User { session, .. } | Account::Device { session, .. } => Some(*session),

@@ -12,6 +12,13 @@ pub enum StoreError {
     /// A field of the command is invalid (400/422); `field` names it.
     #[error("{field}: {detail}")]
     Invalid { field: String, detail: String },
+    /// An idempotency key the account already used for another request
+    /// (422 `idempotency_key_reused`; `idempotency.rs`).
+    #[error("{0}")]
+    KeyReused(String),
+    /// A command names a photo the store does not hold (422 `unknown_photo`).
+    #[error("{0}")]
+    UnknownPhoto(String),
     /// The backend failed (500).
     #[error("storage: {0}")]
     Backend(String),

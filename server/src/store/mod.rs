@@ -19,6 +19,7 @@ pub mod accounts;
 pub mod audit;
 pub mod command;
 pub mod error;
+pub mod idempotency;
 pub mod rules;
 pub mod seed;
 pub mod sqlite;
@@ -29,6 +30,7 @@ pub use accounts::AccountStore;
 pub use audit::{AuditEntry, AuditQuery, AuditRecord};
 pub use command::{Account, Actor, Command, NewCase, SceneIn};
 pub use error::{StoreError, StoreResult};
+pub use idempotency::{Answer, AnswerFn, Answered, IdempotencyKey, Remembered};
 pub use tx::Tx;
 pub use wall::WallState;
 
@@ -106,6 +108,65 @@ pub trait Store: AccountStore + Send + Sync + 'static {
         })?;
         Ok(events)
     }
+
+    /// [`Store::execute_audited`] with an answer and, when the client sent
+    /// one, an idempotency key (`idempotency.rs`), all in one transaction:
+    /// a key remembered for the same request replays its answer and stores
+    /// nothing (no command, no audit entry, no event); one remembered for
+    /// another request is [`StoreError::KeyReused`]; else the command runs,
+    /// `answer` is built from its events and, when keyed and successful,
+    /// remembered with the write, so a write and its key commit or fail
+    /// together.
+    fn execute_idempotent(
+        &self,
+        cmd: Command,
+        now_ms: i64,
+        audit: Option<&AuditEntry>,
+        key: Option<&IdempotencyKey>,
+        answer: &AnswerFn<'_>,
+    ) -> StoreResult<Answered> {
+        let mut cmd = Some(cmd);
+        let mut out = None;
+        self.transaction(&mut |tx| {
+            if let Some(key) = key {
+                let found = tx.remembered(&key.account, &key.key)?;
+                if let Some(answer) = idempotency::replay(key, found, now_ms)? {
+                    out = Some(Answered {
+                        events: Vec::new(),
+                        answer,
+                        replayed: true,
+                    });
+                    return Ok(());
+                }
+            }
+            let cmd = cmd
+                .take()
+                .ok_or_else(|| StoreError::Backend("a transaction ran its work twice".into()))?;
+            let events = rules::run(tx, cmd, now_ms)?;
+            if let Some(entry) = audit {
+                tx.audit(&entry.completed(&events))?;
+            }
+            let answer = answer(&events)?;
+            if let Some(key) = key.filter(|_| answer.is_success()) {
+                tx.remember(key, &answer, now_ms)?;
+            }
+            out = Some(Answered {
+                events,
+                answer,
+                replayed: false,
+            });
+            Ok(())
+        })?;
+        out.ok_or_else(|| StoreError::Backend("the transaction gave no answer".into()))
+    }
+
+    /// What is remembered under `account`'s idempotency key `key` (read
+    /// outside a write: a handler answers a repeat before its own checks,
+    /// which may depend on the clock). The write's transaction decides again.
+    fn remembered(&self, account: &str, key: &str) -> StoreResult<Option<Remembered>>;
+    /// Forgets idempotency keys remembered before `at_ms` (Unix ms); returns
+    /// how many.
+    fn prune_keys_before(&self, at_ms: i64) -> StoreResult<u64>;
 
     /// The store's identity: random, created with the store (a replaced or
     /// reset store has another). Streams and snapshots carry it.

@@ -8,6 +8,7 @@
 use super::audit::AuditEntry;
 use super::command::Actor;
 use super::error::StoreResult;
+use super::idempotency::{Answer, IdempotencyKey, Remembered};
 use pingan_model::domain::{CaseStatus, HazardStatus, SensorType};
 use pingan_model::live::{Alert, Case, Event, HazardState, Level, Scene, Seq, Transition};
 
@@ -108,4 +109,11 @@ pub trait Tx {
 
     /// Appends an entry to the audit log, inside this transaction.
     fn audit(&mut self, entry: &AuditEntry) -> StoreResult<()>;
+
+    /// What is remembered under `account`'s idempotency key `key`, if
+    /// anything (however old: [`super::idempotency::replay`] decides).
+    fn remembered(&mut self, account: &str, key: &str) -> StoreResult<Option<Remembered>>;
+    /// Remembers `answer` under `key` (its account, key, fingerprint and
+    /// request) at `at_ms`, replacing what an expired use of the key left.
+    fn remember(&mut self, key: &IdempotencyKey, answer: &Answer, at_ms: i64) -> StoreResult<()>;
 }

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use tower::ServiceExt;
 
+pub mod live;
 pub mod people;
 
 /// What `secret.json` next to the data dir holds: must never be served.

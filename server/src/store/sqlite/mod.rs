@@ -196,6 +196,28 @@ impl Store for SqliteStore {
         audit::prune_before(&mut self.writer(), at)
     }
 
+    fn remembered(
+        &self,
+        account: &str,
+        key: &str,
+    ) -> StoreResult<Option<crate::store::Remembered>> {
+        let mut r = self.reader()?;
+        let conn = r.conn()?;
+        let found = conn
+            .prepare_cached(REMEMBERED_SQL)?
+            .query_row(params![account, key], remembered_row)
+            .optional()?;
+        Ok(found)
+    }
+
+    fn prune_keys_before(&self, at_ms: i64) -> StoreResult<u64> {
+        let n = self
+            .writer()
+            .prepare_cached("DELETE FROM idempotency_keys WHERE at_ms < ?1")?
+            .execute([at_ms])?;
+        Ok(n as u64)
+    }
+
     fn transaction(&self, work: &mut Work<'_>) -> StoreResult<()> {
         let mut conn = self.writer();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;

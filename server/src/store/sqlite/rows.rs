@@ -219,3 +219,26 @@ pub fn head_of(conn: &Connection) -> rusqlite::Result<Seq> {
     let h: Option<i64> = conn.query_row("SELECT MAX(seq) FROM events", [], |r| r.get(0))?;
     Ok(h.unwrap_or(0).max(0) as Seq)
 }
+
+/// What is remembered under an idempotency key, from a row of
+/// `SELECT fingerprint, request, status, body, at_ms FROM idempotency_keys`.
+pub fn remembered_row(row: &Row) -> rusqlite::Result<crate::store::Remembered> {
+    let fingerprint: Vec<u8> = row.get(0)?;
+    let fingerprint: [u8; 32] = fingerprint
+        .try_into()
+        .map_err(|v: Vec<u8>| bad_column(0, format!("a fingerprint of {} bytes, not 32", v.len())))?;
+    let status: i64 = row.get(2)?;
+    Ok(crate::store::Remembered {
+        fingerprint,
+        request: row.get(1)?,
+        answer: crate::store::Answer {
+            status: u16::try_from(status)
+                .map_err(|_| bad_column(2, format!("status {status}")))?,
+            body: row.get(3)?,
+        },
+        at_ms: row.get(4)?,
+    })
+}
+
+pub const REMEMBERED_SQL: &str = "SELECT fingerprint, request, status, body, at_ms
+     FROM idempotency_keys WHERE account = ?1 AND key = ?2";

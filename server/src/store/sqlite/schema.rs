@@ -232,6 +232,24 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX events_topic_seq ON events (topic, seq);
     "#,
+    // 9: idempotency keys of writes (`Idempotency-Key`; store/idempotency.rs):
+    // per calling account, the first successful answer (status and JSON
+    // body, which may name people: kept 30 days, then pruned by the
+    // retention task) and the fingerprint of its request, written in the
+    // write's own transaction.
+    r#"
+    CREATE TABLE idempotency_keys (
+        account TEXT NOT NULL,          -- user:<id>, device:<id>, key:<id>
+        key TEXT NOT NULL,              -- the header's value
+        fingerprint BLOB NOT NULL,      -- SHA-256 of method, path and body
+        request TEXT NOT NULL,          -- 'POST /api/cases'
+        status INTEGER NOT NULL,        -- the answer's (2xx)
+        body TEXT NOT NULL,             -- the answer's JSON
+        at_ms INTEGER NOT NULL,         -- Unix ms, server clock
+        PRIMARY KEY (account, key)
+    ) WITHOUT ROWID;
+    CREATE INDEX idempotency_keys_at ON idempotency_keys (at_ms);
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> StoreResult<usize> {

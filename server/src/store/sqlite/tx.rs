@@ -6,6 +6,7 @@ use super::rows::*;
 use crate::store::audit::AuditEntry;
 use crate::store::command::Actor;
 use crate::store::error::{StoreError, StoreResult};
+use crate::store::idempotency::{Answer, IdempotencyKey, Remembered};
 use crate::store::tx::{SeedHazard, SeedSensor, SensorRow, Tx};
 use pingan_model::domain::{CaseStatus, HazardStatus, SensorType};
 use pingan_model::live::{Alert, Case, Event, HazardState, Level, Scene, Seq, Transition};
@@ -311,5 +312,32 @@ impl Tx for SqliteTx<'_> {
 
     fn audit(&mut self, entry: &AuditEntry) -> StoreResult<()> {
         super::audit::append(self.tx, entry)
+    }
+
+    fn remembered(&mut self, account: &str, key: &str) -> StoreResult<Option<Remembered>> {
+        Ok(self
+            .tx
+            .prepare_cached(REMEMBERED_SQL)?
+            .query_row(params![account, key], remembered_row)
+            .optional()?)
+    }
+
+    fn remember(&mut self, key: &IdempotencyKey, answer: &Answer, at_ms: i64) -> StoreResult<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT OR REPLACE INTO idempotency_keys
+                   (account, key, fingerprint, request, status, body, at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                key.account,
+                key.key,
+                &key.fingerprint[..],
+                key.request,
+                answer.status,
+                answer.body,
+                at_ms
+            ])?;
+        Ok(())
     }
 }
