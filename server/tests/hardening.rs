@@ -342,6 +342,7 @@ async fn every_response_carries_the_security_headers() {
             "default-src 'self'",
             "script-src 'self' 'wasm-unsafe-eval'",
             "connect-src 'self'",
+            "worker-src 'self'",
             "frame-ancestors 'none'",
             "object-src 'none'",
         ] {
@@ -365,6 +366,39 @@ async fn every_response_carries_the_security_headers() {
     let r = send(&app, get_with("/", &[("if-none-match", &etag)])).await;
     assert_eq!(r.status, 304);
     assert!(r.header("content-security-policy").is_some());
+}
+
+/// The app's service worker (issue 10): served from dist/ as JavaScript,
+/// revalidated on every update check (a new build's worker is picked up),
+/// and allowed by the policy of the page that registers it.
+#[tokio::test]
+async fn the_service_worker_is_served_uncached_and_allowed_same_origin() {
+    let fx = Fixture::new("sw").with_dist();
+    let worker = "self.addEventListener('fetch', () => {});\n";
+    std::fs::write(fx.dist.join("sw.js"), worker).unwrap();
+    let app = fx.anonymous_app();
+    let r = send(&app, get("/sw.js")).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.body, worker.as_bytes());
+    assert_eq!(r.header("cache-control"), Some("no-cache"));
+    assert_eq!(
+        r.header("content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    // Revalidation: a 304 while unchanged, the new bytes once rebuilt.
+    let etag = r.header("etag").expect("an ETag").to_string();
+    let same = send(&app, get_with("/sw.js", &[("if-none-match", &etag)])).await;
+    assert_eq!(same.status, 304);
+    std::fs::write(fx.dist.join("sw.js"), "// v2\nself.skipWaiting();\n").unwrap();
+    let next = send(&app, get_with("/sw.js", &[("if-none-match", &etag)])).await;
+    assert_eq!(next.status, 200);
+    assert!(next.text().contains("v2"));
+    // The page that registers it allows a same-origin worker, and only that.
+    let page = send(&app, get("/")).await;
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(csp.contains("worker-src 'self'"), "{csp}");
+    assert!(!csp.contains("worker-src 'self' "), "nothing else: {csp}");
 }
 
 #[tokio::test]

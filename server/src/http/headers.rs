@@ -9,7 +9,9 @@
 //! `'wasm-unsafe-eval'` is what `WebAssembly.instantiateStreaming` needs;
 //! `connect-src 'self'` covers the same-origin `ws:`/`wss:` stream (CSP 3).
 //! Styles: the app sets element styles through CSSOM (`style:` in Leptos),
-//! which `style-src 'self'` allows.
+//! which `style-src 'self'` allows. `worker-src 'self'`: the app's service
+//! worker (`/sw.js`, issue 10's offline field mode) and nothing from
+//! elsewhere, said outright rather than left to the `script-src` fallback.
 
 use axum::extract::Request;
 use axum::http::{header, HeaderName, HeaderValue};
@@ -19,13 +21,14 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 
 /// The policy's directives, without the hashes of inline scripts.
-const DIRECTIVES: [&str; 10] = [
+const DIRECTIVES: [&str; 11] = [
     "default-src 'self'",
     "script-src 'self' 'wasm-unsafe-eval'",
     "style-src 'self'",
     "img-src 'self' data: blob:",
     "font-src 'self'",
     "connect-src 'self'",
+    "worker-src 'self'",
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'self'",
