@@ -6,4 +6,5 @@
 //! Time is always a value the caller passes (milliseconds on one clock).
 
 pub mod nearest;
+pub mod outbox;
 pub mod position;
