@@ -227,9 +227,9 @@ impl ApiError {
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::BadIdempotencyKey(_) | ApiError::DigestMismatch(_) => StatusCode::BAD_REQUEST,
-            ApiError::IdempotencyKeyReused(_) | ApiError::BadImage(_) | ApiError::UnknownPhoto(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            ApiError::IdempotencyKeyReused(_)
+            | ApiError::BadImage(_)
+            | ApiError::UnknownPhoto(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthenticated(_) | ApiError::BadCredentials(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,

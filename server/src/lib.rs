@@ -30,6 +30,7 @@ pub mod live;
 pub mod mask;
 pub mod mime;
 pub mod paths;
+pub mod photo;
 pub mod serve;
 pub mod sim;
 pub mod store;
@@ -58,8 +59,18 @@ use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
-/// Largest request body accepted (no endpoint takes one yet).
+/// Largest request body accepted, but on the routes of [`body_limit`].
 pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// The largest body a request to `path` may declare: a photo's 2 MiB on
+/// `/api/photos/…` (its handler reads at most that), [`BODY_LIMIT`] elsewhere.
+pub fn body_limit(path: &str) -> usize {
+    if path.starts_with("/api/photos/") {
+        api::photos::PHOTO_LIMIT
+    } else {
+        BODY_LIMIT
+    }
+}
 
 /// Extensions of the files served from the data directory.
 pub const DATA_EXTENSIONS: &[&str] = &["geojson", "json", "bin"];
@@ -342,19 +353,17 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
     }
 }
 
-/// Refuses a declared body over [`BODY_LIMIT`] before any handler runs.
+/// Refuses a declared body over its route's [`body_limit`] before any
+/// handler runs.
 async fn limit_declared_body(req: Request, next: Next) -> Response {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
+    let limit = body_limit(req.uri().path());
     match declared {
-        Some(len) if len > BODY_LIMIT as u64 => ApiError::PayloadTooLarge {
-            len,
-            limit: BODY_LIMIT,
-        }
-        .into_response(),
+        Some(len) if len > limit as u64 => ApiError::PayloadTooLarge { len, limit }.into_response(),
         _ => next.run(req).await,
     }
 }

@@ -8,9 +8,7 @@
 
 use crate::hub::Hub;
 use crate::mask::Directory;
-use crate::store::{
-    Account, Actor, Answer, Answered, Command, IdempotencyKey, Store, StoreResult,
-};
+use crate::store::{Account, Actor, Answer, Answered, Command, IdempotencyKey, Store, StoreResult};
 use pingan_model::live::Event;
 use std::sync::{Arc, Mutex};
 

@@ -70,7 +70,10 @@ async fn a_report_sent_twice_with_one_key_is_one_case_answered_twice_alike() {
     assert!(replayed(&again));
     assert_eq!(again.body, first.body, "the first answer, byte for byte");
     assert_eq!(again.header("location"), first.header("location"));
-    assert_eq!(again.header("location"), Some(format!("/api/cases/{id}").as_str()));
+    assert_eq!(
+        again.header("location"),
+        Some(format!("/api/cases/{id}").as_str())
+    );
     assert_eq!(again.header("content-type"), Some("application/json"));
     assert_eq!(again.header("cache-control"), Some("no-store"));
 
@@ -78,10 +81,19 @@ async fn a_report_sent_twice_with_one_key_is_one_case_answered_twice_alike() {
     let after = e.counts();
     assert_eq!(after.cases, before.cases + 1);
     assert_eq!(after.head, before.head + 1);
-    let events = e.state.live().store().events_since(before.head, 10).unwrap();
+    let events = e
+        .state
+        .live()
+        .store()
+        .events_since(before.head, 10)
+        .unwrap();
     assert_eq!(events.len(), 1);
     assert!(matches!(&events[0].change, Change::CaseReported { case } if u64::from(case.id) == id));
-    assert_eq!(e.state.live().hub().head(), after.head, "one event published");
+    assert_eq!(
+        e.state.live().hub().head(),
+        after.head,
+        "one event published"
+    );
     assert_eq!(audit_count(&e, "case.report"), audited + 1);
     let cases = listed(&officer, text).await;
     assert_eq!(cases.len(), 1, "{cases:?}");
@@ -103,7 +115,13 @@ async fn another_body_under_the_same_key_is_refused_and_stores_nothing() {
     let first = post(&officer, "/api/cases", &report(p, "第一次"), Some(key)).await;
     assert_eq!(first.status, 201, "{}", first.text());
     let before = e.counts();
-    let r = post(&officer, "/api/cases", &report(p, "第二次，内容不同"), Some(key)).await;
+    let r = post(
+        &officer,
+        "/api/cases",
+        &report(p, "第二次，内容不同"),
+        Some(key),
+    )
+    .await;
     let detail = r.assert_error(422, "idempotency_key_reused");
     assert!(detail.contains("POST /api/cases"), "{detail}");
     // The same key on another endpoint is another request too.
@@ -172,9 +190,21 @@ async fn a_refused_write_is_not_remembered_and_its_corrected_retry_succeeds() {
     let e = env("idem-retry");
     let officer = e.as_role(Role::Officer);
     let key = "retry-after-422-0123456789";
-    let r = post(&officer, "/api/cases", &report([116.4, 39.9], "在北京"), Some(key)).await;
+    let r = post(
+        &officer,
+        "/api/cases",
+        &report([116.4, 39.9], "在北京"),
+        Some(key),
+    )
+    .await;
     r.assert_error(422, "invalid");
-    let r = post(&officer, "/api/cases", &report(grid_point(0), "改正后的上报"), Some(key)).await;
+    let r = post(
+        &officer,
+        "/api/cases",
+        &report(grid_point(0), "改正后的上报"),
+        Some(key),
+    )
+    .await;
     assert_eq!(r.status, 201, "{}", r.text());
     assert!(!replayed(&r));
 }
@@ -183,7 +213,13 @@ async fn a_refused_write_is_not_remembered_and_its_corrected_retry_succeeds() {
 async fn a_transition_replayed_after_the_case_moved_on_returns_the_first_answer() {
     let e = env("idem-transition");
     let operator = e.as_role(Role::Operator);
-    let created = post(&operator, "/api/cases", &report(grid_point(0), "待受理"), None).await;
+    let created = post(
+        &operator,
+        "/api/cases",
+        &report(grid_point(0), "待受理"),
+        None,
+    )
+    .await;
     assert_eq!(created.status, 201, "{}", created.text());
     let id = created.json()["id"].as_u64().unwrap();
     let uri = format!("/api/cases/{id}/transitions");

@@ -11,9 +11,9 @@ use pingan_model::domain::{CaseCategory, CaseStatus, Department, HazardStatus, S
 use pingan_model::live::{
     thresholds, AlertChange, Case, Change, Event, Level, ReadingIn, Topic, Transition,
 };
+use pingan_server::store::idempotency::KEEP_MS;
 use pingan_server::store::seed::{is_seeded, Seed, SeedHazard, SeedSensor};
 use pingan_server::store::sqlite::SqliteStore;
-use pingan_server::store::idempotency::KEEP_MS;
 use pingan_server::store::{
     Actor, Answer, AuditEntry, AuditQuery, CaseQuery, Command, IdempotencyKey, NewCase, SceneIn,
     Store, StoreError, StoreResult,
@@ -61,6 +61,7 @@ macro_rules! store_contract {
             #[test] fn a_keyed_write_is_stored_once_and_its_answer_replayed() { super::idempotent_writes(OPEN) }
             #[test] fn a_write_and_its_key_commit_or_fail_together() { super::keys_with_their_writes(OPEN) }
             #[test] fn keys_are_forgotten_after_30_days_and_pruned() { super::keys_expire(OPEN) }
+            #[test] fn photos_are_stored_once_by_content_and_read_back() { super::photos(OPEN) }
         }
     )+};
 }
@@ -1663,7 +1664,10 @@ fn idempotent_writes(open: Factory) {
     assert!(again.events.is_empty());
     assert_eq!(again.answer, first.answer);
     assert_eq!(store.counts().unwrap(), before, "a replay stores nothing");
-    let remembered = store.remembered("user:1", &k.key).unwrap().expect("remembered");
+    let remembered = store
+        .remembered("user:1", &k.key)
+        .unwrap()
+        .expect("remembered");
     assert_eq!(remembered.answer, first.answer);
     assert_eq!(remembered.fingerprint, k.fingerprint);
     assert_eq!(remembered.request, "POST /api/cases");
@@ -1674,7 +1678,8 @@ fn idempotent_writes(open: Factory) {
         keyed("user:1", &k.key, 2, "POST /api/cases"),
         keyed("user:1", &k.key, 2, "POST /api/alerts/1/ack"),
     ] {
-        let r = store.execute_idempotent(report(113.83), t0 + 2_000, None, Some(&other), &case_answer);
+        let r =
+            store.execute_idempotent(report(113.83), t0 + 2_000, None, Some(&other), &case_answer);
         assert!(matches!(r, Err(StoreError::KeyReused(_))), "{r:?}");
     }
     assert_eq!(store.counts().unwrap(), before);
@@ -1682,7 +1687,13 @@ fn idempotent_writes(open: Factory) {
     // Another account's same key is its own.
     let theirs = keyed("key:4", &k.key, 1, "POST /api/cases");
     let second = store
-        .execute_idempotent(report(113.84), t0 + 3_000, None, Some(&theirs), &case_answer)
+        .execute_idempotent(
+            report(113.84),
+            t0 + 3_000,
+            None,
+            Some(&theirs),
+            &case_answer,
+        )
         .unwrap();
     assert!(!second.replayed);
     assert_eq!(answered_id(&second.answer), id + 1);
@@ -1722,7 +1733,12 @@ fn keys_with_their_writes(open: Factory) {
 
     // A refused command remembers nothing: a corrected retry with the same
     // key runs.
-    let t = keyed("user:1", "refused-0123456789", 1, "POST /api/cases/7/transitions");
+    let t = keyed(
+        "user:1",
+        "refused-0123456789",
+        1,
+        "POST /api/cases/7/transitions",
+    );
     let transition = |to| Command::Transition {
         case_id: 7,
         to,
@@ -1750,7 +1766,13 @@ fn keys_with_their_writes(open: Factory) {
     assert_eq!(store.remembered("user:1", &t.key).unwrap(), None);
     let fixed = keyed("user:1", &t.key, 2, "POST /api/cases/7/transitions");
     let ok = store
-        .execute_idempotent(transition(CaseStatus::Accepted), t0 + 1, None, Some(&fixed), &case_of)
+        .execute_idempotent(
+            transition(CaseStatus::Accepted),
+            t0 + 1,
+            None,
+            Some(&fixed),
+            &case_of,
+        )
         .unwrap();
     assert!(!ok.replayed);
     // Replayed after the case moved on: still the first answer, not a 409.
@@ -1758,11 +1780,21 @@ fn keys_with_their_writes(open: Factory) {
         .execute(transition(CaseStatus::Dispatched), t0 + 2)
         .unwrap();
     let later = store
-        .execute_idempotent(transition(CaseStatus::Accepted), t0 + 3, None, Some(&fixed), &case_of)
+        .execute_idempotent(
+            transition(CaseStatus::Accepted),
+            t0 + 3,
+            None,
+            Some(&fixed),
+            &case_of,
+        )
         .unwrap();
     assert!(later.replayed);
     assert_eq!(later.answer, ok.answer);
-    assert!(later.answer.body.contains("\"status\":\"accepted\""), "{}", later.answer.body);
+    assert!(
+        later.answer.body.contains("\"status\":\"accepted\""),
+        "{}",
+        later.answer.body
+    );
 
     // A write's audit entry is stored with it; a replay adds none.
     let a = keyed("user:1", "audited-0123456789", 1, "POST /api/cases");
@@ -1806,7 +1838,13 @@ fn keys_expire(open: Factory) {
         .execute_idempotent(report(), t0, None, Some(&old), &case_answer)
         .unwrap();
     store
-        .execute_idempotent(report(), t0 + 10 * 86_400_000, None, Some(&young), &case_answer)
+        .execute_idempotent(
+            report(),
+            t0 + 10 * 86_400_000,
+            None,
+            Some(&young),
+            &case_answer,
+        )
         .unwrap();
     // 30 days later the old key is as new, even before pruning: another
     // request under it runs and is remembered in its place.
@@ -1817,11 +1855,86 @@ fn keys_expire(open: Factory) {
         .unwrap();
     assert!(!r.replayed);
     let now_remembered = store.remembered("user:1", &old.key).unwrap().unwrap();
-    assert_eq!((now_remembered.fingerprint, now_remembered.at_ms), ([2; 32], later));
+    assert_eq!(
+        (now_remembered.fingerprint, now_remembered.at_ms),
+        ([2; 32], later)
+    );
     // Pruning forgets those remembered before the cut, and only those.
     assert_eq!(store.prune_keys_before(t0 + 86_400_000).unwrap(), 0);
     assert_eq!(store.prune_keys_before(t0 + 11 * 86_400_000).unwrap(), 1);
     assert_eq!(store.remembered("user:1", &young.key).unwrap(), None);
     assert!(store.remembered("user:1", &old.key).unwrap().is_some());
+    cleanup(&dir);
+}
+
+// ---------------------------------------------------------------------------
+// Photos
+// ---------------------------------------------------------------------------
+
+fn new_photo(data: &[u8]) -> pingan_server::store::NewPhoto {
+    pingan_server::store::NewPhoto {
+        id: pingan_server::store::photo::id_of(data),
+        mime: "image/png".into(),
+        width: 3,
+        height: 2,
+        data: data.to_vec(),
+    }
+}
+
+fn photos(open: Factory) {
+    let (dir, store) = open_seeded(open, "photos");
+    let officer = Actor::anonymous("网格员 李四");
+    let p = new_photo(b"\x89PNG\r\n\x1a\n some bytes");
+    assert_eq!(store.photo(&p.id).unwrap(), None);
+    let e = entry(now(), "li", "photo.upload", &format!("photos/{}", p.id));
+    let (created, meta) = store.put_photo(&p, &officer, 1_000, Some(&e)).unwrap();
+    assert!(created);
+    assert_eq!(
+        (
+            meta.id.as_str(),
+            meta.mime.as_str(),
+            meta.width,
+            meta.height,
+            meta.size
+        ),
+        (p.id.as_str(), "image/png", 3, 2, p.data.len() as u64)
+    );
+    assert_eq!(
+        (meta.by.as_str(), meta.by_kind.as_str(), meta.at_ms),
+        ("网格员 李四", "anonymous", 1_000)
+    );
+    // Again, by someone else: nothing new, the first upload's description.
+    let (created, again) = store
+        .put_photo(&p, &Actor::system("other"), 2_000, None)
+        .unwrap();
+    assert!(!created);
+    assert_eq!(again, meta);
+    let stored = store.photo(&p.id).unwrap().expect("stored");
+    assert_eq!((stored.meta, stored.data), (meta, p.data.clone()));
+    // The upload's audit entry is stored with it.
+    let log = store
+        .audit_query(&AuditQuery {
+            action: Some("photo.upload".into()),
+            limit: 10,
+            ..AuditQuery::default()
+        })
+        .unwrap();
+    assert_eq!(log.len(), 1);
+    // An id that is no SHA-256 is refused; nothing stored.
+    let mut bad = new_photo(b"x");
+    bad.id = "not-a-digest".into();
+    assert!(matches!(
+        store.put_photo(&bad, &officer, 3_000, None),
+        Err(StoreError::Invalid { .. })
+    ));
+    // Not yet shown with anything.
+    assert_eq!(
+        store.photo_places(&p.id).unwrap(),
+        Vec::<Option<String>>::new()
+    );
+    // A restart keeps it.
+    drop(store);
+    let store = open(&dir);
+    assert_eq!(store.photo(&p.id).unwrap().map(|s| s.data), Some(p.data));
     cleanup(&dir);
 }

@@ -4,7 +4,9 @@
 //! `POST /api/cases/{id}/transitions`. (`GET /api/cases/urgent`, the wall's
 //! read of the last day's urgent reports, is in `walls.rs`.)
 
-use super::common::{answer_of, answered, execute_answered, intake_error, no_store, read, replayed};
+use super::common::{
+    answer_of, answered, execute_answered, intake_error, no_store, read, replayed,
+};
 use super::extract::{bad_param, query_pairs, CaseId, Idempotent};
 use crate::clock::now_s;
 use crate::error::ApiError;
@@ -75,12 +77,19 @@ pub async fn report(
     )
     .map_err(intake_error)?;
     super::guard::within_scope(actor, Permission::CasesReport, new.subdistrict.as_deref())?;
-    execute_answered(state, actor, from, Command::ReportCase(new), key, |events| {
-        answer_of(events, StatusCode::CREATED, "case", |e| match &e.change {
-            Change::CaseReported { case } => Some(case),
-            _ => None,
-        })
-    })
+    execute_answered(
+        state,
+        actor,
+        from,
+        Command::ReportCase(new),
+        key,
+        |events| {
+            answer_of(events, StatusCode::CREATED, "case", |e| match &e.change {
+                Change::CaseReported { case } => Some(case),
+                _ => None,
+            })
+        },
+    )
     .await
 }
 

@@ -3,7 +3,7 @@
 //! request's `Idempotency-Key`, scoped to the caller), who is acting ([`Actor`], from the
 //! `pingan_session` cookie or `Authorization: Bearer`, resolved once by the
 //! check layer), the client's address ([`ClientAddr`]) and the ids in paths
-//! ([`CaseId`], [`AlertId`], [`HazardId`], [`RowId`], [`Username`], [`WallGroup`]). Every handler takes
+//! ([`CaseId`], [`AlertId`], [`HazardId`], [`RowId`], [`Username`], [`WallGroup`], [`PhotoId`]). Every handler takes
 //! its inputs through these, so every endpoint rejects bad input alike. Path
 //! ids come before the body in a handler's arguments, so a bad id is
 //! reported before a bad body.
@@ -136,6 +136,30 @@ impl<S: Send + Sync> FromRequestParts<S> for WallGroup {
     }
 }
 
+/// A photo id in a path (`/api/photos/{sha256}`): the SHA-256 of its
+/// bytes, 64 lowercase hex digits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PhotoId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PhotoId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<PhotoId, ApiError> {
+        let id = path_param(parts, "sha256").await?;
+        if crate::store::photo::valid_id(&id) {
+            Ok(PhotoId(id))
+        } else {
+            Err(bad_param(
+                "sha256",
+                format!(
+                    "{:?}: a photo is named by the SHA-256 of its bytes, 64 lowercase hex digits",
+                    crate::audit::clip(&id)
+                ),
+            ))
+        }
+    }
+}
+
 /// A case id in a path: `123` or the case number `AJ00000123`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CaseId(pub u32);
@@ -215,7 +239,11 @@ pub async fn json_body<T: DeserializeOwned>(
 
 /// The bytes of a JSON object body, as received: `application/json`, at
 /// most `limit` bytes, starting with `{`.
-pub async fn json_bytes(headers: &HeaderMap, body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
+pub async fn json_bytes(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Vec<u8>, ApiError> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -249,7 +277,11 @@ pub async fn json_bytes(headers: &HeaderMap, body: Body, limit: usize) -> Result
 
 /// A body's bytes, at most `limit` (413 `payload_too_large` when its
 /// `Content-Length` says more, or as soon as more arrives).
-pub async fn body_bytes(headers: &HeaderMap, body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
+pub async fn body_bytes(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Vec<u8>, ApiError> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -565,7 +597,10 @@ mod tests {
         let f = fingerprint(&Method::POST, "/api/cases", b"{}");
         assert_eq!(f, fingerprint(&Method::POST, "/api/cases", b"{}"));
         assert_ne!(f, fingerprint(&Method::PUT, "/api/cases", b"{}"));
-        assert_ne!(f, fingerprint(&Method::POST, "/api/cases/1/transitions", b"{}"));
+        assert_ne!(
+            f,
+            fingerprint(&Method::POST, "/api/cases/1/transitions", b"{}")
+        );
         assert_ne!(f, fingerprint(&Method::POST, "/api/cases", b"{ }"));
         // The separators keep a path's end and a body's start apart.
         assert_ne!(

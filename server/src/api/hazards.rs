@@ -58,9 +58,11 @@ pub async fn hazard_status(
         at: now_s(),
     };
     let out = execute_answered(&state, &actor, &from, cmd, key, |events| {
-        answer_of(events, StatusCode::OK, "hazard change", |e| match &e.change {
-            Change::HazardStatus { hazard } => Some(hazard),
-            _ => None,
+        answer_of(events, StatusCode::OK, "hazard change", |e| {
+            match &e.change {
+                Change::HazardStatus { hazard } => Some(hazard),
+                _ => None,
+            }
         })
     })
     .await?;

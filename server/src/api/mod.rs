@@ -1,5 +1,5 @@
 //! The live HTTP API: cases, transitions, readings, alerts, hazard status,
-//! the live snapshot, wall scenes and KPIs, one file per resource. Every handler takes its inputs
+//! the live snapshot, wall scenes and KPIs, photos, one file per resource. Every handler takes its inputs
 //! through the extractors of `extract.rs` (path ids, the acting [`Actor`],
 //! the JSON body), validates them into a [`Command`] (or a query) and hands
 //! it to the store through [`crate::live::Live`]; every failure is an
@@ -23,6 +23,7 @@ pub mod extract;
 pub mod guard;
 pub mod hazards;
 pub mod kpi;
+pub mod photos;
 pub mod routes;
 pub mod sensors;
 pub mod session;

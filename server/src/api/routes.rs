@@ -11,7 +11,7 @@
 //! (public), unknown `/api/…`) are routed in `lib.rs` and answer GET and HEAD.
 
 use super::{
-    admin, audit, cases, contacts, hazards, kpi, sensors, session, snapshot, status, walls,
+    admin, audit, cases, contacts, hazards, kpi, photos, sensors, session, snapshot, status, walls,
 };
 use crate::AppState;
 use axum::routing::{on, MethodFilter, MethodRouter};
@@ -176,6 +176,14 @@ pub const ROUTES: &[Route] = &[
     Route {
         path: "/api/hazards/{id}/status",
         endpoints: &[endpoint!(Post, HazardsStatus, hazards::hazard_status)],
+        compress: false,
+    },
+    Route {
+        path: "/api/photos/{id}",
+        endpoints: &[
+            endpoint!(Get, PersonalRead, photos::get_photo),
+            endpoint!(Put, CasesReport, photos::put_photo),
+        ],
         compress: false,
     },
     Route {
@@ -345,6 +353,10 @@ mod tests {
         assert_eq!(allowed_methods("/api/alerts/3/ack"), "POST");
         assert_eq!(allowed_methods("/api/hazards/YH1/status"), "POST");
         assert_eq!(allowed_methods("/api/readings"), "POST");
+        assert_eq!(
+            allowed_methods(&format!("/api/photos/{}", "a".repeat(64))),
+            "GET, HEAD, PUT"
+        );
         assert_eq!(allowed_methods("/api/health"), "GET, HEAD");
         assert_eq!(allowed_methods("/index.html"), "GET, HEAD");
         assert_eq!(allowed_methods("/api/cases/7/transitions/x"), "GET, HEAD");

@@ -143,7 +143,11 @@ mod tests {
             Err(StoreError::KeyReused(m)) => assert!(m.contains("another body"), "{m}"),
             other => panic!("{other:?}"),
         }
-        match replay(&k, Some(remembered(2, "POST /api/alerts/3/ack", now - 5)), now) {
+        match replay(
+            &k,
+            Some(remembered(2, "POST /api/alerts/3/ack", now - 5)),
+            now,
+        ) {
             Err(StoreError::KeyReused(m)) => assert!(m.contains("/api/alerts/3/ack"), "{m}"),
             other => panic!("{other:?}"),
         }

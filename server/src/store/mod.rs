@@ -20,6 +20,7 @@ pub mod audit;
 pub mod command;
 pub mod error;
 pub mod idempotency;
+pub mod photo;
 pub mod rules;
 pub mod seed;
 pub mod sqlite;
@@ -31,6 +32,7 @@ pub use audit::{AuditEntry, AuditQuery, AuditRecord};
 pub use command::{Account, Actor, Command, NewCase, SceneIn};
 pub use error::{StoreError, StoreResult};
 pub use idempotency::{Answer, AnswerFn, Answered, IdempotencyKey, Remembered};
+pub use photo::{NewPhoto, PhotoMeta, StoredPhoto};
 pub use tx::Tx;
 pub use wall::WallState;
 
@@ -167,6 +169,43 @@ pub trait Store: AccountStore + Send + Sync + 'static {
     /// Forgets idempotency keys remembered before `at_ms` (Unix ms); returns
     /// how many.
     fn prune_keys_before(&self, at_ms: i64) -> StoreResult<u64>;
+
+    /// Stores a photo unless it is there already (content-addressed: same
+    /// id, same bytes), with `audit` in the same transaction. Returns whether
+    /// it was new and the stored photo's description (the first upload's).
+    fn put_photo(
+        &self,
+        new: &NewPhoto,
+        by: &Actor,
+        at_ms: i64,
+        audit: Option<&AuditEntry>,
+    ) -> StoreResult<(bool, PhotoMeta)> {
+        if !photo::valid_id(&new.id) {
+            return Err(StoreError::Invalid {
+                field: "id".into(),
+                detail: format!("{:?} is not a photo id (64 lowercase hex digits)", new.id),
+            });
+        }
+        let mut out = None;
+        self.transaction(&mut |tx| {
+            let created = tx.insert_photo(new, by, at_ms)?;
+            let meta = tx
+                .photo(&new.id)?
+                .ok_or_else(|| StoreError::Backend("a stored photo is not there".into()))?;
+            if let Some(entry) = audit {
+                tx.audit(entry)?;
+            }
+            out = Some((created, meta));
+            Ok(())
+        })?;
+        out.ok_or_else(|| StoreError::Backend("the transaction stored no photo".into()))
+    }
+    /// A stored photo and its bytes.
+    fn photo(&self, id: &str) -> StoreResult<Option<StoredPhoto>>;
+    /// The subdistricts of the cases and hazards a photo is shown with (a
+    /// reader limited to a subdistrict may see it when one is theirs), each
+    /// once, `None` for one of unknown place.
+    fn photo_places(&self, id: &str) -> StoreResult<Vec<Option<String>>>;
 
     /// The store's identity: random, created with the store (a replaced or
     /// reset store has another). Streams and snapshots carry it.

@@ -9,6 +9,7 @@ use super::audit::AuditEntry;
 use super::command::Actor;
 use super::error::StoreResult;
 use super::idempotency::{Answer, IdempotencyKey, Remembered};
+use super::photo::{NewPhoto, PhotoMeta};
 use pingan_model::domain::{CaseStatus, HazardStatus, SensorType};
 use pingan_model::live::{Alert, Case, Event, HazardState, Level, Scene, Seq, Transition};
 
@@ -109,6 +110,12 @@ pub trait Tx {
 
     /// Appends an entry to the audit log, inside this transaction.
     fn audit(&mut self, entry: &AuditEntry) -> StoreResult<()>;
+
+    /// A stored photo's description, if the store holds it.
+    fn photo(&mut self, id: &str) -> StoreResult<Option<PhotoMeta>>;
+    /// Stores a photo uploaded by `by` at `at_ms`; `false` (and nothing
+    /// written) when its id is there already.
+    fn insert_photo(&mut self, photo: &NewPhoto, by: &Actor, at_ms: i64) -> StoreResult<bool>;
 
     /// What is remembered under `account`'s idempotency key `key`, if
     /// anything (however old: [`super::idempotency::replay`] decides).

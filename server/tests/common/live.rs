@@ -98,7 +98,12 @@ impl LiveEnv {
 }
 
 /// A request of `method` to `uri` with a JSON body and extra headers.
-pub fn json_request(method: &str, uri: &str, body: &Value, headers: &[(&str, &str)]) -> Request<Body> {
+pub fn json_request(
+    method: &str,
+    uri: &str,
+    body: &Value,
+    headers: &[(&str, &str)],
+) -> Request<Body> {
     let mut b = Request::builder()
         .method(method)
         .uri(uri)

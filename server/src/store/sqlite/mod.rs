@@ -210,6 +210,38 @@ impl Store for SqliteStore {
         Ok(found)
     }
 
+    fn photo(&self, id: &str) -> StoreResult<Option<crate::store::StoredPhoto>> {
+        let mut r = self.reader()?;
+        let conn = r.conn()?;
+        let found = conn
+            .prepare_cached(&format!(
+                "SELECT {PHOTO_COLS}, bytes FROM photos WHERE id = ?1"
+            ))?
+            .query_row([id], |row| {
+                Ok(crate::store::StoredPhoto {
+                    meta: photo_row(row)?,
+                    data: row.get(9)?,
+                })
+            })
+            .optional()?;
+        Ok(found)
+    }
+
+    fn photo_places(&self, id: &str) -> StoreResult<Vec<Option<String>>> {
+        let mut r = self.reader()?;
+        let conn = r.conn()?;
+        let places = conn
+            .prepare_cached(
+                "SELECT subdistrict FROM cases WHERE photo = ?1
+                 UNION
+                 SELECT h.subdistrict FROM hazard_changes c JOIN hazards h ON h.id = c.hazard
+                 WHERE c.photo = ?1",
+            )?
+            .query_map([id], |row| row.get::<_, Option<String>>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(places)
+    }
+
     fn prune_keys_before(&self, at_ms: i64) -> StoreResult<u64> {
         let n = self
             .writer()

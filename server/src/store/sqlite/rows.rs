@@ -224,16 +224,15 @@ pub fn head_of(conn: &Connection) -> rusqlite::Result<Seq> {
 /// `SELECT fingerprint, request, status, body, at_ms FROM idempotency_keys`.
 pub fn remembered_row(row: &Row) -> rusqlite::Result<crate::store::Remembered> {
     let fingerprint: Vec<u8> = row.get(0)?;
-    let fingerprint: [u8; 32] = fingerprint
-        .try_into()
-        .map_err(|v: Vec<u8>| bad_column(0, format!("a fingerprint of {} bytes, not 32", v.len())))?;
+    let fingerprint: [u8; 32] = fingerprint.try_into().map_err(|v: Vec<u8>| {
+        bad_column(0, format!("a fingerprint of {} bytes, not 32", v.len()))
+    })?;
     let status: i64 = row.get(2)?;
     Ok(crate::store::Remembered {
         fingerprint,
         request: row.get(1)?,
         answer: crate::store::Answer {
-            status: u16::try_from(status)
-                .map_err(|_| bad_column(2, format!("status {status}")))?,
+            status: u16::try_from(status).map_err(|_| bad_column(2, format!("status {status}")))?,
             body: row.get(3)?,
         },
         at_ms: row.get(4)?,
@@ -242,3 +241,25 @@ pub fn remembered_row(row: &Row) -> rusqlite::Result<crate::store::Remembered> {
 
 pub const REMEMBERED_SQL: &str = "SELECT fingerprint, request, status, body, at_ms
      FROM idempotency_keys WHERE account = ?1 AND key = ?2";
+
+pub const PHOTO_COLS: &str = "id, mime, width, height, size, by, by_kind, by_account, at_ms";
+
+/// A photo's description from a row selected with [`PHOTO_COLS`].
+pub fn photo_row(row: &Row) -> rusqlite::Result<crate::store::PhotoMeta> {
+    let side = |i: usize| -> rusqlite::Result<u32> {
+        let v: i64 = row.get(i)?;
+        u32::try_from(v).map_err(|_| bad_column(i, format!("a side of {v} pixels")))
+    };
+    let size: i64 = row.get(4)?;
+    Ok(crate::store::PhotoMeta {
+        id: row.get(0)?,
+        mime: row.get(1)?,
+        width: side(2)?,
+        height: side(3)?,
+        size: u64::try_from(size).map_err(|_| bad_column(4, format!("a size of {size}")))?,
+        by: row.get(5)?,
+        by_kind: row.get(6)?,
+        by_account: row.get(7)?,
+        at_ms: row.get(8)?,
+    })
+}

@@ -250,6 +250,29 @@ pub const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX idempotency_keys_at ON idempotency_keys (at_ms);
     "#,
+    // 10: photos (issue 10), content-addressed by the SHA-256 of their
+    // bytes, with the type and size read from their header and who uploaded
+    // them; personal data (faces, number plates). A case and a hazard status
+    // change (and the hazard's current status) may name one.
+    r#"
+    CREATE TABLE photos (
+        id TEXT PRIMARY KEY,            -- SHA-256 of bytes, lowercase hex
+        mime TEXT NOT NULL,             -- image/jpeg, image/png, image/webp
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        size INTEGER NOT NULL,          -- length of bytes
+        bytes BLOB NOT NULL,
+        by TEXT NOT NULL,               -- display name of the first upload's account
+        by_kind TEXT NOT NULL,
+        by_account TEXT,
+        at_ms INTEGER NOT NULL          -- Unix ms, server clock
+    );
+    ALTER TABLE cases ADD COLUMN photo TEXT REFERENCES photos (id);
+    ALTER TABLE hazards ADD COLUMN photo TEXT REFERENCES photos (id);
+    ALTER TABLE hazard_changes ADD COLUMN photo TEXT REFERENCES photos (id);
+    CREATE INDEX cases_photo ON cases (photo) WHERE photo IS NOT NULL;
+    CREATE INDEX hazard_changes_photo ON hazard_changes (photo) WHERE photo IS NOT NULL;
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> StoreResult<usize> {

@@ -7,6 +7,7 @@ use crate::store::audit::AuditEntry;
 use crate::store::command::Actor;
 use crate::store::error::{StoreError, StoreResult};
 use crate::store::idempotency::{Answer, IdempotencyKey, Remembered};
+use crate::store::photo::{NewPhoto, PhotoMeta};
 use crate::store::tx::{SeedHazard, SeedSensor, SensorRow, Tx};
 use pingan_model::domain::{CaseStatus, HazardStatus, SensorType};
 use pingan_model::live::{Alert, Case, Event, HazardState, Level, Scene, Seq, Transition};
@@ -312,6 +313,37 @@ impl Tx for SqliteTx<'_> {
 
     fn audit(&mut self, entry: &AuditEntry) -> StoreResult<()> {
         super::audit::append(self.tx, entry)
+    }
+
+    fn photo(&mut self, id: &str) -> StoreResult<Option<PhotoMeta>> {
+        Ok(self
+            .tx
+            .prepare_cached(&format!("SELECT {PHOTO_COLS} FROM photos WHERE id = ?1"))?
+            .query_row([id], photo_row)
+            .optional()?)
+    }
+
+    fn insert_photo(&mut self, p: &NewPhoto, by: &Actor, at_ms: i64) -> StoreResult<bool> {
+        let n = self
+            .tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO photos
+                   (id, mime, width, height, size, bytes, by, by_kind, by_account, at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
+                p.id,
+                p.mime,
+                p.width,
+                p.height,
+                p.data.len() as i64,
+                p.data,
+                by.name,
+                by.kind(),
+                by.account_name(),
+                at_ms
+            ])?;
+        Ok(n == 1)
     }
 
     fn remembered(&mut self, account: &str, key: &str) -> StoreResult<Option<Remembered>> {
