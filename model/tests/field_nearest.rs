@@ -319,3 +319,51 @@ fn nearer_on_the_ground_but_farther_in_world_units_is_found() {
     assert!((got[0].metres - 4_999.9).abs() < 1e-3, "{}", got[0].metres);
     assert!(got[0].bearing.abs() < 1e-9, "due north: {}", got[0].bearing);
 }
+
+#[test]
+fn long_walks_go_on_by_boxes_and_stay_exact() {
+    // Rare kept items (1 in 97) and a rare tier 0 make the walk run past its
+    // budget and go on by boxes; clusters of 30 points on one position put
+    // ties of world distance where the walk hands over.
+    let mut rng = SmallRng::seed_from_u64(17);
+    let mut pts = shenzhen(&mut rng, 3_000);
+    for _ in 0..60 {
+        let p = [rng.random_range(113.7..114.0), rng.random_range(22.5..22.9)];
+        pts.extend(std::iter::repeat_n(p, 30));
+    }
+    let l = layer(&pts);
+    let tiers: Vec<u8> = (0..pts.len()).map(|_| u8::from(rng.random_range(0..50) != 0)).collect();
+    let tier = |k: u32| tiers[k as usize];
+    for round in 0..300 {
+        let at = if round % 3 == 0 {
+            l.lonlat[rng.random_range(3_000..pts.len())] // on a cluster
+        } else {
+            position(&mut rng)
+        };
+        let k = rng.random_range(1..30);
+        let max_m = [f64::INFINITY, 2_000.0, 20_000.0][round % 3];
+        let m = [97u32, 13, 1][rng.random_range(0..3)];
+        let keep = |key: u32| key.is_multiple_of(m) || (key >= 3_000 && key % 30 < 2);
+        let got = nearest_by_tier(&l.index, at, k, max_m, keep, tier);
+        assert_eq!(got, brute(&l, at, k, max_m, keep, tier), "round {round}");
+        let flat = nearest(&l.index, at, k, max_m, keep);
+        assert_eq!(flat, brute(&l, at, k, max_m, keep, |_| 0), "round {round}");
+    }
+}
+
+#[test]
+fn the_walk_reports_world_distance_as_the_boxes_measure_it() {
+    // The hand-over from the walk to the boxes relies on both measuring
+    // (dx² + dy²)^½ the same to the bit.
+    let mut rng = SmallRng::seed_from_u64(18);
+    let l = layer(&shenzhen(&mut rng, 2_000));
+    let q = to_world(113.85, 22.7);
+    let mut last = 0.0;
+    for (_, w, d) in l.index.nearest_iter([q.x, q.y]) {
+        let (dx, dy) = (w[0] - q.x, w[1] - q.y);
+        assert_eq!(d.to_bits(), (dx * dx + dy * dy).sqrt().to_bits());
+        assert!(d >= last, "nearest first");
+        last = d;
+    }
+    assert_eq!(l.index.nearest_iter([f64::NAN, 0.0]).count(), 0);
+}
