@@ -89,7 +89,7 @@ pub fn nearest_by_tier(
     // The walk, nearest first in world units, while it is short; past the
     // budget (and between two distinct distances, so that every point up
     // to `walked` has been offered) it goes on by boxes.
-    let budget = WALK_PER_ITEM * k + WALK_EXTRA;
+    let budget = WALK_PER_ITEM.saturating_mul(k).saturating_add(WALK_EXTRA);
     let (mut seen, mut walked) = (0usize, None::<f64>);
     for (key, w, d) in index.nearest_iter(q) {
         if s.done_within(d) {
