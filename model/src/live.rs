@@ -123,6 +123,11 @@ pub struct Case {
     pub deadline: i64,
     /// Unix seconds of the last change.
     pub updated_at: i64,
+    /// The photo reported with it, by its id (the SHA-256 of its bytes,
+    /// `GET /api/photos/{id}`), if any. Absent from the JSON when `None`, so
+    /// readers that predate photos see the case as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo: Option<String>,
 }
 
 impl Case {
@@ -367,6 +372,10 @@ pub struct HazardState {
     pub at: i64,
     pub by: String,
     pub note: String,
+    /// The photo taken with this change of status, by its id (as
+    /// [`Case::photo`]), if any; absent from the JSON when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo: Option<String>,
 }
 
 /// A feature a scene highlights: its layer (a `LayerId` code) and its id
@@ -894,6 +903,7 @@ mod tests {
             reported_at: 1_790_000_000,
             deadline: 1_790_000_000 + 72 * 3600,
             updated_at: 1_790_000_000,
+            photo: None,
         };
         let msgs = [
             ServerMsg::Event(Event {
@@ -935,6 +945,22 @@ mod tests {
             let back: ServerMsg = serde_json::from_str(&text).unwrap();
             assert_eq!(back, m, "{text}");
         }
+        // A photo is on the wire only when there is one; JSON without it
+        // (an older server's) reads as none.
+        let json = serde_json::to_value(&case).unwrap();
+        assert!(json.get("photo").is_none(), "{json}");
+        let with = Case {
+            photo: Some("ab".repeat(32)),
+            ..case.clone()
+        };
+        let json = serde_json::to_value(&with).unwrap();
+        assert_eq!(json["photo"], "ab".repeat(32));
+        let back: Case = serde_json::from_value(json).unwrap();
+        assert_eq!(back, with);
+        let hazard: HazardState =
+            serde_json::from_str(r#"{"id":"YH1","status":"open","at":1,"by":"x","note":""}"#)
+                .unwrap();
+        assert_eq!(hazard.photo, None);
         let hello: ClientMsg =
             serde_json::from_str(r#"{"type":"hello","layers":["cases","alerts"],"since":42}"#)
                 .unwrap();

@@ -55,6 +55,13 @@ pub fn clip(s: &str) -> String {
     }
 }
 
+/// `, photo <id>` for a command that names one.
+fn with_photo(photo: Option<&str>) -> String {
+    photo
+        .map(|p| format!(", photo {}", clip(p)))
+        .unwrap_or_default()
+}
+
 /// The entry of a write command run for `actor` from `from`.
 pub fn of_command(actor: &Actor, cmd: &Command, from: &str) -> AuditEntry {
     match cmd {
@@ -64,9 +71,10 @@ pub fn of_command(actor: &Actor, cmd: &Command, from: &str) -> AuditEntry {
             crate::store::audit::NEW_CASE,
             from,
             format!(
-                "{} in {}",
+                "{} in {}{}",
                 c.category.code(),
-                c.subdistrict.as_deref().unwrap_or("?")
+                c.subdistrict.as_deref().unwrap_or("?"),
+                with_photo(c.photo.as_deref())
             ),
         ),
         Command::Transition { case_id, to, .. } => entry(
@@ -84,12 +92,14 @@ pub fn of_command(actor: &Actor, cmd: &Command, from: &str) -> AuditEntry {
             format!("{} readings", readings.len()),
         ),
         Command::AckAlert { id, .. } => entry(actor, "alert.ack", format!("alerts/{id}"), from, ""),
-        Command::HazardStatus { id, status, .. } => entry(
+        Command::HazardStatus {
+            id, status, photo, ..
+        } => entry(
             actor,
             "hazard.status",
             format!("hazards/{id}"),
             from,
-            format!("→ {}", status.code()),
+            format!("→ {}{}", status.code(), with_photo(photo.as_deref())),
         ),
         Command::PushScene { scene, .. } => entry(
             actor,

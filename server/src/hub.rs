@@ -547,6 +547,7 @@ mod tests {
                     at: 1_700_000_000,
                     by: "test".into(),
                     note: "整改中 \"quoted\"".into(),
+                    photo: None,
                 },
             },
         }

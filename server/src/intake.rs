@@ -168,6 +168,9 @@ pub struct CaseIn {
     /// Unix seconds of the report; the server's clock when absent.
     #[serde(default)]
     pub at: Option<i64>,
+    /// A photo of it, stored first with `PUT /api/photos/{sha256}`: its id.
+    #[serde(default)]
+    pub photo: Option<String>,
 }
 
 /// Why a report cannot become a case. `field` names the offending field.
@@ -286,6 +289,7 @@ pub fn prepare_case(
         rule: Some(rule.id.clone()),
         reported_at,
         deadline: reported_at + rule.deadline_hours as i64 * 3600,
+        photo: input.photo.clone(),
     })
 }
 
@@ -325,6 +329,7 @@ mod tests {
             description: "家庭纠纷".into(),
             reporter: None,
             at: None,
+            photo: None,
         };
         let who = Actor::system("网格员");
         let field = |c: CaseIn| match prepare_case(&g, None, &c, &who, 1_790_000_000) {

@@ -1136,6 +1136,7 @@ async fn a_restarted_store_keeps_everything_and_continues_the_sequence() {
                     by: "x".into(),
                     note: String::new(),
                     at: 1_790_000_200,
+                    photo: None,
                 },
                 3,
             )

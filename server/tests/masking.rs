@@ -300,6 +300,7 @@ async fn phone_numbers_in_free_text_are_masked_like_names() {
             rule: None,
             reported_at: now,
             deadline: now + 3600,
+            photo: None,
         }))
         .await
         .unwrap();
@@ -326,6 +327,7 @@ async fn phone_numbers_in_free_text_are_masked_like_names() {
             by: Actor::anonymous("centre"),
             note: "物业 139 1234 5678 已到场".into(),
             at: now,
+            photo: None,
         })
         .await
         .unwrap();

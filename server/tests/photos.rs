@@ -264,3 +264,143 @@ async fn a_scoped_reader_sees_its_own_uploads_and_not_others() {
     // Unscoped readers see both.
     assert_eq!(get(&operator, &id_of(&mine)).await.status, 200);
 }
+
+#[tokio::test]
+async fn a_case_and_a_hazard_change_carry_a_stored_photo_and_refuse_an_unknown_one() {
+    use common::live::{first_hazard, grid_point, post};
+    use pingan_model::live::Change;
+    use serde_json::json;
+    let e = env("photos-cases");
+    let officer = e.as_role(Role::Officer);
+    let jpeg = fixtures::jpeg(800, 600);
+    let photo = id_of(&jpeg);
+    let p = grid_point(0);
+    let report = |photo: &str| {
+        json!({"category": "dispute", "lon": p[0], "lat": p[1],
+               "description": "附照片的上报", "photo": photo})
+    };
+
+    // Not stored yet, or no photo id at all: 422, nothing stored.
+    let before = e.counts();
+    for bad in [photo.as_str(), "not-a-sha256", ""] {
+        let r = post(&officer, "/api/cases", &report(bad), None).await;
+        let detail = r.assert_error(422, "unknown_photo");
+        assert!(detail.starts_with("photo: "), "{detail}");
+    }
+    assert_eq!(e.counts(), before);
+
+    assert_eq!(put(&officer, "image/jpeg", &jpeg).await.status, 201);
+    let r = post(&officer, "/api/cases", &report(&photo), None).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let case = r.json();
+    assert_eq!(case["photo"], photo.as_str());
+    let id = case["id"].as_u64().unwrap();
+    let d = send(&officer, common::get(&format!("/api/cases/{id}"))).await;
+    assert_eq!(d.json()["case"]["photo"], photo.as_str(), "{}", d.text());
+    let events = e
+        .state
+        .live()
+        .store()
+        .events_since(before.head, 10)
+        .unwrap();
+    match &events[..] {
+        [ev] => match &ev.change {
+            Change::CaseReported { case } => {
+                assert_eq!(case.photo.as_deref(), Some(photo.as_str()))
+            }
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
+    // A case without one has no `photo` key at all (old readers see nothing new).
+    let plain = post(
+        &officer,
+        "/api/cases",
+        &json!({"category": "dispute", "lon": p[0], "lat": p[1], "description": "无照片"}),
+        None,
+    )
+    .await;
+    assert_eq!(plain.status, 201, "{}", plain.text());
+    assert!(plain.json().get("photo").is_none(), "{}", plain.text());
+
+    // A hazard change with the photo: its answer, the snapshot and the event.
+    let (hazard, status) = first_hazard();
+    let uri = format!("/api/hazards/{hazard}/status");
+    let head = e.counts().head;
+    let r = post(
+        &officer,
+        &uri,
+        &json!({"status": status, "photo": "ab".repeat(32)}),
+        None,
+    )
+    .await;
+    r.assert_error(422, "unknown_photo");
+    assert_eq!(e.counts().head, head);
+    let r = post(
+        &officer,
+        &uri,
+        &json!({"status": status, "note": "现场照片", "photo": photo}),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["photo"], photo.as_str());
+    let live = send(&officer, common::get("/api/live")).await;
+    let shown = live.json()["hazards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] == hazard.as_str())
+        .cloned()
+        .expect("the changed hazard");
+    assert_eq!(shown["photo"], photo.as_str());
+    let events = e.state.live().store().events_since(head, 10).unwrap();
+    assert!(matches!(&events[0].change,
+        Change::HazardStatus { hazard: h } if h.photo.as_deref() == Some(photo.as_str())));
+    // The next change without one: the hazard's state has none.
+    let back = if status == "open" {
+        "rectifying"
+    } else {
+        "open"
+    };
+    let r = post(&officer, &uri, &json!({"status": back}), None).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.json().get("photo").is_none());
+}
+
+#[tokio::test]
+async fn a_scoped_reader_sees_the_photos_of_its_subdistricts_cases() {
+    use common::live::{grid_point, post};
+    use serde_json::json;
+    let e = env("photos-scope-cases");
+    let operator = e.as_role(Role::Operator);
+    // A grid of 福海街道 and one elsewhere, from the real data.
+    let grids = std::fs::read_to_string(e.dir.join("grids.geojson")).unwrap();
+    let features = pingan_model::geojson_io::parse_feature_collection(&grids).unwrap();
+    let at = |pred: &dyn Fn(Option<&str>) -> bool| {
+        features
+            .iter()
+            .position(|f| pred(f.str_prop("subdistrict")))
+            .expect("such a grid")
+    };
+    let fuhai_grid = at(&|s| s == Some("福海街道"));
+    let other_grid = at(&|s| s.is_some() && s != Some("福海街道"));
+    let here = fixtures::png(20, 20);
+    let there = fixtures::png(21, 21);
+    for (img, grid) in [(&here, fuhai_grid), (&there, other_grid)] {
+        assert_eq!(put(&operator, "image/png", img).await.status, 201);
+        let p = grid_point(grid);
+        let r = post(
+            &operator,
+            "/api/cases",
+            &json!({"category": "dispute", "lon": p[0], "lat": p[1],
+                    "description": "照片", "photo": id_of(img)}),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.text());
+    }
+    let fuhai = app_as(&e.state, Some(user(Role::Officer, Some("福海街道"))));
+    assert_eq!(get(&fuhai, &id_of(&here)).await.status, 200);
+    assert_eq!(get(&fuhai, &id_of(&there)).await.status, 403);
+}

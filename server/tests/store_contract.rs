@@ -62,6 +62,7 @@ macro_rules! store_contract {
             #[test] fn a_write_and_its_key_commit_or_fail_together() { super::keys_with_their_writes(OPEN) }
             #[test] fn keys_are_forgotten_after_30_days_and_pruned() { super::keys_expire(OPEN) }
             #[test] fn photos_are_stored_once_by_content_and_read_back() { super::photos(OPEN) }
+            #[test] fn reports_and_hazard_changes_name_only_stored_photos() { super::photo_uses(OPEN) }
         }
     )+};
 }
@@ -121,6 +122,7 @@ fn seeded_case(id: u32) -> (Case, Vec<Transition>) {
         reported_at: now() - 3_600,
         deadline: now() + 3_600,
         updated_at: now() - 3_600,
+        photo: None,
     };
     let history = vec![Transition {
         from: None,
@@ -183,6 +185,7 @@ fn new_case(lon: f64, reported_at: i64, category: CaseCategory) -> NewCase {
         rule: Some("R1".into()),
         reported_at,
         deadline: reported_at + 7_200,
+        photo: None,
     }
 }
 
@@ -565,6 +568,7 @@ fn hazards(open: Factory) {
         by: Actor::anonymous("inspector"),
         note: "checked".into(),
         at,
+        photo: None,
     };
     let events = store
         .execute(change(HazardStatus::Rectifying, now() + 1), 1)
@@ -1936,5 +1940,70 @@ fn photos(open: Factory) {
     drop(store);
     let store = open(&dir);
     assert_eq!(store.photo(&p.id).unwrap().map(|s| s.data), Some(p.data));
+    cleanup(&dir);
+}
+
+fn photo_uses(open: Factory) {
+    let (dir, store) = open_seeded(open, "photo-uses");
+    let p = new_photo(b"\xFF\xD8\xFF a photo");
+    let missing = pingan_server::store::photo::id_of(b"not stored");
+    let before = store.counts().unwrap();
+    // Unknown or malformed: refused, nothing stored.
+    for bad in [missing.clone(), "xyz".into()] {
+        let mut c = new_case(113.8, now(), CaseCategory::ALL[0]);
+        c.photo = Some(bad);
+        assert!(matches!(
+            store.execute(Command::ReportCase(c), 1),
+            Err(StoreError::UnknownPhoto(_))
+        ));
+    }
+    let hazard = |photo: Option<String>, status| Command::HazardStatus {
+        id: "H1".into(),
+        status,
+        by: Actor::anonymous("inspector"),
+        note: String::new(),
+        at: now(),
+        photo,
+    };
+    assert!(matches!(
+        store.execute(hazard(Some(missing), HazardStatus::Rectifying), 1),
+        Err(StoreError::UnknownPhoto(_))
+    ));
+    assert_eq!(store.counts().unwrap(), before);
+
+    store
+        .put_photo(&p, &Actor::anonymous("网格员"), 1, None)
+        .unwrap();
+    let mut c = new_case(113.8, now(), CaseCategory::ALL[0]);
+    c.photo = Some(p.id.clone());
+    let case = reported(&store.execute(Command::ReportCase(c), 2).unwrap());
+    assert_eq!(case.photo.as_deref(), Some(p.id.as_str()));
+    let (stored, _) = store.case(case.id).unwrap().unwrap();
+    assert_eq!(stored, case, "the case as its event reported it");
+    let e = store
+        .execute(hazard(Some(p.id.clone()), HazardStatus::Rectifying), 3)
+        .unwrap();
+    let Change::HazardStatus { hazard: h } = &e[0].change else {
+        panic!("{e:?}")
+    };
+    assert_eq!(h.photo.as_deref(), Some(p.id.as_str()));
+    let snap = store.snapshot().unwrap();
+    assert_eq!(snap.hazards[0].photo.as_deref(), Some(p.id.as_str()));
+    // Where it is shown: the case's subdistrict and the hazard's (unknown).
+    let mut places = store.photo_places(&p.id).unwrap();
+    places.sort();
+    assert_eq!(places, [None, Some("西乡街道".to_string())]);
+    // The hazard's next change without a photo: its state has none; the
+    // change with it is still where the photo is shown.
+    store.execute(hazard(None, HazardStatus::Open), 4).unwrap();
+    assert_eq!(store.snapshot().unwrap().hazards[0].photo, None);
+    assert_eq!(store.photo_places(&p.id).unwrap().len(), 2);
+    // A restart keeps the case's photo.
+    drop(store);
+    let store = open(&dir);
+    assert_eq!(
+        store.case(case.id).unwrap().unwrap().0.photo.as_deref(),
+        Some(p.id.as_str())
+    );
     cleanup(&dir);
 }

@@ -950,6 +950,7 @@ async fn live_changes(state: &AppState, salt: usize) {
         rule: None,
         reported_at: now,
         deadline: now + 3600,
+        photo: None,
     }))
     .await
     .unwrap();
@@ -1004,6 +1005,7 @@ async fn live_changes(state: &AppState, salt: usize) {
             by,
             note: String::new(),
             at: now,
+            photo: None,
         })
         .await;
 }
@@ -1157,6 +1159,7 @@ async fn urgent_cases_are_listed_masked_with_their_acceptance_times() {
             rule: Some(rule.into()),
             reported_at: now - 3_600, // named by the client: not the focus time
             deadline: now + 3_600,
+            photo: None,
         })
     };
     let mut accepted = Vec::new();

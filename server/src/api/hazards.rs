@@ -28,6 +28,9 @@ pub struct HazardIn {
     pub by: Option<String>,
     #[serde(default)]
     pub note: String,
+    /// A photo of the site, stored first with `PUT /api/photos/{sha256}`.
+    #[serde(default)]
+    pub photo: Option<String>,
 }
 
 pub async fn hazard_status(
@@ -56,6 +59,7 @@ pub async fn hazard_status(
         by: actor.clone(),
         note: input.note,
         at: now_s(),
+        photo: input.photo,
     };
     let out = execute_answered(&state, &actor, &from, cmd, key, |events| {
         answer_of(events, StatusCode::OK, "hazard change", |e| {

@@ -350,6 +350,7 @@ impl Simulator {
             description,
             reporter: None,
             at: None,
+            photo: None,
         };
         let reporter = Actor::system(format!("网格员{:03}", self.rng.random_range(1..400)));
         let new = intake::prepare_case(&self.grids, self.rules.as_deref(), &input, &reporter, now)

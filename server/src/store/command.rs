@@ -214,6 +214,8 @@ pub enum Command {
         by: Actor,
         note: String,
         at: i64,
+        /// A stored photo taken with the change (its id), if any.
+        photo: Option<String>,
     },
     /// Shows a scene on every wall of its group, replacing the current one.
     /// Stamped by the rules: started now (server clock), by the actor's
@@ -264,4 +266,6 @@ pub struct NewCase {
     /// Unix seconds.
     pub reported_at: i64,
     pub deadline: i64,
+    /// A stored photo of it (its id), if any.
+    pub photo: Option<String>,
 }

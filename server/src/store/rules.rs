@@ -4,7 +4,8 @@
 //! id of a new case (highest + 1) and of a new alert, the status machine of
 //! cases (`pingan_model::live::transition_error`), raising, re-levelling and
 //! clearing alerts from readings (`next_level`), acknowledging once,
-//! hazard status changes, and wall scenes (checked, stamped with the server
+//! hazard status changes, a photo named by a report or a hazard change
+//! (stored, else refused), and wall scenes (checked, stamped with the server
 //! clock and the actor's display name, one current per group). No SQL and no I/O: only the `Tx` calls. Every
 //! history entry and event records the command's actor (display name in the
 //! entity, account kind and name beside it).
@@ -55,7 +56,8 @@ pub fn run(tx: &mut dyn Tx, cmd: Command, now_ms: i64) -> StoreResult<Vec<Event>
             by,
             note,
             at,
-        } => d.hazard(id, status, by, note, at)?,
+            photo,
+        } => d.hazard(id, status, by, note, at, photo)?,
         Command::PushScene { scene, within, .. } => d.push_scene(scene, within)?,
         Command::ClearScene { group, .. } => d.clear_scene(group)?,
     }
@@ -92,6 +94,23 @@ impl Decide<'_> {
         Ok(())
     }
 
+    /// A photo a command names must be stored (`PUT /api/photos/{sha256}`).
+    fn check_photo(&mut self, photo: Option<&str>) -> StoreResult<()> {
+        let Some(id) = photo else { return Ok(()) };
+        if !super::photo::valid_id(id) {
+            return Err(StoreError::UnknownPhoto(format!(
+                "photo: {:?} is not a photo id (the SHA-256 of its bytes, 64 lowercase hex digits)",
+                crate::audit::clip(id)
+            )));
+        }
+        if self.tx.photo(id)?.is_none() {
+            return Err(StoreError::UnknownPhoto(format!(
+                "photo: {id} is not stored; upload it first with PUT /api/photos/{id}"
+            )));
+        }
+        Ok(())
+    }
+
     fn report(&mut self, c: NewCase) -> StoreResult<()> {
         if !c.lon.is_finite() || !c.lat.is_finite() {
             return Err(invalid("lon/lat", "coordinates must be finite numbers"));
@@ -102,6 +121,7 @@ impl Decide<'_> {
                 "a case needs at least one department",
             ));
         }
+        self.check_photo(c.photo.as_deref())?;
         let id = u32::try_from(self.tx.max_case_id()? + 1)
             .map_err(|_| StoreError::Conflict("the case id space is exhausted".into()))?;
         let case = Case {
@@ -121,6 +141,7 @@ impl Decide<'_> {
             reported_at: c.reported_at,
             deadline: c.deadline,
             updated_at: c.reported_at,
+            photo: c.photo,
         };
         if !self.tx.insert_case(&case)? {
             return Err(StoreError::Conflict(format!("case {id} exists already")));
@@ -308,6 +329,7 @@ impl Decide<'_> {
         by: Actor,
         note: String,
         at: i64,
+        photo: Option<String>,
     ) -> StoreResult<()> {
         let current = self
             .tx
@@ -322,12 +344,14 @@ impl Decide<'_> {
                 status.code()
             )));
         }
+        self.check_photo(photo.as_deref())?;
         let hazard = HazardState {
             id,
             status,
             at,
             by: by.name.clone(),
             note,
+            photo,
         };
         self.tx.change_hazard(&hazard, current, &by)?;
         self.emit(Change::HazardStatus { hazard })

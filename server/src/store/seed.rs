@@ -349,6 +349,7 @@ fn cases(
                 reported_at: r.time,
                 deadline: r.deadline(),
                 updated_at,
+                photo: None,
             },
             history,
         ));

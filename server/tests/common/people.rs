@@ -152,6 +152,7 @@ pub async fn case_with_people(state: &AppState, sub: &str, reporter: &str, by: &
         rule: None,
         reported_at: now,
         deadline: now + 3600,
+        photo: None,
     });
     let mut events = state.live().execute(report).await.unwrap();
     let id = match &events[0].change {
@@ -177,6 +178,7 @@ pub async fn hazard_change(state: &AppState, id: &str, by: &str) -> Vec<Event> {
         by: Actor::anonymous(by),
         note: String::new(),
         at: pingan_server::clock::now_s(),
+        photo: None,
     };
     state.live().execute(cmd).await.unwrap()
 }

@@ -365,7 +365,7 @@ impl Store for SqliteStore {
             .collect::<rusqlite::Result<Vec<_>>>()?;
         let hazards = tx
             .prepare_cached(
-                "SELECT id, status, changed_at, changed_by, note FROM hazards
+                "SELECT id, status, changed_at, changed_by, note, photo FROM hazards
                  WHERE changed_at IS NOT NULL ORDER BY changed_at DESC, id",
             )?
             .query_map([], |row| {
@@ -375,6 +375,7 @@ impl Store for SqliteStore {
                     at: row.get(2)?,
                     by: row.get::<_, Option<String>>(3)?.unwrap_or_default(),
                     note: row.get::<_, Option<String>>(4)?.unwrap_or_default(),
+                    photo: row.get(5)?,
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -8,7 +8,7 @@ use pingan_model::live::{Alert, Case, Level, Scene, SceneFeature, SensorState, S
 use rusqlite::types::Type;
 use rusqlite::{params, Connection, Row};
 
-pub const CASE_COLS: &str = "id, category, lon, lat, grid, grid_index, community, subdistrict, description, reporter, status, departments, rule, reported_at, deadline, updated_at";
+pub const CASE_COLS: &str = "id, category, lon, lat, grid, grid_index, community, subdistrict, description, reporter, status, departments, rule, reported_at, deadline, updated_at, photo";
 
 pub fn depts_text(d: &[Department]) -> String {
     d.iter().map(|d| d.code()).collect::<Vec<_>>().join(",")
@@ -69,6 +69,7 @@ pub fn case_row(row: &Row) -> rusqlite::Result<Case> {
         reported_at: row.get(13)?,
         deadline: row.get(14)?,
         updated_at: row.get(15)?,
+        photo: row.get(16)?,
     })
 }
 
@@ -90,6 +91,7 @@ pub fn insert_case(stmt: &mut rusqlite::Statement<'_>, c: &Case) -> rusqlite::Re
         c.reported_at,
         c.deadline,
         c.updated_at,
+        c.photo,
     ])
 }
 

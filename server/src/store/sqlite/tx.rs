@@ -80,7 +80,7 @@ impl Tx for SqliteTx<'_> {
 
     fn insert_case(&mut self, case: &Case) -> StoreResult<bool> {
         let mut stmt = self.tx.prepare_cached(&format!(
-            "INSERT OR IGNORE INTO cases ({CASE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+            "INSERT OR IGNORE INTO cases ({CASE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
         ))?;
         Ok(insert_case(&mut stmt, case)? == 1)
     }
@@ -248,13 +248,14 @@ impl Tx for SqliteTx<'_> {
     ) -> StoreResult<()> {
         self.tx
             .prepare_cached(
-                "UPDATE hazards SET status = ?2, changed_at = ?3, changed_by = ?4, note = ?5 WHERE id = ?1",
+                "UPDATE hazards SET status = ?2, changed_at = ?3, changed_by = ?4, note = ?5, photo = ?6
+                 WHERE id = ?1",
             )?
-            .execute(params![h.id, h.status.code(), h.at, h.by, h.note])?;
+            .execute(params![h.id, h.status.code(), h.at, h.by, h.note, h.photo])?;
         self.tx
             .prepare_cached(
-                "INSERT INTO hazard_changes (hazard, from_status, to_status, at, by, note, by_kind, by_account)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO hazard_changes (hazard, from_status, to_status, at, by, note, by_kind, by_account, photo)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?
             .execute(params![
                 h.id,
@@ -264,7 +265,8 @@ impl Tx for SqliteTx<'_> {
                 h.by,
                 h.note,
                 by.kind(),
-                by.account_name()
+                by.account_name(),
+                h.photo
             ])?;
         Ok(())
     }
