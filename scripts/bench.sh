@@ -62,6 +62,7 @@ if [[ "$mode" != "--ws" ]]; then
   PINGAN_URL="$PINGAN_SERVER_URL" node e2e/bench.mjs </dev/null
   log "browser benchmark at 4K: node e2e/bench-wall.mjs"
   PINGAN_URL="$PINGAN_SERVER_URL" node e2e/bench-wall.mjs </dev/null
+  PINGAN_URL="$PINGAN_SERVER_URL" node e2e/bench-field.mjs </dev/null
   pingan_stop_servers
 fi
 
