@@ -25,7 +25,10 @@ const PER_LAYER: usize = 20;
 const REACH_M: f64 = 5_000.0;
 
 fn random_lonlat(rng: &mut SmallRng) -> [f64; 2] {
-    [rng.random_range(LON.0..LON.1), rng.random_range(LAT.0..LAT.1)]
+    [
+        rng.random_range(LON.0..LON.1),
+        rng.random_range(LAT.0..LAT.1),
+    ]
 }
 
 fn index(rng: &mut SmallRng, n: usize) -> PointIndex {
@@ -46,7 +49,11 @@ fn percentiles(mut f: impl FnMut() -> usize, positions: usize) -> (f64, f64, usi
         times.push(t.elapsed().as_secs_f64() * 1e6);
     }
     times.sort_by(f64::total_cmp);
-    (times[positions / 2], times[positions * 99 / 100], items / positions)
+    (
+        times[positions / 2],
+        times[positions * 99 / 100],
+        items / positions,
+    )
 }
 
 fn bench(c: &mut Criterion) {
@@ -112,7 +119,12 @@ fn bench(c: &mut Criterion) {
         group.bench_function(name, |b| {
             b.iter(|| {
                 q += 1;
-                black_box(nearby(&src, positions[q % positions.len()], PER_LAYER, reach))
+                black_box(nearby(
+                    &src,
+                    positions[q % positions.len()],
+                    PER_LAYER,
+                    reach,
+                ))
             })
         });
     }

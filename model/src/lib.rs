@@ -8,7 +8,11 @@
 //! - [`domain`]: code sets (case categories, departments, statuses, hazard
 //!   types, park tiers, risk domains) with Chinese/English labels; masking.
 //! - [`geojson_io`]: validating GeoJSON reader, RFC 7946 writer.
-//! - [`projection`]: Web Mercator world coordinates, GCJ-02 ⇄ WGS84.
+//! - [`projection`]: Web Mercator world coordinates, GCJ-02 ⇄ WGS84, BD-09.
+//! - [`navigate`]: direction and distance as read in the street, hand-off
+//!   links to a phone's map app.
+//! - [`field`]: the officers' phone mode: exact nearest items, the position
+//!   policy (accuracy, recompute, stillness), the offline outbox's states.
 //! - [`flight`]: camera flights as pure functions of progress (the desk's
 //!   eased flight, van Wijk–Nuij smooth zoom and pan for the wall).
 //! - [`index`]: R-tree point and area indexes.

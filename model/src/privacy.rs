@@ -419,6 +419,7 @@ mod tests {
             status: CaseStatus::Accepted,
             departments: vec![],
             rule: None,
+            photo: None,
             reported_at: 1,
             deadline: 2,
             updated_at: 1,
@@ -484,6 +485,7 @@ mod tests {
                 at: 1,
                 by: "赵六".into(),
                 note: String::new(),
+                photo: None,
             },
         };
         assert!(mask_change(&mut hz));
@@ -634,6 +636,7 @@ mod tests {
                 at: 1,
                 by: "centre".into(),
                 note: "业主 13912345678 已整改".into(),
+                photo: None,
             },
         };
         mask_change(&mut hz);

@@ -42,6 +42,7 @@ fn case(id: u32, at: i64, hours: i64, status: CaseStatus) -> Case {
         status,
         departments: vec![],
         rule: None,
+        photo: None,
         reported_at: at,
         // Not whole hours: the KPIs use the record's (rounded up) deadline.
         deadline: at + hours * 3600 - 77,
@@ -283,6 +284,7 @@ impl World {
                         at: now,
                         by: "test".into(),
                         note: String::new(),
+                        photo: None,
                     },
                 }
             }
