@@ -66,6 +66,7 @@ pub fn App() -> impl IntoView {
         state.admin.track();
         state.sized.track();
         state.wall_view.track();
+        state.position.track();
         for e in state.layers {
             e.visible.track();
             e.data.track();

@@ -12,6 +12,7 @@
 mod app;
 mod auth;
 mod data;
+mod field;
 mod frame;
 mod hooks;
 mod i18n;

@@ -307,6 +307,7 @@ mod tests {
                     at: 0,
                     by: String::new(),
                     note: String::new(),
+                    photo: None,
                 },
             },
             _ => {

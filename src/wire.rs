@@ -116,6 +116,7 @@ fn case(v: &Value) -> R<Case> {
                 .ok_or_else(|| bad("departments", "known codes"))
         })?,
         rule: opt_string(o, "rule")?,
+        photo: opt_string(o, "photo")?,
         reported_at: i64_(o, "reported_at")?,
         deadline: i64_(o, "deadline")?,
         updated_at: i64_(o, "updated_at")?,
@@ -176,6 +177,7 @@ fn hazard(v: &Value) -> R<HazardState> {
         at: i64_(o, "at")?,
         by: string(o, "by")?,
         note: string(o, "note")?,
+        photo: opt_string(o, "photo")?,
     })
 }
 
@@ -395,6 +397,7 @@ mod tests {
                 Vec::new()
             },
             rule: with_options.then(|| "R01".into()),
+            photo: with_options.then(|| "ab".repeat(32)),
             reported_at: -1,
             deadline: i64::MAX,
             updated_at: 1_790_000_000,
@@ -442,6 +445,7 @@ mod tests {
                 at: 1_790_000_000,
                 by: "安监".into(),
                 note: String::new(),
+                photo: (i == 1).then(|| "cd".repeat(32)),
             })
             .collect()
     }

@@ -1,8 +1,9 @@
 //! The layouts, one file per mode (`?mode=`), each composing the shared
-//! map and panels: `desk` and `wall`; `field` and `plan` fall back to the
-//! desk until their own layouts land.
+//! map and panels: `desk`, `wall` and `field`; `plan` falls back to the
+//! desk until its own layout lands.
 
 mod desk;
+mod field;
 mod wall;
 
 use crate::state::use_app;
@@ -14,7 +15,8 @@ use pingan_model::viewport::Mode;
 pub fn Layout() -> impl IntoView {
     match use_app().mode {
         Mode::Wall => wall::Wall().into_any(),
+        Mode::Field => field::Field().into_any(),
         // Not built yet: the desk layout stands in.
-        Mode::Desk | Mode::Field | Mode::Plan => desk::Desk().into_any(),
+        Mode::Desk | Mode::Plan => desk::Desk().into_any(),
     }
 }

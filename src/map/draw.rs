@@ -89,6 +89,7 @@ pub fn draw_frame(state: AppState, canvas_ref: NodeRef<leptos::html::Canvas>) {
         admin: state.admin.get_untracked(),
         pulses,
         wall: state.wall_view.get_untracked(),
+        position: state.position.get_untracked(),
         loading: !all_settled,
         now_ms: t_now,
     };

@@ -35,6 +35,14 @@ fn local_pos(ev: &web_sys::MouseEvent) -> [f64; 2] {
 
 fn on_click(state: AppState, p: [f64; 2]) {
     let cam = state.camera.get_untracked();
+    if state.picking.get_untracked() {
+        // The field mode's "tap the map to set where you are".
+        let [x, y] = cam.to_world(p);
+        let (lon, lat) = to_lonlat(World { x, y });
+        state.picking.set(false);
+        state.picked.set(Some([lon, lat]));
+        return;
+    }
     let layers = state.scene_layers();
     match inspect::hit_test(&cam, &layers, &state.admin.get_untracked(), p) {
         Some(Hit::Feature { layer, key }) => {
@@ -194,6 +202,7 @@ pub fn handlers(state: AppState, canvas_ref: NodeRef<leptos::html::Canvas>) -> H
             // so the map stays under the pointer.
             if (p[0] - s[0]).abs().max((p[1] - s[1]).abs()) > DRAG_PX {
                 g.panning = true;
+                state.panned.update(|n| *n += 1);
                 state.camera.update(|c| c.pan_by(p[0] - s[0], p[1] - s[1]));
             }
         }

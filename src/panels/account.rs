@@ -1,6 +1,7 @@
 //! Who is signed in, in the status bar: the display name and the role (or
 //! "wall device"), and 退出 / Sign out (`DELETE /api/session`, then the page
-//! reloads: nothing fetched for this identity stays in memory). A wall
+//! reloads: nothing fetched for this identity stays in memory, and the
+//! service worker's stored data is deleted). A wall
 //! device has no sign-out: it runs unattended until an admin revokes it.
 
 use crate::auth::{calls, Kind};
@@ -21,6 +22,8 @@ pub fn Account() -> impl IntoView {
             if let Err(e) = calls::sign_out().await {
                 web_sys::console::warn_1(&format!("sign out: {e}").into());
             }
+            // The field mode's stored copies hold contacts: not for the next one.
+            crate::field::offline::forget_data().await;
             let _ = window().location().reload();
         });
     };

@@ -8,6 +8,7 @@ pub mod conn;
 pub mod contacts;
 pub mod controls;
 pub mod details;
+pub mod field;
 pub mod layers;
 pub mod live_panel;
 pub mod login;

@@ -21,6 +21,7 @@ mod base;
 pub mod compose;
 mod overview;
 pub mod points;
+pub mod position;
 mod pulses;
 mod selection;
 pub mod surface;
@@ -117,6 +118,8 @@ pub struct Scene {
     /// On a wall of several screens: its whole canvas, on which the per-frame
     /// names and the badges are laid out once (the same on every tile).
     pub wall: Option<WallView>,
+    /// The field mode's "you are here".
+    pub position: Option<position::Mark>,
 }
 
 /// A wall's virtual canvas as a tile draws it.
@@ -459,6 +462,12 @@ impl Renderer {
             let mut h = std::collections::hash_map::DefaultHasher::new();
             structure.hash(&mut h);
             selection.map(|(l, k)| (l.id, k)).hash(&mut h);
+            scene
+                .position
+                .map(|m| {
+                    [m.at[0], m.at[1], m.accuracy_m, m.heading.unwrap_or(-1.0)].map(f64::to_bits)
+                })
+                .hash(&mut h);
             h.finish()
         };
         let badge_rects: Vec<(Rect, u64)> = bs
@@ -543,6 +552,9 @@ impl Renderer {
             if let Some((layer, key)) = selection {
                 footprints
                     .extend(selection::draw_selection(ctx, &cam, &layer.data, key).map(device));
+            }
+            if let Some(m) = &scene.position {
+                footprints.extend(position::draw_position(ctx, &cam, m, ui).map(device));
             }
             pulses::draw_pulses(ctx, &cam, &scene.pulses, ui);
             footprints.extend(pulse_rects.iter().copied());

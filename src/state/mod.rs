@@ -8,6 +8,7 @@ pub mod live;
 
 use crate::auth::Session;
 use crate::data::{AdminSummary, LayerData};
+use crate::render::position::Mark;
 use crate::render::{SceneLayer, WallView};
 use leptos::prelude::*;
 use pingan_model::domain::Lang;
@@ -67,6 +68,15 @@ pub struct AppState {
     pub session: RwSignal<Session>,
     /// On a wall: its whole canvas (labels and badges are laid out on it).
     pub wall_view: RwSignal<Option<WallView>>,
+    /// The field mode's "you are here" as the map draws it.
+    pub position: RwSignal<Option<Mark>>,
+    /// The map's next tap picks a point (lon/lat into `picked`) instead of
+    /// selecting: the field mode's "tap the map to set where you are".
+    pub picking: RwSignal<bool>,
+    pub picked: RwSignal<Option<[f64; 2]>>,
+    /// Bumped when a gesture moves the map by hand (the field mode stops
+    /// following the position).
+    pub panned: RwSignal<u64>,
 }
 
 /// The live panels' sections.
@@ -131,6 +141,10 @@ impl AppState {
             fit_on_first_size: !has_view,
             session: RwSignal::new(Session::Checking),
             wall_view: RwSignal::new(None),
+            position: RwSignal::new(None),
+            picking: RwSignal::new(false),
+            picked: RwSignal::new(None),
+            panned: RwSignal::new(0),
         }
     }
 

@@ -5,6 +5,7 @@
 //! knows the app's state.
 
 pub mod fetch;
+pub mod idb;
 pub mod time;
 
 use leptos::prelude::on_cleanup;
