@@ -112,6 +112,30 @@ test('the nearest list is the true nearest by geodesic distance, and follows the
     }
   });
 
+test('walking in small steps several times a second, the list keeps up', { timeout: TEST_TIMEOUT }, async () => {
+  const a = hazards[Math.floor(hazards.length / 5)].lonlat;
+  const { context, page } = await fieldPage({ at: a });
+  try {
+    await firstRow(page);
+    // 240 m north-east in 4 m steps, four a second (a brisk walk, a GPS fix every 250 ms).
+    let p = a;
+    for (let i = 0; i < 60; i++) {
+      p = [p[0] + 0.0000275, p[1] + 0.0000254];
+      await context.setGeolocation({ longitude: p[0], latitude: p[1], accuracy: 6 });
+      await page.waitForTimeout(250);
+    }
+    const want = bruteNearest(p);
+    const got = await waitFirstRow(page, want.id, 'hazards', 4_000);
+    // The list is computed again after each move of 10 m (the tracker's rule; 6 m accuracy):
+    // its distances are at most that old.
+    assert.ok(Math.abs(got.metres - want.metres) <= 10.5, `${got.metres} m listed, ${want.metres} m true`);
+    // The walk changed what is nearest (a list frozen at the start would fail above).
+    assert.notEqual(want.id, bruteNearest(a).id);
+  } finally {
+    await context.close();
+  }
+});
+
 test('the mode is for officers: a viewer is told so', { timeout: TEST_TIMEOUT }, async () => {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
   const page = await context.newPage();

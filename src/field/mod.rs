@@ -28,7 +28,7 @@ use leptos::prelude::*;
 use pingan_model::domain::HazardType;
 use pingan_model::field::position::{Fix, Motion, Quality, Tracker};
 use pingan_model::layers::LayerId;
-use pingan_model::live::Topic;
+use pingan_model::live::{Change, Topic};
 use pingan_model::projection::to_world;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -122,11 +122,7 @@ impl Field {
     /// The fix's accuracy is worse than the warning threshold (and no
     /// position was set by hand).
     pub fn poor(&self) -> bool {
-        self.manual.get().is_none()
-            && self
-                .fix
-                .get()
-                .is_some_and(|f| f.quality() != Quality::Good)
+        self.manual.get().is_none() && self.fix.get().is_some_and(|f| f.quality() != Quality::Good)
     }
 }
 
@@ -279,16 +275,15 @@ pub fn start(state: AppState) -> Field {
     // precision. While moving, one timer waits for the moment the officer
     // would count as still (a still phone may send no fixes at all).
     let still_timer: Rc<RefCell<Option<Timeout>>> = Rc::new(RefCell::new(None));
+    let tick_timer: Rc<RefCell<Option<Timeout>>> = Rc::new(RefCell::new(None));
     {
         let schedule = schedule.clone();
         let still_timer = still_timer.clone();
+        let tick_timer = tick_timer.clone();
         Effect::new(move |_| {
             let Some(fix) = f.fix.get() else { return };
             let d = TRACKER.with(|t| t.borrow_mut().fix(fix));
-            if d.recompute || d.timer_at.is_some() {
-                schedule();
-            }
-            follow_motion(f, d.motion_changed.then_some(d.motion));
+            decided(f, d, schedule.clone(), tick_timer.clone());
             arm_still_timer(f, &still_timer);
         });
     }
@@ -296,10 +291,15 @@ pub fn start(state: AppState) -> Field {
         let schedule = schedule.clone();
         live::observe(move |note| {
             let relevant = match note {
-                Note::Event(e) => matches!(
-                    e.change.topic(),
-                    Topic::Hazards | Topic::Sensors | Topic::Cases
-                ),
+                // Readings change values, not what is listed (a level
+                // changes with its alert).
+                Note::Event(e) => {
+                    !matches!(e.change, Change::Readings { .. })
+                        && matches!(
+                            e.change.topic(),
+                            Topic::Hazards | Topic::Sensors | Topic::Cases
+                        )
+                }
                 Note::Snapshot { .. } => true,
                 _ => false,
             };
@@ -308,10 +308,11 @@ pub fn start(state: AppState) -> Field {
             }
         });
     }
-    let timers = send_wrapper::SendWrapper::new((pending, still_timer));
+    let timers = send_wrapper::SendWrapper::new((pending, still_timer, tick_timer));
     on_cleanup(move || {
         drop(timers.0.borrow_mut().take());
         drop(timers.1.borrow_mut().take());
+        drop(timers.2.borrow_mut().take());
     });
 
     // The network: the outbox sends when it comes back; the data's age is
@@ -386,6 +387,32 @@ fn install_hooks(state: AppState, f: Field) {
     on_cleanup(|| web::remove_hook_value("field"));
 }
 
+/// Acts on a tracker's decision: the list now, and when a recompute is
+/// pending, one timer for it (`Tracker::tick` then decides again: the
+/// officer may be back where the list was computed).
+fn decided(
+    f: Field,
+    d: pingan_model::field::position::Decision,
+    schedule: Rc<dyn Fn()>,
+    cell: Rc<RefCell<Option<Timeout>>>,
+) {
+    if d.recompute {
+        schedule();
+    }
+    follow_motion(f, d.motion_changed.then_some(d.motion));
+    let Some(at) = d.timer_at else { return };
+    let wait = (at - js_sys::Date::now()).clamp(0.0, 60_000.0).ceil() as u32;
+    let again = cell.clone();
+    *cell.borrow_mut() = Some(Timeout::new(wait, move || {
+        // After this callback: the timer replaced may be this one.
+        wasm_bindgen_futures::spawn_local(async move {
+            again.borrow_mut().take();
+            let d = TRACKER.with(|t| t.borrow_mut().tick(js_sys::Date::now()));
+            decided(f, d, schedule, again);
+        });
+    }));
+}
+
 /// Switches the watch's precision when the officer stops or moves again.
 fn follow_motion(f: Field, changed: Option<Motion>) {
     let Some(m) = changed else { return };
@@ -411,9 +438,12 @@ fn arm_still_timer(f: Field, cell: &Rc<RefCell<Option<Timeout>>>) {
     let wait = (at - js_sys::Date::now()).max(0.0).ceil() + 50.0;
     let again = cell.clone();
     *cell.borrow_mut() = Some(Timeout::new(wait.min(u32::MAX as f64) as u32, move || {
-        again.borrow_mut().take();
-        let d = TRACKER.with(|t| t.borrow_mut().tick(js_sys::Date::now()));
-        follow_motion(f, d.motion_changed.then_some(d.motion));
+        // After this callback: dropping the running timer is not allowed.
+        wasm_bindgen_futures::spawn_local(async move {
+            again.borrow_mut().take();
+            let d = TRACKER.with(|t| t.borrow_mut().tick(js_sys::Date::now()));
+            follow_motion(f, d.motion_changed.then_some(d.motion));
+        });
     }));
 }
 
@@ -444,9 +474,14 @@ fn start_watch(f: Field, precision: Precision) {
     });
 }
 
-/// The nearest list now.
+/// The nearest list now: from the tapped point, else from the tracker's
+/// basis (the fix the list is due for; a fix worse than 500 m is never one).
 fn recompute(state: AppState, f: Field) {
-    let Some(at) = f.at_untracked() else {
+    let Some(manual) = f.manual.try_get_untracked() else {
+        return; // unmounted
+    };
+    let at = manual.or_else(|| TRACKER.with(|t| t.borrow().basis()).map(|b| [b.lon, b.lat]));
+    let Some(at) = at else {
         if !f.near.with_untracked(|n| n.sections.is_empty()) {
             f.near.set(Arc::new(near::Nearby::default()));
         }
@@ -455,5 +490,8 @@ fn recompute(state: AppState, f: Field) {
     let t0 = now_ms();
     let list = near::compute(state, at, f.hazard_type.get_untracked());
     let _ = f.near_ms.try_set(now_ms() - t0);
-    let _ = f.near.try_set(Arc::new(list));
+    // Unchanged (a reading elsewhere): no rebuilt rows, no lost tap.
+    if f.near.with_untracked(|n| **n != list) {
+        let _ = f.near.try_set(Arc::new(list));
+    }
 }

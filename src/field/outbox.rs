@@ -73,10 +73,23 @@ impl Outbox {
             volatile: RwSignal::new(false),
         }
     }
-    /// Entries not yet sent nor rejected (tracked).
-    pub fn waiting(&self) -> usize {
+    /// The signed-in account's entries (tracked): another officer's on a
+    /// shared phone are not shown.
+    pub fn mine(&self) -> Vec<Kept> {
+        let user = me();
         self.items.with(|v| {
             v.iter()
+                .filter(|k| Some(&k.user) == user.as_ref())
+                .cloned()
+                .collect()
+        })
+    }
+    /// The signed-in account's entries not yet sent nor rejected (tracked).
+    pub fn waiting(&self) -> usize {
+        let user = me();
+        self.items.with(|v| {
+            v.iter()
+                .filter(|k| Some(&k.user) == user.as_ref())
                 .filter(|k| {
                     matches!(
                         k.entry.state,
@@ -192,6 +205,10 @@ pub fn start(state: AppState, f: Field) {
         }
         let mut entries: Vec<Entry> = kept.iter().map(|k| k.entry.clone()).collect();
         model::on_load(&mut entries);
+        // Signed in now: what waited for a sign-in goes (a new 401 puts it back).
+        if me().is_some() {
+            model::signed_in(&mut entries, now);
+        }
         let mut by_key: Vec<Kept> = entries
             .into_iter()
             .filter_map(|e| {
@@ -245,7 +262,6 @@ pub fn submit(_state: AppState, f: Field, w: Write, photo: Option<Photo>) -> Str
         summary: w.summary,
         answer: None,
     };
-    f.outbox.items.update(|v| v.push(kept.clone()));
     leptos::task::spawn_local(async move {
         if let Some(p) = &photo {
             let bytes = js_sys::Uint8Array::from(p.bytes.as_slice());
@@ -256,6 +272,8 @@ pub fn submit(_state: AppState, f: Field, w: Write, photo: Option<Photo>) -> Str
             }
         }
         persist(f, &kept).await;
+        // Shown (and so sendable) once its photo and itself are kept.
+        let _ = f.outbox.items.try_update(|v| v.push(kept));
         kick(f);
     });
     key

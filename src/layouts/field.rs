@@ -25,7 +25,12 @@ const NEEDS: [Permission; 3] = [
 #[component]
 pub fn Field() -> impl IntoView {
     let state = use_app();
-    let allowed = Memo::new(move |_| NEEDS.iter().all(|p| permits(state.session, *p)));
+    // Once shown, the mode stays mounted: a session lost (expired, 401)
+    // shows the sign-in over it and keeps the map, an unfinished report and
+    // the outbox (signing in as someone else reloads the page).
+    let allowed = Memo::new(move |before: Option<&bool>| {
+        before.copied().unwrap_or(false) || NEEDS.iter().all(|p| permits(state.session, *p))
+    });
     view! {
         <Show
             when=move || allowed.get()

@@ -74,7 +74,11 @@ struct Core {
     heartbeat_ms: f64,
     /// The pending reconnect.
     retry: Option<Timeout>,
-    /// The watchdog, the case-file refresh, and the `online` /
+    /// The watchdog: one timer at the next moment something could be
+    /// overdue (not a 1 s interval: a phone at rest fires no timer between
+    /// heartbeats' deadlines).
+    watchdog: Option<Timeout>,
+    /// The case-file refresh, and the `online` /
     /// `visibilitychange` wake-ups: released at `stop`.
     timers: Vec<Interval>,
     listeners: Vec<EventListener>,

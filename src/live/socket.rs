@@ -9,7 +9,7 @@ use super::{apply, hello_topics, log, now, warn, Item, CORE, TOPICS};
 use crate::frame::request_frame;
 use crate::state::{AppState, Conn};
 use gloo_events::EventListener;
-use gloo_timers::callback::{Interval, Timeout};
+use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 use pingan_model::live::ServerMsg;
 use wasm_bindgen::prelude::*;
@@ -35,10 +35,42 @@ impl Socket {
     }
 }
 
-/// The watchdog and the wake-ups (kept in the core until `stop`).
-pub(super) fn install_listeners(state: AppState) {
-    // Watchdog: no message (heartbeats included) for 3 intervals → reconnect.
-    let watchdog = Interval::new(1000, move || {
+/// The watchdog: no message (heartbeats included) for 3 intervals, or a
+/// socket not open after 10 s → reconnect. One timeout, set for the moment
+/// the current socket would be overdue (and by `Backoff::STABLE_MS` after
+/// it opened, to tell the backoff the connection works); when it fires it
+/// checks and sets the next. At rest that is once per 3 heartbeats, not
+/// once a second.
+fn arm_watchdog(state: AppState) {
+    // Set after the current callback returns: the timer being replaced may
+    // be the one running.
+    wasm_bindgen_futures::spawn_local(async move { arm_watchdog_now(state) });
+}
+
+fn arm_watchdog_now(state: AppState) {
+    let wait = CORE.with(|c| {
+        let c = c.borrow();
+        if !c.started {
+            return None;
+        }
+        let t = now();
+        let due = match &c.socket {
+            None => t + 30_000.0,
+            Some(s) if s.ws.ready_state() == WebSocket::CONNECTING => c.opened_ms + 10_000.0,
+            Some(_) => {
+                let overdue = c.last_msg_ms.max(c.opened_ms) + 3.0 * c.heartbeat_ms;
+                let stable = c.opened_ms + crate::sync::Backoff::STABLE_MS;
+                if stable > t {
+                    overdue.min(stable)
+                } else {
+                    overdue
+                }
+            }
+        };
+        Some((due - t).clamp(100.0, 120_000.0).ceil() as u32 + 1)
+    });
+    let Some(wait) = wait else { return };
+    let timer = Timeout::new(wait, move || {
         let stale = CORE.with(|c| {
             let mut c = c.borrow_mut();
             let t = now();
@@ -54,7 +86,14 @@ pub(super) fn install_listeners(state: AppState) {
             warn("live: no message for 3 heartbeat intervals, reconnecting");
             disconnect(state, 0.0);
         }
+        arm_watchdog(state);
     });
+    CORE.with(|c| c.borrow_mut().watchdog = Some(timer));
+}
+
+/// The watchdog and the wake-ups (kept in the core until `stop`).
+pub(super) fn install_listeners(state: AppState) {
+    arm_watchdog(state);
     let wake = move |_: &web_sys::Event| {
         let hidden = document().hidden();
         let offline = CORE.with(|c| c.borrow().socket.is_none());
@@ -67,7 +106,6 @@ pub(super) fn install_listeners(state: AppState) {
     let visible = EventListener::new(&document(), "visibilitychange", wake);
     CORE.with(|c| {
         let mut c = c.borrow_mut();
-        c.timers.push(watchdog);
         c.listeners.push(online);
         c.listeners.push(visible);
     });
@@ -179,6 +217,7 @@ pub(super) fn connect(state: AppState) {
         s.close();
     }
     state.live.conn.set(Conn::Connecting);
+    arm_watchdog(state);
 }
 
 /// Closes the socket (a dead peer, a resync, the test hook) and schedules a

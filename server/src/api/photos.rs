@@ -27,9 +27,10 @@ use serde::{Deserialize, Serialize};
 /// Largest photo accepted: 2 MiB.
 pub const PHOTO_LIMIT: usize = 2 * 1024 * 1024;
 
-/// `Cache-Control` of a photo: the bytes of an id never change, and only
-/// the signed-in browser may keep them.
-pub const PHOTO_CACHE: &str = "private, max-age=31536000, immutable";
+/// `Cache-Control` of a photo: not kept by the browser's HTTP cache (which
+/// signing out does not clear), so every read reaches the scope check and
+/// the audit.
+pub const PHOTO_CACHE: &str = "private, no-store";
 /// The policy of a photo's answer: nothing runs, even opened on its own.
 pub const PHOTO_CSP: &str = "default-src 'none'; sandbox";
 

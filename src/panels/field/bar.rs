@@ -95,6 +95,13 @@ pub fn FieldBar() -> impl IntoView {
             _ => None,
         }
     };
+    // The "tap the map" offer goes with its warning (a fix came back): the
+    // next tap selects again.
+    Effect::new(move |_| {
+        if problem().is_none() && state.picking.get_untracked() {
+            state.picking.set(false);
+        }
+    });
     let toggle_lang = move |_| {
         state.lang.update(|l| {
             *l = match l {
@@ -113,6 +120,11 @@ pub fn FieldBar() -> impl IntoView {
                     f.sheet.set(crate::field::Sheet::Half);
                 }>
                     {move || format!("{} {}", state.lang.get().pick("待发送", "Waiting"), waiting())}
+                </button>
+            })}
+            {move || (f.manual.get().is_some() && f.fix.get().is_some()).then(|| view! {
+                <button class="chip" data-testid="use-gps" on:click=move |_| f.manual.set(None)>
+                    {move || state.lang.get().pick("改用定位", "Use GPS")}
                 </button>
             })}
             <button class="chip lang" data-testid="lang" on:click=toggle_lang>{move || t(state.lang.get(), "lang")}</button>

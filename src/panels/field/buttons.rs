@@ -11,7 +11,7 @@ use leptos::prelude::*;
 pub fn MapButtons() -> impl IntoView {
     let state = use_app();
     let f = use_field();
-    // A pan or pinch by hand stops following.
+    // A pan by hand stops following (a pinch only zooms: it does not).
     Effect::new(move |first: Option<()>| {
         state.panned.track();
         if first.is_some() {

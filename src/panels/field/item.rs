@@ -31,13 +31,16 @@ pub fn ItemView() -> impl IntoView {
     let state = use_app();
     let f = use_field();
     let lang = move || state.lang.get();
-    let details = move || {
-        state.live.rev.track();
+    // What the item is (not its live rows): the view, the contacts and the
+    // form below are built once per item, not per live batch — a typed note,
+    // a photo being prepared and the contacts read stay.
+    let ident = Memo::new(move |_| {
         let (layer, key) = state.selected.get()?;
         let e = state.entry(layer)?;
+        let lang = lang();
         e.data.with(|d| {
             let d = d.as_ref()?;
-            let det = inspect::details(layer, d, key, lang(), now_s(), &[])?;
+            let title = inspect::title(d, key, lang)?;
             let lonlat = match &**d {
                 LayerData::Points(p) => {
                     let w = p.world.get(key as usize)?;
@@ -50,14 +53,23 @@ pub fn ItemView() -> impl IntoView {
                 crate::layers::rows::Item::Feature(f) => f.id.clone(),
                 crate::layers::rows::Item::Case(_) => None,
             };
-            Some((layer, key, det, lonlat, id))
+            Some((layer, key, title, lonlat, id))
         })
+    });
+    // The rows follow live changes.
+    let rows = move || {
+        state.live.rev.track();
+        let (layer, key) = state.selected.get()?;
+        let e = state.entry(layer)?;
+        e.data
+            .with(|d| inspect::details(layer, d.as_ref()?, key, lang(), now_s(), &[]))
+            .map(|d| d.rows)
     };
     // A hazard's contacts, asked once per item.
     let contacts: RwSignal<Option<Result<Vec<Contact>, String>>> = RwSignal::new(None);
     Effect::new(move |_| {
         contacts.set(None);
-        let Some((LayerId::Hazards, _, _, _, Some(id))) = details() else {
+        let Some((LayerId::Hazards, _, _, _, Some(id))) = ident.get() else {
             return;
         };
         leptos::task::spawn_local(async move {
@@ -80,8 +92,11 @@ pub fn ItemView() -> impl IntoView {
     // The status change of a hazard (through the outbox: works offline).
     let note = RwSignal::new(String::new());
     let photo: RwSignal<Option<Photo>> = RwSignal::new(None);
+    let photo_busy = RwSignal::new(false);
     let sent: RwSignal<Option<String>> = RwSignal::new(None);
-    let offered = move || {
+    // What may be done, re-read per live batch but told only when it changes.
+    let offered = Memo::new(move |_| {
+        state.live.rev.track();
         let (layer, key) = state.selected.get()?;
         let e = state.entry(layer)?;
         let scope = crate::auth::scope(state.session);
@@ -95,7 +110,7 @@ pub fn ItemView() -> impl IntoView {
                 scope.as_deref(),
             )
         })
-    };
+    });
     let set_status =
         move |id: String, title: String, status: pingan_model::domain::HazardStatus| {
             let ph = photo.get_untracked();
@@ -121,15 +136,13 @@ pub fn ItemView() -> impl IntoView {
     view! {
         <div class="item" data-testid="item">
             <button class="btn back" data-testid="back" on:click=back>{move || lang().pick("‹ 返回列表", "‹ Back to the list")}</button>
-            {move || details().map(|(layer, _key, d, lonlat, id)| {
-                let from = f.at_untracked();
-                let heading = match (from, lonlat) {
+            {move || ident.get().map(|(layer, _key, title, lonlat, id)| {
+                let heading = move || match (f.at(), lonlat) {
                     (Some(a), Some(b)) => heading_text(a, b, lang()),
                     _ => String::new(),
                 };
-                let title = d.title.clone();
                 view! {
-                    <h2 data-testid="item-title">{d.title.clone()}</h2>
+                    <h2 data-testid="item-title">{title.clone()}</h2>
                     <p class="item-heading" data-testid="item-heading">{heading}</p>
                     {lonlat.map(|[lon, lat]| {
                         let t = title.clone();
@@ -158,7 +171,7 @@ pub fn ItemView() -> impl IntoView {
                             }}
                         </div>
                     })}
-                    {move || match (offered(), id.clone()) {
+                    {move || match (offered.get(), id.clone()) {
                         (Some(Offer::Hazard { to, .. }), Some(id)) => {
                             let title = title.clone();
                             Some(view! {
@@ -167,12 +180,13 @@ pub fn ItemView() -> impl IntoView {
                                         placeholder=move || lang().pick("整改说明（可选）", "Note (optional)")
                                         prop:value=move || note.get()
                                         on:input=move |ev| note.set(event_target_value(&ev))></textarea>
-                                    <PhotoPicker photo=photo/>
+                                    <PhotoPicker photo=photo busy=photo_busy/>
                                     <div class="action-row">
                                         {to.into_iter().map(|s| {
                                             let (id, title) = (id.clone(), title.clone());
                                             view! {
                                                 <button class="btn big" data-testid=format!("set-{}", s.code())
+                                                    disabled=move || photo_busy.get()
                                                     on:click=move |_| set_status(id.clone(), title.clone(), s)>{s.label(lang())}</button>
                                             }
                                         }).collect_view()}
@@ -186,7 +200,7 @@ pub fn ItemView() -> impl IntoView {
                         _ => None,
                     }}
                     <table class="rows-table">
-                        {d.rows.into_iter().map(|(k, label, v)| view! {
+                        {move || rows().unwrap_or_default().into_iter().map(|(k, label, v)| view! {
                             <tr data-testid=format!("details-row-{k}")><th>{label}</th><td>{v}</td></tr>
                         }).collect_view()}
                     </table>

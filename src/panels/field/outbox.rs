@@ -81,7 +81,8 @@ pub fn OutboxView() -> impl IntoView {
             })}
             <ul class="rows">
                 {move || {
-                    let mut items = f.outbox.items.get();
+                    state.session.track();
+                    let mut items = f.outbox.mine();
                     items.reverse();
                     if items.is_empty() {
                         return view! { <li class="muted">{lang().pick("没有记录", "Nothing here")}</li> }.into_any();

@@ -31,9 +31,12 @@ const COMMON: [CaseCategory; 6] = [
 const MAX_CHARS: usize = 500;
 
 #[component]
-pub fn PhotoPicker(photo: RwSignal<Option<Photo>>) -> impl IntoView {
+pub fn PhotoPicker(
+    photo: RwSignal<Option<Photo>>,
+    /// A photo is being prepared (what sends it waits).
+    busy: RwSignal<bool>,
+) -> impl IntoView {
     let state = use_app();
-    let busy = RwSignal::new(false);
     let problem: RwSignal<Option<String>> = RwSignal::new(None);
     let preview: RwSignal<Option<String>> = RwSignal::new(None);
     // The preview's object URL is released when replaced or unmounted.
@@ -102,6 +105,7 @@ pub fn ReportForm() -> impl IntoView {
     let category: RwSignal<Option<CaseCategory>> = RwSignal::new(None);
     let description = RwSignal::new(String::new());
     let photo: RwSignal<Option<Photo>> = RwSignal::new(None);
+    let photo_busy = RwSignal::new(false);
     let all = RwSignal::new(false);
     let lang = move || state.lang.get();
     let place = move || f.near.with(|n| n.place.line());
@@ -187,9 +191,9 @@ pub fn ReportForm() -> impl IntoView {
                 placeholder=move || lang().pick("描述（可选）", "Description (optional)")
                 prop:value=move || description.get()
                 on:input=move |ev| description.set(event_target_value(&ev))></textarea>
-            <PhotoPicker photo=photo/>
+            <PhotoPicker photo=photo busy=photo_busy/>
             <button class="btn big primary" data-testid="send"
-                disabled=move || category.get().is_none() || f.at().is_none()
+                disabled=move || category.get().is_none() || f.at().is_none() || photo_busy.get()
                 on:click=send>{move || lang().pick("发送", "Send")}</button>
         </div>
     }
