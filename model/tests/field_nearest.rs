@@ -117,7 +117,10 @@ fn nearest_equals_brute_force_with_filters_and_ties() {
         let got = nearest(&l.index, at, k, max_m, keep);
         let want = brute(&l, at, k, max_m, keep, |_| 0);
         assert_eq!(got, want, "round {round} at {at:?} k {k} max {max_m}");
-        ties += got.windows(2).filter(|w| w[0].metres == w[1].metres).count();
+        ties += got
+            .windows(2)
+            .filter(|w| w[0].metres == w[1].metres)
+            .count();
     }
     assert!(ties > 0, "the duplicates made ties");
 }
@@ -151,10 +154,17 @@ fn tiers_come_first_and_each_tier_is_its_nearest() {
         // Per tier: the tier-t items listed are the nearest of tier t.
         for t in 0..3u8 {
             let of_t: Vec<u32> = got.iter().filter(|n| n.tier == t).map(|n| n.key).collect();
-            let want: Vec<u32> = brute(&l, at, of_t.len(), max_m, |k| keep(k) && tier(k) == t, |_| 0)
-                .iter()
-                .map(|n| n.key)
-                .collect();
+            let want: Vec<u32> = brute(
+                &l,
+                at,
+                of_t.len(),
+                max_m,
+                |k| keep(k) && tier(k) == t,
+                |_| 0,
+            )
+            .iter()
+            .map(|n| n.key)
+            .collect();
             assert_eq!(of_t, want, "tier {t}, round {round}");
         }
         assert!(got.windows(2).all(|w| w[0].tier <= w[1].tier));
@@ -189,9 +199,18 @@ fn nearby_is_one_section_per_source_each_exact() {
         let at = position(&mut rng);
         let got = nearby(&sources, at, 20, 3_000.0);
         assert_eq!(got.len(), 2);
-        assert_eq!((got[0].layer, got[1].layer), (LayerId::Hazards, LayerId::Cases));
-        assert_eq!(got[0].items, brute(&hazards, at, 20, 3_000.0, all, hazard_tier));
-        assert_eq!(got[1].items, brute(&cases, at, 20, 3_000.0, keep_case, flat));
+        assert_eq!(
+            (got[0].layer, got[1].layer),
+            (LayerId::Hazards, LayerId::Cases)
+        );
+        assert_eq!(
+            got[0].items,
+            brute(&hazards, at, 20, 3_000.0, all, hazard_tier)
+        );
+        assert_eq!(
+            got[1].items,
+            brute(&cases, at, 20, 3_000.0, keep_case, flat)
+        );
         assert!(got[1].items.iter().all(|n| open[n.key as usize]));
     }
 }
@@ -216,10 +235,17 @@ fn moving_the_position_moves_the_list() {
     for (end, p) in [(0, a), (200, b)] {
         let got = nearest(&l.index, p, 5, 2_000.0, |_| true);
         assert_eq!(got[0].metres, 0.0, "step {end}");
-        assert_eq!(l.lonlat[got[0].key as usize], l.lonlat[firsts[end] as usize]);
+        assert_eq!(
+            l.lonlat[got[0].key as usize],
+            l.lonlat[firsts[end] as usize]
+        );
     }
     firsts.dedup();
-    assert!(firsts.len() > 3, "the nearest changed {} times", firsts.len() - 1);
+    assert!(
+        firsts.len() > 3,
+        "the nearest changed {} times",
+        firsts.len() - 1
+    );
 }
 
 #[test]
@@ -232,11 +258,19 @@ fn far_latitudes_and_the_antimeridian_stay_exact() {
         ((-180.0, 180.0), (-84.0, 84.0)),
     ] {
         let pts: Vec<[f64; 2]> = (0..2_000)
-            .map(|_| [rng.random_range(lon.0..lon.1), rng.random_range(lat.0..lat.1)])
+            .map(|_| {
+                [
+                    rng.random_range(lon.0..lon.1),
+                    rng.random_range(lat.0..lat.1),
+                ]
+            })
             .collect();
         let l = layer(&pts);
         for _ in 0..50 {
-            let at = [rng.random_range(lon.0..lon.1), rng.random_range(lat.0..lat.1)];
+            let at = [
+                rng.random_range(lon.0..lon.1),
+                rng.random_range(lat.0..lat.1),
+            ];
             for max_m in [f64::INFINITY, 2_000_000.0] {
                 let got = nearest(&l.index, at, 8, max_m, |_| true);
                 assert_eq!(got, brute(&l, at, 8, max_m, |_| true, |_| 0), "{at:?}");
@@ -279,7 +313,10 @@ fn odd_inputs_give_nothing_and_never_panic() {
     assert!(nearest(&l.index, at, 5, f64::NAN, |_| true).is_empty());
     assert!(nearest(&l.index, at, 5, -1.0, |_| true).is_empty());
     assert!(nearest(&l.index, at, 5, 1e9, |_| false).is_empty());
-    assert_eq!(nearest(&l.index, at, usize::MAX, f64::INFINITY, |_| true).len(), 100);
+    assert_eq!(
+        nearest(&l.index, at, usize::MAX, f64::INFINITY, |_| true).len(),
+        100
+    );
     // A longitude past 180° is the same place one turn round.
     assert_eq!(
         nearest(&l.index, [113.85 + 360.0, 22.7], 5, 1e9, |_| true)
@@ -312,7 +349,11 @@ fn nearer_on_the_ground_but_farther_in_world_units_is_found() {
         [113.75, 22.6],
     ]);
     let q = to_world(at[0], at[1]);
-    assert_eq!(l.index.k_nearest([q.x, q.y], 1)[0].0, 0, "A is nearer in world units");
+    assert_eq!(
+        l.index.k_nearest([q.x, q.y], 1)[0].0,
+        0,
+        "A is nearer in world units"
+    );
     let got = nearest(&l.index, at, 1, f64::INFINITY, |_| true);
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].key, 1);
@@ -332,7 +373,9 @@ fn long_walks_go_on_by_boxes_and_stay_exact() {
         pts.extend(std::iter::repeat_n(p, 30));
     }
     let l = layer(&pts);
-    let tiers: Vec<u8> = (0..pts.len()).map(|_| u8::from(rng.random_range(0..50) != 0)).collect();
+    let tiers: Vec<u8> = (0..pts.len())
+        .map(|_| u8::from(rng.random_range(0..50) != 0))
+        .collect();
     let tier = |k: u32| tiers[k as usize];
     for round in 0..300 {
         let at = if round % 3 == 0 {

@@ -56,17 +56,29 @@ fn no_answer_and_transient_answers_queue_again_with_backoff() {
         assert_eq!(e.next_try_ms - 10_000.0, backoff_ms(1, 0.5), "{o:?}");
         assert_eq!(e.last_error.as_deref(), Some(why));
         assert_eq!(next(&[e.clone()], 10_000.0), Next::WaitUntil(e.next_try_ms));
-        assert!(matches!(next(&[e.clone()], e.next_try_ms), Next::Send { index: 0, .. }));
+        assert!(matches!(
+            next(&[e.clone()], e.next_try_ms),
+            Next::Send { index: 0, .. }
+        ));
     }
 }
 
 #[test]
 fn retry_after_is_waited_for_but_capped() {
     let mut e = entry("k1", "s", 0.0);
-    attempt(&mut e, &status(429, Some(120), "rate_limited"), 5_000.0, 0.5);
+    attempt(
+        &mut e,
+        &status(429, Some(120), "rate_limited"),
+        5_000.0,
+        0.5,
+    );
     assert_eq!(e.next_try_ms, 5_000.0 + 120_000.0);
     attempt(&mut e, &status(503, Some(1), "busy"), 200_000.0, 0.5);
-    assert_eq!(e.next_try_ms, 200_000.0 + backoff_ms(2, 0.5), "backoff is the floor");
+    assert_eq!(
+        e.next_try_ms,
+        200_000.0 + backoff_ms(2, 0.5),
+        "backoff is the floor"
+    );
     attempt(&mut e, &status(503, Some(u32::MAX), "busy"), 300_000.0, 0.5);
     assert_eq!(e.next_try_ms, 300_000.0 + RETRY_AFTER_CAP_MS);
 }
@@ -109,14 +121,25 @@ fn a_401_pauses_the_queue_until_signed_in() {
     signed_in(&mut all, 5_000.0);
     assert_eq!(all[0].state, State::Queued);
     assert_eq!(all[0].next_try_ms, 5_000.0);
-    assert_eq!(next(&all, 5_000.0), Next::Send { index: 0, task: Task::Send });
+    assert_eq!(
+        next(&all, 5_000.0),
+        Next::Send {
+            index: 0,
+            task: Task::Send
+        }
+    );
 }
 
 #[test]
 fn other_4xx_are_rejected_with_the_reason_and_kept() {
     for s in [400u16, 403, 404, 409, 413, 415, 422] {
         let mut e = entry("k", "s", 0.0);
-        attempt(&mut e, &status(s, None, "hazard already rectified"), 10.0, 0.5);
+        attempt(
+            &mut e,
+            &status(s, None, "hazard already rectified"),
+            10.0,
+            0.5,
+        );
         assert_eq!(
             e.state,
             State::Rejected {
@@ -147,14 +170,27 @@ fn a_2xx_is_sent_and_the_photo_goes_first() {
         0.0,
     );
     assert_eq!(p.task(), Task::UploadPhoto);
-    assert_eq!(next(&[p.clone()], 0.0), Next::Send { index: 0, task: Task::UploadPhoto });
+    assert_eq!(
+        next(&[p.clone()], 0.0),
+        Next::Send {
+            index: 0,
+            task: Task::UploadPhoto
+        }
+    );
     assert_eq!(p.begin(), Some(Task::UploadPhoto));
     p.settle(&Outcome::Network, 50.0, 0.5);
-    assert_eq!((p.state.clone(), p.task()), (State::Queued, Task::UploadPhoto));
+    assert_eq!(
+        (p.state.clone(), p.task()),
+        (State::Queued, Task::UploadPhoto)
+    );
     attempt(&mut p, &Outcome::status(204), 10_000.0, 0.5);
     assert_eq!(p.state, State::Queued, "the write itself is still to send");
     assert!(p.photo.as_ref().is_some_and(|ph| ph.uploaded));
-    assert_eq!((p.failures, p.next_try_ms), (0, 10_000.0), "progress: due at once");
+    assert_eq!(
+        (p.failures, p.next_try_ms),
+        (0, 10_000.0),
+        "progress: due at once"
+    );
     assert_eq!(p.begin(), Some(Task::Send));
     p.settle(&Outcome::status(201), 10_001.0, 0.5);
     assert_eq!(p.state, State::Sent { status: 201 });
@@ -173,7 +209,11 @@ fn settle_only_in_flight_and_begin_only_when_queued() {
     e.settle(&Outcome::status(200), f64::NAN, f64::NAN);
     assert_eq!(e.state, State::Sent { status: 200 });
     e.settle(&Outcome::Network, 2.0, 0.5);
-    assert_eq!(e.state, State::Sent { status: 200 }, "a late outcome changes nothing");
+    assert_eq!(
+        e.state,
+        State::Sent { status: 200 },
+        "a late outcome changes nothing"
+    );
 }
 
 #[test]
@@ -184,25 +224,63 @@ fn next_is_one_at_a_time_oldest_due_first_in_subject_order() {
         entry("b", "hazard:1", 20.0),
         entry("d", "hazard:3", 40.0),
     ];
-    assert_eq!(next(&v, 100.0), Next::Send { index: 1, task: Task::Send }, "oldest");
+    assert_eq!(
+        next(&v, 100.0),
+        Next::Send {
+            index: 1,
+            task: Task::Send
+        },
+        "oldest"
+    );
     assert_eq!(v[1].begin(), Some(Task::Send));
     assert_eq!(next(&v, 100.0), Next::Busy, "one at a time");
     v[1].settle(&Outcome::Network, 100.0, 0.5);
     // a waits; b is behind a (same hazard); c is the oldest due.
-    assert_eq!(next(&v, 101.0), Next::Send { index: 0, task: Task::Send });
+    assert_eq!(
+        next(&v, 101.0),
+        Next::Send {
+            index: 0,
+            task: Task::Send
+        }
+    );
     attempt(&mut v[0], &Outcome::status(200), 102.0, 0.5);
-    assert_eq!(next(&v, 103.0), Next::Send { index: 3, task: Task::Send });
+    assert_eq!(
+        next(&v, 103.0),
+        Next::Send {
+            index: 3,
+            task: Task::Send
+        }
+    );
     attempt(&mut v[3], &status(422, None, "invalid"), 104.0, 0.5);
     // Only a (waiting) and b (behind it) are left: wait for a.
     assert_eq!(next(&v, 105.0), Next::WaitUntil(v[1].next_try_ms));
-    assert_eq!(next(&v, v[1].next_try_ms), Next::Send { index: 1, task: Task::Send });
+    assert_eq!(
+        next(&v, v[1].next_try_ms),
+        Next::Send {
+            index: 1,
+            task: Task::Send
+        }
+    );
     let due = v[1].next_try_ms;
     attempt(&mut v[1], &Outcome::status(200), due, 0.5);
-    assert_eq!(next(&v, due), Next::Send { index: 2, task: Task::Send }, "b's turn");
+    assert_eq!(
+        next(&v, due),
+        Next::Send {
+            index: 2,
+            task: Task::Send
+        },
+        "b's turn"
+    );
     // A rejected entry does not hold its subject back.
     let mut w = vec![entry("x", "s", 0.0), entry("y", "s", 1.0)];
     attempt(&mut w[0], &status(409, None, "conflict"), 2.0, 0.5);
-    assert_eq!(next(&w, 3.0), Next::Send { index: 1, task: Task::Send });
+    assert_eq!(
+        next(&w, 3.0),
+        Next::Send {
+            index: 1,
+            task: Task::Send
+        }
+    );
     assert_eq!(next(&[], 0.0), Next::Idle);
     let c = counts(&v);
     assert_eq!((c.waiting, c.sent, c.rejected), (1, 2, 1));
@@ -214,7 +292,10 @@ fn on_load_an_entry_left_sending_is_queued_and_due() {
     assert_eq!(v[0].begin(), Some(Task::Send));
     v[0].next_try_ms = 5_000.0;
     on_load(&mut v);
-    assert_eq!(v.iter().map(|e| e.key.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+    assert_eq!(
+        v.iter().map(|e| e.key.as_str()).collect::<Vec<_>>(),
+        ["a", "b"]
+    );
     assert_eq!(v[1].state, State::Queued);
     assert_eq!(v[1].attempts, 1, "the lost try is counted");
     assert!(v[1].next_try_ms <= 20.0, "due at once");
@@ -258,7 +339,11 @@ fn keys_are_url_safe_22_chars_and_carry_the_random_bytes() {
         }
         let k = new_key(r);
         assert_eq!(k.len(), 22);
-        assert!(k.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'), "{k}");
+        assert!(
+            k.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'),
+            "{k}"
+        );
         assert!((16..=128).contains(&k.len()));
         assert_eq!(decode_url_safe(&k), r, "{k}");
         assert!(seen.insert(k));
@@ -302,13 +387,19 @@ fn entries_round_trip_through_json() {
         assert_eq!(&back, e, "{json}");
     }
     let json = serde_json::to_string(&v[4]).unwrap();
-    assert!(json.contains(r#""state":{"name":"rejected","status":422"#), "{json}");
+    assert!(
+        json.contains(r#""state":{"name":"rejected","status":422"#),
+        "{json}"
+    );
     assert!(json.contains(r#""kind":"transition""#), "{json}");
     // Written without the optional fields: they default.
     let old = r#"{"key":"abcdefghijklmnopqrstuv","kind":"report","subject":"x","path":"/api/cases",
         "body":"{}","created_ms":1,"state":{"name":"queued"},"next_try_ms":1}"#;
     let e: Entry = serde_json::from_str(old).unwrap();
-    assert_eq!((e.attempts, e.failures, e.photo, e.last_error), (0, 0, None, None));
+    assert_eq!(
+        (e.attempts, e.failures, e.photo, e.last_error),
+        (0, 0, None, None)
+    );
     assert_eq!(e.state, State::Queued);
     assert!(serde_json::from_str::<Entry>(r#"{"key":"x"}"#).is_err());
 }
@@ -342,7 +433,9 @@ impl Server {
                 }
                 Task::Send => {
                     assert!(
-                        e.photo.as_ref().is_none_or(|p| self.photos.contains(&p.sha256)),
+                        e.photo
+                            .as_ref()
+                            .is_none_or(|p| self.photos.contains(&p.sha256)),
                         "a write before its photo"
                     );
                     if let Some(&s) = self.remembered.get(&e.key) {
@@ -352,7 +445,10 @@ impl Server {
                         status(422, None, "invalid")
                     } else {
                         *self.applied.entry(e.key.clone()).or_default() += 1;
-                        self.order.entry(e.subject.clone()).or_default().push(e.key.clone());
+                        self.order
+                            .entry(e.subject.clone())
+                            .or_default()
+                            .push(e.key.clone());
                         self.remembered.insert(e.key.clone(), 201);
                         Outcome::status(201)
                     }
@@ -361,7 +457,11 @@ impl Server {
         };
         if rng.random::<f64>() < 0.2 {
             // Done, but the answer is lost: no answer, or the caller's timeout.
-            return if rng.random() { Outcome::Network } else { Outcome::Timeout };
+            return if rng.random() {
+                Outcome::Network
+            } else {
+                Outcome::Timeout
+            };
         }
         if rng.random::<f64>() < 0.03 {
             self.session_ok = false; // the session expires for the next ones
@@ -415,7 +515,10 @@ fn exactly_once_through_lost_answers_reloads_and_sign_ins() {
             }
             if rng.random::<f64>() < 0.02 {
                 // A reload: the page's copy is gone, the store is read.
-                page = db.values().map(|j| serde_json::from_str(j).unwrap()).collect();
+                page = db
+                    .values()
+                    .map(|j| serde_json::from_str(j).unwrap())
+                    .collect();
                 on_load(&mut page);
             }
             assert!(page.iter().filter(|e| e.state == State::Sending).count() <= 1);
@@ -428,7 +531,10 @@ fn exactly_once_through_lost_answers_reloads_and_sign_ins() {
                     if rng.random::<f64>() < 0.05 {
                         // The page closes before the answer is handled.
                         closed_in_flight += 1;
-                        page = db.values().map(|j| serde_json::from_str(j).unwrap()).collect();
+                        page = db
+                            .values()
+                            .map(|j| serde_json::from_str(j).unwrap())
+                            .collect();
                         on_load(&mut page);
                         continue;
                     }
@@ -465,7 +571,11 @@ fn exactly_once_through_lost_answers_reloads_and_sign_ins() {
                 assert_eq!(server.applied.get(key), None);
             } else {
                 assert_eq!(e.state, State::Sent { status: 201 }, "seed {seed}");
-                assert_eq!(server.applied.get(key), Some(&1), "seed {seed}: applied once");
+                assert_eq!(
+                    server.applied.get(key),
+                    Some(&1),
+                    "seed {seed}: applied once"
+                );
             }
         }
         // Each subject's writes were applied in the order they were made.

@@ -71,8 +71,14 @@ fn movement_counts_from_max_of_10_m_and_half_the_accuracy() {
         assert!(!d.recompute, "{below} m at ±{acc} m is noise");
         let d = t.fix(at(0.0, above, acc, 10_000.0));
         assert!(d.recompute, "{above} m at ±{acc} m is a move");
-        assert!(needs_recompute(&at(0.0, 0.0, acc, 0.0), &at(above, 0.0, acc, 0.0)));
-        assert!(!needs_recompute(&at(0.0, 0.0, acc, 0.0), &at(below, 0.0, acc, 0.0)));
+        assert!(needs_recompute(
+            &at(0.0, 0.0, acc, 0.0),
+            &at(above, 0.0, acc, 0.0)
+        ));
+        assert!(!needs_recompute(
+            &at(0.0, 0.0, acc, 0.0),
+            &at(below, 0.0, acc, 0.0)
+        ));
     }
 }
 
@@ -80,9 +86,18 @@ fn movement_counts_from_max_of_10_m_and_half_the_accuracy() {
 fn a_large_change_of_accuracy_recomputes() {
     let b = at(0.0, 0.0, 8.0, 0.0);
     assert!(needs_recompute(&b, &at(0.0, 0.0, 30.0, 0.0)), "8 → 30 m");
-    assert!(needs_recompute(&at(0.0, 0.0, 300.0, 0.0), &at(0.0, 0.0, 5.0, 0.0)), "300 → 5 m");
-    assert!(!needs_recompute(&b, &at(0.0, 0.0, 14.0, 0.0)), "8 → 14 m: by under 10 m");
-    assert!(!needs_recompute(&at(0.0, 0.0, 30.0, 0.0), &at(0.0, 0.0, 50.0, 0.0)), "30 → 50 m: under double");
+    assert!(
+        needs_recompute(&at(0.0, 0.0, 300.0, 0.0), &at(0.0, 0.0, 5.0, 0.0)),
+        "300 → 5 m"
+    );
+    assert!(
+        !needs_recompute(&b, &at(0.0, 0.0, 14.0, 0.0)),
+        "8 → 14 m: by under 10 m"
+    );
+    assert!(
+        !needs_recompute(&at(0.0, 0.0, 30.0, 0.0), &at(0.0, 0.0, 50.0, 0.0)),
+        "30 → 50 m: under double"
+    );
     let mut t = Tracker::new();
     let _ = t.fix(b);
     assert!(t.fix(at(0.0, 0.0, 30.0, 2_000.0)).recompute);
@@ -94,7 +109,11 @@ fn recomputes_at_most_once_a_second_with_one_timer() {
     assert!(t.fix(at(0.0, 0.0, 5.0, 0.0)).recompute);
     let d = t.fix(at(30.0, 0.0, 5.0, 300.0));
     assert!(!d.recompute);
-    assert_eq!(d.timer_at, Some(RECOMPUTE_EVERY_MS), "one timer for when it is due");
+    assert_eq!(
+        d.timer_at,
+        Some(RECOMPUTE_EVERY_MS),
+        "one timer for when it is due"
+    );
     assert_eq!(t.pending_due(), Some(RECOMPUTE_EVERY_MS));
     let last = at(60.0, 0.0, 5.0, 600.0);
     let d = t.fix(last);
@@ -148,7 +167,12 @@ fn still_after_two_minutes_within_the_noise() {
         let f = if s % 10 == 5 {
             at(60.0, 0.0, 80.0, ms)
         } else {
-            at(rng.random_range(-5.0..5.0), rng.random_range(-5.0..5.0), 8.0, ms)
+            at(
+                rng.random_range(-5.0..5.0),
+                rng.random_range(-5.0..5.0),
+                8.0,
+                ms,
+            )
         };
         let d = t.fix(f);
         if d.motion_changed {

@@ -128,7 +128,9 @@ struct Search {
 
 impl Search {
     fn worst(&self) -> Option<&Cand> {
-        (self.best.len() == self.k).then(|| self.best.peek()).flatten()
+        (self.best.len() == self.k)
+            .then(|| self.best.peek())
+            .flatten()
     }
 
     /// The ground distance within which a point of tier `t` could still
@@ -217,7 +219,11 @@ impl Search {
         loop {
             // A hair wider than `r`: rounding of the box test never drops
             // a point that `world_dist` puts within it.
-            let half = if r >= f64::MAX / 4.0 { f64::MAX } else { r * (1.0 + 1e-9) + 1e-15 };
+            let half = if r >= f64::MAX / 4.0 {
+                f64::MAX
+            } else {
+                r * (1.0 + 1e-9) + 1e-15
+            };
             let b = Bbox::new([q[0] - half, q[1] - half], [q[0] + half, q[1] + half]);
             for (key, w) in index.query(&b) {
                 let d = world_dist(w, q);

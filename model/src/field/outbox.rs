@@ -383,8 +383,7 @@ pub fn counts(entries: &[Entry]) -> Counts {
 /// without padding, 22 characters of `[A-Za-z0-9_-]` (the server takes
 /// 16 to 128 of them).
 pub fn new_key(random: [u8; 16]) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::with_capacity(22);
     for chunk in random.chunks(3) {
         let n = chunk

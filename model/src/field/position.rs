@@ -174,7 +174,10 @@ impl Tracker {
         };
         // Older than the newest fix: stale (a cached position), unless by
         // more than a minute — then the clock went back, and time restarts.
-        if self.latest.is_some_and(|l| f.at_ms < l.at_ms && l.at_ms - f.at_ms <= CLOCK_BACK_MS) {
+        if self
+            .latest
+            .is_some_and(|l| f.at_ms < l.at_ms && l.at_ms - f.at_ms <= CLOCK_BACK_MS)
+        {
             return d;
         }
         if f.quality() == Quality::Unusable {
