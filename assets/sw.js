@@ -10,7 +10,7 @@
 //   /api/session, /api/layers, /api/contacts/*, /api/photos/*): network first,
 //   the stored copy offline. Each stored copy carries `x-pingan-stored-at`
 //   (ms), which the app reads from the cache to show the data's age.
-// Nothing else is touched: writes, /ws and every other request go to the
+// Only the app's page is kept; a new build's files replace the old ones'. Nothing else is touched: writes, /ws and every other request go to the
 // network as if there were no worker. Only answers of 200 are stored; signing
 // out deletes the data cache (the app does it: it holds contacts).
 
@@ -33,8 +33,9 @@ function kind(request) {
   if (request.method !== 'GET') return null;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return null;
-  if (request.mode === 'navigate') return 'page';
   const p = url.pathname;
+  // The app's page only (any other page opened in a tab is not kept).
+  if (request.mode === 'navigate') return p === '/' || p === '/index.html' ? 'page' : null;
   if (p.startsWith('/data/') || DATA_PATHS.includes(p) || p.startsWith('/api/contacts/')
       || p.startsWith('/api/photos/')) return 'data';
   if (p === '/sw.js') return null;
@@ -77,11 +78,27 @@ async function networkFirst(request, cacheName, key, matchOptions) {
   }
 }
 
+// A build's file stored, the same file of older builds goes (trunk names them
+// name-<16 hex>.ext): the shell cache holds one version, not one per deploy.
+const HASHED = /-[0-9a-f]{16}(?=(_bg)?\.[a-z]+$)/;
+async function prune(url) {
+  const u = new URL(url);
+  if (!HASHED.test(u.pathname)) return;
+  const family = u.pathname.replace(HASHED, '');
+  const cache = await caches.open(SHELL);
+  for (const old of await cache.keys()) {
+    const o = new URL(old.url);
+    if (o.pathname !== u.pathname && HASHED.test(o.pathname) && o.pathname.replace(HASHED, '') === family) {
+      await cache.delete(old);
+    }
+  }
+}
+
 async function cacheFirst(request) {
   const cached = await caches.match(request);
   if (cached) return cached;
   const response = await fetch(request);
-  store(SHELL, request, response.clone()).catch(() => {});
+  store(SHELL, request, response.clone()).then(() => prune(request.url)).catch(() => {});
   return response;
 }
 

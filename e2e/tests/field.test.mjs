@@ -113,18 +113,24 @@ test('the nearest list is the true nearest by geodesic distance, and follows the
   });
 
 test('walking in small steps several times a second, the list keeps up', { timeout: TEST_TIMEOUT }, async () => {
-  const a = hazards[Math.floor(hazards.length / 5)].lonlat;
+  // From one open hazard to another 200–400 m away, so what is nearest changes on the way.
+  const open = hazards.filter((h) => !h.rectified);
+  const from = open[Math.floor(open.length / 5)];
+  const to = open.find((h) => h !== from && haversine(from.lonlat, h.lonlat) > 200 && haversine(from.lonlat, h.lonlat) < 400);
+  const a = [from.lonlat[0] + 0.00002, from.lonlat[1]];
   const { context, page } = await fieldPage({ at: a });
   try {
     await firstRow(page);
-    // 240 m north-east in 4 m steps, four a second (a brisk walk, a GPS fix every 250 ms).
+    // 60 fixes four a second (a brisk walk: 4–7 m each, a GPS fix every 250 ms).
     let p = a;
-    for (let i = 0; i < 60; i++) {
-      p = [p[0] + 0.0000275, p[1] + 0.0000254];
+    for (let i = 1; i <= 60; i++) {
+      p = [a[0] + (to.lonlat[0] - a[0]) * i / 60, a[1] + (to.lonlat[1] - a[1]) * i / 60];
       await context.setGeolocation({ longitude: p[0], latitude: p[1], accuracy: 6 });
       await page.waitForTimeout(250);
     }
     const want = bruteNearest(p);
+    // Past the tracker's throttle (a recompute at most once a second).
+    await page.waitForTimeout(1500);
     const got = await waitFirstRow(page, want.id, 'hazards', 4_000);
     // The list is computed again after each move of 10 m (the tracker's rule; 6 m accuracy):
     // its distances are at most that old.

@@ -1,5 +1,6 @@
 //! The field mode without signal: the service worker (`assets/sw.js`, copied
-//! to `/sw.js`) registered at the field layout's mount, the network state
+//! to `/sw.js`) registered at the field layout's mount (and persistent
+//! storage asked for), the network state
 //! (`online`/`offline` events), and the age of the data the worker stored
 //! (`x-pingan-stored-at` on its copies in the Cache Storage, read from the
 //! page). Signing out deletes the stored data (it holds contacts).
@@ -21,6 +22,13 @@ const AGED: [&str; 3] = [
 /// mode works online without it.
 pub fn register_worker() {
     let Some(w) = web_sys::window() else { return };
+    // Ask that the browser not evict this origin's storage under pressure
+    // (the outbox holds unsent reports); a refusal changes nothing else.
+    if let Ok(p) = w.navigator().storage().persist() {
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = JsFuture::from(p).await;
+        });
+    }
     let sw = w.navigator().service_worker();
     let p = sw.register("sw.js");
     wasm_bindgen_futures::spawn_local(async move {

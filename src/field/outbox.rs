@@ -323,9 +323,83 @@ pub fn kick(f: Field) {
     if SENDING.with(|s| s.replace(true)) {
         return;
     }
-    leptos::task::spawn_local(async move {
+    let run = async move {
+        // Another tab may have sent (or refused) since this one last read.
+        refresh(f).await;
         send_due(f).await;
         SENDING.with(|s| s.set(false));
+    };
+    // One sender per phone, not per tab: the Web Locks API, where there is one.
+    if !with_lock(run) {
+        // (`with_lock` did not take it: no Web Locks.)
+        leptos::task::spawn_local(async move {
+            refresh(f).await;
+            send_due(f).await;
+            SENDING.with(|s| s.set(false));
+        });
+    }
+}
+
+/// Runs `work` holding the origin-wide lock `pingan-outbox`
+/// (`navigator.locks.request`); false when the browser has no Web Locks.
+fn with_lock(work: impl std::future::Future<Output = ()> + 'static) -> bool {
+    use wasm_bindgen::JsCast;
+    let Some(nav) = web_sys::window().map(|w| w.navigator()) else {
+        return false;
+    };
+    let locks =
+        js_sys::Reflect::get(&nav, &JsValue::from_str("locks")).unwrap_or(JsValue::UNDEFINED);
+    let request = js_sys::Reflect::get(&locks, &JsValue::from_str("request"))
+        .ok()
+        .and_then(|r| r.dyn_into::<js_sys::Function>().ok());
+    let Some(request) = request else { return false };
+    let work = std::cell::RefCell::new(Some(work));
+    let cb =
+        wasm_bindgen::closure::Closure::once_into_js(move |_lock: JsValue| -> js_sys::Promise {
+            let work = work.borrow_mut().take();
+            wasm_bindgen_futures::future_to_promise(async move {
+                if let Some(w) = work {
+                    w.await;
+                }
+                Ok(JsValue::UNDEFINED)
+            })
+        });
+    request
+        .call2(&locks, &JsValue::from_str("pingan-outbox"), &cb)
+        .is_ok()
+}
+
+/// Takes the kept state of every entry (what another tab did to it), keeping
+/// the entries only this page has.
+async fn refresh(f: Field) {
+    let Ok(stored) = all_entries().await else {
+        return;
+    };
+    let _ = f.outbox.items.try_update(|v| {
+        for k in v.iter_mut() {
+            if let Some(s) = stored.iter().find(|s| s.entry.key == k.entry.key) {
+                // A page closed mid-send left it sending: it is queued (the key
+                // makes the resend safe); this tab holds the lock now.
+                let mut s = s.clone();
+                s.entry.on_load();
+                *k = s;
+            }
+        }
+        for s in &stored {
+            if !v.iter().any(|k| k.entry.key == s.entry.key) {
+                let mut s = s.clone();
+                s.entry.on_load();
+                v.push(s);
+            }
+        }
+        // Signed in now: what waited for a sign-in goes (a new 401 puts it back).
+        if me().is_some() {
+            let mut entries: Vec<Entry> = v.iter().map(|k| k.entry.clone()).collect();
+            model::signed_in(&mut entries, js_sys::Date::now());
+            for (k, e) in v.iter_mut().zip(entries) {
+                k.entry = e;
+            }
+        }
     });
 }
 
