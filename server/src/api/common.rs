@@ -15,6 +15,10 @@ use axum::response::{IntoResponse, Response};
 use pingan_model::live::Event;
 use serde::Serialize;
 
+/// `Idempotent-Replayed: true` on an answer given again for a repeated key.
+pub const IDEMPOTENT_REPLAYED: axum::http::HeaderName =
+    axum::http::HeaderName::from_static("idempotent-replayed");
+
 pub fn intake_error(e: IntakeError) -> ApiError {
     match e {
         IntakeError::Invalid { field, detail } => ApiError::Invalid { field, detail },
@@ -123,10 +127,8 @@ pub fn answered(out: &Answered) -> Response {
     )
         .into_response();
     if out.replayed {
-        res.headers_mut().insert(
-            super::extract::IDEMPOTENT_REPLAYED,
-            HeaderValue::from_static("true"),
-        );
+        res.headers_mut()
+            .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
     }
     res
 }

@@ -310,9 +310,6 @@ pub async fn body_bytes(
 
 /// The `Idempotency-Key` request header (IETF httpapi draft).
 pub const IDEMPOTENCY_KEY: header::HeaderName = header::HeaderName::from_static("idempotency-key");
-/// `Idempotent-Replayed: true` on an answer given again for a repeated key.
-pub const IDEMPOTENT_REPLAYED: header::HeaderName =
-    header::HeaderName::from_static("idempotent-replayed");
 /// Lengths of an idempotency key.
 pub const KEY_CHARS: std::ops::RangeInclusive<usize> = 16..=128;
 

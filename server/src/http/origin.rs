@@ -186,7 +186,7 @@ pub fn cors(config: &EdgeConfig) -> Option<CorsLayer> {
                 HeaderName::from_static(CSRF_HEADER),
                 crate::api::extract::IDEMPOTENCY_KEY,
             ])
-            .expose_headers([crate::api::extract::IDEMPOTENT_REPLAYED, header::LOCATION])
+            .expose_headers([crate::api::common::IDEMPOTENT_REPLAYED, header::LOCATION])
             .max_age(std::time::Duration::from_secs(600)),
     )
 }
